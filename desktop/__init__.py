@@ -1,0 +1,1 @@
+"""The bannette desktop client: the Qt application and its Qt-free subpackages."""

@@ -1,0 +1,1 @@
+"""The Qt-free domain: request life cycle, legal deadlines, French formatting."""

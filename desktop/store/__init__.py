@@ -1,0 +1,1 @@
+"""The local SQLite store: connection, migrations, repositories. Knows nothing of Qt."""

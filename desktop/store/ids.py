@@ -1,0 +1,15 @@
+"""Identifiers and timestamps as the store writes them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+
+def new_id() -> str:
+    """A client-generated key: the row keeps it for life, on every machine and on the server."""
+    return str(uuid.uuid4())
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")

@@ -1,0 +1,361 @@
+"""Reading the bannette: ids in SQL order, rows on demand, one request in detail.
+
+The Qt model keeps only the ordered list of integer keys; rows are fetched in small batches as
+they are painted. Filtering, sorting and full-text search all happen here in SQL, so the cost of
+a keystroke does not grow with what Python holds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import IntEnum
+
+from desktop.domain.text import fold
+from sync.protocol.vocabulary import Channel, CitizenKind, Outcome, Status
+
+
+class Column(IntEnum):
+    NUMBER = 0
+    RECEIVED = 1
+    CHANNEL = 2
+    CITIZEN = 3
+    SUBJECT = 4
+    PROCEDURE = 5
+    AUTHORITY = 6
+    STATUS = 7
+    DUE = 8
+
+
+#: SQL sort expression per column; the primary key breaks ties so the order is total.
+_SORT_SQL: dict[Column, str] = {
+    Column.NUMBER: "r.number {dir}, a.name {dir}",
+    Column.RECEIVED: "r.received_at {dir}",
+    Column.CHANNEL: "r.channel {dir}",
+    Column.CITIZEN: "c.sort_key {dir}",
+    Column.SUBJECT: "r.subject COLLATE NOCASE {dir}",
+    Column.PROCEDURE: "p.name {dir}",
+    Column.AUTHORITY: "a.name {dir}",
+    Column.STATUS: "r.status {dir}",
+    # Requests with nothing due go last whichever the direction.
+    Column.DUE: "r.due_date IS NULL, r.due_date {dir}",
+}
+#: Joins a sort column needs (the rest stay out of the id query for speed).
+_SORT_JOINS: dict[Column, str] = {
+    Column.NUMBER: "JOIN authority a ON a.pk = r.authority_pk",
+    Column.CITIZEN: "JOIN citizen c ON c.pk = r.citizen_pk",
+    Column.PROCEDURE: "JOIN procedure p ON p.pk = r.procedure_pk",
+    Column.AUTHORITY: "JOIN authority a ON a.pk = r.authority_pk",
+}
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+def fts_query(text: str) -> str | None:
+    """Turn what the secrétaire typed into an FTS5 query: every word, as a prefix, all required.
+
+    Words are folded the same way the index folds them, quoted so that FTS operators typed by
+    accident ("ET", "-", "*") are plain text, and one-letter words are dropped because a
+    one-letter prefix matches most of the table without narrowing anything.
+    """
+    words = [w for w in _TOKEN.findall(fold(text)) if len(w) >= 2 or w.isdigit()]
+    if not words:
+        return None
+    return " ".join(f'"{w}"*' for w in words[:12])
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    statuses: frozenset[Status] = frozenset()
+    channels: frozenset[Channel] = frozenset()
+    authority_pks: frozenset[int] = frozenset()
+    procedure_pks: frozenset[int] = frozenset()
+    overdue: bool = False
+    due_this_week: bool = False
+    assigned_to_me: bool = False
+    not_acknowledged: bool = False
+    search: str = ""
+
+
+@dataclass(frozen=True)
+class InboxSort:
+    column: Column = Column.RECEIVED
+    descending: bool = True
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    pk: int
+    number: str
+    received_at: datetime
+    channel: Channel
+    citizen: str
+    subject: str
+    procedure: str
+    authority: str
+    department: str
+    status: Status
+    outcome: Outcome | None
+    due_date: date | None
+    due_kind: str | None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An entry of a filter menu: a key the query understands and a label to show."""
+
+    key: int | str
+    label: str
+
+
+@dataclass(frozen=True)
+class EventView:
+    at: datetime
+    kind: str
+    agent: str | None
+    detail: dict[str, object]
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    filename: str
+    media_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class CitizenView:
+    kind: CitizenKind
+    display_name: str
+    last_name: str
+    first_name: str
+    organisation: str
+    rna: str
+    siret: str
+    email: str
+    phone: str
+    address: str
+    postcode: str
+    city: str
+
+
+@dataclass(frozen=True)
+class RequestDetail:
+    row: InboxRow
+    body: str
+    assigned_to: str | None
+    registration_receipt_at: datetime | None
+    acknowledged_at: datetime | None
+    silence_rule: str
+    period: int
+    period_unit: str
+    citizen: CitizenView
+    form_fields: dict[str, str]
+    attachments: list[AttachmentView] = field(default_factory=list)
+    events: list[EventView] = field(default_factory=list)
+    missing_documents: list[tuple[date, date | None, list[str]]] = field(default_factory=list)
+
+
+_ROW_SQL = """
+SELECT r.pk, r.number, r.received_at, r.channel, c.display_name, r.subject, p.name, a.name,
+       a.department, r.status, r.outcome, r.due_date, r.due_kind
+FROM request r
+JOIN citizen c ON c.pk = r.citizen_pk
+JOIN procedure p ON p.pk = r.procedure_pk
+JOIN authority a ON a.pk = r.authority_pk
+"""
+
+
+def _row(values: Sequence[object]) -> InboxRow:
+    return InboxRow(
+        pk=int(values[0]),  # type: ignore[arg-type]
+        number=str(values[1]),
+        received_at=datetime.fromisoformat(str(values[2])),
+        channel=Channel(values[3]),
+        citizen=str(values[4]),
+        subject=str(values[5]),
+        procedure=str(values[6]),
+        authority=str(values[7]),
+        department=str(values[8]),
+        status=Status(values[9]),
+        outcome=Outcome(values[10]) if values[10] else None,
+        due_date=date.fromisoformat(str(values[11])) if values[11] else None,
+        due_kind=str(values[12]) if values[12] else None,
+    )
+
+
+def end_of_week(today: date) -> date:
+    return today + timedelta(days=6 - today.weekday())
+
+
+class InboxRepository:
+    """Read queries of the bannette over one connection (the GUI thread's)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    # --- the list ---------------------------------------------------------------------------
+    def ids(
+        self,
+        flt: InboxFilter,
+        sort: InboxSort,
+        *,
+        today: date,
+        agent_id: str | None = None,
+    ) -> list[int]:
+        where, params = self._where(flt, today=today, agent_id=agent_id)
+        direction = "DESC" if sort.descending else "ASC"
+        order = _SORT_SQL[sort.column].format(dir=direction)
+        joins = _SORT_JOINS.get(sort.column, "")
+        sql = (
+            f"SELECT r.pk FROM request r {joins} WHERE {' AND '.join(where)} "
+            f"ORDER BY {order}, r.pk {direction}"
+        )
+        return [pk for (pk,) in self._conn.execute(sql, params)]
+
+    def _where(
+        self, flt: InboxFilter, *, today: date, agent_id: str | None
+    ) -> tuple[list[str], list[object]]:
+        where: list[str] = ["r.deleted = 0"]
+        params: list[object] = []
+
+        def member(column: str, values: frozenset[object]) -> None:
+            if values:
+                where.append(f"{column} IN ({', '.join('?' * len(values))})")
+                params.extend(sorted(values, key=str))
+
+        member("r.status", frozenset(s.value for s in flt.statuses))
+        member("r.channel", frozenset(c.value for c in flt.channels))
+        member("r.authority_pk", frozenset(flt.authority_pks))
+        member("r.procedure_pk", frozenset(flt.procedure_pks))
+        if flt.overdue:
+            where.append("r.due_date < ?")
+            params.append(today.isoformat())
+        if flt.due_this_week:
+            where.append("r.due_date BETWEEN ? AND ?")
+            params.extend([today.isoformat(), end_of_week(today).isoformat()])
+        if flt.assigned_to_me:
+            where.append("r.assigned_agent_pk = (SELECT pk FROM agent WHERE id = ?)")
+            params.append(agent_id or "")
+        if flt.not_acknowledged:
+            where.append("r.acknowledged_at IS NULL AND r.status NOT IN ('answered', 'closed')")
+        query = fts_query(flt.search)
+        if query is not None:
+            where.append("r.pk IN (SELECT rowid FROM request_fts WHERE request_fts MATCH ?)")
+            params.append(query)
+        return where, params
+
+    def rows(self, pks: Sequence[int]) -> dict[int, InboxRow]:
+        if not pks:
+            return {}
+        placeholders = ", ".join("?" * len(pks))
+        cursor = self._conn.execute(f"{_ROW_SQL} WHERE r.pk IN ({placeholders})", list(pks))
+        return {int(values[0]): _row(values) for values in cursor}
+
+    def total(self) -> int:
+        return int(
+            self._conn.execute("SELECT COUNT(*) FROM request WHERE deleted = 0").fetchone()[0]
+        )
+
+    # --- filter menus ------------------------------------------------------------------------
+    def authorities(self) -> list[Choice]:
+        return [
+            Choice(pk, name)
+            for pk, name in self._conn.execute(
+                "SELECT pk, name FROM authority WHERE deleted = 0 ORDER BY name"
+            )
+        ]
+
+    def procedures(self) -> list[Choice]:
+        return [
+            Choice(pk, name)
+            for pk, name in self._conn.execute(
+                "SELECT pk, name FROM procedure WHERE deleted = 0 ORDER BY name"
+            )
+        ]
+
+    def current_agent(self) -> tuple[str, str] | None:
+        """(id, display name) of the agent working on this installation."""
+        row = self._conn.execute(
+            "SELECT a.id, a.display_name FROM setting s JOIN agent a ON a.id = s.value "
+            "WHERE s.key = 'current_agent'"
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    # --- one request ------------------------------------------------------------------------
+    def detail(self, pk: int) -> RequestDetail | None:
+        found = self.rows([pk])
+        if pk not in found:
+            return None
+        r = self._conn.execute(
+            """SELECT r.body, r.form_fields, r.registration_receipt_at, r.acknowledged_at,
+                      ag.display_name, p.silence_rule, p.period, p.period_unit, r.citizen_pk
+               FROM request r
+               JOIN procedure p ON p.pk = r.procedure_pk
+               LEFT JOIN agent ag ON ag.pk = r.assigned_agent_pk
+               WHERE r.pk = ?""",
+            (pk,),
+        ).fetchone()
+        c = self._conn.execute(
+            """SELECT kind, display_name, last_name, first_name, organisation, rna, siret, email,
+                      phone, address, postcode, city FROM citizen WHERE pk = ?""",
+            (r["citizen_pk"],),
+        ).fetchone()
+        citizen = CitizenView(CitizenKind(c[0]), *[str(v) for v in tuple(c)[1:]])
+        attachments = [
+            AttachmentView(a["filename"], a["media_type"], a["size"])
+            for a in self._conn.execute(
+                "SELECT filename, media_type, size FROM attachment "
+                "WHERE request_pk = ? AND deleted = 0 ORDER BY pk",
+                (pk,),
+            )
+        ]
+        events = [
+            EventView(
+                datetime.fromisoformat(e["at"]),
+                e["kind"],
+                e["display_name"],
+                json.loads(e["detail"]),
+            )
+            for e in self._conn.execute(
+                """SELECT e.at, e.kind, ag.display_name, e.detail FROM event e
+                   LEFT JOIN agent ag ON ag.pk = e.agent_pk
+                   WHERE e.request_pk = ? ORDER BY e.at DESC, e.pk DESC""",
+                (pk,),
+            )
+        ]
+        missing = [
+            (
+                date.fromisoformat(m["asked_on"]),
+                date.fromisoformat(m["received_on"]) if m["received_on"] else None,
+                list(json.loads(m["documents"])),
+            )
+            for m in self._conn.execute(
+                "SELECT asked_on, received_on, documents FROM missing_documents "
+                "WHERE request_pk = ? AND deleted = 0 ORDER BY asked_on",
+                (pk,),
+            )
+        ]
+
+        def moment(value: str | None) -> datetime | None:
+            return datetime.fromisoformat(value) if value else None
+
+        return RequestDetail(
+            row=found[pk],
+            body=r["body"],
+            assigned_to=r["display_name"],
+            registration_receipt_at=moment(r["registration_receipt_at"]),
+            acknowledged_at=moment(r["acknowledged_at"]),
+            silence_rule=r["silence_rule"],
+            period=r["period"],
+            period_unit=r["period_unit"],
+            citizen=citizen,
+            form_fields={str(k): str(v) for k, v in json.loads(r["form_fields"]).items()},
+            attachments=attachments,
+            events=events,
+            missing_documents=missing,
+        )

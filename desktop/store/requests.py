@@ -1,0 +1,126 @@
+"""Changing requests: every change goes through the domain rules and leaves events.
+
+The status, the recomputed échéance and the history events are written in one transaction, so
+a crash can never leave a request whose history disagrees with its state.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date, datetime
+
+from desktop.domain.due import DueFacts, next_due
+from desktop.domain.workflow import DomainEvent, RequestState, change_status
+from desktop.store.database import StoreError, transaction
+from desktop.store.ids import iso, new_id
+from sync.protocol.vocabulary import Channel, Outcome, PeriodUnit, SilenceRule, Status
+
+
+def insert_event(conn: sqlite3.Connection, request_pk: int, event: DomainEvent) -> None:
+    agent_pk = None
+    if event.agent_id is not None:
+        row = conn.execute("SELECT pk FROM agent WHERE id = ?", (event.agent_id,)).fetchone()
+        agent_pk = row[0] if row else None
+    conn.execute(
+        "INSERT INTO event (id, request_pk, at, agent_pk, kind, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            new_id(),
+            request_pk,
+            iso(event.at),
+            agent_pk,
+            event.kind.value,
+            json.dumps(event.detail, ensure_ascii=False),
+        ),
+    )
+
+
+def due_facts(conn: sqlite3.Connection, request_pk: int) -> DueFacts:
+    row = conn.execute(
+        """
+        SELECT r.status, r.channel, r.received_at, r.registration_receipt_at, r.acknowledged_at,
+               a.department, a.internal_target_days,
+               p.silence_rule, p.period, p.period_unit
+        FROM request r
+        JOIN authority a ON a.pk = r.authority_pk
+        JOIN procedure p ON p.pk = r.procedure_pk
+        WHERE r.pk = ?
+        """,
+        (request_pk,),
+    ).fetchone()
+    if row is None:
+        raise StoreError("Cette demande n'existe plus dans la base locale.")
+    missing = tuple(
+        (
+            date.fromisoformat(m["asked_on"]),
+            date.fromisoformat(m["received_on"]) if m["received_on"] else None,
+        )
+        for m in conn.execute(
+            "SELECT asked_on, received_on FROM missing_documents "
+            "WHERE request_pk = ? AND deleted = 0 ORDER BY asked_on",
+            (request_pk,),
+        )
+    )
+    return DueFacts(
+        status=Status(row["status"]),
+        electronic=Channel(row["channel"]).is_electronic,
+        received=datetime.fromisoformat(row["received_at"]).date(),
+        department=row["department"],
+        silence_rule=SilenceRule(row["silence_rule"]),
+        period=row["period"],
+        unit=PeriodUnit(row["period_unit"]),
+        registration_receipt_sent=row["registration_receipt_at"] is not None,
+        acknowledged=row["acknowledged_at"] is not None,
+        internal_target_days=row["internal_target_days"],
+        missing_documents=missing,
+    )
+
+
+def refresh_due(conn: sqlite3.Connection, request_pk: int) -> None:
+    """Recompute the stored échéance after anything it depends on changed."""
+    due = next_due(due_facts(conn, request_pk))
+    conn.execute(
+        "UPDATE request SET due_date = ?, due_kind = ? WHERE pk = ?",
+        (
+            due.on.isoformat() if due and due.on else None,
+            due.kind.value if due else None,
+            request_pk,
+        ),
+    )
+
+
+def set_status(
+    conn: sqlite3.Connection,
+    request_pk: int,
+    target: Status,
+    *,
+    agent_id: str | None,
+    at: datetime | None = None,
+    outcome: Outcome | None = None,
+) -> None:
+    """Apply a status change the domain allows; raises TransitionError otherwise."""
+    at = at or datetime.now().replace(microsecond=0)
+    with transaction(conn):
+        row = conn.execute(
+            "SELECT status, outcome FROM request WHERE pk = ? AND deleted = 0", (request_pk,)
+        ).fetchone()
+        if row is None:
+            raise StoreError("Cette demande n'existe plus dans la base locale.")
+        state = RequestState(Status(row[0]), Outcome(row[1]) if row[1] else None)
+        new_state, events = change_status(state, target, at=at, agent_id=agent_id, outcome=outcome)
+        conn.execute(
+            "UPDATE request SET status = ?, outcome = ? WHERE pk = ?",
+            (
+                new_state.status.value,
+                new_state.outcome.value if new_state.outcome else None,
+                request_pk,
+            ),
+        )
+        if target == Status.ACKNOWLEDGED:
+            conn.execute(
+                "UPDATE request SET acknowledged_at = COALESCE(acknowledged_at, ?) WHERE pk = ?",
+                (iso(at), request_pk),
+            )
+        for event in events:
+            insert_event(conn, request_pk, event)
+        refresh_due(conn, request_pk)

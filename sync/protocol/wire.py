@@ -1,0 +1,552 @@
+"""Wire models of the sync protocol, shared by the desktop client and the reference server.
+
+Rows travel with their client-generated UUID and the server-assigned global ``version``; the
+client only ever sends *mutations* (business intents), never rows. Keeping these models here,
+free of SQLAlchemy and Qt, means a change of the contract is one diff both sides see.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from sync.protocol.vocabulary import (
+    AuthorityKind,
+    Channel,
+    CitizenKind,
+    EventKind,
+    Outcome,
+    PeriodUnit,
+    Role,
+    SilenceRule,
+    Status,
+)
+
+#: Bumped when the wire contract changes in a way an old client cannot read.
+PROTOCOL_VERSION = 1
+#: Largest page a pull may ask for; large enough for throughput, small enough for a slow line.
+MAX_PULL_LIMIT = 2000
+DEFAULT_PULL_LIMIT = 500
+#: Largest push batch; the outbox sends in chunks of at most this many mutations.
+MAX_PUSH_BATCH = 500
+
+ShortText = Annotated[str, StringConstraints(max_length=200)]
+LongText = Annotated[str, StringConstraints(max_length=20000)]
+Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class Entity(StrEnum):
+    """The synced tables, in the order a client should apply them (parents first)."""
+
+    AUTHORITIES = "authorities"
+    AGENTS = "agents"
+    PROCEDURES = "procedures"
+    CITIZENS = "citizens"
+    REQUESTS = "requests"
+    EVENTS = "events"
+    MESSAGES = "messages"
+    ATTACHMENTS = "attachments"
+    PHONE_CALLS = "phone_calls"
+    PARAPHEUR_FOLDERS = "parapheur_folders"
+
+
+class MessageDirection(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class FolderState(StrEnum):
+    DRAFT = "draft"
+    PENDING = "pending"
+    VISAED = "visaed"
+    SIGNED = "signed"
+    REJECTED = "rejected"
+
+
+class StepKind(StrEnum):
+    VISA = "visa"
+    SIGNATURE = "signature"
+
+
+class StepState(StrEnum):
+    WAITING = "waiting"
+    DONE = "done"
+    REJECTED = "rejected"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(from_attributes=True, extra="forbid")
+
+
+# --------------------------------------------------------------------------------------------
+# Rows (server -> client)
+# --------------------------------------------------------------------------------------------
+
+
+class Row(_Model):
+    id: UUID
+    version: int = Field(ge=0, description="Numéro de version global attribué par le serveur")
+
+
+class AuthorityRow(Row):
+    name: str
+    kind: AuthorityKind
+    insee_code: str | None = None
+    siret: str | None = None
+    department_code: str | None = None
+    address: str | None = None
+    service_name: str | None = None
+    service_email: str | None = None
+    service_phone: str | None = None
+    letterhead: dict[str, str] = Field(default_factory=dict)
+
+
+class AgentRow(Row):
+    login: str
+    display_name: str
+    email: str | None = None
+    role: Role
+    active: bool
+    authority_ids: list[UUID] = Field(default_factory=list)
+
+
+class ProcedureRow(Row):
+    authority_id: UUID
+    code: str
+    title: str
+    silence_rule: SilenceRule
+    period_value: int
+    period_unit: PeriodUnit
+    active: bool
+
+
+class CitizenRow(Row):
+    authority_id: UUID
+    kind: CitizenKind
+    last_name: str | None = None
+    first_name: str | None = None
+    organisation_name: str | None = None
+    rna_number: str | None = None
+    siret: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    postal_address: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class RequestRow(Row):
+    authority_id: UUID
+    number: str = Field(description="Numéro d'enregistrement, par collectivité et par année")
+    procedure_id: UUID | None = None
+    citizen_id: UUID | None = None
+    channel: Channel
+    subject: str
+    description: str
+    form_fields: dict[str, Any] = Field(default_factory=dict)
+    status: Status
+    outcome: Outcome | None = None
+    received_at: datetime = Field(description="Date légale de réception")
+    registered_at: datetime = Field(description="Enregistrement par le serveur")
+    acknowledged_at: datetime | None = None
+    assignee_id: UUID | None = None
+    missing_documents: list[str] = Field(default_factory=list)
+    created_at: datetime
+    updated_at: datetime
+
+
+class EventRow(Row):
+    authority_id: UUID
+    request_id: UUID
+    kind: EventKind
+    at: datetime
+    agent_id: UUID | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class MessageRow(Row):
+    authority_id: UUID
+    request_id: UUID
+    direction: MessageDirection
+    channel: Channel
+    subject: str
+    body: str
+    at: datetime
+    agent_id: UUID | None = None
+
+
+class AttachmentRow(Row):
+    authority_id: UUID
+    request_id: UUID | None = None
+    sha256: str
+    filename: str
+    content_type: str
+    size: int
+    created_at: datetime
+
+
+class PhoneCallRow(Row):
+    authority_id: UUID
+    citizen_id: UUID | None = None
+    request_id: UUID | None = None
+    caller_name: str
+    phone_number: str | None = None
+    motive: str
+    duration_seconds: int
+    called_at: datetime
+    agent_id: UUID | None = None
+
+
+class ParapheurStep(_Model):
+    position: int
+    kind: StepKind
+    official_id: UUID
+    state: StepState = StepState.WAITING
+    acted_at: datetime | None = None
+    comment: str | None = None
+
+
+class ParapheurAnnotation(_Model):
+    id: UUID
+    agent_id: UUID
+    at: datetime
+    page: int | None = None
+    text: str
+
+
+class ParapheurFolderRow(Row):
+    authority_id: UUID
+    request_id: UUID | None = None
+    title: str
+    state: FolderState
+    main_attachment_id: UUID
+    annex_ids: list[UUID] = Field(default_factory=list)
+    steps: list[ParapheurStep] = Field(default_factory=list)
+    annotations: list[ParapheurAnnotation] = Field(default_factory=list)
+    signed_sha256: str | None = None
+    bordereau_sha256: str | None = None
+    created_by: UUID | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+ROW_MODELS: dict[Entity, type[Row]] = {
+    Entity.AUTHORITIES: AuthorityRow,
+    Entity.AGENTS: AgentRow,
+    Entity.PROCEDURES: ProcedureRow,
+    Entity.CITIZENS: CitizenRow,
+    Entity.REQUESTS: RequestRow,
+    Entity.EVENTS: EventRow,
+    Entity.MESSAGES: MessageRow,
+    Entity.ATTACHMENTS: AttachmentRow,
+    Entity.PHONE_CALLS: PhoneCallRow,
+    Entity.PARAPHEUR_FOLDERS: ParapheurFolderRow,
+}
+
+
+class Tombstone(_Model):
+    entity: Entity
+    id: UUID
+    version: int
+
+
+# --------------------------------------------------------------------------------------------
+# Mutations (client -> server)
+# --------------------------------------------------------------------------------------------
+
+
+class MutationName(StrEnum):
+    REQUEST_CREATE = "request.create"
+    REQUEST_SET_STATUS = "request.set_status"
+    REQUEST_ACKNOWLEDGE = "request.acknowledge"
+    REQUEST_REQUEST_DOCUMENTS = "request.request_documents"
+    REQUEST_ASSIGN = "request.assign"
+    REQUEST_UPDATE_FIELDS = "request.update_fields"
+    REQUEST_ADD_NOTE = "request.add_note"
+    REQUEST_DELETE = "request.delete"
+    MESSAGE_ADD = "message.add"
+    CITIZEN_UPSERT = "citizen.upsert"
+    CITIZEN_DELETE = "citizen.delete"
+    PHONE_CALL_ADD = "phone_call.add"
+    ATTACHMENT_LINK = "attachment.link"
+    ATTACHMENT_UNLINK = "attachment.unlink"
+
+
+class RequestCreateArgs(_Model):
+    """Back-office intake of a paper, phone, counter or e-mail request."""
+
+    id: UUID
+    authority_id: UUID
+    channel: Channel
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    description: LongText = ""
+    procedure_id: UUID | None = None
+    citizen_id: UUID | None = None
+    received_at: datetime | None = Field(
+        default=None,
+        description="Date de réception saisie par l'agent (courrier, téléphone, guichet)",
+    )
+    form_fields: dict[str, Any] = Field(default_factory=dict)
+
+
+class RequestSetStatusArgs(_Model):
+    request_id: UUID
+    from_status: Status
+    status: Status
+    outcome: Outcome | None = None
+
+
+class RequestAcknowledgeArgs(_Model):
+    request_id: UUID
+
+
+class RequestDocumentsArgs(_Model):
+    request_id: UUID
+    documents: list[ShortText] = Field(min_length=1, max_length=50)
+
+
+class RequestAssignArgs(_Model):
+    request_id: UUID
+    assignee_id: UUID | None
+    previous_assignee_id: UUID | None = None
+
+
+#: Fields of a request the agent may edit directly (the rest follow business intents).
+EDITABLE_REQUEST_FIELDS = frozenset(
+    {"subject", "description", "procedure_id", "citizen_id", "form_fields", "received_at"}
+)
+
+
+class RequestUpdateFieldsArgs(_Model):
+    """Field-level edit: ``previous`` holds the values the client saw, to detect true conflicts."""
+
+    request_id: UUID
+    fields: dict[str, Any] = Field(min_length=1)
+    previous: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_fields(self) -> RequestUpdateFieldsArgs:
+        unknown = set(self.fields) - EDITABLE_REQUEST_FIELDS
+        if unknown:
+            raise ValueError(f"champs non modifiables : {', '.join(sorted(unknown))}")
+        return self
+
+
+class RequestNoteArgs(_Model):
+    id: UUID
+    request_id: UUID
+    text: Annotated[str, StringConstraints(min_length=1, max_length=20000)]
+
+
+class RequestDeleteArgs(_Model):
+    request_id: UUID
+
+
+class MessageAddArgs(_Model):
+    id: UUID
+    request_id: UUID
+    direction: MessageDirection
+    channel: Channel
+    subject: ShortText = ""
+    body: LongText = ""
+
+
+class CitizenFields(_Model):
+    kind: CitizenKind
+    last_name: ShortText | None = None
+    first_name: ShortText | None = None
+    organisation_name: ShortText | None = None
+    rna_number: Annotated[str, StringConstraints(pattern=r"^W\d{9}$")] | None = None
+    siret: Annotated[str, StringConstraints(pattern=r"^\d{14}$")] | None = None
+    email: Annotated[str, StringConstraints(max_length=254)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
+    postal_address: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class CitizenUpsertArgs(_Model):
+    id: UUID
+    authority_id: UUID
+    fields: CitizenFields
+    previous: dict[str, Any] = Field(default_factory=dict)
+
+
+class CitizenDeleteArgs(_Model):
+    citizen_id: UUID
+
+
+class PhoneCallAddArgs(_Model):
+    id: UUID
+    authority_id: UUID
+    caller_name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    phone_number: Annotated[str, StringConstraints(max_length=40)] | None = None
+    motive: LongText = ""
+    duration_seconds: int = Field(default=0, ge=0, le=86400)
+    called_at: datetime | None = None
+    citizen_id: UUID | None = None
+    request_id: UUID | None = None
+
+
+class AttachmentLinkArgs(_Model):
+    """Links a blob already uploaded with ``POST /api/v1/blobs`` to a request."""
+
+    id: UUID
+    authority_id: UUID
+    request_id: UUID | None = None
+    sha256: Sha256Hex
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+
+
+class AttachmentUnlinkArgs(_Model):
+    attachment_id: UUID
+
+
+MUTATION_ARGS: dict[MutationName, type[BaseModel]] = {
+    MutationName.REQUEST_CREATE: RequestCreateArgs,
+    MutationName.REQUEST_SET_STATUS: RequestSetStatusArgs,
+    MutationName.REQUEST_ACKNOWLEDGE: RequestAcknowledgeArgs,
+    MutationName.REQUEST_REQUEST_DOCUMENTS: RequestDocumentsArgs,
+    MutationName.REQUEST_ASSIGN: RequestAssignArgs,
+    MutationName.REQUEST_UPDATE_FIELDS: RequestUpdateFieldsArgs,
+    MutationName.REQUEST_ADD_NOTE: RequestNoteArgs,
+    MutationName.REQUEST_DELETE: RequestDeleteArgs,
+    MutationName.MESSAGE_ADD: MessageAddArgs,
+    MutationName.CITIZEN_UPSERT: CitizenUpsertArgs,
+    MutationName.CITIZEN_DELETE: CitizenDeleteArgs,
+    MutationName.PHONE_CALL_ADD: PhoneCallAddArgs,
+    MutationName.ATTACHMENT_LINK: AttachmentLinkArgs,
+    MutationName.ATTACHMENT_UNLINK: AttachmentUnlinkArgs,
+}
+
+
+class Mutation(_Model):
+    client_id: UUID
+    mutation_id: int = Field(ge=1, le=2**62, description="Croissant strictement par client")
+    base_version: int = Field(ge=0, le=2**62)
+    name: MutationName
+    args: dict[str, Any]
+
+    def parsed_args(self) -> BaseModel:
+        """Validates ``args`` against the model of this mutation (raises ValidationError)."""
+        return MUTATION_ARGS[self.name].model_validate(self.args)
+
+
+class PushRequest(_Model):
+    client_id: UUID
+    mutations: list[Mutation] = Field(max_length=MAX_PUSH_BATCH)
+
+    @model_validator(mode="after")
+    def _one_client(self) -> PushRequest:
+        if any(m.client_id != self.client_id for m in self.mutations):
+            raise ValueError("toutes les mutations d'un envoi doivent venir du même poste")
+        return self
+
+
+class MutationOutcome(StrEnum):
+    APPLIED = "applied"
+    REJECTED = "rejected"
+    CONFLICT = "conflict"
+
+
+class MutationResult(_Model):
+    mutation_id: int
+    result: MutationOutcome
+    reason: str | None = Field(default=None, description="Raison lisible, en français")
+    replayed: bool = Field(
+        default=False, description="Déjà traitée lors d'un envoi précédent : rien n'est rejoué"
+    )
+    entity: Entity | None = None
+    conflicting_fields: list[str] = Field(default_factory=list)
+    server_row: dict[str, Any] | None = Field(
+        default=None, description="La ligne telle que le serveur la détient (en cas de conflit)"
+    )
+
+
+class PushResponse(_Model):
+    client_id: UUID
+    last_mutation_id: int
+    results: list[MutationResult]
+    version: int = Field(description="Version maximale du serveur après l'envoi")
+
+
+class PullRequest(_Model):
+    cursor: int = Field(default=0, ge=0, le=2**62)
+    limit: int = Field(default=DEFAULT_PULL_LIMIT, ge=1, le=MAX_PULL_LIMIT)
+    authority_ids: list[UUID] | None = Field(
+        default=None, description="Restreint la synchronisation à ces collectivités"
+    )
+
+
+class PullResponse(_Model):
+    epoch: str
+    cursor: int = Field(description="À renvoyer au prochain appel")
+    has_more: bool
+    authorities: list[AuthorityRow] = Field(default_factory=list)
+    agents: list[AgentRow] = Field(default_factory=list)
+    procedures: list[ProcedureRow] = Field(default_factory=list)
+    citizens: list[CitizenRow] = Field(default_factory=list)
+    requests: list[RequestRow] = Field(default_factory=list)
+    events: list[EventRow] = Field(default_factory=list)
+    messages: list[MessageRow] = Field(default_factory=list)
+    attachments: list[AttachmentRow] = Field(default_factory=list)
+    phone_calls: list[PhoneCallRow] = Field(default_factory=list)
+    parapheur_folders: list[ParapheurFolderRow] = Field(default_factory=list)
+    tombstones: list[Tombstone] = Field(default_factory=list)
+
+
+class MetaResponse(_Model):
+    protocol: int = PROTOCOL_VERSION
+    epoch: str = Field(description="Change quand la base est recréée : le poste se réinitialise")
+    max_version: int
+    counts: dict[Entity, int]
+    server_time: datetime
+    last_mutation_id: int | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# Authentication and submissions
+# --------------------------------------------------------------------------------------------
+
+
+class LoginRequest(_Model):
+    login: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class RefreshRequest(_Model):
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class TokenPair(_Model):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+    refresh_expires_in: int
+    agent: AgentRow
+
+
+class SubmissionCitizen(CitizenFields):
+    """Identity given by the citizen on the public portal."""
+
+
+class SubmissionPayload(_Model):
+    procedure_code: Annotated[str, StringConstraints(max_length=100)] | None = None
+    channel: Literal["web", "service_public"] = "web"
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    description: LongText = ""
+    citizen: SubmissionCitizen
+    form_fields: dict[str, Any] = Field(default_factory=dict)
+
+
+class RegistrationReceipt(_Model):
+    request_id: UUID
+    number: str
+    received_at: datetime
+    authority_name: str
+    channel: Channel
+    attachments: list[str] = Field(default_factory=list)
+    message: str
