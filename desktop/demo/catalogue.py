@@ -112,7 +112,8 @@ class DemoProcedure:
     #: Subjects and texts; ``{placeholders}`` are filled by the generator.
     subjects: tuple[str, ...]
     texts: tuple[str, ...]
-    form_fields: tuple[str, ...] = ()
+    #: (label, value template) pairs of the online form.
+    form_fields: tuple[tuple[str, str], ...] = ()
     citizen_kinds: tuple[CitizenKind, ...] = (CitizenKind.PERSON,)
     weight: int = 10
     attachments: tuple[str, ...] = field(default=())
@@ -129,7 +130,7 @@ PROCEDURES: tuple[DemoProcedure, ...] = (
         (
             "Copie intégrale d'acte de naissance",
             "Extrait d'acte de naissance avec filiation",
-            "Acte de naissance de {child} {last}",
+            "Acte de naissance — {child} {last}",
         ),
         (
             "Bonjour, je vous prie de bien vouloir m'adresser une copie intégrale de l'acte de "
@@ -137,7 +138,12 @@ PROCEDURES: tuple[DemoProcedure, ...] = (
             "Madame, Monsieur, dans le cadre d'un dossier de retraite, j'ai besoin d'un extrait "
             "avec filiation de mon acte de naissance. Cordialement, {first} {last}.",
         ),
-        ("Type d'acte", "Nom sur l'acte", "Date de l'événement", "Motif"),
+        (
+            ("Type d'acte", "Copie intégrale"),
+            ("Nom sur l'acte", "{last} {child}"),
+            ("Date de l'événement", "{birth}"),
+            ("Motif", "Dossier administratif"),
+        ),
         weight=18,
         attachments=("piece_identite.jpg",),
     ),
@@ -153,7 +159,11 @@ PROCEDURES: tuple[DemoProcedure, ...] = (
             "Bonjour, pourriez-vous m'envoyer une copie de mon acte de mariage célébré à {city} le "
             "{birth} ? Merci.",
         ),
-        ("Type d'acte", "Nom des époux", "Date du mariage"),
+        (
+            ("Type d'acte", "Extrait avec filiation"),
+            ("Nom des époux", "{last}"),
+            ("Date du mariage", "{birth}"),
+        ),
         weight=6,
     ),
     DemoProcedure(
@@ -178,7 +188,13 @@ PROCEDURES: tuple[DemoProcedure, ...] = (
             "Madame, Monsieur, je sollicite l'inscription de ma fille {child} à l'{school}. "
             "Elle est actuellement scolarisée à Épinal. Bien cordialement.",
         ),
-        ("Enfant", "Date de naissance", "Classe demandée", "École souhaitée", "Cantine"),
+        (
+            ("Enfant", "{child} {last}"),
+            ("Date de naissance", "{child_birth}"),
+            ("Classe demandée", "{grade}"),
+            ("École souhaitée", "{school}"),
+            ("Cantine", "{yes_no}"),
+        ),
         weight=12,
         attachments=("livret_famille.pdf", "justificatif_domicile.pdf"),
     ),
@@ -189,12 +205,16 @@ PROCEDURES: tuple[DemoProcedure, ...] = (
         0,
         PeriodUnit.DAYS,
         ("Pièce d'identité", "Livret de famille"),
-        ("Recensement citoyen de {child} {last}", "Recensement à 16 ans"),
+        ("Recensement citoyen — {child} {last}", "Recensement à 16 ans"),
         (
             "Bonjour, mon fils {child} a eu 16 ans le mois dernier, je souhaite effectuer son "
             "recensement citoyen. Merci de m'indiquer la marche à suivre.",
         ),
-        ("Jeune recensé", "Date de naissance", "Nationalité"),
+        (
+            ("Jeune recensé", "{child} {last}"),
+            ("Date de naissance", "{child_birth}"),
+            ("Nationalité", "française"),
+        ),
         weight=8,
         attachments=("carte_identite.pdf",),
     ),
@@ -221,7 +241,12 @@ PROCEDURES: tuple[DemoProcedure, ...] = (
             "Madame, Monsieur, nous vous adressons notre dossier de demande de subvention pour "
             "l'année {year}. Notre association compte {members} adhérents.",
         ),
-        ("Association", "N° RNA", "Montant demandé", "Objet de l'aide"),
+        (
+            ("Association", "{org}"),
+            ("N° RNA", "{rna}"),
+            ("Montant demandé", "{amount} €"),
+            ("Objet de l'aide", "Fonctionnement {year}"),
+        ),
         citizen_kinds=(CitizenKind.ASSOCIATION,),
         weight=6,
         attachments=("budget_previsionnel.pdf", "statuts.pdf", "rib.pdf"),
@@ -245,7 +270,7 @@ PROCEDURES: tuple[DemoProcedure, ...] = (
             "Le lampadaire en face du {num} {street} ne fonctionne plus depuis une semaine.",
             "Des encombrants ont été déposés près du {place}. Merci d'intervenir.",
         ),
-        ("Adresse", "Nature du problème"),
+        (("Adresse", "{num} {street}"), ("Nature du problème", "{problem}")),
         weight=14,
         attachments=("photo.jpg",),
     ),
@@ -261,7 +286,11 @@ PROCEDURES: tuple[DemoProcedure, ...] = (
             "Maître {last}, notaire, sollicite un certificat d'urbanisme d'information pour la "
             "parcelle {parcel} située {street}.",
         ),
-        ("Parcelle cadastrale", "Adresse du terrain", "Superficie (m²)"),
+        (
+            ("Parcelle cadastrale", "{parcel}"),
+            ("Adresse du terrain", "{num} {street}"),
+            ("Superficie (m²)", "{area}"),
+        ),
         citizen_kinds=(CitizenKind.COMPANY, CitizenKind.PERSON),
         weight=6,
         attachments=("plan_situation.pdf",),
@@ -283,7 +312,11 @@ PROCEDURES: tuple[DemoProcedure, ...] = (
             "Bonjour, je souhaite réaliser des travaux au {num} {street} et vous adresse ma "
             "déclaration préalable avec les plans.",
         ),
-        ("Nature des travaux", "Adresse", "Surface créée (m²)"),
+        (
+            ("Nature des travaux", "{works}"),
+            ("Adresse", "{num} {street}"),
+            ("Surface créée (m²)", "{small_area}"),
+        ),
         weight=8,
         attachments=("plan_masse.pdf", "photo_facade.jpg"),
     ),
@@ -294,12 +327,16 @@ PROCEDURES: tuple[DemoProcedure, ...] = (
         2,
         PeriodUnit.MONTHS,
         ("Attestation d'assurance", "Plan d'implantation"),
-        ("Terrasse du café {org}", "Échafaudage {street} du {birth}"),
+        ("Terrasse du café {org}", "Échafaudage {street} à partir du {event_date}"),
         (
             "Nous sollicitons une autorisation d'occupation du domaine public pour installer une "
             "terrasse de {members} m² devant notre établissement {street}.",
         ),
-        ("Établissement", "Emprise (m²)", "Période"),
+        (
+            ("Établissement", "{org}"),
+            ("Emprise (m²)", "{small_area}"),
+            ("Période", "avril à octobre"),
+        ),
         citizen_kinds=(CitizenKind.COMPANY,),
         weight=4,
         attachments=("assurance.pdf",),
@@ -311,12 +348,16 @@ PROCEDURES: tuple[DemoProcedure, ...] = (
         15,
         PeriodUnit.DAYS,
         ("Attestation d'assurance responsabilité civile",),
-        ("Réservation salle des fêtes le {birth}", "Location de la salle polyvalente"),
+        ("Réservation salle des fêtes le {event_date}", "Location de la salle polyvalente"),
         (
-            "Bonjour, je souhaiterais réserver la salle des fêtes le {birth} pour un anniversaire "
-            "d'environ {members} personnes. Est-elle disponible ?",
+            "Bonjour, je souhaiterais réserver la salle des fêtes le {event_date} "
+            "pour un anniversaire d'environ {members} personnes. Est-elle disponible ?",
         ),
-        ("Salle", "Date souhaitée", "Nombre de personnes"),
+        (
+            ("Salle", "Salle des fêtes"),
+            ("Date souhaitée", "{event_date}"),
+            ("Nombre de personnes", "{members}"),
+        ),
         citizen_kinds=(CitizenKind.PERSON, CitizenKind.ASSOCIATION),
         weight=7,
     ),
@@ -329,10 +370,10 @@ PROCEDURES: tuple[DemoProcedure, ...] = (
         ("Programme de la manifestation",),
         ("Buvette — {org}", "Débit de boissons pour la kermesse"),
         (
-            "L'association {org} organise sa kermesse le {birth} et sollicite l'autorisation "
+            "L'association {org} organise sa kermesse le {event_date} et sollicite l'autorisation "
             "d'ouvrir une buvette temporaire (boissons du 3e groupe).",
         ),
-        ("Manifestation", "Date", "Lieu"),
+        (("Manifestation", "Kermesse"), ("Date", "{event_date}"), ("Lieu", "{place}")),
         citizen_kinds=(CitizenKind.ASSOCIATION,),
         weight=3,
     ),
@@ -348,7 +389,11 @@ PROCEDURES: tuple[DemoProcedure, ...] = (
             "Madame, Monsieur, je souhaite renouveler la concession de la famille {last} au "
             "cimetière communal, arrivée à échéance.",
         ),
-        ("Cimetière", "Emplacement", "Durée"),
+        (
+            ("Cimetière", "Cimetière communal"),
+            ("Emplacement", "Carré {letter}, n° {num}"),
+            ("Durée", "30 ans"),
+        ),
         weight=4,
     ),
     DemoProcedure(
@@ -358,12 +403,15 @@ PROCEDURES: tuple[DemoProcedure, ...] = (
         1,
         PeriodUnit.MONTHS,
         ("Pièce d'identité", "Justificatif de domicile", "Titre de propriété ou bail"),
-        ("Attestation d'accueil pour {child} {last}",),
+        ("Attestation d'accueil — {child} {last}",),
         (
-            "Bonjour, je souhaite accueillir ma cousine pendant trois semaines cet été et ai besoin "
-            "d'une attestation d'accueil.",
+            "Bonjour, je souhaite accueillir ma cousine pendant trois semaines cet été "
+            "et ai besoin d'une attestation d'accueil.",
         ),
-        ("Personne accueillie", "Dates du séjour"),
+        (
+            ("Personne accueillie", "{child} {last}"),
+            ("Dates du séjour", "du {event_date}, 3 semaines"),
+        ),
         weight=3,
     ),
 )
@@ -390,3 +438,6 @@ DEMO_AGENTS = (
     ("jhoffmann", "Julien Hoffmann", "clerk"),
     ("mschmitt", "Marie-Noëlle Schmitt", "official"),
 )
+
+PROBLEMS = ("Nid-de-poule", "Lampadaire en panne", "Dépôt sauvage", "Trottoir dégradé")
+WORKS = ("Clôture", "Ravalement de façade", "Panneaux photovoltaïques", "Abri de jardin")

@@ -26,7 +26,9 @@ from desktop.demo.catalogue import (
     DEMO_AGENTS,
     GRADES,
     PLACES,
+    PROBLEMS,
     PROCEDURES,
+    WORKS,
     DemoAuthority,
     DemoProcedure,
 )
@@ -392,11 +394,13 @@ def _insert_requests(
         words = _words(fake, rng, authority, citizen, received)
         subject = rng.choice(procedure.subjects).format(**words)
         body = rng.choice(procedure.texts).format(**words)
-        fields = _form_fields(rng, procedure, words)
+        fields = _form_fields(procedure, words)
         status = _status_for_age(rng, (today - received.date()).days)
         assigned = rng.choice(agent_choices)
 
-        def event(at: datetime, kind: EventKind, detail: dict, agent: int | None) -> None:
+        def event(
+            at: datetime, kind: EventKind, detail: dict, agent: int | None, pk: int = pk
+        ) -> None:
             events.append(
                 (
                     new_id(),
@@ -513,7 +517,18 @@ def _words(
     fake: Faker, rng: random.Random, authority: DemoAuthority, citizen: _Citizen, received: datetime
 ) -> dict[str, str]:
     birth = fake.date_between(start_date="-80y", end_date="-1y")
+    child_birth = fake.date_between(start_date="-16y", end_date="-3y")
+    event_day = received.date() + timedelta(days=rng.randint(20, 120))
     return {
+        "child_birth": child_birth.strftime("%d/%m/%Y"),
+        "event_date": event_day.strftime("%d/%m/%Y"),
+        "rna": f"W{rng.randrange(10**8, 10**9)}",
+        "yes_no": rng.choice(("oui", "non")),
+        "problem": rng.choice(PROBLEMS),
+        "works": rng.choice(WORKS),
+        "area": str(rng.randint(300, 2500)),
+        "small_area": str(rng.randint(4, 40)),
+        "letter": rng.choice("ABCDEF"),
         "first": citizen.first_name,
         "last": citizen.last_name,
         "child": fake.first_name(),
@@ -532,21 +547,8 @@ def _words(
     }
 
 
-def _form_fields(
-    rng: random.Random, procedure: DemoProcedure, words: dict[str, str]
-) -> dict[str, str]:
-    values = iter(
-        (
-            words["last"],
-            words["birth"],
-            words["grade"],
-            words["school"],
-            rng.choice(("oui", "non")),
-            words["street"],
-            words["members"],
-        )
-    )
-    return {label: next(values, words["city"]) for label in procedure.form_fields}
+def _form_fields(procedure: DemoProcedure, words: dict[str, str]) -> dict[str, str]:
+    return {label: template.format(**words) for label, template in procedure.form_fields}
 
 
 def _attachment(rng: random.Random, new_id: _Ids, request_pk: int, filename: str) -> tuple:

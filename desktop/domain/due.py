@@ -127,7 +127,8 @@ def describe(kind: DueKind | str | None, due_on: date | None) -> str:
             "7 jours calendaires par défaut)."
         ),
         DueKind.IMPLICIT_ACCEPTANCE: (
-            f"Sans réponse expresse, accord tacite le {when} (silence vaut accord, art. L231-1 CRPA)."
+            f"Sans réponse expresse, accord tacite le {when} "
+            "(silence vaut accord, art. L231-1 CRPA)."
         ),
         DueKind.IMPLICIT_REJECTION: (
             f"Sans réponse expresse, rejet tacite le {when} (silence vaut rejet, art. L231-4 CRPA)."

@@ -1,0 +1,153 @@
+"""Start-up: command line, French translations, the database, the main window.
+
+``python -m desktop --demo`` opens a populated demo bannette (generated on first run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import platformdirs
+
+from desktop.store.database import (
+    APP_NAME,
+    DATABASE_ENV,
+    StoreError,
+    connect,
+    default_database_path,
+)
+
+_STARTED = time.perf_counter()
+
+DEMO_REQUESTS = 500
+STARTUP_PROBE_ENV = "BANNETTE_STARTUP_PROBE"
+SETTINGS_ENV = "BANNETTE_SETTINGS"
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="bannette",
+        description="Bannette : traitement des demandes des usagers de la mairie.",
+    )
+    parser.add_argument(
+        "--database",
+        type=Path,
+        help=f"fichier de la base locale (sinon ${DATABASE_ENV}, "
+        "sinon le dossier de données de l'utilisateur)",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="ouvrir une bannette de démonstration (créée au premier lancement)",
+    )
+    parser.add_argument(
+        "--demo-requests",
+        type=int,
+        default=DEMO_REQUESTS,
+        help="nombre de demandes de la démonstration (500 par défaut)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=2026, help="graine des données de démonstration"
+    )
+    return parser.parse_args(list(argv))
+
+
+def database_path(args: argparse.Namespace) -> Path:
+    if args.database:
+        return Path(args.database)
+    if args.demo and not os.environ.get(DATABASE_ENV):
+        return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "demo.sqlite3"
+    return default_database_path()
+
+
+def settings_path() -> Path:
+    override = os.environ.get(SETTINGS_ENV)
+    if override:
+        return Path(override)
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "bannette.ini"
+
+
+def prepare_database(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from desktop.demo.generator import generate
+
+    conn = connect(database_path(args))
+    empty = conn.execute("SELECT COUNT(*) FROM authority").fetchone()[0] == 0
+    if args.demo and empty:
+        print(f"Création de la bannette de démonstration ({args.demo_requests} demandes)…")
+        generate(conn, requests=args.demo_requests, seed=args.seed)
+    return conn
+
+
+def install_french(app: object) -> list[object]:
+    """French for Qt's own dialogs and for QLocale formatting."""
+    from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+
+    QLocale.setDefault(QLocale(QLocale.Language.French, QLocale.Country.France))
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    kept = []
+    for name in ("qtbase_fr",):
+        translator = QTranslator(app)  # type: ignore[arg-type]
+        if translator.load(name, folder):
+            app.installTranslator(translator)  # type: ignore[attr-defined]
+            kept.append(translator)
+    return kept
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from desktop.store.inbox import InboxRepository
+    from desktop.views.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Bannette")
+    app.setOrganizationName(APP_NAME)
+    install_french(app)
+    try:
+        conn = prepare_database(args)
+    except StoreError as exc:
+        QMessageBox.critical(None, "Bannette", str(exc))
+        return 1
+    settings = QSettings(str(settings_path()), QSettings.Format.IniFormat)
+    window = MainWindow(
+        InboxRepository(conn), settings, title_suffix=" (démonstration)" if args.demo else ""
+    )
+    if os.environ.get(STARTUP_PROBE_ENV):
+        _install_startup_probe(window)
+    window.show()
+    if os.environ.get(STARTUP_PROBE_ENV):
+        QTimer.singleShot(30_000, app.quit)
+    return app.exec()
+
+
+def _install_startup_probe(window: object) -> None:
+    """For bench/: report when the first rows are painted, then quit."""
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.views.main_window import FirstPaintProbe
+
+    def painted() -> None:
+        print(
+            json.dumps(
+                {"first_paint_s": time.perf_counter() - _STARTED, "rows": window.model.matching}  # type: ignore[attr-defined]
+            ),
+            flush=True,
+        )
+        QApplication.instance().quit()  # type: ignore[union-attr]
+
+    probe = FirstPaintProbe(painted)
+    viewport = window.table.viewport()  # type: ignore[attr-defined]
+    viewport.installEventFilter(probe)
+    window._startup_probe = probe  # type: ignore[attr-defined]  # keep it alive
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

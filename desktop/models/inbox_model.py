@@ -1,0 +1,224 @@
+"""The bannette as a Qt table model: an ordered list of ids, rows fetched as they are painted.
+
+Holding 100,000 full rows in Python would cost hundreds of megabytes and seconds at start-up;
+the id list costs under a megabyte and one indexed query. Rows are read in blocks around the
+one being painted and kept in a bounded cache, so scrolling stays smooth.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+
+from desktop.domain.due import SHORT_LABELS, DueKind, Urgency, describe, urgency
+from desktop.store.inbox import Column, InboxFilter, InboxRepository, InboxRow, InboxSort
+from sync.protocol.vocabulary import CHANNEL_LABELS, OUTCOME_LABELS, STATUS_LABELS
+
+HEADERS: dict[Column, str] = {
+    Column.NUMBER: "Numéro",
+    Column.RECEIVED: "Reçue le",
+    Column.CHANNEL: "Canal",
+    Column.CITIZEN: "Usager",
+    Column.SUBJECT: "Objet",
+    Column.PROCEDURE: "Démarche",
+    Column.AUTHORITY: "Commune",
+    Column.STATUS: "Statut",
+    Column.DUE: "Échéance",
+}
+
+URGENCY_COLOURS: dict[Urgency, tuple[str, str]] = {
+    # background, foreground: readable in light themes, distinguishable without colour by text
+    Urgency.OVERDUE: ("#f8d7da", "#842029"),
+    Urgency.SOON: ("#fff3cd", "#664d03"),
+    Urgency.FINE: ("#d1e7dd", "#0f5132"),
+}
+
+SHORT_MONTHS = (
+    "janv.", "févr.", "mars", "avr.", "mai", "juin",
+    "juil.", "août", "sept.", "oct.", "nov.", "déc.",
+)  # fmt: skip
+
+BLOCK = 100
+CACHE_ROWS = 2000
+
+Ptr = QModelIndex | QPersistentModelIndex
+
+
+def short_date(d: date) -> str:
+    return f"{d.day:02d} {SHORT_MONTHS[d.month - 1]} {d.year}"
+
+
+class InboxModel(QAbstractTableModel):
+    """Rows of the bannette in the order and subset the SQL query decides."""
+
+    #: Emitted after every reload with (matching count, total count).
+    countChanged = Signal(int, int)
+
+    def __init__(
+        self,
+        repository: InboxRepository,
+        *,
+        agent_id: str | None = None,
+        today: Callable[[], date] = date.today,
+        parent: Any = None,
+    ) -> None:
+        super().__init__(parent)
+        self._repo = repository
+        self._agent_id = agent_id
+        self._today = today
+        self._filter = InboxFilter()
+        self._sort = InboxSort()
+        self._ids: list[int] = []
+        self._cache: OrderedDict[int, InboxRow] = OrderedDict()
+        self._total = 0
+        self._loaded = False
+
+    # --- what the view asks -----------------------------------------------------------------
+    def rowCount(self, parent: Ptr = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._ids)
+
+    def columnCount(self, parent: Ptr = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(Column)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        horizontal = orientation == Qt.Orientation.Horizontal
+        if horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(Column):
+            return HEADERS[Column(section)]
+        return None
+
+    def data(self, index: Ptr, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not (0 <= index.row() < len(self._ids)):
+            return None
+        if role not in (
+            Qt.ItemDataRole.DisplayRole,
+            Qt.ItemDataRole.ToolTipRole,
+            Qt.ItemDataRole.BackgroundRole,
+            Qt.ItemDataRole.ForegroundRole,
+        ):
+            return None
+        row = self.row_at(index.row())
+        if row is None:
+            return None
+        column = Column(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, column)
+        if column != Column.DUE:
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return describe(row.due_kind, row.due_date)
+        level = urgency(row.due_date, self._today(), row.department)
+        if level not in URGENCY_COLOURS:
+            return None
+        background, foreground = URGENCY_COLOURS[level]
+        colour = background if role == Qt.ItemDataRole.BackgroundRole else foreground
+        return QBrush(QColor(colour))
+
+    def _display(self, row: InboxRow, column: Column) -> str:
+        if column == Column.NUMBER:
+            return row.number
+        if column == Column.RECEIVED:
+            return f"{short_date(row.received_at.date())} {row.received_at:%H:%M}"
+        if column == Column.CHANNEL:
+            return CHANNEL_LABELS[row.channel]
+        if column == Column.CITIZEN:
+            return row.citizen
+        if column == Column.SUBJECT:
+            return row.subject
+        if column == Column.PROCEDURE:
+            return row.procedure
+        if column == Column.AUTHORITY:
+            return row.authority.removeprefix("Mairie de ").removeprefix("Mairie d'")
+        if column == Column.STATUS:
+            label = STATUS_LABELS[row.status]
+            return f"{label} — {OUTCOME_LABELS[row.outcome]}" if row.outcome else label
+        # Column.DUE
+        if row.due_kind == DueKind.SUSPENDED:
+            return "Suspendue"
+        if row.due_date is None or row.due_kind is None:
+            return ""
+        level = urgency(row.due_date, self._today(), row.department)
+        prefix = "En retard · " if level == Urgency.OVERDUE else ""
+        return f"{prefix}{short_date(row.due_date)} ({SHORT_LABELS[DueKind(row.due_kind)]})"
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(Column):
+            return
+        wanted = InboxSort(Column(column), order == Qt.SortOrder.DescendingOrder)
+        if wanted == self._sort and self._loaded:
+            return
+        self._sort = wanted
+        self.reload()
+
+    # --- what the window asks ---------------------------------------------------------------
+    def set_filter(self, flt: InboxFilter) -> None:
+        if flt != self._filter:
+            self._filter = flt
+            self.reload()
+
+    @property
+    def current_filter(self) -> InboxFilter:
+        return self._filter
+
+    @property
+    def current_sort(self) -> InboxSort:
+        return self._sort
+
+    def reload(self) -> None:
+        """Re-run the id query; rows are re-read lazily as they are painted again."""
+        self.beginResetModel()
+        self._ids = self._repo.ids(
+            self._filter, self._sort, today=self._today(), agent_id=self._agent_id
+        )
+        self._cache.clear()
+        self._total = self._repo.total()
+        self._loaded = True
+        self.endResetModel()
+        self.countChanged.emit(len(self._ids), self._total)
+
+    def refresh_rows(self, pks: set[int]) -> None:
+        """A few requests changed (a status, a sync): repaint them without a full reload."""
+        for pk in pks:
+            self._cache.pop(pk, None)
+        rows = [i for i, pk in enumerate(self._ids) if pk in pks]
+        for r in rows:
+            self.dataChanged.emit(self.index(r, 0), self.index(r, len(Column) - 1))
+
+    def pk_at(self, row: int) -> int | None:
+        return self._ids[row] if 0 <= row < len(self._ids) else None
+
+    def row_of(self, pk: int) -> int | None:
+        try:
+            return self._ids.index(pk)
+        except ValueError:
+            return None
+
+    @property
+    def matching(self) -> int:
+        return len(self._ids)
+
+    @property
+    def total(self) -> int:
+        return self._total
+
+    def row_at(self, row: int) -> InboxRow | None:
+        pk = self._ids[row]
+        cached = self._cache.get(pk)
+        if cached is not None:
+            self._cache.move_to_end(pk)
+            return cached
+        start = (row // BLOCK) * BLOCK
+        block = self._ids[start : start + BLOCK]
+        fetched = self._repo.rows(block)
+        for key in block:
+            if key in fetched:
+                self._cache[key] = fetched[key]
+        while len(self._cache) > CACHE_ROWS:
+            self._cache.popitem(last=False)
+        return fetched.get(pk)

@@ -1,0 +1,1 @@
+"""Widgets and dialogs. They call services and models; they never run SQL or HTTP."""

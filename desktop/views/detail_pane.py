@@ -1,0 +1,178 @@
+"""The selected request in full: summary, citizen, form fields, attachments and history.
+
+Rendered as rich text in a QTextBrowser: it reads well, selects and copies like a document,
+and costs one widget however many events the history holds.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from html import escape
+
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+from desktop.domain.due import describe
+from desktop.domain.french import format_date_fr
+from desktop.store.inbox import RequestDetail
+from desktop.views.formatting import moment_fr, size_fr
+from sync.protocol.vocabulary import (
+    CHANNEL_LABELS,
+    CITIZEN_KIND_LABELS,
+    EVENT_LABELS,
+    OUTCOME_LABELS,
+    SILENCE_RULE_LABELS,
+    STATUS_LABELS,
+    CitizenKind,
+    EventKind,
+    Outcome,
+    SilenceRule,
+    Status,
+)
+
+UNIT_LABELS = {
+    "days": ("jour", "jours"),
+    "weeks": ("semaine", "semaines"),
+    "months": ("mois", "mois"),
+}
+MEDIA_LABELS = {"application/pdf": "PDF", "image/jpeg": "Image JPEG", "image/png": "Image PNG"}
+
+STYLE = """
+<style>
+h2 { margin: 0 0 4px 0; }
+h3 { margin: 14px 0 4px 0; color: #444; border-bottom: 1px solid #ccc; }
+td.k { color: #555; padding-right: 12px; vertical-align: top; white-space: nowrap; }
+.muted { color: #666; }
+</style>
+"""
+
+
+def _rows(pairs: list[tuple[str, str]]) -> str:
+    cells = "".join(
+        f"<tr><td class='k'>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in pairs if v
+    )
+    return f"<table cellspacing='0' cellpadding='2'>{cells}</table>"
+
+
+def _event_text(kind: str, detail: dict[str, object]) -> str:
+    try:
+        event_kind = EventKind(kind)
+    except ValueError:
+        return kind
+    label = EVENT_LABELS[event_kind]
+    if event_kind == EventKind.STATUS_CHANGED:
+        before, after = str(detail.get("from", "")), str(detail.get("to", ""))
+        try:
+            return f"{label} : {STATUS_LABELS[Status(before)]} → {STATUS_LABELS[Status(after)]}"
+        except ValueError:
+            return label
+    if event_kind == EventKind.OUTCOME_SET:
+        try:
+            return f"{label} : {OUTCOME_LABELS[Outcome(str(detail.get('outcome')))]}"
+        except ValueError:
+            return label
+    if event_kind == EventKind.CREATED and "channel" in detail:
+        return f"{label} ({CHANNEL_LABELS.get(detail['channel'], '')})"  # type: ignore[call-overload]
+    if event_kind == EventKind.MISSING_DOCUMENTS_REQUESTED:
+        documents = detail.get("documents") or []
+        return f"{label} : {', '.join(map(str, documents))}"  # type: ignore[call-overload]
+    if event_kind == EventKind.REGISTRATION_RECEIPT_SENT and detail.get("automatic"):
+        return f"{label} (automatique)"
+    return label
+
+
+def render_detail(detail: RequestDetail, today: date) -> str:
+    row = detail.row
+    status = STATUS_LABELS[row.status]
+    if row.outcome:
+        status += f" — {OUTCOME_LABELS[row.outcome]}"
+    unit_singular, unit_plural = UNIT_LABELS.get(detail.period_unit, ("", ""))
+    rule = SilenceRule(detail.silence_rule)
+    rule_text = SILENCE_RULE_LABELS[rule]
+    if rule != SilenceRule.NONE:
+        unit = unit_singular if detail.period == 1 else unit_plural
+        rule_text += f" ({detail.period} {unit})"
+    summary = [
+        ("Reçue le", moment_fr(row.received_at)),
+        ("Canal", CHANNEL_LABELS[row.channel]),
+        ("Démarche", row.procedure),
+        ("Règle de silence", rule_text),
+        ("Commune", row.authority),
+        ("Statut", status),
+        ("Assignée à", detail.assigned_to or "Personne"),
+        (
+            "Accusé d'enregistrement",
+            moment_fr(detail.registration_receipt_at) if detail.registration_receipt_at else "",
+        ),
+        (
+            "Accusé de réception",
+            moment_fr(detail.acknowledged_at) if detail.acknowledged_at else "—",
+        ),
+        ("Échéance", describe(row.due_kind, row.due_date)),
+    ]
+    for asked, received, documents in detail.missing_documents:
+        state = f"reçues le {format_date_fr(received)}" if received else "en attente"
+        summary.append(
+            (f"Pièces demandées le {format_date_fr(asked)}", f"{', '.join(documents)} ({state})")
+        )
+
+    c = detail.citizen
+    identity: list[tuple[str, str]] = [("Type", CITIZEN_KIND_LABELS[c.kind])]
+    if c.kind == CitizenKind.PERSON:
+        identity += [("Nom", c.last_name.upper()), ("Prénom", c.first_name)]
+    else:
+        identity += [("Raison sociale", c.organisation)]
+        identity += [("N° RNA", c.rna), ("SIRET", c.siret)]
+        identity += [("Contact", f"{c.first_name} {c.last_name}".strip())]
+    identity += [
+        ("Adresse", f"{c.address}, {c.postcode} {c.city}".strip(", ")),
+        ("Courriel", c.email),
+        ("Téléphone", c.phone),
+    ]
+
+    parts = [
+        STYLE,
+        f"<h2>{escape(row.number)} — {escape(row.subject)}</h2>",
+        _rows(summary),
+        "<h3>Usager</h3>",
+        _rows(identity),
+    ]
+    if detail.body:
+        parts += ["<h3>Message</h3>", f"<p>{escape(detail.body)}</p>"]
+    if detail.form_fields:
+        parts += ["<h3>Champs du formulaire</h3>", _rows(list(detail.form_fields.items()))]
+    parts.append(f"<h3>Pièces jointes ({len(detail.attachments)})</h3>")
+    if detail.attachments:
+        items = "".join(
+            f"<li>{escape(a.filename)} <span class='muted'>— "
+            f"{MEDIA_LABELS.get(a.media_type, a.media_type)}, {size_fr(a.size)}</span></li>"
+            for a in detail.attachments
+        )
+        parts.append(f"<ul>{items}</ul>")
+    else:
+        parts.append("<p class='muted'>Aucune pièce jointe.</p>")
+    parts.append(f"<h3>Historique ({len(detail.events)})</h3>")
+    history = "".join(
+        f"<tr><td class='k'>{escape(moment_fr(e.at))}</td>"
+        f"<td>{escape(_event_text(e.kind, e.detail))}"
+        f"{' <span class=muted>— ' + escape(e.agent) + '</span>' if e.agent else ''}</td></tr>"
+        for e in detail.events
+    )
+    parts.append(f"<table cellspacing='0' cellpadding='2'>{history}</table>")
+    return "".join(parts)
+
+
+class DetailPane(QTextBrowser):
+    """Shows one request; empty with a hint when nothing is selected."""
+
+    EMPTY = "<p style='color:#666'>Sélectionnez une demande pour afficher son détail.</p>"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("detail")
+        self.setOpenLinks(False)
+        self.shown_pk: int | None = None
+        self.setHtml(self.EMPTY)
+
+    def show_detail(self, pk: int | None, detail: RequestDetail | None, today: date) -> None:
+        self.shown_pk = pk if detail is not None else None
+        self.setHtml(render_detail(detail, today) if detail is not None else self.EMPTY)

@@ -1,0 +1,169 @@
+"""The search box and the filters above the bannette; emits one InboxFilter per change.
+
+Typing is debounced a little (a fast typist's keystrokes are ~100 ms apart) so the query runs
+for what was meant, not for every intermediate letter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLineEdit,
+    QMenu,
+    QPushButton,
+    QToolButton,
+    QWidget,
+)
+
+from desktop.store.inbox import Choice, InboxFilter
+from sync.protocol.vocabulary import CHANNEL_LABELS, STATUS_LABELS, Channel, Status
+
+SEARCH_DELAY_MS = 120
+
+
+class ChoiceButton(QToolButton):
+    """A drop-down of checkable choices: "Statut ▾" becomes "Statut (2)" when two are ticked."""
+
+    changed = Signal()
+
+    def __init__(self, title: str, choices: Iterable[Choice], parent: QWidget | None = None):
+        super().__init__(parent)
+        self._title = title
+        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.setObjectName(f"filter-{title}")
+        menu = QMenu(self)
+        self.setMenu(menu)
+        self._actions: list[QAction] = []
+        for choice in choices:
+            action = QAction(choice.label, menu)
+            action.setCheckable(True)
+            action.setData(choice.key)
+            action.toggled.connect(self._on_toggled)
+            menu.addAction(action)
+            self._actions.append(action)
+        self._update_text()
+
+    def actions_list(self) -> list[QAction]:
+        return list(self._actions)
+
+    def selected(self) -> list[object]:
+        return [a.data() for a in self._actions if a.isChecked()]
+
+    def set_selected(self, keys: Iterable[object]) -> None:
+        wanted = set(keys)
+        for action in self._actions:
+            action.blockSignals(True)
+            action.setChecked(action.data() in wanted)
+            action.blockSignals(False)
+        self._update_text()
+        self.changed.emit()
+
+    def _on_toggled(self) -> None:
+        self._update_text()
+        self.changed.emit()
+
+    def _update_text(self) -> None:
+        count = len(self.selected())
+        self.setText(f"{self._title} ({count})" if count else f"{self._title} ▾")
+
+
+class FilterBar(QWidget):
+    filterChanged = Signal(object)  # InboxFilter
+
+    def __init__(
+        self,
+        authorities: list[Choice],
+        procedures: list[Choice],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.search = QLineEdit(self)
+        self.search.setObjectName("search")
+        self.search.setPlaceholderText(
+            "Rechercher : numéro, usager, objet, texte, pièce jointe… (Ctrl+F)"
+        )
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(320)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(SEARCH_DELAY_MS)
+        self._debounce.timeout.connect(self._emit)
+        self.search.textChanged.connect(lambda _text: self._debounce.start())
+        self.search.returnPressed.connect(self.apply_now)
+
+        self.statuses = ChoiceButton(
+            "Statut", [Choice(s.value, STATUS_LABELS[s]) for s in Status], self
+        )
+        self.channels = ChoiceButton(
+            "Canal", [Choice(c.value, CHANNEL_LABELS[c]) for c in Channel], self
+        )
+        self.authorities = ChoiceButton("Commune", authorities, self)
+        self.procedures = ChoiceButton("Démarche", procedures, self)
+        self.overdue = QCheckBox("En retard", self)
+        self.due_this_week = QCheckBox("À échéance cette semaine", self)
+        self.assigned_to_me = QCheckBox("Assignées à moi", self)
+        self.not_acknowledged = QCheckBox("Non accusées", self)
+        self.reset = QPushButton("Réinitialiser", self)
+        self.reset.setToolTip("Effacer la recherche et tous les filtres")
+        self.reset.clicked.connect(self.clear)
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addWidget(self.search, 3)
+        for widget in (
+            self.statuses,
+            self.channels,
+            self.authorities,
+            self.procedures,
+            self.overdue,
+            self.due_this_week,
+            self.assigned_to_me,
+            self.not_acknowledged,
+            self.reset,
+        ):
+            layout.addWidget(widget)
+        for button in (self.statuses, self.channels, self.authorities, self.procedures):
+            button.changed.connect(self._emit)
+        for box in (self.overdue, self.due_this_week, self.assigned_to_me, self.not_acknowledged):
+            box.toggled.connect(self._emit)
+
+    def current(self) -> InboxFilter:
+        return InboxFilter(
+            statuses=frozenset(Status(v) for v in self.statuses.selected()),
+            channels=frozenset(Channel(v) for v in self.channels.selected()),
+            authority_pks=frozenset(int(v) for v in self.authorities.selected()),  # type: ignore[call-overload]
+            procedure_pks=frozenset(int(v) for v in self.procedures.selected()),  # type: ignore[call-overload]
+            overdue=self.overdue.isChecked(),
+            due_this_week=self.due_this_week.isChecked(),
+            assigned_to_me=self.assigned_to_me.isChecked(),
+            not_acknowledged=self.not_acknowledged.isChecked(),
+            search=self.search.text(),
+        )
+
+    def apply_now(self) -> None:
+        """Skip the typing delay (Enter in the search box, tests)."""
+        self._debounce.stop()
+        self._emit()
+
+    def clear(self) -> None:
+        widgets = (self.statuses, self.channels, self.authorities, self.procedures)
+        boxes = (self.overdue, self.due_this_week, self.assigned_to_me, self.not_acknowledged)
+        for w in (*widgets, *boxes, self.search):
+            w.blockSignals(True)
+        for button in widgets:
+            button.set_selected(())
+        for box in boxes:
+            box.setChecked(False)
+        self.search.clear()
+        for w in (*widgets, *boxes, self.search):
+            w.blockSignals(False)
+        self.apply_now()
+
+    def _emit(self) -> None:
+        self.filterChanged.emit(self.current())
