@@ -73,6 +73,27 @@ def settings_path() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "bannette.ini"
 
 
+#: Who signs the demo communes' letters and which court hears appeals against them. The names
+#: are fictitious; the courts are the real ones for these departments.
+DEMO_LETTERHEADS: dict[str, tuple[str, str]] = {
+    "88": ("Claire Vautrin", "tribunal administratif de Nancy"),
+    "57": ("Paul Schneider", "tribunal administratif de Strasbourg"),
+    "67": ("Anne Koenig", "tribunal administratif de Strasbourg"),
+}
+
+
+def fill_demo_letterheads(conn) -> None:  # type: ignore[no-untyped-def]
+    """Give the demo communes a signatory and a court, so their letters look finished."""
+    from desktop.store.legal import set_letterhead
+
+    for pk, department, mayor in conn.execute(
+        "SELECT pk, department, mayor_name FROM authority"
+    ).fetchall():
+        if department in DEMO_LETTERHEADS and not mayor:
+            name, court = DEMO_LETTERHEADS[department]
+            set_letterhead(conn, pk, mayor_name=name, administrative_court=court)
+
+
 def prepare_database(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from desktop.demo.generator import generate
 
@@ -81,6 +102,8 @@ def prepare_database(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     if args.demo and empty:
         print(f"Création de la bannette de démonstration ({args.demo_requests} demandes)…")
         generate(conn, requests=args.demo_requests, seed=args.seed)
+    if args.demo:
+        fill_demo_letterheads(conn)
     return conn
 
 
@@ -125,6 +148,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.show()
     if os.environ.get(STARTUP_PROBE_ENV):
         QTimer.singleShot(30_000, app.quit)
+    else:
+        # After the first paint: the morning summary of what is due (once a day).
+        QTimer.singleShot(1500, window.notify_deadlines)
     return app.exec()
 
 

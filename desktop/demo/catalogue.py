@@ -34,7 +34,7 @@ AUTHORITIES: tuple[DemoAuthority, ...] = (
         "rambervillers",
         "Mairie de Rambervillers",
         "88367",
-        "21880367500018",
+        "21880367500014",  # Luhn-valid (demo value)
         "88",
         "Place du 30 Septembre",
         "88700",
@@ -57,7 +57,7 @@ AUTHORITIES: tuple[DemoAuthority, ...] = (
         "bitche",
         "Mairie de Bitche",
         "57089",
-        "21570089400016",
+        "21570089400011",  # Luhn-valid (demo value)
         "57",
         "36 rue du Maréchal-Foch",
         "57230",

@@ -61,14 +61,16 @@ def next_due(facts: DueFacts) -> Due | None:
     """The earliest obligation still open, or None when the request needs no more deadline."""
     if facts.status in (Status.ANSWERED, Status.CLOSED):
         return None
-    pending_documents = [asked for asked, received in facts.missing_documents if received is None]
-    if pending_documents:
-        return Due(DueKind.SUSPENDED, None)
+    # The registration receipt is owed at once whatever the file lacks (L112-11): missing
+    # documents suspend the decision clock, not this obligation.
     if facts.electronic and not facts.registration_receipt_sent:
         return Due(
             DueKind.REGISTRATION_RECEIPT,
             deadlines.registration_receipt_due(facts.received, facts.department),
         )
+    pending_documents = [asked for asked, received in facts.missing_documents if received is None]
+    if pending_documents:
+        return Due(DueKind.SUSPENDED, None)
     if not facts.acknowledged and facts.status == Status.RECEIVED:
         internal = facts.received + timedelta(days=facts.internal_target_days)
         if facts.electronic:

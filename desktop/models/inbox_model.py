@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -48,6 +49,20 @@ CACHE_ROWS = 2000
 
 Ptr = QModelIndex | QPersistentModelIndex
 
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_ROLES = frozenset({_DISPLAY, _TOOLTIP, _BACKGROUND, _FOREGROUND})
+_DUE_COLUMN = int(Column.DUE)
+
+
+@dataclass(frozen=True)
+class _Painted:
+    texts: tuple[str, ...]
+    tooltip: str
+    colours: tuple[QBrush, QBrush] | None
+
 
 def short_date(d: date) -> str:
     return f"{d.day:02d} {SHORT_MONTHS[d.month - 1]} {d.year}"
@@ -75,6 +90,7 @@ class InboxModel(QAbstractTableModel):
         self._sort = InboxSort()
         self._ids: list[int] = []
         self._cache: OrderedDict[int, InboxRow] = OrderedDict()
+        self._painted: dict[int, _Painted] = {}
         self._total = 0
         self._loaded = False
 
@@ -94,33 +110,41 @@ class InboxModel(QAbstractTableModel):
         return None
 
     def data(self, index: Ptr, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self._ids)):
+        # Called thousands of times per paint: plain int comparisons, precomputed cells.
+        role = int(role)
+        if role not in _ROLES or not index.isValid():
             return None
-        if role not in (
-            Qt.ItemDataRole.DisplayRole,
-            Qt.ItemDataRole.ToolTipRole,
-            Qt.ItemDataRole.BackgroundRole,
-            Qt.ItemDataRole.ForegroundRole,
-        ):
+        row = index.row()
+        if not 0 <= row < len(self._ids):
             return None
-        row = self.row_at(index.row())
-        if row is None:
+        painted = self._painted_at(row)
+        if painted is None:
             return None
-        column = Column(index.column())
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(row, column)
-        if column != Column.DUE:
+        column = index.column()
+        if role == _DISPLAY:
+            return painted.texts[column]
+        if column != _DUE_COLUMN:
             return None
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return describe(row.due_kind, row.due_date)
-        level = urgency(row.due_date, self._today(), row.department)
-        if level not in URGENCY_COLOURS:
+        if role == _TOOLTIP:
+            return painted.tooltip
+        if painted.colours is None:
             return None
-        background, foreground = URGENCY_COLOURS[level]
-        colour = background if role == Qt.ItemDataRole.BackgroundRole else foreground
-        return QBrush(QColor(colour))
+        return painted.colours[0] if role == _BACKGROUND else painted.colours[1]
 
-    def _display(self, row: InboxRow, column: Column) -> str:
+    def _paint(self, row: InboxRow) -> _Painted:
+        """Everything the view will ask about a row, computed once when the row is fetched."""
+        level = urgency(row.due_date, self._today(), row.department)
+        colours = None
+        if level in URGENCY_COLOURS:
+            background, foreground = URGENCY_COLOURS[level]
+            colours = (QBrush(QColor(background)), QBrush(QColor(foreground)))
+        return _Painted(
+            texts=tuple(self._display(row, column, level) for column in Column),
+            tooltip=describe(row.due_kind, row.due_date),
+            colours=colours,
+        )
+
+    def _display(self, row: InboxRow, column: Column, level: Urgency) -> str:
         if column == Column.NUMBER:
             return row.number
         if column == Column.RECEIVED:
@@ -143,7 +167,6 @@ class InboxModel(QAbstractTableModel):
             return "Suspendue"
         if row.due_date is None or row.due_kind is None:
             return ""
-        level = urgency(row.due_date, self._today(), row.department)
         prefix = "En retard · " if level == Urgency.OVERDUE else ""
         return f"{prefix}{short_date(row.due_date)} ({SHORT_LABELS[DueKind(row.due_kind)]})"
 
@@ -158,8 +181,11 @@ class InboxModel(QAbstractTableModel):
 
     # --- what the window asks ---------------------------------------------------------------
     def set_filter(self, flt: InboxFilter) -> None:
-        if flt != self._filter:
-            self._filter = flt
+        if flt == self._filter:
+            return
+        unchanged = flt.same_results_as(self._filter)
+        self._filter = flt
+        if not unchanged:
             self.reload()
 
     @property
@@ -170,14 +196,20 @@ class InboxModel(QAbstractTableModel):
     def current_sort(self) -> InboxSort:
         return self._sort
 
-    def reload(self) -> None:
-        """Re-run the id query; rows are re-read lazily as they are painted again."""
+    def reload(self, *, data_changed: bool = False) -> None:
+        """Re-run the id query; rows are re-read lazily as they are painted again.
+
+        The total only changes with the data, not with a filter or a sort: pass
+        ``data_changed`` after writes so it is counted again.
+        """
         self.beginResetModel()
         self._ids = self._repo.ids(
             self._filter, self._sort, today=self._today(), agent_id=self._agent_id
         )
         self._cache.clear()
-        self._total = self._repo.total()
+        self._painted.clear()
+        if data_changed or not self._loaded:
+            self._total = self._repo.total()
         self._loaded = True
         self.endResetModel()
         self.countChanged.emit(len(self._ids), self._total)
@@ -186,6 +218,7 @@ class InboxModel(QAbstractTableModel):
         """A few requests changed (a status, a sync): repaint them without a full reload."""
         for pk in pks:
             self._cache.pop(pk, None)
+            self._painted.pop(pk, None)
         rows = [i for i, pk in enumerate(self._ids) if pk in pks]
         for r in rows:
             self.dataChanged.emit(self.index(r, 0), self.index(r, len(Column) - 1))
@@ -219,6 +252,14 @@ class InboxModel(QAbstractTableModel):
         for key in block:
             if key in fetched:
                 self._cache[key] = fetched[key]
+                self._painted[key] = self._paint(fetched[key])
         while len(self._cache) > CACHE_ROWS:
-            self._cache.popitem(last=False)
+            evicted, _row = self._cache.popitem(last=False)
+            self._painted.pop(evicted, None)
         return fetched.get(pk)
+
+    def _painted_at(self, row: int) -> _Painted | None:
+        painted = self._painted.get(self._ids[row])
+        if painted is None and self.row_at(row) is not None:
+            painted = self._painted.get(self._ids[row])
+        return painted

@@ -123,7 +123,9 @@ def _execute_script(conn: sqlite3.Connection, script: str) -> None:
             if statement.strip():
                 conn.execute(statement)
             statement = ""
-    if statement.strip() and not statement.strip().startswith("--"):
+    # A last statement without its ';' still runs (it may follow comment lines, which used to
+    # make it skipped silently); a tail of comments alone is a no-op for SQLite.
+    if statement.strip():
         conn.execute(statement)
 
 

@@ -11,7 +11,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import IntEnum
 
@@ -53,19 +53,88 @@ _SORT_JOINS: dict[Column, str] = {
 }
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
+_NUMBER_PREFIX = re.compile(r"^\s*(\d{4}-\d*)\s*$")
+#: Words too common to narrow anything; dropped when the query has a more telling word.
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "au",
+        "aux",
+        "d",
+        "de",
+        "des",
+        "du",
+        "en",
+        "et",
+        "l",
+        "la",
+        "le",
+        "les",
+        "par",
+        "pour",
+        "sur",
+        "un",
+        "une",
+    ]
+)
+#: Searching starts at the third letter typed: one or two letters match most of the table,
+#: cost the most, and tell the secrétaire nothing.
+MIN_SEARCH_CHARS = 3
+
+
+def search_words(text: str) -> list[str]:
+    """The words of a search, folded as the index folds them, stop words dropped."""
+    words = [w for w in _TOKEN.findall(fold(text)) if len(w) >= 2 or w.isdigit()]
+    if any(len(w) >= MIN_SEARCH_CHARS for w in words):
+        words = [w for w in words if w not in STOP_WORDS]
+    if sum(len(w) for w in words) < MIN_SEARCH_CHARS:
+        return []
+    return words[:12]
 
 
 def fts_query(text: str) -> str | None:
     """Turn what the secrétaire typed into an FTS5 query: every word, as a prefix, all required.
 
-    Words are folded the same way the index folds them, quoted so that FTS operators typed by
-    accident ("ET", "-", "*") are plain text, and one-letter words are dropped because a
-    one-letter prefix matches most of the table without narrowing anything.
+    Words are quoted so that FTS operators typed by accident ("ET", "-", "*", '"') are plain
+    text; None means "no search" (too short to narrow anything).
     """
-    words = [w for w in _TOKEN.findall(fold(text)) if len(w) >= 2 or w.isdigit()]
+    words = search_words(text)
     if not words:
         return None
-    return " ".join(f'"{w}"*' for w in words[:12])
+    return " AND ".join(_spellings(w) for w in words)
+
+
+#: The index (unicode61) keeps "œ" and "æ" as letters of their own, but ``fold`` spells them
+#: out, and AZERTY keyboards have no "œ" key anyway: a folded "oe" may be either in the index.
+_LIGATURES = (("oe", "œ"), ("ae", "æ"))
+
+
+def _spellings(word: str) -> str:
+    """One folded word as an FTS5 term: "coeur" -> ("coeur"* OR "cœur"*)."""
+    spellings = [word]
+    every = word
+    for plain, ligature in _LIGATURES:
+        if plain in word:
+            spellings.append(word.replace(plain, ligature))
+            every = every.replace(plain, ligature)
+    spellings.append(every)
+    terms = [f'"{s}"*' for s in dict.fromkeys(spellings)]
+    return terms[0] if len(terms) == 1 else f"({' OR '.join(terms)})"
+
+
+def number_prefix(text: str) -> str | None:
+    """ "2026-0001" is the start of request numbers: answered from the number index."""
+    match = _NUMBER_PREFIX.match(text)
+    return match.group(1) if match else None
+
+
+def search_key(text: str) -> tuple[str, str] | None:
+    """What a search text actually asks the database; equal keys give equal results."""
+    number = number_prefix(text)
+    if number:
+        return ("number", number)
+    query = fts_query(text)
+    return ("fts", query) if query else None
 
 
 @dataclass(frozen=True)
@@ -79,6 +148,13 @@ class InboxFilter:
     assigned_to_me: bool = False
     not_acknowledged: bool = False
     search: str = ""
+
+    def same_results_as(self, other: InboxFilter) -> bool:
+        """True when only the search text differs, and not in a way the query sees
+        (a second letter typed, a trailing space)."""
+        return replace(self, search="") == replace(other, search="") and search_key(
+            self.search
+        ) == search_key(other.search)
 
 
 @dataclass(frozen=True)
@@ -195,8 +271,19 @@ def end_of_week(today: date) -> date:
 class InboxRepository:
     """Read queries of the bannette over one connection (the GUI thread's)."""
 
+    #: Above this many full-text matches, sorting them in SQL costs more than walking the
+    #: already-sorted list without a search and keeping the matches (see ids()).
+    LARGE_MATCH = 2000
+
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The GUI thread's connection, for the services that write next to these reads."""
+        return self._conn
+        self._base_key: tuple[object, ...] | None = None
+        self._base_ids: list[int] = []
 
     # --- the list ---------------------------------------------------------------------------
     def ids(
@@ -206,6 +293,44 @@ class InboxRepository:
         *,
         today: date,
         agent_id: str | None = None,
+    ) -> list[int]:
+        """The pks matching ``flt`` in ``sort`` order.
+
+        A search that matches many requests (the first letters of a common name) is answered
+        by intersecting the full-text matches with the sorted list of the same filter without
+        the search, which is cached until the database changes: the cost is then that of the
+        raw FTS5 query plus one pass over the list, instead of sorting tens of thousands of
+        matches again at each keystroke.
+        """
+        key = search_key(flt.search)
+        if key is None or key[0] != "fts":
+            return self._sql_ids(flt, sort, today=today, agent_id=agent_id)
+        matches = [
+            rowid
+            for (rowid,) in self._conn.execute(
+                "SELECT rowid FROM request_fts WHERE request_fts MATCH ?", (key[1],)
+            )
+        ]
+        if len(matches) <= self.LARGE_MATCH:
+            return self._sql_ids(flt, sort, today=today, agent_id=agent_id)
+        base = self._cached_base(replace(flt, search=""), sort, today=today, agent_id=agent_id)
+        matched = set(matches)
+        return [pk for pk in base if pk in matched]
+
+    def _cached_base(
+        self, flt: InboxFilter, sort: InboxSort, *, today: date, agent_id: str | None
+    ) -> list[int]:
+        # data_version moves when another connection (the sync worker) commits;
+        # total_changes when this one writes.
+        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        key = (flt, sort, today, agent_id, version, self._conn.total_changes)
+        if key != self._base_key:
+            self._base_ids = self._sql_ids(flt, sort, today=today, agent_id=agent_id)
+            self._base_key = key
+        return self._base_ids
+
+    def _sql_ids(
+        self, flt: InboxFilter, sort: InboxSort, *, today: date, agent_id: str | None
     ) -> list[int]:
         where, params = self._where(flt, today=today, agent_id=agent_id)
         direction = "DESC" if sort.descending else "ASC"
@@ -243,8 +368,12 @@ class InboxRepository:
             params.append(agent_id or "")
         if flt.not_acknowledged:
             where.append("r.acknowledged_at IS NULL AND r.status NOT IN ('answered', 'closed')")
-        query = fts_query(flt.search)
-        if query is not None:
+        number = number_prefix(flt.search)
+        query = None if number else fts_query(flt.search)
+        if number:
+            where.append("r.number BETWEEN ? AND ?")
+            params.extend([number, number + "\uffff"])
+        elif query is not None:
             where.append("r.pk IN (SELECT rowid FROM request_fts WHERE request_fts MATCH ?)")
             params.append(query)
         return where, params

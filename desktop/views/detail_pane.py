@@ -11,9 +11,11 @@ from html import escape
 
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
+from desktop.domain.deadlines import LegalDates
 from desktop.domain.due import describe
 from desktop.domain.french import format_date_fr
 from desktop.store.inbox import RequestDetail
+from desktop.store.legal import ATTESTATION_NOTE
 from desktop.views.formatting import moment_fr, size_fr
 from sync.protocol.vocabulary import (
     CHANNEL_LABELS,
@@ -42,6 +44,8 @@ h2 { margin: 0 0 4px 0; }
 h3 { margin: 14px 0 4px 0; color: #444; border-bottom: 1px solid #ccc; }
 td.k { color: #555; padding-right: 12px; vertical-align: top; white-space: nowrap; }
 .muted { color: #666; }
+.late { color: #842029; font-weight: bold; }
+.ok { color: #0f5132; }
 </style>
 """
 
@@ -74,13 +78,61 @@ def _event_text(kind: str, detail: dict[str, object]) -> str:
         return f"{label} ({CHANNEL_LABELS.get(detail['channel'], '')})"  # type: ignore[call-overload]
     if event_kind == EventKind.MISSING_DOCUMENTS_REQUESTED:
         documents = detail.get("documents") or []
-        return f"{label} : {', '.join(map(str, documents))}"  # type: ignore[call-overload]
+        text = f"{label} : {', '.join(map(str, documents))}"  # type: ignore[call-overload]
+        deadline = detail.get("deadline")
+        if isinstance(deadline, str):
+            text += f" (à fournir avant le {format_date_fr(date.fromisoformat(deadline))})"
+        return text
+    if event_kind == EventKind.MISSING_DOCUMENTS_RECEIVED and detail.get("received_on"):
+        received = date.fromisoformat(str(detail["received_on"]))
+        return f"{label} le {format_date_fr(received)} : le délai repart"
+    if event_kind == EventKind.NOTE and detail.get("letter") == ATTESTATION_NOTE:
+        return "Attestation d'accord tacite délivrée"
     if event_kind == EventKind.REGISTRATION_RECEIPT_SENT and detail.get("automatic"):
         return f"{label} (automatique)"
     return label
 
 
-def render_detail(detail: RequestDetail, today: date) -> str:
+def _legal_rows(legal: LegalDates, detail: RequestDetail, today: date) -> str:
+    """The four legal dates, each with its reason (the article that sets it)."""
+
+    def cell(when: date | None, reason: str, done: bool = False) -> str:
+        if when is None:
+            return f"{escape(reason)}"
+        css = "ok" if done else ("late" if when < today else "")
+        head = f"<span class='{css}'>{escape(format_date_fr(when))}</span>"
+        if done:
+            head += " <span class='ok'>✓ fait</span>"
+        return f"{head}<br><span class='muted'>{escape(reason)}</span>"
+
+    receipt_done = detail.registration_receipt_at is not None
+    ack_done = detail.acknowledged_at is not None
+    decided = detail.row.outcome is not None
+    if legal.implicit_decision_date is None:
+        decision = (
+            f"<b>{escape(legal.implicit_decision_reason)}</b>"
+            if legal.suspended_since
+            else (escape(legal.implicit_decision_reason))
+        )
+    else:
+        decision = cell(legal.implicit_decision_date, legal.implicit_decision_reason, decided)
+    rows = [
+        ("Accusé d'enregistrement", cell(
+            legal.registration_receipt_due, legal.registration_receipt_reason, receipt_done
+        )),
+        ("Accusé de réception", cell(
+            legal.acknowledgement_due, legal.acknowledgement_reason, ack_done
+        ) if legal.acknowledgement_due else escape(legal.acknowledgement_reason)),
+        ("Décision implicite", decision),
+        ("Objectif interne", cell(
+            legal.internal_target_due, legal.internal_target_reason, ack_done
+        )),
+    ]  # fmt: skip
+    cells = "".join(f"<tr><td class='k'>{escape(k)}</td><td>{v}</td></tr>" for k, v in rows)
+    return f"<table cellspacing='0' cellpadding='2'>{cells}</table>"
+
+
+def render_detail(detail: RequestDetail, today: date, legal: LegalDates | None = None) -> str:
     row = detail.row
     status = STATUS_LABELS[row.status]
     if row.outcome:
@@ -133,6 +185,10 @@ def render_detail(detail: RequestDetail, today: date) -> str:
         STYLE,
         f"<h2>{escape(row.number)} — {escape(row.subject)}</h2>",
         _rows(summary),
+    ]
+    if legal is not None:
+        parts += ["<h3>Délais légaux</h3>", _legal_rows(legal, detail, today)]
+    parts += [
         "<h3>Usager</h3>",
         _rows(identity),
     ]
@@ -173,6 +229,12 @@ class DetailPane(QTextBrowser):
         self.shown_pk: int | None = None
         self.setHtml(self.EMPTY)
 
-    def show_detail(self, pk: int | None, detail: RequestDetail | None, today: date) -> None:
+    def show_detail(
+        self,
+        pk: int | None,
+        detail: RequestDetail | None,
+        today: date,
+        legal: LegalDates | None = None,
+    ) -> None:
         self.shown_pk = pk if detail is not None else None
-        self.setHtml(render_detail(detail, today) if detail is not None else self.EMPTY)
+        self.setHtml(render_detail(detail, today, legal) if detail is not None else self.EMPTY)

@@ -27,7 +27,7 @@ SEARCH_DELAY_MS = 120
 
 
 class ChoiceButton(QToolButton):
-    """A drop-down of checkable choices: "Statut ▾" becomes "Statut (2)" when two are ticked."""
+    """A drop-down of checkable choices: "Statut" becomes "Statut (2)" when two are ticked."""
 
     changed = Signal()
 
@@ -70,7 +70,7 @@ class ChoiceButton(QToolButton):
 
     def _update_text(self) -> None:
         count = len(self.selected())
-        self.setText(f"{self._title} ({count})" if count else f"{self._title} ▾")
+        self.setText(f"{self._title} ({count})" if count else self._title)
 
 
 class FilterBar(QWidget):

@@ -5,8 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from PySide6.QtCore import QByteArray, QEvent, QItemSelection, QObject, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import (
+    QByteArray,
+    QEvent,
+    QItemSelection,
+    QObject,
+    QSettings,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -15,28 +25,44 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
     QSplitter,
+    QStyle,
+    QSystemTrayIcon,
     QTableView,
+    QTabWidget,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.models.inbox_model import InboxModel
+from desktop.services.deadlines import DeadlineService
+from desktop.services.letters import LetterService
+from desktop.services.tasks import TaskRunner
+from desktop.store.database import StoreError
 from desktop.store.inbox import Column, InboxRepository
+from desktop.store.legal import DeadlineSection
+from desktop.views.deadlines_view import DeadlinesView
 from desktop.views.detail_pane import DetailPane
 from desktop.views.filter_bar import FilterBar
 from desktop.views.formatting import requests_count
+from desktop.views.notifier import DailyNotifier
+from desktop.views.request_actions import RequestActions
+
+#: How often the window checks whether the day changed (implicit decisions, notification).
+DAY_CHECK_MS = 60_000
 
 #: Starting widths in pixels; the user's own widths are restored from the settings.
 COLUMN_WIDTHS: dict[Column, int] = {
     Column.NUMBER: 95,
-    Column.RECEIVED: 125,
-    Column.CHANNEL: 105,
-    Column.CITIZEN: 165,
-    Column.SUBJECT: 240,
-    Column.PROCEDURE: 170,
-    Column.AUTHORITY: 105,
-    Column.STATUS: 125,
+    Column.RECEIVED: 122,
+    Column.CHANNEL: 100,
+    Column.CITIZEN: 150,
+    Column.SUBJECT: 205,
+    Column.PROCEDURE: 150,
+    Column.AUTHORITY: 95,
+    Column.STATUS: 110,
     Column.DUE: 150,
 }
 
@@ -111,6 +137,10 @@ class MainWindow(QMainWindow):
         *,
         today: Callable[[], date] = date.today,
         title_suffix: str = "",
+        letters: LetterService | None = None,
+        deadlines: DeadlineService | None = None,
+        tasks: TaskRunner | None = None,
+        open_url: Callable[[QUrl], object] = QDesktopServices.openUrl,
     ) -> None:
         super().__init__()
         self._repo = repository
@@ -120,6 +150,13 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Bannette — demandes des usagers{title_suffix}")
         agent = repository.current_agent()
         self._agent_id = agent[0] if agent else None
+        self.letters = letters or LetterService(repository.connection)
+        self.deadlines = deadlines or DeadlineService(repository.connection)
+        self.tasks = tasks or TaskRunner(self)
+        # Silence that turned into a decision while the app was closed is recorded before the
+        # first rows are read, so the bannette opens on the truth.
+        self._day = today()
+        self.implicit_decisions = self._record_implicit_decisions()
 
         self.model = InboxModel(repository, agent_id=self._agent_id, today=today, parent=self)
         self.filters = FilterBar(repository.authorities(), repository.procedures(), self)
@@ -134,22 +171,52 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([1100, 420])
+        self.splitter.setSizes([1190, 370])
         self.resize(1560, 900)
 
-        central = QWidget(self)
-        layout = QVBoxLayout(central)
+        inbox_page = QWidget(self)
+        layout = QVBoxLayout(inbox_page)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.filters)
         layout.addWidget(self.splitter, 1)
-        self.setCentralWidget(central)
+        self.deadlines_view = DeadlinesView(self.deadlines, self)
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("tabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(inbox_page, "&Bannette")
+        self.tabs.addTab(self.deadlines_view, "É&chéances")
+        self.setCentralWidget(self.tabs)
 
         self.count_label = QLabel(self)
         self.count_label.setObjectName("count")
+        self.busy_bar = QProgressBar(self)
+        self.busy_bar.setObjectName("busy")
+        self.busy_bar.setRange(0, 0)  # indeterminate: a conversion has no known length
+        self.busy_bar.setMaximumWidth(140)
+        self.busy_bar.setTextVisible(False)
+        self.busy_bar.setVisible(False)
+        self.statusBar().addPermanentWidget(self.busy_bar)
         self.statusBar().addPermanentWidget(self.count_label)
         if agent:
             self.statusBar().showMessage(f"Connectée : {agent[1]}")
+
+        self.request_actions = RequestActions(
+            self,
+            self.letters,
+            self.tasks,
+            today=today,
+            agent_id=self._agent_id,
+            current_pk=self.selected_pk,
+            open_url=open_url,
+        )
+        self.request_actions.requestChanged.connect(self.refresh_request)
+        self.tasks.busyChanged.connect(self.busy_bar.setVisible)
+        self.deadlines_view.requestActivated.connect(self.select_request)
+        self.deadlines_view.countsChanged.connect(self._show_deadline_counts)
+        self.tabs.currentChanged.connect(self._on_tab)
+        self.tray: QSystemTrayIcon | None = None
+        self.notifier = DailyNotifier(settings, self._notify)
 
         self.filters.filterChanged.connect(self.model.set_filter)
         self.model.countChanged.connect(self._show_count)
@@ -162,6 +229,12 @@ class MainWindow(QMainWindow):
             Column.RECEIVED, Qt.SortOrder.DescendingOrder
         )
         self._restore_layout()
+        self.deadlines_view.refresh(self._day)
+        self.request_actions.update()
+        self.day_timer = QTimer(self)
+        self.day_timer.setInterval(DAY_CHECK_MS)
+        self.day_timer.timeout.connect(self.check_day)
+        self.day_timer.start()
 
     # --- actions ----------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -183,9 +256,31 @@ class MainWindow(QMainWindow):
         self.open_action.triggered.connect(self._open_current)
         self.table_action = QAction("Aller à la &liste", self)
         self.table_action.setShortcut(QKeySequence("Ctrl+L"))
-        self.table_action.triggered.connect(self.table.setFocus)
-        for action in (self.search_action, self.reset_action, self.open_action, self.table_action):
+        self.table_action.triggered.connect(self.show_inbox)
+        self.deadlines_action = QAction("É&chéances", self)
+        self.deadlines_action.setObjectName("action-deadlines")
+        self.deadlines_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.deadlines_action.setStatusTip(
+            "En retard, aujourd'hui, cette semaine, décisions implicites"
+        )
+        self.deadlines_action.triggered.connect(self.show_deadlines)
+        for action in (
+            self.search_action,
+            self.reset_action,
+            self.open_action,
+            self.table_action,
+            self.deadlines_action,
+        ):
             menu_view.addAction(action)
+
+        menu_request = self.menuBar().addMenu("&Demande")
+        menu_request.setObjectName("menu-request")
+        self.request_toolbar = QToolBar("Demande", self)
+        self.request_toolbar.setObjectName("request-toolbar")
+        self.request_toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.request_toolbar.setMovable(False)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.request_toolbar)
+        self.request_actions.fill(menu_request, self.request_toolbar)
 
         menu_help = self.menuBar().addMenu("&Aide")
         about = QAction("À &propos", self)
@@ -193,8 +288,89 @@ class MainWindow(QMainWindow):
         menu_help.addAction(about)
 
     def focus_search(self) -> None:
+        self.tabs.setCurrentIndex(0)
         self.filters.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.filters.search.selectAll()
+
+    def show_inbox(self) -> None:
+        self.tabs.setCurrentIndex(0)
+        self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def show_deadlines(self) -> None:
+        self.tabs.setCurrentWidget(self.deadlines_view)
+        self.deadlines_view.focus_first_entry()
+
+    def _on_tab(self, index: int) -> None:
+        if self.tabs.widget(index) is self.deadlines_view:
+            self.deadlines_view.refresh(self._today())
+
+    def _show_deadline_counts(self, counts: dict[DeadlineSection, int]) -> None:
+        urgent = counts[DeadlineSection.OVERDUE] + counts[DeadlineSection.TODAY]
+        self.tabs.setTabText(1, f"É&chéances ({urgent})" if urgent else "É&chéances")
+
+    def select_request(self, pk: int) -> None:
+        """Show ``pk`` in the bannette, clearing the filters when they hide it."""
+        self.tabs.setCurrentIndex(0)
+        row = self.model.row_of(pk)
+        if row is None:
+            self.filters.clear()
+            row = self.model.row_of(pk)
+        if row is None:
+            self.statusBar().showMessage("Cette demande n'est plus dans la bannette.", 5000)
+            return
+        self.table.selectRow(row)
+        self.table.scrollTo(self.model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtCenter)
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    # --- the legal steps --------------------------------------------------------------------
+    def refresh_request(self, pk: int) -> None:
+        """A request changed in the store: its row, its detail, the actions, the deadlines."""
+        self.model.refresh_rows({pk})
+        if self.detail.shown_pk == pk:
+            self._show(pk)
+        self.request_actions.update()
+        self.deadlines_view.refresh(self._today())
+
+    def _record_implicit_decisions(self) -> list[int]:
+        try:
+            return self.deadlines.record_implicit_decisions(self._day)
+        except StoreError as exc:
+            self.statusBar().showMessage(str(exc), 10_000)
+            return []
+
+    def check_day(self) -> None:
+        """Called every minute: on a new day, record implicit decisions and notify once."""
+        today = self._today()
+        if today == self._day:
+            return
+        self._day = today
+        marked = self._record_implicit_decisions()
+        self.implicit_decisions = marked
+        if marked:
+            self.model.refresh_rows(set(marked))
+            shown = self.detail.shown_pk
+            if shown in marked:
+                self._show(shown)
+        self.deadlines_view.refresh(today)
+        self.request_actions.update()
+        self.notify_deadlines()
+
+    def notify_deadlines(self) -> str | None:
+        """The morning summary, at most once a day."""
+        return self.notifier.notify(self._today(), self.deadlines.counts(self._today()))
+
+    def _notify(self, title: str, text: str) -> None:
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            if self.tray is None:
+                self.tray = QSystemTrayIcon(self)
+                self.tray.setIcon(
+                    self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation)
+                )
+                self.tray.setToolTip("Bannette")
+                self.tray.messageClicked.connect(self.show_deadlines)
+                self.tray.show()
+            self.tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 15_000)
+        self.statusBar().showMessage(f"{title} : {text}", 60_000)
 
     def _about(self) -> None:
         QMessageBox.about(
@@ -214,6 +390,7 @@ class MainWindow(QMainWindow):
         row = self.model.row_of(shown) if shown is not None else None
         if row is None:
             self.detail.show_detail(None, None, self._today())
+            self.request_actions.update(None)
             return
         self.table.selectRow(row)
         self.table.scrollTo(self.model.index(row, 0))
@@ -223,8 +400,16 @@ class MainWindow(QMainWindow):
         pk = self.model.pk_at(indexes[0].row()) if indexes else None
         if pk == self.detail.shown_pk:
             return
+        self._show(pk)
+
+    def _show(self, pk: int | None) -> None:
+        """Detail and legal dates of ``pk`` (or nothing), and the actions it allows."""
         detail = self._repo.detail(pk) if pk is not None else None
-        self.detail.show_detail(pk, detail, self._today())
+        legal = None
+        if detail is not None and pk is not None:
+            legal = self.letters.legal_dates(pk, self._today())
+        self.detail.show_detail(pk, detail, self._today(), legal)
+        self.request_actions.update(pk if detail is not None else None)
 
     def selected_pk(self) -> int | None:
         index = self.table.currentIndex()
@@ -242,8 +427,9 @@ class MainWindow(QMainWindow):
             return None
         from desktop.views.detail_pane import render_detail
 
+        legal = self.letters.legal_dates(pk, self._today()) if pk is not None else None
         dialog = DetailDialog(
-            f"Demande {detail.row.number}", render_detail(detail, self._today()), self
+            f"Demande {detail.row.number}", render_detail(detail, self._today(), legal), self
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
@@ -272,4 +458,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.save_layout()
+        self.day_timer.stop()
+        if self.tray is not None:
+            self.tray.hide()
         super().closeEvent(event)

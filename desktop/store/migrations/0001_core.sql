@@ -113,6 +113,13 @@ CREATE INDEX request_status ON request(deleted, status, received_at);
 CREATE INDEX request_channel ON request(deleted, channel, received_at);
 CREATE INDEX request_due ON request(deleted, due_date);
 CREATE INDEX request_number ON request(deleted, number);
+-- Search results arrive as a set of pks to be sorted: this narrow copy of the columns the
+-- bannette filters and sorts on is read instead of the wide rows (texts stay in the table),
+-- which halves the cost of sorting a large result.
+CREATE INDEX request_by_pk ON request(
+    pk, deleted, received_at, due_date, status, channel, number,
+    authority_pk, citizen_pk, procedure_pk, assigned_agent_pk
+);
 CREATE INDEX request_citizen ON request(citizen_pk);
 CREATE INDEX request_authority ON request(authority_pk);
 

@@ -7,7 +7,7 @@
 
 CREATE TABLE request_search (
     rowid INTEGER PRIMARY KEY,   -- = request.pk
-    number TEXT NOT NULL,
+    number TEXT NOT NULL,        -- "2026-000123 123": the short form is what people say
     citizen TEXT NOT NULL,
     subject TEXT NOT NULL,
     body TEXT NOT NULL,
@@ -41,7 +41,7 @@ END;
 CREATE TRIGGER request_ai_search AFTER INSERT ON request BEGIN
     INSERT INTO request_search(rowid, number, citizen, subject, body, attachments)
     VALUES (
-        new.pk, new.number,
+        new.pk, new.number || ' ' || ltrim(substr(new.number, 6), '0'),
         (SELECT display_name || ' ' || email FROM citizen WHERE pk = new.citizen_pk),
         new.subject, new.body,
         COALESCE((SELECT group_concat(filename, ' ') FROM attachment
@@ -51,7 +51,7 @@ END;
 CREATE TRIGGER request_au_search AFTER UPDATE OF number, citizen_pk, subject, body ON request
 BEGIN
     UPDATE request_search SET
-        number = new.number,
+        number = new.number || ' ' || ltrim(substr(new.number, 6), '0'),
         citizen = (SELECT display_name || ' ' || email FROM citizen WHERE pk = new.citizen_pk),
         subject = new.subject,
         body = new.body
@@ -72,11 +72,14 @@ CREATE TRIGGER attachment_ai_search AFTER INSERT ON attachment BEGIN
         WHERE request_pk = new.request_pk AND deleted = 0), '')
     WHERE rowid = new.request_pk;
 END;
-CREATE TRIGGER attachment_au_search AFTER UPDATE OF filename, deleted ON attachment BEGIN
+-- An attachment moved to another request (request_pk changed) leaves one document and joins
+-- another: both are rebuilt.
+CREATE TRIGGER attachment_au_search AFTER UPDATE OF filename, deleted, request_pk ON attachment
+BEGIN
     UPDATE request_search SET attachments = COALESCE((
         SELECT group_concat(filename, ' ') FROM attachment
-        WHERE request_pk = new.request_pk AND deleted = 0), '')
-    WHERE rowid = new.request_pk;
+        WHERE request_pk = request_search.rowid AND deleted = 0), '')
+    WHERE rowid IN (old.request_pk, new.request_pk);
 END;
 CREATE TRIGGER attachment_ad_search AFTER DELETE ON attachment BEGIN
     UPDATE request_search SET attachments = COALESCE((
@@ -87,7 +90,7 @@ END;
 
 -- Requests that existed before this migration.
 INSERT INTO request_search(rowid, number, citizen, subject, body, attachments)
-SELECT r.pk, r.number, c.display_name || ' ' || c.email, r.subject, r.body,
+SELECT r.pk, r.number || ' ' || ltrim(substr(r.number, 6), '0'), c.display_name || ' ' || c.email, r.subject, r.body,
        COALESCE((SELECT group_concat(filename, ' ') FROM attachment a
                  WHERE a.request_pk = r.pk AND a.deleted = 0), '')
 FROM request r JOIN citizen c ON c.pk = r.citizen_pk;

@@ -1,0 +1,232 @@
+"""Render a letter from a Word template with docxtpl, safely.
+
+docxtpl (Jinja on the document XML) is used rather than plain python-docx replacement because
+Word splits text into runs wherever it likes (spell-check marks, an edit in the middle of a
+word): ``{{ numero }}`` typed by a secrétaire may be stored as ``{{ `` + ``numero }}``, and
+docxtpl merges such fields back before rendering.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+import tempfile
+import zipfile
+from enum import StrEnum
+from pathlib import Path
+
+from docxtpl import DocxTemplate
+from jinja2 import Environment, StrictUndefined, TemplateSyntaxError, UndefinedError
+from jinja2 import TemplateError as JinjaTemplateError
+
+from desktop.domain.french import format_date_fr
+from sync.protocol.vocabulary import SilenceRule
+
+from .context import LetterContext
+from .errors import IncompleteContext, OutputError, TemplateError, TemplateNotFound
+from .fields import build_fields
+
+
+class LetterKind(StrEnum):
+    """The letters of issue 5; the value is the template's file name without ``.docx``."""
+
+    REGISTRATION_RECEIPT = "accuse_enregistrement"
+    ACKNOWLEDGEMENT = "accuse_reception"
+    MISSING_DOCUMENTS = "demande_pieces_manquantes"
+    IMPLICIT_ACCEPTANCE_CERTIFICATE = "attestation_accord_tacite"
+
+
+LETTER_TITLES: dict[LetterKind, str] = {
+    LetterKind.REGISTRATION_RECEIPT: "l'accusé d'enregistrement",
+    LetterKind.ACKNOWLEDGEMENT: "l'accusé de réception",
+    LetterKind.MISSING_DOCUMENTS: "la demande de pièces manquantes",
+    LetterKind.IMPLICIT_ACCEPTANCE_CERTIFICATE: "l'attestation d'accord tacite",
+}
+
+# Accept the glossary's English names too (« registration_receipt » …) so callers can pass
+# the same words as the event kinds.
+_ALIASES: dict[str, LetterKind] = {
+    "registration_receipt": LetterKind.REGISTRATION_RECEIPT,
+    "acknowledgement": LetterKind.ACKNOWLEDGEMENT,
+    "missing_documents": LetterKind.MISSING_DOCUMENTS,
+    "implicit_acceptance_certificate": LetterKind.IMPLICIT_ACCEPTANCE_CERTIFICATE,
+}
+
+
+def default_template_dir() -> Path:
+    """``resources/templates`` of the source tree, or of the PyInstaller bundle when frozen."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    root = Path(bundle) if bundle else Path(__file__).resolve().parents[2]
+    return root / "resources" / "templates"
+
+
+def _letter_kind(kind: LetterKind | str) -> LetterKind:
+    if isinstance(kind, LetterKind):
+        return kind
+    if kind in _ALIASES:
+        return _ALIASES[kind]
+    try:
+        return LetterKind(kind)
+    except ValueError:
+        raise ValueError(f"unknown letter kind: {kind!r}") from None
+
+
+def find_template(kind: LetterKind | str, template_dir: Path | None = None) -> Path:
+    """The authority's own template when it has one, else the default one."""
+    name = f"{_letter_kind(kind).value}.docx"
+    candidates = [Path(template_dir) / name] if template_dir else []
+    candidates.append(default_template_dir() / name)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    searched = " ; ".join(str(c) for c in candidates)
+    raise TemplateNotFound(
+        f"Modèle de document introuvable : « {name} ». Dossiers consultés : {searched}. "
+        "Vérifiez l'installation ou déposez ce modèle dans le dossier des modèles de la "
+        "collectivité."
+    )
+
+
+def check_context(kind: LetterKind, context: LetterContext) -> None:
+    """Refuse to produce a letter that would lack a mention the law requires.
+
+    A letter with a blank where the decision date should be is worse than no letter: the
+    delays of appeal would not run against the citizen (L112-6) and the mairie would not know.
+    """
+    rule = context.procedure.silence_rule
+    title = LETTER_TITLES[kind]
+    if kind is LetterKind.REGISTRATION_RECEIPT and not context.channel.is_electronic:
+        raise IncompleteContext(
+            "L'accusé d'enregistrement ne concerne que les demandes reçues par voie "
+            "électronique (article L112-11 du CRPA) ; pour cette demande, éditez directement "
+            "l'accusé de réception."
+        )
+    if context.missing_documents and context.missing_documents_deadline is None:
+        raise IncompleteContext(
+            f"Impossible d'éditer {title} : indiquez la date limite d'envoi des pièces "
+            "manquantes (article L114-5 du CRPA)."
+        )
+    if kind is LetterKind.MISSING_DOCUMENTS and not context.missing_documents:
+        raise IncompleteContext(
+            "Impossible d'éditer la demande de pièces : aucune pièce manquante n'est indiquée."
+        )
+    if (
+        kind is LetterKind.ACKNOWLEDGEMENT
+        and rule is not SilenceRule.NONE
+        and context.implicit_decision_on is None
+        and not context.missing_documents
+    ):
+        raise IncompleteContext(
+            "Impossible d'éditer l'accusé de réception : la date de la décision implicite "
+            "n'est pas connue (article R112-5 du CRPA)."
+        )
+    if kind is LetterKind.IMPLICIT_ACCEPTANCE_CERTIFICATE:
+        if rule is not SilenceRule.ACCEPT:
+            raise IncompleteContext(
+                "Une attestation d'accord tacite ne peut être délivrée que pour une démarche "
+                "où le silence vaut accord (article L232-3 du CRPA)."
+            )
+        decided = context.implicit_decision_on
+        if decided is None or decided > context.letter_date:
+            when = f" : il naîtra le {format_date_fr(decided)}" if decided else ""
+            raise IncompleteContext(
+                f"L'accord tacite n'est pas encore acquis{when}. L'attestation ne peut pas "
+                "être datée d'avant sa naissance."
+            )
+
+
+def output_name(kind: LetterKind, context: LetterContext) -> str:
+    """``2026-000123_accuse_reception.docx``: sorts by request, safe on Windows."""
+    number = re.sub(r'[<>:"/\\|?*\x00-\x1f]+', "_", context.number).strip(" .") or "sans-numero"
+    return f"{number}_{kind.value}.docx"
+
+
+def _jinja_environment() -> Environment:
+    # Autoescape: a citizen named « Sports & Loisirs » must not break the document's XML.
+    # StrictUndefined: a misspelt field in a mairie's template is reported, not left blank.
+    return Environment(autoescape=True, undefined=StrictUndefined)
+
+
+def _template_error(template: Path, exc: Exception) -> TemplateError:
+    detail = str(exc)
+    if isinstance(exc, UndefinedError):
+        hint = "un champ de fusion inconnu y est utilisé"
+    elif isinstance(exc, TemplateSyntaxError):
+        hint = "un champ ou une condition y est mal écrit"
+        if exc.lineno:
+            detail = f"{detail} (ligne {exc.lineno} du XML)"
+    else:
+        hint = "il ne peut pas être fusionné"
+    return TemplateError(
+        f"Le modèle « {template.name} » ({template.parent}) est incorrect : {hint} ({detail}). "
+        "Corrigez-le dans Word en vous aidant de la liste des champs du fichier README.md "
+        "des modèles."
+    )
+
+
+def render_letter(
+    kind: LetterKind | str,
+    context: LetterContext,
+    output_dir: Path,
+    template_dir: Path | None = None,
+) -> Path:
+    """Render one letter to ``output_dir`` and return the path of the new .docx.
+
+    ``template_dir`` is the authority's own template folder, searched before the defaults. An
+    existing file of the same name is replaced, atomically: readers see the old document or the
+    new one, never a half-written one, even if the process dies mid-write.
+    """
+    letter = _letter_kind(kind)
+    check_context(letter, context)
+    template_path = find_template(letter, template_dir)
+    try:
+        document = DocxTemplate(template_path)
+        document.render(build_fields(context), jinja_env=_jinja_environment(), autoescape=True)
+    except JinjaTemplateError as exc:
+        raise _template_error(template_path, exc) from exc
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        # python-docx raises these for a file that is not a Word (.docx) document.
+        raise TemplateError(
+            f"Le modèle « {template_path.name} » ({template_path.parent}) n'est pas un "
+            f"document Word (.docx) valide : {exc}. Enregistrez-le au format « Document Word »."
+        ) from exc
+
+    output_dir = Path(output_dir)
+    target = output_dir / output_name(letter, context)
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        _atomic_save(document, target)
+    except PermissionError as exc:
+        raise OutputError(
+            f"Impossible d'écrire « {target.name} » dans {output_dir} : le fichier est peut-être "
+            "ouvert dans Word ou LibreOffice, ou le dossier est protégé. Fermez le document puis "
+            "recommencez."
+        ) from exc
+    except OSError as exc:
+        raise OutputError(
+            f"Impossible d'écrire « {target.name} » dans {output_dir} : {exc.strerror or exc}."
+        ) from exc
+    return target
+
+
+def _atomic_save(document: DocxTemplate, target: Path) -> None:
+    """Write to a hidden temporary file beside ``target``, flush it to disk, then rename.
+
+    The temporary file is in the same folder so ``os.replace`` is a rename on one file system,
+    which is atomic on POSIX and on NTFS.
+    """
+    handle, temp_name = tempfile.mkstemp(
+        prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent
+    )
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            document.save(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp_name, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_name)
+        raise

@@ -1,0 +1,1 @@
+"""Reference central API of bannette (FastAPI + SQLAlchemy 2 + Alembic)."""

@@ -1,0 +1,126 @@
+"""Tenancy and role checks, in ONE place.
+
+Every router and every sync mutation goes through these functions:
+- an agent only sees the data of their authorities; anything else is answered 404, exactly as if
+  it did not exist, so ids of other authorities cannot even be probed;
+- what a role may do is one table (``PERMISSIONS``); a refused action is a 403 with a reason.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from server.problems import ProblemError, forbidden, not_found
+from sync.protocol.vocabulary import Role
+
+
+class Action(StrEnum):
+    READ = "read"
+    WRITE = "write"  # register, edit, change status, add messages, notes, calls, attachments
+    DELETE = "delete"
+    REASSIGN = "reassign"
+    DECIDE = "decide"  # visa, sign or reject in the parapheur
+    SEND_TO_PARAPHEUR = "send_to_parapheur"
+    CONFIGURE = "configure"  # procedures and authority settings
+    AUDIT = "audit"
+
+
+PERMISSIONS: dict[Role, frozenset[Action]] = {
+    Role.CLERK: frozenset(
+        {
+            Action.READ,
+            Action.WRITE,
+            Action.DELETE,
+            Action.REASSIGN,
+            Action.SEND_TO_PARAPHEUR,
+            Action.CONFIGURE,
+        }
+    ),
+    # An élu reads, annotates and decides in the parapheur; never deletes nor reassigns.
+    Role.OFFICIAL: frozenset({Action.READ, Action.WRITE, Action.DECIDE}),
+    Role.ADMIN: frozenset(Action),
+}
+
+_REFUSALS: dict[Action, str] = {
+    Action.WRITE: "Votre rôle ne permet pas de modifier ces données.",
+    Action.DELETE: "Votre rôle ne permet pas de supprimer des données.",
+    Action.REASSIGN: "Votre rôle ne permet pas d'attribuer ou de réattribuer une demande.",
+    Action.DECIDE: "Seuls les élus désignés peuvent viser ou signer au parapheur.",
+    Action.SEND_TO_PARAPHEUR: "Votre rôle ne permet pas d'envoyer un dossier au parapheur.",
+    Action.CONFIGURE: "Votre rôle ne permet pas de configurer les démarches.",
+    Action.AUDIT: "Seul un administrateur peut consulter le journal d'audit.",
+    Action.READ: "Votre rôle ne permet pas de consulter ces données.",
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated agent of a call, with the client's IP for the audit trail."""
+
+    agent_id: uuid.UUID
+    login: str
+    role: Role
+    authority_ids: frozenset[uuid.UUID]
+    ip: str | None = None
+
+
+def can(principal: Principal, action: Action) -> bool:
+    return action in PERMISSIONS[principal.role]
+
+
+def authorize(principal: Principal, action: Action) -> None:
+    if not can(principal, action):
+        raise forbidden(_REFUSALS[action])
+
+
+def check_authority(
+    principal: Principal, authority_id: uuid.UUID | None, what: str = "Cette collectivité"
+) -> uuid.UUID:
+    if authority_id is None or authority_id not in principal.authority_ids:
+        raise not_found(what)
+    return authority_id
+
+
+def scope(principal: Principal, requested: Iterable[uuid.UUID] | None = None) -> list[uuid.UUID]:
+    """The authorities a listing covers: all of the agent's, or the requested subset of them.
+    Asking for one outside the agent's set is a 404, not a silently empty list."""
+    if requested is None:
+        return sorted(principal.authority_ids)
+    wanted = list(dict.fromkeys(requested))
+    for authority_id in wanted:
+        check_authority(principal, authority_id)
+    return wanted
+
+
+M = TypeVar("M")
+
+
+def get_scoped(
+    session: Session,
+    model: type[M],
+    row_id: uuid.UUID | None,
+    principal: Principal,
+    what: str,
+    *,
+    for_update: bool = False,
+) -> M:
+    """Loads a row of an authority-scoped table, or 404 when absent or out of scope."""
+    if row_id is None:
+        raise not_found(what)
+    row = session.get(model, row_id, with_for_update=for_update or None)
+    authority_id: Any = getattr(row, "authority_id", None)
+    if row is None or authority_id not in principal.authority_ids:
+        raise not_found(what)
+    return row
+
+
+def require_same_authority(row_authority: uuid.UUID, other: Any, what: str) -> None:
+    """A link between rows of two authorities is refused as if the target did not exist."""
+    if other is not None and getattr(other, "authority_id", None) != row_authority:
+        raise ProblemError(404, f"{what} est introuvable dans cette collectivité.")

@@ -1,0 +1,146 @@
+"""The citizen submission endpoint (public portal, service-public.fr).
+
+No agent token: the caller is a citizen. The receipt (number, date and time from the server
+clock) is returned at once (CRPA L112-11); the submitter's IP and time are recorded; repeated
+submissions from one address are throttled (the CGU's "envois abusifs").
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile, status
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from server import audit
+from server.api.attachments import read_upload
+from server.api.deps import BlobsDep, DbDep, client_ip
+from server.blobs import check_content, safe_filename
+from server.db.models import Authority, Procedure
+from server.french import long_date_time
+from server.problems import ProblemError, problem_responses
+from server.ratelimit import SlidingWindowLimiter
+from server.services import attachments as attachment_service
+from server.services import citizens as citizen_service
+from server.services import requests as request_service
+from sync.protocol.vocabulary import Channel, SilenceRule
+from sync.protocol.wire import (
+    AttachmentLinkArgs,
+    RegistrationReceipt,
+    RequestCreateArgs,
+    SubmissionPayload,
+)
+
+router = APIRouter(prefix="/public", tags=["portail usagers"])
+MAX_FILES = 20
+
+
+class PublicProcedure(BaseModel):
+    code: str
+    title: str
+    silence_rule: SilenceRule
+
+
+@router.get(
+    "/authorities/{authority_id}/procedures", response_model=list[PublicProcedure],
+    responses=problem_responses(404, 422),
+)
+def public_procedures(authority_id: uuid.UUID, db: DbDep) -> list[PublicProcedure]:
+    with db.read() as session:
+        if session.get(Authority, authority_id) is None:
+            raise ProblemError(404, "Cette collectivité est introuvable.")
+        rows = session.execute(
+            select(Procedure)
+            .where(Procedure.authority_id == authority_id, Procedure.active.is_(True))
+            .order_by(Procedure.title)
+        ).scalars()
+        return [PublicProcedure(code=r.code, title=r.title,
+                                silence_rule=SilenceRule(r.silence_rule)) for r in rows]
+
+
+@router.post(
+    "/authorities/{authority_id}/submissions",
+    response_model=RegistrationReceipt,
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(404, 413, 415, 422, 429),
+)
+def submit(
+    authority_id: uuid.UUID,
+    request: Request,
+    db: DbDep,
+    blobs: BlobsDep,
+    payload: Annotated[str, Form(description="La demande, en JSON (SubmissionPayload)")],
+    files: Annotated[list[UploadFile] | None, File()] = None,
+) -> RegistrationReceipt:
+    ip = client_ip(request)
+    limiter: SlidingWindowLimiter = request.app.state.submission_limiter
+    wait = limiter.retry_after(ip or "?")
+    if wait:
+        raise ProblemError(
+            429,
+            "Trop de demandes envoyées depuis cette adresse. "
+            f"Réessayez dans {max(1, wait // 60)} minute(s).",
+            headers={"Retry-After": str(wait)},
+        )
+    limiter.hit(ip or "?")
+    try:
+        data = SubmissionPayload.model_validate(json.loads(payload))
+    except json.JSONDecodeError as exc:
+        raise ProblemError(422, "Le champ « payload » n'est pas du JSON valide.") from exc
+    citizen_service.check_identity(data.citizen, strict=True)
+    uploads = files or []
+    if len(uploads) > MAX_FILES:
+        raise ProblemError(422, f"Au plus {MAX_FILES} pièces jointes par demande.")
+    contents: list[tuple[str, bytes]] = []
+    for upload in uploads:
+        name = safe_filename(upload.filename)
+        content = read_upload(upload)
+        check_content(content, name)
+        contents.append((name, content))
+    with db.write() as session:
+        authority = session.get(Authority, authority_id)
+        if authority is None:
+            raise ProblemError(404, "Cette collectivité est introuvable.")
+        procedure_id = None
+        if data.procedure_code:
+            procedure_id = session.execute(
+                select(Procedure.id).where(
+                    Procedure.authority_id == authority_id,
+                    Procedure.code == data.procedure_code,
+                    Procedure.active.is_(True),
+                )
+            ).scalar_one_or_none()
+            if procedure_id is None:
+                raise ProblemError(422, "Cette démarche n'est pas proposée par la collectivité.")
+        citizen = citizen_service.create_row(session, None, uuid.uuid4(), authority_id,
+                                             data.citizen, ip=ip)
+        row = request_service.create(
+            session, None,
+            RequestCreateArgs(
+                id=uuid.uuid4(), authority_id=authority_id, channel=Channel(data.channel),
+                subject=data.subject, description=data.description, procedure_id=procedure_id,
+                citizen_id=citizen.id, form_fields=data.form_fields,
+            ),
+            submitter_ip=ip, authority_checked=True,
+        )
+        names = []
+        for name, content in contents:
+            blob = attachment_service.store_blob(session, blobs, authority_id, content, name)
+            attachment_service.link(session, None, AttachmentLinkArgs(
+                id=uuid.uuid4(), authority_id=authority_id, request_id=row.id,
+                sha256=blob.sha256, filename=name), None)
+            names.append(name)
+        audit.record(session, None, "submission", "requests", row.id, authority_id,
+                     {"attachments": len(names)}, ip=ip)
+        return RegistrationReceipt(
+            request_id=row.id, number=row.number, received_at=row.received_at,
+            authority_name=authority.name, channel=Channel(row.channel), attachments=names,
+            message=(
+                f"Votre demande a bien été enregistrée par {authority.name} sous le numéro "
+                f"{row.number}, le {long_date_time(row.received_at)}. Cet accusé "
+                "d'enregistrement ne vaut pas accusé de réception."
+            ),
+        )

@@ -1,0 +1,59 @@
+"""The sync contract: push (mutations), pull (changes since a cursor), meta (epoch, counts)."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+
+from server import audit
+from server.access import scope
+from server.api.deps import DbDep, PrincipalDep
+from server.db.models import SyncClient
+from server.db.session import current_epoch, current_version
+from server.db.types import utcnow
+from server.problems import problem_responses
+from server.services import pull as pull_service
+from server.services import push as push_service
+from sync.protocol.wire import MetaResponse, PullRequest, PullResponse, PushRequest, PushResponse
+
+router = APIRouter(prefix="/sync", tags=["synchronisation"])
+
+
+@router.post("/push", response_model=PushResponse, responses=problem_responses(401, 403, 422))
+def push(body: PushRequest, principal: PrincipalDep, db: DbDep) -> PushResponse:
+    """Applies each mutation once, in order; the answer lists one result per mutation."""
+    return push_service.push(db, principal, body)
+
+
+@router.post("/pull", response_model=PullResponse, responses=problem_responses(401, 404, 422))
+def pull(body: PullRequest, principal: PrincipalDep, db: DbDep) -> PullResponse:
+    """Rows changed after ``cursor`` in the agent's authorities, oldest first."""
+    authorities = scope(principal, body.authority_ids)
+    with db.read() as session:
+        page, citizens = pull_service.pull(session, authorities, body.cursor, body.limit)
+    if citizens:
+        with db.write() as session:
+            audit.record_citizen_reads(session, principal, citizens, "sync")
+    return page
+
+
+@router.get("/meta", response_model=MetaResponse, responses=problem_responses(401, 404, 422))
+def meta(
+    principal: PrincipalDep, db: DbDep, client_id: uuid.UUID | None = None
+) -> MetaResponse:
+    """The client compares ``epoch`` and ``counts`` with its own to decide on a re-bootstrap."""
+    authorities = scope(principal)
+    with db.read() as session:
+        last = None
+        if client_id is not None:
+            client = session.get(SyncClient, client_id)
+            if client is not None and client.agent_id == principal.agent_id:
+                last = client.last_mutation_id
+        return MetaResponse(
+            epoch=current_epoch(session),
+            max_version=current_version(session),
+            counts=pull_service.counts(session, authorities),
+            server_time=utcnow(),
+            last_mutation_id=last,
+        )

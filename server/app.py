@@ -1,0 +1,119 @@
+"""FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
+
+from server import problems
+from server.api import (
+    attachments,
+    auth,
+    authorities,
+    citizens,
+    parapheur,
+    phone_calls,
+    procedures,
+    requests,
+    submissions,
+    sync,
+)
+from server.api.submissions import MAX_FILES
+from server.auth.passwords import Passwords
+from server.blobs import DiskBlobStore
+from server.config import Settings
+from server.db.database import Database
+from server.db.migrate import upgrade
+from server.ratelimit import SlidingWindowLimiter
+from sync.protocol.vocabulary import MAX_ATTACHMENT_BYTES
+from sync.protocol.wire import PROTOCOL_VERSION
+
+API_PREFIX = "/api/v1"
+log = logging.getLogger(__name__)
+
+
+class Health(BaseModel):
+    status: str = "ok"
+    protocol: int = PROTOCOL_VERSION
+    database: str
+
+
+def _body_limit(path: str) -> int:
+    if path.endswith("/submissions"):
+        return MAX_FILES * MAX_ATTACHMENT_BYTES + 1024 * 1024
+    if path.endswith(("/attachments", "/blobs", "/folders")):
+        return 11 * MAX_ATTACHMENT_BYTES // 2 + 64 * 1024
+    return 16 * 1024 * 1024
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    """Builds the app; migrations run here (start-up) unless ``settings.run_migrations`` is off."""
+    settings = settings or Settings.from_env()
+    db = database or Database(settings.database_url, echo=settings.echo_sql)
+    if settings.run_migrations:
+        upgrade(db.engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if database is None:
+            db.dispose()
+
+    app = FastAPI(
+        title="bannette — API centrale",
+        version="1.0.0",
+        description="API de référence avec laquelle le client de bureau bannette se synchronise.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.blobs = DiskBlobStore(settings.blob_dir)
+    app.state.passwords = Passwords(
+        settings.argon2_time_cost, settings.argon2_memory_cost_kib, settings.argon2_parallelism
+    )
+    app.state.login_limiter = SlidingWindowLimiter(
+        settings.login_max_failures, settings.login_window_seconds
+    )
+    app.state.submission_limiter = SlidingWindowLimiter(
+        settings.submission_max_per_window, settings.submission_window_seconds
+    )
+    problems.install(app)
+
+    @app.middleware("http")
+    async def refuse_huge_bodies(request: Request, call_next: Any) -> Any:
+        # Refuse before the multipart parser spools a huge body to disk.
+        length = request.headers.get("content-length", "")
+        limit = _body_limit(request.url.path)
+        if length.isdigit() and int(length) > limit:
+            return problems.problem_response(
+                413, "L'envoi dépasse la taille maximale autorisée (5 Mo par fichier).",
+                request=request,
+            )
+        return await call_next(request)
+    for module in (
+        auth, authorities, procedures, requests, citizens, phone_calls, attachments, parapheur,
+        sync, submissions,
+    ):
+        app.include_router(module.router, prefix=API_PREFIX)
+
+    def custom_openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problems.document_common_problems(
+                get_openapi(title=app.title, version=app.version, description=app.description,
+                            routes=app.routes)
+            )
+        return app.openapi_schema
+
+    app.openapi = custom_openapi  # type: ignore[method-assign]
+
+    @app.get("/health", response_model=Health, tags=["supervision"])
+    def health() -> Health:
+        return Health(database=db.dialect)
+
+    return app

@@ -1,0 +1,1 @@
+"""Authentication: argon2id passwords, opaque revocable tokens, login throttling."""

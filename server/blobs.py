@@ -1,0 +1,160 @@
+"""Content-addressed blob store (SHA-256) behind a small interface, so an S3-compatible store
+can replace the disk one without touching the routers.
+
+Also the content checks of the seed CGU: PDF, JPG, PNG only, recognised by their magic bytes
+(never by the name), 5 MB each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+from typing import Protocol
+
+from server.problems import ProblemError
+from sync.protocol.vocabulary import MAX_ATTACHMENT_BYTES
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+_EXTENSIONS = {
+    ".pdf": "application/pdf",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+}
+_SHA = re.compile(r"^[0-9a-f]{64}$")
+
+
+def sniff(data: bytes) -> str | None:
+    for magic, content_type in _MAGIC:
+        if data.startswith(magic):
+            return content_type
+    return None
+
+
+def check_content(data: bytes, filename: str) -> str:
+    """Returns the content type, or raises 413/415 with a message the citizen understands."""
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        raise ProblemError(
+            413, f"Le fichier « {filename} » dépasse la taille maximale de 5 Mo."
+        )
+    if not data:
+        raise ProblemError(415, f"Le fichier « {filename} » est vide.")
+    content_type = sniff(data)
+    if content_type is None:
+        raise ProblemError(
+            415,
+            f"Le fichier « {filename} » n'est pas un PDF, un JPG ou un PNG "
+            "(seuls ces formats sont acceptés).",
+        )
+    declared = _EXTENSIONS.get(Path(filename).suffix.lower())
+    if Path(filename).suffix and declared != content_type:
+        raise ProblemError(
+            415, f"Le contenu du fichier « {filename} » ne correspond pas à son extension."
+        )
+    return content_type
+
+
+def safe_filename(name: str | None) -> str:
+    """Keeps only the last path component, without control characters or leading dots, so a
+    name like ``../../etc/passwd`` can never name anything but itself."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = name.replace("\\", "/").split("/")[-1]
+    name = "".join(c for c in name if c.isprintable() and c not in '<>:"|?*')
+    name = name.strip().lstrip(".").strip()
+    if not name:
+        return "piece-jointe"
+    stem, dot, ext = name.rpartition(".")
+    if dot and len(ext) <= 10:
+        return stem[: 250 - len(ext)] + "." + ext
+    return name[:255]
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class BlobStore(Protocol):
+    def put(self, data: bytes) -> str: ...
+
+    def exists(self, sha256: str) -> bool: ...
+
+    def size(self, sha256: str) -> int: ...
+
+    def read(self, sha256: str, start: int = 0, end: int | None = None) -> bytes:
+        """Bytes ``start`` to ``end`` inclusive (whole blob when ``end`` is None)."""
+        ...
+
+
+class DiskBlobStore:
+    """Blobs under ``root/ab/cd/<sha256>``; written to a temp file then renamed (atomic)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, sha256: str) -> Path:
+        if not _SHA.match(sha256):
+            raise ValueError("not a sha256")
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def put(self, data: bytes) -> str:
+        digest = sha256_hex(data)
+        path = self._path(digest)
+        if path.exists():
+            return digest
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return digest
+
+    def exists(self, sha256: str) -> bool:
+        return bool(_SHA.match(sha256)) and self._path(sha256).is_file()
+
+    def size(self, sha256: str) -> int:
+        return self._path(sha256).stat().st_size
+
+    def read(self, sha256: str, start: int = 0, end: int | None = None) -> bytes:
+        with self._path(sha256).open("rb") as handle:
+            handle.seek(start)
+            if end is None:
+                return handle.read()
+            return handle.read(end - start + 1)
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """Parses a single ``bytes=`` range; None means the whole file, ProblemError(416) if bad."""
+    if not header:
+        return None
+    match = re.fullmatch(r"\s*bytes=(\d*)-(\d*)\s*", header)
+    if not match or (not match.group(1) and not match.group(2)):
+        raise ProblemError(
+            416, "Plage d'octets invalide.", headers={"Content-Range": f"bytes */{size}"}
+        )
+    first, last = match.group(1), match.group(2)
+    if first:
+        start = int(first)
+        end = min(int(last), size - 1) if last else size - 1
+    else:
+        start = max(size - int(last), 0)
+        end = size - 1
+    if start >= size or start > end:
+        raise ProblemError(
+            416, "Plage d'octets hors du fichier.", headers={"Content-Range": f"bytes */{size}"}
+        )
+    return start, end

@@ -1,0 +1,72 @@
+"""Server settings: command-line options win over environment variables, which win over defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+APP_NAME = "bannette"
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("BANNETTE_DATA_DIR") or user_data_dir(APP_NAME, appauthor=False))
+
+
+def default_database_url(data_dir: Path) -> str:
+    return f"sqlite:///{(data_dir / 'server.sqlite3').as_posix()}"
+
+
+def normalise_database_url(url: str) -> str:
+    """``postgresql://`` would pick psycopg2, which we do not ship: use psycopg 3."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+@dataclass
+class Settings:
+    """Everything the app factory needs; tests build one directly with their own values."""
+
+    data_dir: Path = field(default_factory=default_data_dir)
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8765
+    run_migrations: bool = True
+    access_token_ttl_seconds: int = 15 * 60
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    #: Failed logins allowed per (IP, login) within the window before a 429.
+    login_max_failures: int = 5
+    login_window_seconds: int = 300
+    #: Citizen submissions accepted per IP within the window (the CGU's "envois abusifs").
+    submission_max_per_window: int = 10
+    submission_window_seconds: int = 600
+    #: argon2id cost; tests lower it to keep the suite fast, production keeps the defaults.
+    argon2_time_cost: int = 3
+    argon2_memory_cost_kib: int = 65536
+    argon2_parallelism: int = 4
+    echo_sql: bool = False
+
+    def __post_init__(self) -> None:
+        self.data_dir = Path(self.data_dir)
+        if not self.database_url:
+            self.database_url = default_database_url(self.data_dir)
+        self.database_url = normalise_database_url(self.database_url)
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ
+        data_dir = default_data_dir()
+        return cls(
+            data_dir=data_dir,
+            database_url=env.get("BANNETTE_DATABASE_URL", ""),
+            host=env.get("BANNETTE_SERVER_HOST", "127.0.0.1"),
+            port=int(env.get("BANNETTE_SERVER_PORT", "8765")),
+        )

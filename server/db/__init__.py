@@ -1,0 +1,1 @@
+"""Database layer: models, engine/session, migrations and the global version counter."""

@@ -1,0 +1,347 @@
+"""SQLAlchemy 2 models.
+
+Every synced table carries ``authority_id`` (the tenancy key) and ``version`` (the global change
+sequence number), indexed together so a pull scoped to a few authorities is one index range scan.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from server.db.types import UTCDateTime, utcnow
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+def _uuid_pk() -> Mapped[uuid.UUID]:
+    return mapped_column(primary_key=True, default=uuid.uuid4)
+
+
+class SyncState(Base):
+    """Single row: the global version counter and the epoch (changes when the DB is recreated).
+
+    Writers update this row first in their transaction, which serialises them (row lock on
+    PostgreSQL, write lock on SQLite): versions are therefore committed in increasing order and a
+    pull can never step over a row that commits later with a smaller version.
+    """
+
+    __tablename__ = "sync_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+    epoch: Mapped[str] = mapped_column(String(64))
+
+
+class Authority(Base):
+    __tablename__ = "authorities"
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    version: Mapped[int] = mapped_column(BigInteger, index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    insee_code: Mapped[str | None] = mapped_column(String(5), unique=True)
+    siret: Mapped[str | None] = mapped_column(String(14))
+    department_code: Mapped[str | None] = mapped_column(String(3))
+    address: Mapped[str | None] = mapped_column(Text)
+    service_name: Mapped[str | None] = mapped_column(String(200))
+    service_email: Mapped[str | None] = mapped_column(String(254))
+    service_phone: Mapped[str | None] = mapped_column(String(40))
+    letterhead: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AgentAuthority(Base):
+    __tablename__ = "agent_authorities"
+    agent_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
+    )
+    authority_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("authorities.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    version: Mapped[int] = mapped_column(BigInteger, index=True)
+    login: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column()
+    memberships: Mapped[list[AgentAuthority]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def authority_ids(self) -> list[uuid.UUID]:
+        return sorted(m.authority_id for m in self.memberships)
+
+
+class Token(Base):
+    """Opaque bearer tokens: only their SHA-256 is stored, so a DB leak does not leak sessions."""
+
+    __tablename__ = "tokens"
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    agent_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    family: Mapped[uuid.UUID] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class Procedure(Base):
+    __tablename__ = "procedures"
+    __table_args__ = (
+        UniqueConstraint("authority_id", "code"),
+        Index("ix_procedures_scope", "authority_id", "version"),
+    )
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    version: Mapped[int] = mapped_column(BigInteger, index=True)
+    authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorities.id"))
+    code: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    silence_rule: Mapped[str] = mapped_column(String(10))
+    period_value: Mapped[int] = mapped_column(Integer, default=2)
+    period_unit: Mapped[str] = mapped_column(String(10), default="months")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Citizen(Base):
+    __tablename__ = "citizens"
+    __table_args__ = (Index("ix_citizens_scope", "authority_id", "version"),)
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    version: Mapped[int] = mapped_column(BigInteger, index=True)
+    authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorities.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    last_name: Mapped[str | None] = mapped_column(String(200))
+    first_name: Mapped[str | None] = mapped_column(String(200))
+    organisation_name: Mapped[str | None] = mapped_column(String(200))
+    rna_number: Mapped[str | None] = mapped_column(String(10))
+    siret: Mapped[str | None] = mapped_column(String(14))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    postal_address: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReceiptCounter(Base):
+    """Registration numbers run per authority and per year (``2026-000123``)."""
+
+    __tablename__ = "receipt_counters"
+    authority_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("authorities.id"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Request(Base):
+    __tablename__ = "requests"
+    __table_args__ = (
+        UniqueConstraint("authority_id", "number"),
+        Index("ix_requests_scope", "authority_id", "version"),
+        Index("ix_requests_inbox", "authority_id", "status"),
+    )
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    version: Mapped[int] = mapped_column(BigInteger, index=True)
+    authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorities.id"))
+    number: Mapped[str] = mapped_column(String(20))
+    procedure_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("procedures.id"))
+    citizen_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("citizens.id", ondelete="SET NULL")
+    )
+    channel: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    form_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(30))
+    outcome: Mapped[str | None] = mapped_column(String(30))
+    received_at: Mapped[datetime] = mapped_column()
+    registered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column()
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agents.id"))
+    missing_documents: Mapped[list[Any]] = mapped_column(default=list)
+    submitter_ip: Mapped[str | None] = mapped_column(String(45))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agents.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Event(Base):
+    """Append-only history of a request."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_scope", "authority_id", "version"),)
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    version: Mapped[int] = mapped_column(BigInteger, index=True)
+    authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorities.id"))
+    request_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    agent_id: Mapped[uuid.UUID | None] = mapped_column()
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_scope", "authority_id", "version"),)
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    version: Mapped[int] = mapped_column(BigInteger, index=True)
+    authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorities.id"))
+    request_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("requests.id", ondelete="CASCADE"), index=True
+    )
+    direction: Mapped[str] = mapped_column(String(10))
+    channel: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    agent_id: Mapped[uuid.UUID | None] = mapped_column()
+
+
+class Blob(Base):
+    """Which authority may see which content: blobs are shared on disk, not across tenants."""
+
+    __tablename__ = "blobs"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    authority_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("authorities.id"), primary_key=True
+    )
+    size: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_scope", "authority_id", "version"),)
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    version: Mapped[int] = mapped_column(BigInteger, index=True)
+    authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorities.id"))
+    request_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("requests.id", ondelete="CASCADE"), index=True
+    )
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(50))
+    size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[uuid.UUID | None] = mapped_column()
+
+
+class PhoneCall(Base):
+    __tablename__ = "phone_calls"
+    __table_args__ = (Index("ix_phone_calls_scope", "authority_id", "version"),)
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    version: Mapped[int] = mapped_column(BigInteger, index=True)
+    authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorities.id"))
+    citizen_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("citizens.id", ondelete="SET NULL")
+    )
+    request_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("requests.id", ondelete="SET NULL")
+    )
+    caller_name: Mapped[str] = mapped_column(String(200))
+    phone_number: Mapped[str | None] = mapped_column(String(40))
+    motive: Mapped[str] = mapped_column(Text, default="")
+    duration_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    called_at: Mapped[datetime] = mapped_column(default=utcnow)
+    agent_id: Mapped[uuid.UUID | None] = mapped_column()
+
+
+class ParapheurFolder(Base):
+    """A folder and its circuit; steps and annotations are small lists kept as JSON on the row so
+    one version number covers the whole folder."""
+
+    __tablename__ = "parapheur_folders"
+    __table_args__ = (Index("ix_parapheur_scope", "authority_id", "version"),)
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    version: Mapped[int] = mapped_column(BigInteger, index=True)
+    authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorities.id"))
+    request_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("requests.id", ondelete="SET NULL")
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20))
+    main_attachment_id: Mapped[uuid.UUID] = mapped_column()
+    annex_ids: Mapped[list[Any]] = mapped_column(default=list)
+    steps: Mapped[list[Any]] = mapped_column(default=list)
+    annotations: Mapped[list[Any]] = mapped_column(default=list)
+    signed_sha256: Mapped[str | None] = mapped_column(String(64))
+    bordereau_sha256: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[uuid.UUID | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Tombstone(Base):
+    __tablename__ = "tombstones"
+    __table_args__ = (Index("ix_tombstones_scope", "authority_id", "version"),)
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    version: Mapped[int] = mapped_column(BigInteger, index=True)
+    authority_id: Mapped[uuid.UUID] = mapped_column()
+    entity: Mapped[str] = mapped_column(String(30))
+    row_id: Mapped[uuid.UUID] = mapped_column()
+    deleted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_by: Mapped[uuid.UUID | None] = mapped_column()
+
+
+class SyncClient(Base):
+    """Last mutation id seen per client (the desktop install), for idempotent pushes."""
+
+    __tablename__ = "sync_clients"
+    client_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    agent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    last_mutation_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MutationLog(Base):
+    """The answer given to each mutation, so a replayed push gets the same answer again."""
+
+    __tablename__ = "mutation_log"
+    client_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    mutation_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    result: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(Text)
+    applied_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Who read or changed what, when and from where (RGPD traceability)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_authority_at", "authority_id", "at"),)
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    agent_id: Mapped[uuid.UUID | None] = mapped_column()
+    ip: Mapped[str | None] = mapped_column(String(45))
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(30))
+    entity_id: Mapped[uuid.UUID | None] = mapped_column()
+    authority_id: Mapped[uuid.UUID | None] = mapped_column()
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

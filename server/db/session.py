@@ -1,0 +1,102 @@
+"""Engine and sessions, with the SQLite settings that make concurrent access safe."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.db.models import SyncState
+
+
+def make_engine(database_url: str, echo: bool = False) -> Engine:
+    """SQLite: WAL, busy timeout, foreign keys, and write transactions that take the write lock
+    at their first statement (``BEGIN IMMEDIATE``), so two writers queue instead of failing.
+    PostgreSQL: a plain pool; writers queue on the ``sync_state`` row lock."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=8,
+            max_overflow=8,
+        )
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+    return create_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    # Take transaction control away from pysqlite so the "begin" hook decides.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn: Any) -> None:
+    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+@contextmanager
+def write_session(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session whose transaction starts with the global write lock (see ``SyncState``)."""
+    session = factory()
+    try:
+        bind = session.get_bind()
+        if bind.dialect.name == "sqlite":
+            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def next_versions(session: Session, count: int = 1) -> int:
+    """Reserves ``count`` versions and returns the first. Updating the single counter row takes
+    the lock that orders writers; call it before reading what the transaction will change."""
+    new_max = session.execute(
+        update(SyncState)
+        .where(SyncState.id == 1)
+        .values(version=SyncState.version + count)
+        .returning(SyncState.version)
+    ).scalar_one()
+    return int(new_max) - count + 1
+
+
+def lock_writes(session: Session) -> None:
+    """Takes the writer lock without consuming a version."""
+    session.execute(update(SyncState).where(SyncState.id == 1).values(version=SyncState.version))
+
+
+def current_version(session: Session) -> int:
+    return int(session.execute(select(SyncState.version).where(SyncState.id == 1)).scalar_one())
+
+
+def current_epoch(session: Session) -> str:
+    return str(session.execute(select(SyncState.epoch).where(SyncState.id == 1)).scalar_one())

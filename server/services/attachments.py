@@ -1,0 +1,76 @@
+"""Attachments: blobs owned per authority, linked to requests by client-generated ids."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from server import audit
+from server.access import Action, Principal, authorize, check_authority, get_scoped
+from server.blobs import BlobStore, check_content, safe_filename
+from server.db.models import Attachment, Blob, Request
+from server.db.types import utcnow
+from server.problems import ProblemError
+from server.services.common import Change, add_event, stamp, tombstone
+from sync.protocol.vocabulary import EventKind
+from sync.protocol.wire import AttachmentLinkArgs, AttachmentUnlinkArgs, Entity
+
+WHAT = "Cette pièce jointe"
+
+
+def store_blob(
+    session: Session, store: BlobStore, authority_id: uuid.UUID, data: bytes, filename: str
+) -> Blob:
+    """Checks and stores the content once; records that this authority may use it."""
+    content_type = check_content(data, filename)
+    digest = store.put(data)
+    blob = session.get(Blob, (digest, authority_id))
+    if blob is None:
+        blob = Blob(sha256=digest, authority_id=authority_id, size=len(data),
+                    content_type=content_type, created_at=utcnow())
+        session.add(blob)
+        session.flush()
+    return blob
+
+
+def link(
+    session: Session, principal: Principal | None, args: AttachmentLinkArgs,
+    base_version: int | None,
+) -> Change:
+    if principal is not None:
+        authorize(principal, Action.WRITE)
+        check_authority(principal, args.authority_id)
+    blob = session.get(Blob, (args.sha256, args.authority_id))
+    if blob is None:
+        raise ProblemError(404, "Le fichier n'a pas encore été envoyé au serveur.")
+    if session.get(Attachment, args.id) is not None:
+        raise ProblemError(409, "Cette pièce jointe existe déjà.")
+    request = None
+    if args.request_id is not None:
+        request = session.get(Request, args.request_id)
+        if request is None or request.authority_id != args.authority_id:
+            raise ProblemError(404, "Cette demande est introuvable dans cette collectivité.")
+    row = Attachment(
+        id=args.id, authority_id=args.authority_id, request_id=args.request_id,
+        sha256=blob.sha256, filename=safe_filename(args.filename),
+        content_type=blob.content_type, size=blob.size, created_at=utcnow(),
+        created_by=principal.agent_id if principal else None,
+    )
+    session.add(stamp(session, row))
+    if request is not None:
+        add_event(session, request.authority_id, request.id, EventKind.ATTACHMENT_ADDED,
+                  principal, {"attachment_id": str(row.id), "filename": row.filename})
+    audit.record(session, principal, "create", "attachments", row.id, row.authority_id)
+    return Change(Entity.ATTACHMENTS, row)
+
+
+def unlink(
+    session: Session, principal: Principal, args: AttachmentUnlinkArgs, base_version: int | None
+) -> Change:
+    authorize(principal, Action.DELETE)
+    row = get_scoped(session, Attachment, args.attachment_id, principal, WHAT)
+    tombstone(session, Entity.ATTACHMENTS, row.id, row.authority_id, principal)
+    audit.record(session, principal, "delete", "attachments", row.id, row.authority_id)
+    session.delete(row)
+    return Change(Entity.ATTACHMENTS, row)

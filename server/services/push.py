@@ -1,0 +1,151 @@
+"""Idempotent push: each mutation in its own transaction, with the client's last mutation id and
+the answer given, so a replayed or out-of-order mutation is answered without being re-applied."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
+
+from server.access import Principal
+from server.db.database import Database
+from server.db.models import MutationLog, SyncClient
+from server.db.session import current_version
+from server.db.types import utcnow
+from server.problems import ProblemError
+from server.services import attachments, citizens, messages, requests
+from server.services.common import Change, to_wire
+from sync.protocol.wire import (
+    MUTATION_ARGS,
+    Entity,
+    Mutation,
+    MutationName,
+    MutationOutcome,
+    MutationResult,
+    PushRequest,
+    PushResponse,
+)
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Session, Principal, Any, int | None], Change]
+
+HANDLERS: dict[MutationName, Handler] = {
+    MutationName.REQUEST_CREATE: lambda s, p, a, b: Change(
+        Entity.REQUESTS, requests.create(s, p, a)
+    ),
+    MutationName.REQUEST_SET_STATUS: requests.set_status,
+    MutationName.REQUEST_ACKNOWLEDGE: requests.acknowledge,
+    MutationName.REQUEST_REQUEST_DOCUMENTS: requests.request_documents,
+    MutationName.REQUEST_ASSIGN: requests.assign,
+    MutationName.REQUEST_UPDATE_FIELDS: requests.update_fields,
+    MutationName.REQUEST_ADD_NOTE: requests.add_note,
+    MutationName.REQUEST_DELETE: requests.delete_request,
+    MutationName.MESSAGE_ADD: messages.add_message,
+    MutationName.CITIZEN_UPSERT: citizens.upsert,
+    MutationName.CITIZEN_DELETE: citizens.delete,
+    MutationName.PHONE_CALL_ADD: messages.add_phone_call,
+    MutationName.ATTACHMENT_LINK: attachments.link,
+    MutationName.ATTACHMENT_UNLINK: attachments.unlink,
+}
+assert set(HANDLERS) == set(MUTATION_ARGS), "every mutation name needs a handler"
+
+
+def _validation_reason(exc: ValidationError) -> str:
+    names = sorted({".".join(str(p) for p in e["loc"]) or "args" for e in exc.errors()})
+    return "Données de la modification invalides : " + ", ".join(names) + "."
+
+
+def _apply(session: Session, principal: Principal, mutation: Mutation) -> MutationResult:
+    try:
+        args: BaseModel = mutation.parsed_args()
+    except ValidationError as exc:
+        return MutationResult(
+            mutation_id=mutation.mutation_id, result=MutationOutcome.REJECTED,
+            reason=_validation_reason(exc),
+        )
+    savepoint = session.begin_nested()
+    try:
+        change = HANDLERS[mutation.name](session, principal, args, mutation.base_version)
+        session.flush()
+    except ProblemError as exc:
+        savepoint.rollback()
+        return MutationResult(
+            mutation_id=mutation.mutation_id, result=MutationOutcome.REJECTED, reason=exc.detail
+        )
+    except Exception:
+        savepoint.rollback()
+        log.exception("mutation %s failed", mutation.name)
+        return MutationResult(
+            mutation_id=mutation.mutation_id, result=MutationOutcome.REJECTED,
+            reason="Erreur interne du serveur : la modification n'a pas été appliquée.",
+        )
+    savepoint.commit()
+    if change.is_conflict:
+        return MutationResult(
+            mutation_id=mutation.mutation_id, result=MutationOutcome.CONFLICT,
+            reason="La fiche a été modifiée entre-temps sur le serveur : "
+            "sa version est conservée pour " + ", ".join(change.conflicting_fields) + ".",
+            entity=change.entity, conflicting_fields=change.conflicting_fields,
+            server_row=to_wire(change.entity, change.row),
+        )
+    return MutationResult(
+        mutation_id=mutation.mutation_id, result=MutationOutcome.APPLIED, entity=change.entity
+    )
+
+
+def push(db: Database, principal: Principal, body: PushRequest) -> PushResponse:
+    results: list[MutationResult] = []
+    last_id = 0
+    for mutation in body.mutations:
+        with db.write() as session:
+            client = session.get(SyncClient, body.client_id)
+            if client is None:
+                client = SyncClient(client_id=body.client_id, agent_id=principal.agent_id,
+                                    last_mutation_id=0)
+                session.add(client)
+            elif client.agent_id != principal.agent_id:
+                raise ProblemError(
+                    403, "Ce poste est enregistré pour un autre agent : reconnectez le poste."
+                )
+            if mutation.mutation_id <= client.last_mutation_id:
+                results.append(_replayed(session, mutation))
+                last_id = client.last_mutation_id
+                continue
+            result = _apply(session, principal, mutation)
+            client.last_mutation_id = mutation.mutation_id
+            client.updated_at = utcnow()
+            session.add(
+                MutationLog(
+                    client_id=body.client_id, mutation_id=mutation.mutation_id,
+                    name=mutation.name.value, result=result.result.value, reason=result.reason,
+                    applied_at=utcnow(),
+                )
+            )
+            results.append(result)
+            last_id = mutation.mutation_id
+    with db.read() as session:
+        if not body.mutations:
+            client = session.get(SyncClient, body.client_id)
+            if client is not None and client.agent_id == principal.agent_id:
+                last_id = client.last_mutation_id
+        version = current_version(session)
+    return PushResponse(
+        client_id=body.client_id, last_mutation_id=last_id, results=results, version=version
+    )
+
+
+def _replayed(session: Session, mutation: Mutation) -> MutationResult:
+    logged = session.get(MutationLog, (mutation.client_id, mutation.mutation_id))
+    if logged is None:
+        return MutationResult(
+            mutation_id=mutation.mutation_id, result=MutationOutcome.REJECTED, replayed=True,
+            reason="Modification hors séquence : un numéro plus récent a déjà été traité.",
+        )
+    return MutationResult(
+        mutation_id=mutation.mutation_id, result=MutationOutcome(logged.result),
+        reason=logged.reason, replayed=True,
+    )

@@ -1,0 +1,352 @@
+"""The request life cycle, enforced with the shared ``ALLOWED_TRANSITIONS``."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from server import audit
+from server.access import Action, Principal, authorize, check_authority, get_scoped
+from server.db.models import (
+    Agent,
+    AgentAuthority,
+    Attachment,
+    Citizen,
+    Event,
+    Message,
+    ParapheurFolder,
+    PhoneCall,
+    Procedure,
+    Request,
+)
+from server.db.types import utcnow
+from server.problems import ProblemError
+from server.services.common import Change, add_event, jsonable, stamp, tombstone
+from server.services.numbering import next_number
+from sync.protocol.vocabulary import (
+    EXPRESS_OUTCOMES,
+    IMPLICIT_OUTCOMES,
+    STATUS_LABELS,
+    Channel,
+    EventKind,
+    Outcome,
+    Status,
+    can_transition,
+)
+from sync.protocol.wire import (
+    Entity,
+    RequestAcknowledgeArgs,
+    RequestAssignArgs,
+    RequestCreateArgs,
+    RequestDeleteArgs,
+    RequestDocumentsArgs,
+    RequestNoteArgs,
+    RequestSetStatusArgs,
+    RequestUpdateFieldsArgs,
+)
+
+WHAT = "Cette demande"
+#: Tolerance for a PC clock slightly ahead of the server when a paper date is typed.
+CLOCK_SKEW = timedelta(minutes=10)
+
+
+def load(session: Session, principal: Principal, request_id: uuid.UUID) -> Request:
+    return get_scoped(session, Request, request_id, principal, WHAT)
+
+
+def _linked(
+    session: Session, model: type[Any], row_id: uuid.UUID | None, authority_id: uuid.UUID,
+    what: str,
+) -> None:
+    if row_id is None:
+        return
+    row = session.get(model, row_id)
+    if row is None or row.authority_id != authority_id:
+        raise ProblemError(404, f"{what} est introuvable dans cette collectivité.")
+
+
+def create(
+    session: Session,
+    principal: Principal | None,
+    args: RequestCreateArgs,
+    *,
+    submitter_ip: str | None = None,
+    authority_checked: bool = False,
+    trusted_received_at: datetime | None = None,
+) -> Request:
+    """Registers a request. ``principal`` is None for a citizen submission (public portal)."""
+    if principal is not None:
+        authorize(principal, Action.WRITE)
+        check_authority(principal, args.authority_id)
+    elif not authority_checked:
+        raise ProblemError(403, "Enregistrement anonyme refusé.")
+    if session.get(Request, args.id) is not None:
+        raise ProblemError(409, "Une demande avec cet identifiant existe déjà.")
+    _linked(session, Procedure, args.procedure_id, args.authority_id, "Cette démarche")
+    _linked(session, Citizen, args.citizen_id, args.authority_id, "Cet usager")
+    now = utcnow()
+    if trusted_received_at is not None:  # seeding and imports only, never a client's word
+        received_at = trusted_received_at
+    elif args.channel.is_electronic or args.received_at is None:
+        # Legal dates of electronic requests come from the server clock, never from the PC.
+        received_at = now
+    else:
+        if args.received_at.tzinfo is None:
+            raise ProblemError(422, "La date de réception doit préciser son fuseau horaire.")
+        if args.received_at > now + CLOCK_SKEW:
+            raise ProblemError(422, "La date de réception ne peut pas être dans le futur.")
+        received_at = args.received_at
+    row = Request(
+        id=args.id,
+        authority_id=args.authority_id,
+        number=next_number(session, args.authority_id, received_at),
+        procedure_id=args.procedure_id,
+        citizen_id=args.citizen_id,
+        channel=args.channel.value,
+        subject=args.subject,
+        description=args.description,
+        form_fields=args.form_fields,
+        status=Status.RECEIVED.value,
+        received_at=received_at,
+        registered_at=now,
+        submitter_ip=submitter_ip,
+        created_by=principal.agent_id if principal else None,
+        created_at=now,
+        updated_at=now,
+        missing_documents=[],
+    )
+    session.add(stamp(session, row))
+    add_event(
+        session, row.authority_id, row.id, EventKind.CREATED, principal,
+        {"channel": row.channel, "number": row.number},
+    )
+    if Channel(row.channel).is_electronic:
+        add_event(
+            session, row.authority_id, row.id, EventKind.REGISTRATION_RECEIPT_SENT, principal,
+            {"number": row.number},
+        )
+    audit.record(session, principal, "create", "requests", row.id, row.authority_id,
+                 {"channel": row.channel}, ip=submitter_ip)
+    return row
+
+
+def _transition(
+    session: Session, principal: Principal, row: Request, target: Status,
+    outcome: Outcome | None = None,
+) -> None:
+    current = Status(row.status)
+    if not can_transition(current, target):
+        raise ProblemError(
+            409,
+            f"Impossible de passer une demande « {STATUS_LABELS[current]} » "
+            f"à « {STATUS_LABELS[target]} ».",
+        )
+    if target is Status.ANSWERED:
+        if outcome not in EXPRESS_OUTCOMES:
+            raise ProblemError(422, "Une réponse doit indiquer la décision : acceptée ou refusée.")
+    elif target is Status.CLOSED:
+        if outcome is not None and outcome not in {Outcome.NO_FOLLOW_UP, *IMPLICIT_OUTCOMES} and (
+            current is not Status.ANSWERED or outcome not in EXPRESS_OUTCOMES
+        ):
+            raise ProblemError(422, "Cette décision ne convient pas à une clôture.")
+    elif outcome is not None:
+        raise ProblemError(422, "Une décision ne s'indique qu'à la réponse ou à la clôture.")
+    if current is Status.AWAITING_DOCUMENTS and target is not Status.CLOSED:
+        add_event(session, row.authority_id, row.id, EventKind.MISSING_DOCUMENTS_RECEIVED,
+                  principal, {"documents": list(row.missing_documents or [])})
+    row.status = target.value
+    if outcome is not None:
+        row.outcome = outcome.value
+        add_event(session, row.authority_id, row.id, EventKind.OUTCOME_SET, principal,
+                  {"outcome": outcome.value})
+    add_event(session, row.authority_id, row.id, EventKind.STATUS_CHANGED, principal,
+              {"from": current.value, "to": target.value})
+
+
+def set_status(
+    session: Session, principal: Principal, args: RequestSetStatusArgs, base_version: int | None
+) -> Change:
+    authorize(principal, Action.WRITE)
+    row = load(session, principal, args.request_id)
+    if row.status != args.from_status.value:
+        # Someone else moved the request since the client saw it: the server keeps its status.
+        return Change(Entity.REQUESTS, row, ["status"])
+    if args.status is Status.AT_PARAPHEUR:
+        authorize(principal, Action.SEND_TO_PARAPHEUR)
+    _transition(session, principal, row, args.status, args.outcome)
+    stamp(session, row)
+    audit.record(session, principal, "set_status", "requests", row.id, row.authority_id,
+                 {"status": row.status})
+    return Change(Entity.REQUESTS, row)
+
+
+def acknowledge(
+    session: Session, principal: Principal, args: RequestAcknowledgeArgs,
+    base_version: int | None,
+) -> Change:
+    authorize(principal, Action.WRITE)
+    row = load(session, principal, args.request_id)
+    if row.acknowledged_at is not None:
+        return Change(Entity.REQUESTS, row, ["acknowledged_at"])
+    if row.status != Status.RECEIVED.value:
+        raise ProblemError(
+            409, "Seule une demande reçue et pas encore traitée peut être accusée."
+        )
+    _transition(session, principal, row, Status.ACKNOWLEDGED)
+    row.acknowledged_at = utcnow()
+    add_event(session, row.authority_id, row.id, EventKind.ACKNOWLEDGEMENT_SENT, principal, {})
+    stamp(session, row)
+    audit.record(session, principal, "acknowledge", "requests", row.id, row.authority_id)
+    return Change(Entity.REQUESTS, row)
+
+
+def request_documents(
+    session: Session, principal: Principal, args: RequestDocumentsArgs,
+    base_version: int | None,
+) -> Change:
+    """L114-5: asks for missing documents; the decision clock restarts when they arrive."""
+    authorize(principal, Action.WRITE)
+    row = load(session, principal, args.request_id)
+    if row.status != Status.AWAITING_DOCUMENTS.value:
+        _transition(session, principal, row, Status.AWAITING_DOCUMENTS)
+    row.missing_documents = list(args.documents)
+    add_event(session, row.authority_id, row.id, EventKind.MISSING_DOCUMENTS_REQUESTED,
+              principal, {"documents": list(args.documents)})
+    stamp(session, row)
+    audit.record(session, principal, "request_documents", "requests", row.id, row.authority_id)
+    return Change(Entity.REQUESTS, row)
+
+
+def assign(
+    session: Session, principal: Principal, args: RequestAssignArgs, base_version: int | None
+) -> Change:
+    authorize(principal, Action.REASSIGN)
+    row = load(session, principal, args.request_id)
+    if (
+        base_version is not None
+        and row.version > base_version
+        and row.assignee_id != args.previous_assignee_id
+    ):
+        return Change(Entity.REQUESTS, row, ["assignee_id"])
+    if args.assignee_id is not None:
+        member = session.execute(
+            select(AgentAuthority.agent_id)
+            .join(Agent, Agent.id == AgentAuthority.agent_id)
+            .where(
+                AgentAuthority.agent_id == args.assignee_id,
+                AgentAuthority.authority_id == row.authority_id,
+                Agent.active.is_(True),
+            )
+        ).first()
+        if member is None:
+            raise ProblemError(404, "Cet agent est introuvable dans cette collectivité.")
+    row.assignee_id = args.assignee_id
+    add_event(session, row.authority_id, row.id, EventKind.ASSIGNED, principal,
+              {"assignee_id": jsonable(args.assignee_id)})
+    stamp(session, row)
+    audit.record(session, principal, "assign", "requests", row.id, row.authority_id)
+    return Change(Entity.REQUESTS, row)
+
+
+class _Editable(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    subject: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=20000)
+    procedure_id: uuid.UUID | None = None
+    citizen_id: uuid.UUID | None = None
+    form_fields: dict[str, Any] | None = None
+    received_at: datetime | None = None
+
+
+def update_fields(
+    session: Session, principal: Principal, args: RequestUpdateFieldsArgs,
+    base_version: int | None,
+) -> Change:
+    """Field-level merge: fields nobody else touched are applied; a field changed on the server
+    since the client read it (``previous`` differs) keeps the server's value and is reported."""
+    authorize(principal, Action.WRITE)
+    row = load(session, principal, args.request_id)
+    try:
+        values = _Editable.model_validate(args.fields)
+    except ValidationError as exc:
+        names = ", ".join(sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]}))
+        raise ProblemError(422, f"Valeurs invalides pour : {names}.") from exc
+    conflicts: list[str] = []
+    changed: dict[str, Any] = {}
+    for name in args.fields:
+        new = getattr(values, name)
+        current = getattr(row, name)
+        maybe_stale = base_version is None or row.version > base_version
+        if maybe_stale and name in args.previous and jsonable(current) != args.previous[name]:
+            if jsonable(current) != jsonable(new):
+                conflicts.append(name)
+            continue
+        if name in ("subject", "form_fields") and new is None:
+            raise ProblemError(422, f"Le champ {name} ne peut pas être vide.")
+        if name == "procedure_id":
+            _linked(session, Procedure, new, row.authority_id, "Cette démarche")
+        if name == "citizen_id":
+            _linked(session, Citizen, new, row.authority_id, "Cet usager")
+        if name == "received_at":
+            if Channel(row.channel).is_electronic:
+                raise ProblemError(
+                    422, "La date de réception d'une demande électronique est fixée par le serveur."
+                )
+            if new is None or new.tzinfo is None or new > utcnow() + CLOCK_SKEW:
+                raise ProblemError(422, "Date de réception invalide.")
+        if jsonable(current) != jsonable(new):
+            changed[name] = (current, new)
+            setattr(row, name, new if name != "description" else (new or ""))
+    if changed:
+        add_event(session, row.authority_id, row.id, EventKind.FIELD_CHANGED, principal,
+                  {"fields": sorted(changed)})
+        stamp(session, row)
+        audit.record(session, principal, "update", "requests", row.id, row.authority_id,
+                     {"fields": sorted(changed)})
+    return Change(Entity.REQUESTS, row, conflicts)
+
+
+def add_note(
+    session: Session, principal: Principal, args: RequestNoteArgs, base_version: int | None
+) -> Change:
+    authorize(principal, Action.WRITE)
+    row = load(session, principal, args.request_id)
+    if session.get(Event, args.id) is not None:
+        raise ProblemError(409, "Cette note existe déjà.")
+    event = add_event(session, row.authority_id, row.id, EventKind.NOTE, principal,
+                      {"text": args.text}, event_id=args.id)
+    audit.record(session, principal, "note", "requests", row.id, row.authority_id)
+    return Change(Entity.EVENTS, event)
+
+
+def delete_request(
+    session: Session, principal: Principal, args: RequestDeleteArgs, base_version: int | None
+) -> Change:
+    """Deletes a request (duplicate, spam) with its messages, attachments and history; every
+    removed row leaves a tombstone so clients drop it too."""
+    authorize(principal, Action.DELETE)
+    row = load(session, principal, args.request_id)
+    children: list[tuple[Entity, type[Any]]] = [
+        (Entity.MESSAGES, Message), (Entity.ATTACHMENTS, Attachment), (Entity.EVENTS, Event),
+    ]
+    for entity, model in children:
+        ids = session.execute(select(model.id).where(model.request_id == row.id)).scalars().all()
+        for child_id in ids:
+            tombstone(session, entity, child_id, row.authority_id, principal)
+        session.execute(delete(model).where(model.request_id == row.id))
+    linked_models: tuple[Any, ...] = (PhoneCall, ParapheurFolder)
+    for model in linked_models:
+        linked = session.execute(select(model).where(model.request_id == row.id)).scalars()
+        for other in linked:
+            other.request_id = None
+            stamp(session, other)
+    tombstone(session, Entity.REQUESTS, row.id, row.authority_id, principal)
+    audit.record(session, principal, "delete", "requests", row.id, row.authority_id,
+                 {"number": row.number})
+    session.delete(row)
+    return Change(Entity.REQUESTS, row)
