@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         from server.seed import DEFAULT_AGENTS, seed, seed_demo
 
         ids = seed(db, Passwords())
-        print("Collectivités, agents et démarches créés. Comptes :")
+        print("Collectivités, agents et démarches en place. Comptes par défaut "
+              "(mots de passe initiaux, à changer dès la première connexion) :")
         for agent in DEFAULT_AGENTS:
             print(f"  {agent.login:<12} {agent.role.value:<9} mot de passe : {agent.password}")
         if args.demo:

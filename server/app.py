@@ -13,10 +13,13 @@ from pydantic import BaseModel
 
 from server import problems
 from server.api import (
+    agents,
     attachments,
     auth,
     authorities,
     citizens,
+    events,
+    messages,
     parapheur,
     phone_calls,
     procedures,
@@ -97,7 +100,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             )
         return await call_next(request)
     for module in (
-        auth, authorities, procedures, requests, citizens, phone_calls, attachments, parapheur,
+        auth, authorities, agents, procedures, requests, events, messages, citizens,
+        phone_calls, attachments, parapheur,
         sync, submissions,
     ):
         app.include_router(module.router, prefix=API_PREFIX)

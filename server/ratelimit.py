@@ -38,6 +38,10 @@ class SlidingWindowLimiter:
                 return 0
             return max(1, math.ceil(events[0] + self.window - now))
 
+    def count(self, key: str) -> int:
+        with self._lock:
+            return len(self._prune(key, self._clock()))
+
     def hit(self, key: str) -> None:
         with self._lock:
             now = self._clock()

@@ -46,8 +46,10 @@ class DeadlineService:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 
-    def entries(self, section: DeadlineSection, today: date) -> list[DeadlineEntry]:
-        return legal.deadline_entries(self._conn, section, today)
+    def entries(
+        self, section: DeadlineSection, today: date, limit: int | None = None
+    ) -> list[DeadlineEntry]:
+        return legal.deadline_entries(self._conn, section, today, limit)
 
     def counts(self, today: date) -> dict[DeadlineSection, int]:
         return legal.deadline_counts(self._conn, today)

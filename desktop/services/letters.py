@@ -55,11 +55,12 @@ DOCUMENTS_ENV = "BANNETTE_DOCUMENTS"
 #: Default delay given to a citizen to send missing documents, in months.
 #:
 #: L114-5 CRPA leaves the length to the administration (« le délai fixé pour la réception des
-#: pièces »); no general text sets it. One month is the usual practice of mairies and of the
-#: model letters of service-public.fr: long enough to obtain a paper from another administration
-#: (a civil-status record by post takes one to two weeks) and short enough that a file does not
-#: sleep for a season. The dialog offers other delays (15 days to 3 months; the town-planning
-#: code, R423-39, allows 3 months) and any date.
+#: pièces »); no general text sets it. One month is long enough to obtain a paper from another
+#: administration by post (one to two weeks) and answer, short enough that an incomplete file
+#: does not sleep for a season, and of the order of the decision periods themselves (most
+#: procedures here decide in one or two months), so the citizen is not given longer to complete
+#: the file than the mairie has to decide on it. The dialog offers 15 days to 3 months (the
+#: town-planning code's own delay, R423-39) and any date.
 DEFAULT_MISSING_DOCUMENTS_MONTHS = 1
 
 

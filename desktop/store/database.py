@@ -83,7 +83,11 @@ def connect(
     conn.execute("PRAGMA cache_size = -32000")
     conn.execute("PRAGMA temp_store = MEMORY")
     if migrate:
-        apply_migrations(conn, target=target)
+        try:
+            apply_migrations(conn, target=target)
+        except BaseException:
+            conn.close()  # on Windows an open handle would keep the file locked
+            raise
     return conn
 
 
@@ -104,9 +108,15 @@ def apply_migrations(conn: sqlite3.Connection, target: int | None = None) -> int
         )
     for migration in migrations:
         if current < migration.version <= target:
-            with transaction(conn):
-                _execute_script(conn, migration.sql)
-                conn.execute(f"PRAGMA user_version = {migration.version}")
+            try:
+                with transaction(conn):
+                    _execute_script(conn, migration.sql)
+                    conn.execute(f"PRAGMA user_version = {migration.version}")
+            except sqlite3.Error as exc:
+                raise StoreError(
+                    f"La mise à jour de la base locale a échoué (étape {migration.name}) : {exc}. "
+                    "La base est restée dans son état précédent ; rien n'est perdu."
+                ) from exc
             current = migration.version
     return current
 

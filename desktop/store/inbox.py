@@ -277,13 +277,13 @@ class InboxRepository:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+        self._base_key: tuple[object, ...] | None = None
+        self._base_ids: list[int] = []
 
     @property
     def connection(self) -> sqlite3.Connection:
         """The GUI thread's connection, for the services that write next to these reads."""
         return self._conn
-        self._base_key: tuple[object, ...] | None = None
-        self._base_ids: list[int] = []
 
     # --- the list ---------------------------------------------------------------------------
     def ids(

@@ -496,9 +496,12 @@ def record_implicit_decisions(conn: sqlite3.Connection, today: date) -> list[int
     ``record_implicit_decision``, with its history event. Idempotent: a request that already
     carries an outcome is not a candidate, so running it twice changes nothing the second time.
 
-    SQL keeps only the requests whose period cannot have ended yet out (a month is at least 28
-    days, and the clock never starts before receipt); the deadline engine then decides to the
-    day, with the L114-5 restarts. The decision is dated the day it arose.
+    SQL leaves out the requests whose period cannot have ended yet, counting from receipt (the
+    clock never starts earlier). SQLite adds months by overflowing into the next month (31
+    January + 1 month = 3 March), at most 3 days later than the legal « quantième » end, hence
+    the 2-day margin in the months case: the filter may keep a request too many, never drop
+    one. The deadline engine then decides to the day, with the L114-5 restarts. The decision is
+    dated the day it arose.
     """
     candidates = conn.execute(
         f"""
@@ -506,8 +509,10 @@ def record_implicit_decisions(conn: sqlite3.Connection, today: date) -> list[int
         FROM request r JOIN procedure p ON p.pk = r.procedure_pk
         WHERE r.deleted = 0 AND r.outcome IS NULL AND r.status IN ({_OPEN_SQL})
           AND p.silence_rule != 'none' AND p.period > 0
-          AND julianday(?) - julianday(date(r.received_at)) > CASE p.period_unit
-                WHEN 'days' THEN p.period WHEN 'weeks' THEN 7 * p.period ELSE 28 * p.period END
+          AND CASE p.period_unit
+                WHEN 'days' THEN date(r.received_at, '+' || (p.period + 1) || ' days')
+                WHEN 'weeks' THEN date(r.received_at, '+' || (7 * p.period + 1) || ' days')
+                ELSE date(r.received_at, '+' || p.period || ' months', '-2 days') END <= ?
           AND NOT EXISTS (SELECT 1 FROM missing_documents m WHERE m.request_pk = r.pk
                           AND m.deleted = 0 AND m.received_on IS NULL)
         """,
@@ -621,13 +626,22 @@ WHERE r.deleted = 0 AND r.due_date IS NOT NULL AND r.status IN ({_OPEN_SQL})
 
 
 def deadline_entries(
-    conn: sqlite3.Connection, section: DeadlineSection, today: date
+    conn: sqlite3.Connection,
+    section: DeadlineSection,
+    today: date,
+    limit: int | None = None,
 ) -> list[DeadlineEntry]:
-    """The requests of one section of the deadlines view, the most urgent first."""
+    """The requests of one section of the deadlines view, the most urgent first.
+
+    ``limit`` caps the list (a bannette of 100,000 requests can have thousands overdue; the
+    view shows the first ones and the count, the bannette's filters show them all).
+    """
     where, params = _section_where(section, today)
-    rows = conn.execute(
-        f"{_ENTRY_SQL} AND {where} ORDER BY r.due_date, a.name, r.number", params
-    ).fetchall()
+    sql = f"{_ENTRY_SQL} AND {where} ORDER BY r.due_date, a.name, r.number"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    rows = conn.execute(sql, params).fetchall()
     return [
         DeadlineEntry(
             pk=r[0],

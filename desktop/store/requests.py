@@ -14,7 +14,9 @@ from desktop.domain.due import DueFacts, next_due
 from desktop.domain.workflow import DomainEvent, RequestState, change_status
 from desktop.store.database import StoreError, transaction
 from desktop.store.ids import iso, new_id
+from desktop.store.outbox import enqueue
 from sync.protocol.vocabulary import Channel, Outcome, PeriodUnit, SilenceRule, Status
+from sync.protocol.wire import MutationName
 
 
 def insert_event(conn: sqlite3.Connection, request_pk: int, event: DomainEvent) -> None:
@@ -102,7 +104,9 @@ def set_status(
     at = at or datetime.now().replace(microsecond=0)
     with transaction(conn):
         row = conn.execute(
-            "SELECT status, outcome FROM request WHERE pk = ? AND deleted = 0", (request_pk,)
+            "SELECT status, outcome, id, version, acknowledged_at FROM request "
+            "WHERE pk = ? AND deleted = 0",
+            (request_pk,),
         ).fetchone()
         if row is None:
             raise StoreError("Cette demande n'existe plus dans la base locale.")
@@ -124,3 +128,33 @@ def set_status(
         for event in events:
             insert_event(conn, request_pk, event)
         refresh_due(conn, request_pk)
+        _enqueue_status(conn, row, new_state, target)
+
+
+def _enqueue_status(
+    conn: sqlite3.Connection, row: sqlite3.Row, new_state: RequestState, target: Status
+) -> None:
+    """Tells the server, in the caller's transaction (see ``desktop.store.outbox``).
+
+    A first move to « accusée » is the acknowledgement itself: the server records its date
+    (legal dates come from the server), so it travels as ``request.acknowledge``."""
+    current = Status(row["status"])
+    if target == Status.ACKNOWLEDGED and current == Status.RECEIVED and not row["acknowledged_at"]:
+        enqueue(
+            conn, MutationName.REQUEST_ACKNOWLEDGE, {"request_id": row["id"]}, row["version"],
+            fields=("status", "acknowledged_at"),
+        )
+        return
+    carries_outcome = target in (Status.ANSWERED, Status.CLOSED)
+    enqueue(
+        conn,
+        MutationName.REQUEST_SET_STATUS,
+        {
+            "request_id": row["id"],
+            "from_status": current.value,
+            "status": target.value,
+            "outcome": new_state.outcome.value if carries_outcome and new_state.outcome else None,
+        },
+        row["version"],
+        fields=("status", "outcome", "acknowledged_at"),
+    )

@@ -21,7 +21,16 @@ from sync.protocol.vocabulary import OUTCOME_LABELS, STATUS_LABELS
 
 PK_ROLE = Qt.ItemDataRole.UserRole
 HEADERS = ("Échéance", "Motif", "Numéro", "Usager", "Objet", "Commune", "Statut")
-WIDTHS = (150, 70, 100, 190, 330, 120, 200)
+WIDTHS = (150, 60, 100, 240, 320, 115, 200)
+#: Requests listed per section; beyond, a line gives the count (the bannette's filters list all).
+MAX_ENTRIES = 300
+#: The bannette filter that shows a whole section, named in the « … et N autres » line.
+SECTION_FILTERS: dict[DeadlineSection, str] = {
+    DeadlineSection.OVERDUE: "« En retard »",
+    DeadlineSection.TODAY: "« À échéance cette semaine »",
+    DeadlineSection.THIS_WEEK: "« À échéance cette semaine »",
+    DeadlineSection.IMPLICIT_SOON: "« À échéance cette semaine »",
+}
 SECTION_COLOURS: dict[DeadlineSection, str] = {
     DeadlineSection.OVERDUE: "#842029",
     DeadlineSection.TODAY: "#664d03",
@@ -65,10 +74,11 @@ class DeadlinesView(QTreeWidget):
         bold = QFont(self.font())
         bold.setBold(True)
         select: QTreeWidgetItem | None = None
+        totals = self._service.counts(today)
         for section in DeadlineSection:
-            entries = self._service.entries(section, today)
-            counts[section] = len(entries)
-            top = QTreeWidgetItem(self, [f"{SECTION_TITLES[section]} ({len(entries)})"])
+            entries = self._service.entries(section, today, MAX_ENTRIES)
+            counts[section] = totals[section]
+            top = QTreeWidgetItem(self, [f"{SECTION_TITLES[section]} ({totals[section]})"])
             top.setFirstColumnSpanned(True)
             top.setFont(0, bold)
             top.setForeground(0, QBrush(QColor(SECTION_COLOURS[section])))
@@ -81,6 +91,17 @@ class DeadlinesView(QTreeWidget):
             if not entries:
                 empty = QTreeWidgetItem(top, ["Rien"])
                 empty.setFlags(Qt.ItemFlag.NoItemFlags)
+            elif totals[section] > len(entries):
+                more = totals[section] - len(entries)
+                rest = QTreeWidgetItem(
+                    top,
+                    [
+                        f"… et {more} autre{'s' if more > 1 else ''} : filtre "
+                        f"{SECTION_FILTERS[section]} de la bannette"
+                    ],
+                )
+                rest.setFirstColumnSpanned(True)
+                rest.setFlags(Qt.ItemFlag.NoItemFlags)
             top.setExpanded(True)
         if select is not None:
             self.setCurrentItem(select)
@@ -112,8 +133,9 @@ class DeadlinesView(QTreeWidget):
 
     def entry_pks(self, section: DeadlineSection) -> list[int]:
         top = self.sections[section]
-        pks = [top.child(i).data(0, PK_ROLE) for i in range(top.childCount())]
-        return [pk for pk in pks if pk is not None]
+        children = [top.child(i) for i in range(top.childCount())]
+        pks = [child.data(0, PK_ROLE) for child in children if child is not None]
+        return [int(pk) for pk in pks if pk is not None]
 
     def current_pk(self) -> int | None:
         item = self.currentItem()
@@ -132,6 +154,7 @@ class DeadlinesView(QTreeWidget):
             return
         for section in DeadlineSection:
             top = self.sections.get(section)
-            if top is not None and top.childCount() and top.child(0).data(0, PK_ROLE):
-                self.setCurrentItem(top.child(0))
+            first = top.child(0) if top is not None and top.childCount() else None
+            if first is not None and first.data(0, PK_ROLE) is not None:
+                self.setCurrentItem(first)
                 return

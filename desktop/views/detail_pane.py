@@ -6,6 +6,7 @@ and costs one widget however many events the history holds.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from html import escape
 
@@ -21,6 +22,7 @@ from sync.protocol.vocabulary import (
     CHANNEL_LABELS,
     CITIZEN_KIND_LABELS,
     EVENT_LABELS,
+    IMPLICIT_OUTCOMES,
     OUTCOME_LABELS,
     SILENCE_RULE_LABELS,
     STATUS_LABELS,
@@ -93,41 +95,65 @@ def _event_text(kind: str, detail: dict[str, object]) -> str:
     return label
 
 
+_BASIS = re.compile(r"\(([^()]*)\)\s*$")
+
+
+def _basis(reason: str) -> str:
+    """The legal basis at the end of a reason: « 1 jour ouvré, art. R112-11-1 CRPA ».
+
+    The engine's reasons repeat the date, which the pane already shows in bold; in a narrow
+    pane the basis alone reads better. The full sentence stays in the tooltip of the échéance.
+    """
+    match = _BASIS.search(reason)
+    return match.group(1) if match else reason
+
+
 def _legal_rows(legal: LegalDates, detail: RequestDetail, today: date) -> str:
-    """The four legal dates, each with its reason (the article that sets it)."""
+    """The four legal dates: the date, what happens then, and the article that sets it."""
 
-    def cell(when: date | None, reason: str, done: bool = False) -> str:
-        if when is None:
-            return f"{escape(reason)}"
+    def cell(when: date, what: str, reason: str, done: str = "") -> str:
         css = "ok" if done else ("late" if when < today else "")
-        head = f"<span class='{css}'>{escape(format_date_fr(when))}</span>"
+        head = f"<b class='{css}'>{escape(format_date_fr(when))}</b>"
+        if what:
+            head += f" — {escape(what)}"
         if done:
-            head += " <span class='ok'>✓ fait</span>"
-        return f"{head}<br><span class='muted'>{escape(reason)}</span>"
+            head += f" <span class='ok'>✓ {escape(done)}</span>"
+        return f"{head}<br><span class='muted'>{escape(_basis(reason))}</span>"
 
-    receipt_done = detail.registration_receipt_at is not None
-    ack_done = detail.acknowledged_at is not None
-    decided = detail.row.outcome is not None
+    ack_done = "envoyé" if detail.acknowledged_at is not None else ""
+    if legal.registration_receipt_due is None:
+        receipt = f"<span class='muted'>{escape(legal.registration_receipt_reason)}</span>"
+    else:
+        done = "envoyé" if detail.registration_receipt_at is not None else ""
+        receipt = cell(legal.registration_receipt_due, "", legal.registration_receipt_reason, done)
+    if legal.acknowledgement_due is None:
+        acknowledgement = f"<span class='muted'>{escape(legal.acknowledgement_reason)}</span>"
+    else:
+        acknowledgement = cell(
+            legal.acknowledgement_due, "", legal.acknowledgement_reason, ack_done
+        )
     if legal.implicit_decision_date is None:
+        reason = escape(legal.implicit_decision_reason)
         decision = (
-            f"<b>{escape(legal.implicit_decision_reason)}</b>"
-            if legal.suspended_since
-            else (escape(legal.implicit_decision_reason))
+            f"<b>{reason}</b>" if legal.suspended_since else f"<span class='muted'>{reason}</span>"
         )
     else:
-        decision = cell(legal.implicit_decision_date, legal.implicit_decision_reason, decided)
+        accept = legal.silence_rule == SilenceRule.ACCEPT
+        outcome = detail.row.outcome
+        decided = OUTCOME_LABELS[outcome].lower() if outcome in IMPLICIT_OUTCOMES else ""
+        decision = cell(
+            legal.implicit_decision_date,
+            "" if decided else ("accord tacite" if accept else "rejet tacite"),
+            legal.implicit_decision_reason,
+            decided,
+        )
+    target = cell(legal.internal_target_due, "", legal.internal_target_reason, ack_done)
     rows = [
-        ("Accusé d'enregistrement", cell(
-            legal.registration_receipt_due, legal.registration_receipt_reason, receipt_done
-        )),
-        ("Accusé de réception", cell(
-            legal.acknowledgement_due, legal.acknowledgement_reason, ack_done
-        ) if legal.acknowledgement_due else escape(legal.acknowledgement_reason)),
+        ("Accusé d'enregistrement", receipt),
+        ("Accusé de réception", acknowledgement),
         ("Décision implicite", decision),
-        ("Objectif interne", cell(
-            legal.internal_target_due, legal.internal_target_reason, ack_done
-        )),
-    ]  # fmt: skip
+        ("Objectif interne", target),
+    ]
     cells = "".join(f"<tr><td class='k'>{escape(k)}</td><td>{v}</td></tr>" for k, v in rows)
     return f"<table cellspacing='0' cellpadding='2'>{cells}</table>"
 

@@ -135,8 +135,8 @@ class FilterBar(QWidget):
 
     def current(self) -> InboxFilter:
         return InboxFilter(
-            statuses=frozenset(Status(v) for v in self.statuses.selected()),
-            channels=frozenset(Channel(v) for v in self.channels.selected()),
+            statuses=frozenset(Status(str(v)) for v in self.statuses.selected()),
+            channels=frozenset(Channel(str(v)) for v in self.channels.selected()),
             authority_pks=frozenset(int(v) for v in self.authorities.selected()),  # type: ignore[call-overload]
             procedure_pks=frozenset(int(v) for v in self.procedures.selected()),  # type: ignore[call-overload]
             overdue=self.overdue.isChecked(),

@@ -19,6 +19,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QDialog,
     QDialogButtonBox,
     QHeaderView,
@@ -229,7 +230,9 @@ class MainWindow(QMainWindow):
             Column.RECEIVED, Qt.SortOrder.DescendingOrder
         )
         self._restore_layout()
-        self.deadlines_view.refresh(self._day)
+        # The tree is filled when its tab is first shown; the tab title needs only the counts.
+        self._deadlines_stale = True
+        self._show_deadline_counts(self.deadlines.counts(self._day))
         self.request_actions.update()
         self.day_timer = QTimer(self)
         self.day_timer.setInterval(DAY_CHECK_MS)
@@ -301,8 +304,17 @@ class MainWindow(QMainWindow):
         self.deadlines_view.focus_first_entry()
 
     def _on_tab(self, index: int) -> None:
-        if self.tabs.widget(index) is self.deadlines_view:
+        if self.tabs.widget(index) is self.deadlines_view and self._deadlines_stale:
+            self.refresh_deadlines()
+
+    def refresh_deadlines(self) -> None:
+        """Re-read the deadlines now if they are on screen, else when their tab is shown."""
+        if self.tabs.currentWidget() is self.deadlines_view:
             self.deadlines_view.refresh(self._today())
+            self._deadlines_stale = False
+        else:
+            self._deadlines_stale = True
+            self._show_deadline_counts(self.deadlines.counts(self._today()))
 
     def _show_deadline_counts(self, counts: dict[DeadlineSection, int]) -> None:
         urgent = counts[DeadlineSection.OVERDUE] + counts[DeadlineSection.TODAY]
@@ -329,7 +341,7 @@ class MainWindow(QMainWindow):
         if self.detail.shown_pk == pk:
             self._show(pk)
         self.request_actions.update()
-        self.deadlines_view.refresh(self._today())
+        self.refresh_deadlines()
 
     def _record_implicit_decisions(self) -> list[int]:
         try:
@@ -351,7 +363,7 @@ class MainWindow(QMainWindow):
             shown = self.detail.shown_pk
             if shown in marked:
                 self._show(shown)
-        self.deadlines_view.refresh(today)
+        self.refresh_deadlines()
         self.request_actions.update()
         self.notify_deadlines()
 
@@ -459,6 +471,12 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.save_layout()
         self.day_timer.stop()
+        if self.tasks.busy:
+            # A letter still being converted: let it finish and be recorded, rather than
+            # leave a document on disk that the history does not mention.
+            self.statusBar().showMessage("Fin de la production du courrier en cours…")
+            self.tasks.wait_for_done(120_000)
+            QApplication.processEvents()
         if self.tray is not None:
             self.tray.hide()
         super().closeEvent(event)

@@ -128,7 +128,7 @@ class MissingDocumentsDialog(QDialog):
         layout.addWidget(self.preview, 1)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
-        self.resize(620, 520)
+        self.resize(620, 480)
 
         self.required.itemChanged.connect(self._update)
         self.others.textChanged.connect(self._update)

@@ -35,6 +35,10 @@ PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
 LimiterDep = Annotated[SlidingWindowLimiter, Depends(get_limiter)]
 
 
+def _ip_blocked(limiter: SlidingWindowLimiter, ip_key: str) -> bool:
+    return limiter.count(ip_key) >= limiter.max_events * 10
+
+
 def _pair(issued: tokens.IssuedTokens, agent: Agent) -> TokenPair:
     return TokenPair(
         access_token=issued.access_token,
@@ -56,7 +60,10 @@ def login(
 ) -> TokenPair:
     """Too many failures for one login from one address answer 429 with ``Retry-After``."""
     key = f"{client_ip(request)}|{body.login.casefold()}"
-    wait = limiter.retry_after(key)
+    # Per address as well, with ten times the room: password spraying over many logins.
+    ip_key = f"{client_ip(request)}|*"
+    wait = max(limiter.retry_after(key), limiter.retry_after(ip_key) if _ip_blocked(
+        limiter, ip_key) else 0)
     if wait:
         raise ProblemError(
             429,
@@ -68,6 +75,7 @@ def login(
         stored = agent.password_hash if agent is not None and agent.active else None
     if not passwords.verify(stored, body.password) or agent is None:
         limiter.hit(key)
+        limiter.hit(ip_key)
         with db.write() as session:
             audit.record(session, None, "login_failed", "agents", None, None,
                          {"login": body.login[:100]}, ip=client_ip(request))

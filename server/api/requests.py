@@ -9,21 +9,18 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
 
-from server.access import Principal, get_scoped, scope
+from server import audit
+from server.access import Principal, scope
 from server.api.common import Deleted, Page, paginate, run_change
 from server.api.deps import DbDep, PrincipalDep
 from server.db.database import Database
-from server.db.models import Attachment, Event, Message, Request
+from server.db.models import Attachment, Request
 from server.problems import problem_responses
-from server.services import messages as message_service
 from server.services import requests as service
-from sync.protocol.vocabulary import Channel, Outcome, Status
+from sync.protocol.vocabulary import Outcome, Status
 from sync.protocol.wire import (
     AttachmentRow,
     EventRow,
-    MessageAddArgs,
-    MessageDirection,
-    MessageRow,
     RequestAcknowledgeArgs,
     RequestAssignArgs,
     RequestCreateArgs,
@@ -81,8 +78,11 @@ def create_request(body: RequestCreateArgs, principal: PrincipalDep, db: DbDep) 
 
 @router.get("/requests/{request_id}", response_model=RequestRow, responses=ERRORS)
 def get_request(request_id: uuid.UUID, principal: PrincipalDep, db: DbDep) -> RequestRow:
-    with db.read() as session:
-        return RequestRow.model_validate(service.load(session, principal, request_id))
+    """Opening a request shows what the citizen wrote (form fields): the read is audited."""
+    with db.write() as session:
+        row = service.load(session, principal, request_id)
+        audit.record(session, principal, "read", "requests", row.id, row.authority_id)
+        return RequestRow.model_validate(row)
 
 
 class StatusChange(BaseModel):
@@ -168,16 +168,6 @@ def delete_request(request_id: uuid.UUID, principal: PrincipalDep, db: DbDep) ->
     return Deleted(id=request_id)
 
 
-@router.get("/requests/{request_id}/events", response_model=list[EventRow], responses=ERRORS)
-def list_events(request_id: uuid.UUID, principal: PrincipalDep, db: DbDep) -> list[EventRow]:
-    with db.read() as session:
-        service.load(session, principal, request_id)
-        rows = session.execute(
-            select(Event).where(Event.request_id == request_id).order_by(Event.version)
-        ).scalars()
-        return [EventRow.model_validate(r) for r in rows]
-
-
 class NoteCreate(BaseModel):
     model_config = {"extra": "forbid"}
     id: uuid.UUID = Field(default_factory=uuid.uuid4)
@@ -197,41 +187,6 @@ def add_note(
 
 
 @router.get(
-    "/requests/{request_id}/messages", response_model=list[MessageRow], responses=ERRORS
-)
-def list_messages(
-    request_id: uuid.UUID, principal: PrincipalDep, db: DbDep
-) -> list[MessageRow]:
-    with db.read() as session:
-        service.load(session, principal, request_id)
-        rows = session.execute(
-            select(Message).where(Message.request_id == request_id).order_by(Message.version)
-        ).scalars()
-        return [MessageRow.model_validate(r) for r in rows]
-
-
-class MessageCreate(BaseModel):
-    model_config = {"extra": "forbid"}
-    id: uuid.UUID = Field(default_factory=uuid.uuid4)
-    direction: MessageDirection
-    channel: Channel
-    subject: Annotated[str, StringConstraints(max_length=200)] = ""
-    body: Annotated[str, StringConstraints(max_length=20000)] = ""
-
-
-@router.post(
-    "/requests/{request_id}/messages", response_model=MessageRow,
-    status_code=status.HTTP_201_CREATED, responses=ERRORS,
-)
-def add_message(
-    request_id: uuid.UUID, body: MessageCreate, principal: PrincipalDep, db: DbDep
-) -> MessageRow:
-    args = MessageAddArgs(request_id=request_id, **body.model_dump())
-    row = run_change(db, principal, message_service.add_message, args)
-    return MessageRow.model_validate(row.model_dump())
-
-
-@router.get(
     "/requests/{request_id}/attachments", response_model=list[AttachmentRow], responses=ERRORS
 )
 def list_attachments(
@@ -245,20 +200,3 @@ def list_attachments(
             .order_by(Attachment.created_at)
         ).scalars()
         return [AttachmentRow.model_validate(r) for r in rows]
-
-
-@router.get("/messages/{message_id}", response_model=MessageRow, responses=ERRORS,
-            tags=["messages"])
-def get_message(message_id: uuid.UUID, principal: PrincipalDep, db: DbDep) -> MessageRow:
-    with db.read() as session:
-        return MessageRow.model_validate(
-            get_scoped(session, Message, message_id, principal, "Ce message")
-        )
-
-
-@router.get("/events/{event_id}", response_model=EventRow, responses=ERRORS, tags=["historique"])
-def get_event(event_id: uuid.UUID, principal: PrincipalDep, db: DbDep) -> EventRow:
-    with db.read() as session:
-        return EventRow.model_validate(
-            get_scoped(session, Event, event_id, principal, "Cet événement")
-        )

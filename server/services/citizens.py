@@ -13,7 +13,7 @@ from server.access import Action, Principal, authorize, check_authority, get_sco
 from server.db.models import Citizen, PhoneCall, Request
 from server.db.types import utcnow
 from server.problems import ProblemError
-from server.services.common import Change, jsonable, stamp, tombstone
+from server.services.common import Change, jsonable, same_value, stamp, tombstone
 from sync.protocol.identifiers import rna_is_valid, siret_is_valid
 from sync.protocol.vocabulary import CitizenKind
 from sync.protocol.wire import CitizenDeleteArgs, CitizenFields, CitizenUpsertArgs, Entity
@@ -99,7 +99,7 @@ def upsert(
     }
     for name, new in new_values.items():
         current = getattr(existing, name)
-        if stale and name in args.previous and current != args.previous[name]:
+        if stale and name in args.previous and not same_value(current, args.previous[name]):
             if current != new:
                 conflicts.append(name)
             continue

@@ -81,6 +81,22 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def same_value(current: Any, seen: Any) -> bool:
+    """Whether a value the client saw (JSON from the wire) is the server's current value.
+    Datetimes and UUIDs are compared as values, so ``Z`` and ``+00:00`` or upper-case hex do
+    not make a false conflict."""
+    current = jsonable(current)
+    if current == seen:
+        return True
+    if isinstance(seen, str) and isinstance(current, str):
+        for parse in (uuid.UUID, datetime.fromisoformat):
+            try:
+                return bool(parse(seen) == parse(current))
+            except ValueError:
+                continue
+    return False
+
+
 @dataclass
 class Change:
     """What a service did: the row it changed and the fields that clashed with another edit."""

@@ -26,9 +26,9 @@ from server.db.models import (
     PhoneCall,
     Procedure,
     Request,
+    SyncState,
     Tombstone,
 )
-from server.db.session import current_epoch, current_version
 from sync.protocol.wire import ROW_MODELS, Entity, PullResponse
 from sync.protocol.wire import Tombstone as WireTombstone
 
@@ -44,7 +44,15 @@ SCOPED_MODELS: dict[Entity, Any] = {
 }
 
 
+def _wire_columns(entity: Entity) -> list[Any]:
+    """The table columns the wire row carries, and only those (no IP, no creator)."""
+    table = SCOPED_MODELS[entity].__table__
+    return [table.c[name] for name in ROW_MODELS[entity].model_fields if name in table.c]
+
+
 def _query(entity: Entity, scope: list[uuid.UUID], low: int, high: int, limit: int) -> Any:
+    """ORM objects for the two small tables that need relationships, plain rows (much cheaper
+    for pages of thousands) for the authority-scoped ones."""
     stmt: Any
     column: Any
     if entity is Entity.AUTHORITIES:
@@ -56,7 +64,7 @@ def _query(entity: Entity, scope: list[uuid.UUID], low: int, high: int, limit: i
         column = Agent.version
     else:
         model = SCOPED_MODELS[entity]
-        stmt = select(model).where(model.authority_id.in_(scope))
+        stmt = select(*_wire_columns(entity)).where(model.authority_id.in_(scope))
         column = model.version
     return stmt.where(column > low, column <= high).order_by(column).limit(limit)
 
@@ -65,13 +73,17 @@ def pull(
     session: Session, scope: list[uuid.UUID], cursor: int, limit: int
 ) -> tuple[PullResponse, list[Any]]:
     """Returns the page and the citizen rows it contains (for the audit trail)."""
-    high = current_version(session)
-    epoch = current_epoch(session)
+    high, epoch = session.execute(select(SyncState.version, SyncState.epoch)).one()
     candidates: list[tuple[int, Entity, Any]] = []
     if scope and cursor < high:
         for entity in Entity:
-            for row in session.execute(_query(entity, scope, cursor, high, limit + 1)).scalars():
-                candidates.append((row.version, entity, row))
+            result = session.execute(_query(entity, scope, cursor, high, limit + 1))
+            if entity in SCOPED_MODELS:
+                for mapping in result.mappings():
+                    candidates.append((mapping["version"], entity, dict(mapping)))
+            else:
+                for row in result.scalars():
+                    candidates.append((row.version, entity, row))
         tomb_stmt = (
             select(Tombstone)
             .where(Tombstone.authority_id.in_(scope), Tombstone.version > cursor,
@@ -95,7 +107,7 @@ def pull(
             continue
         buckets[entity.value].append(ROW_MODELS[entity].model_validate(row))
         if entity is Entity.CITIZENS:
-            citizens.append(row)
+            citizens.append(buckets[entity.value][-1])
     next_cursor = page[-1][0] if has_more else max(high, cursor)
     response = PullResponse(
         epoch=epoch, cursor=next_cursor, has_more=has_more, tombstones=tombstones, **buckets

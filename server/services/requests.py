@@ -26,7 +26,14 @@ from server.db.models import (
 )
 from server.db.types import utcnow
 from server.problems import ProblemError
-from server.services.common import Change, add_event, jsonable, stamp, tombstone
+from server.services.common import (
+    Change,
+    add_event,
+    jsonable,
+    same_value,
+    stamp,
+    tombstone,
+)
 from server.services.numbering import next_number
 from sync.protocol.vocabulary import (
     EXPRESS_OUTCOMES,
@@ -282,7 +289,7 @@ def update_fields(
         new = getattr(values, name)
         current = getattr(row, name)
         maybe_stale = base_version is None or row.version > base_version
-        if maybe_stale and name in args.previous and jsonable(current) != args.previous[name]:
+        if maybe_stale and name in args.previous and not same_value(current, args.previous[name]):
             if jsonable(current) != jsonable(new):
                 conflicts.append(name)
             continue

@@ -5,12 +5,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QEvent, QSettings, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
+from desktop.services.letters import DOCUMENTS_ENV
 from desktop.store.inbox import InboxRepository
 from desktop.views.main_window import MainWindow
 from tests.conftest import TODAY
@@ -23,15 +25,25 @@ def settings_file(tmp_path: Path) -> Path:
     return tmp_path / "bannette.ini"
 
 
+@pytest.fixture(autouse=True)
+def documents_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Letters produced by a test go to its own folder, never to the user's data folder."""
+    folder = tmp_path / "documents"
+    monkeypatch.setenv(DOCUMENTS_ENV, str(folder))
+    return folder
+
+
 @pytest.fixture
 def make_window(
     qtbot, demo_db: sqlite3.Connection, settings_file: Path
-) -> Iterator[Callable[[], MainWindow]]:
+) -> Iterator[Callable[..., MainWindow]]:
     windows: list[MainWindow] = []
 
-    def make() -> MainWindow:
+    def make(**options: Any) -> MainWindow:
+        """The main window on the demo database; ``options`` go to MainWindow (services…)."""
         settings = QSettings(str(settings_file), QSettings.Format.IniFormat)
-        window = MainWindow(InboxRepository(demo_db), settings, today=lambda: TODAY)
+        options.setdefault("today", lambda: TODAY)
+        window = MainWindow(InboxRepository(demo_db), settings, **options)
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)

@@ -29,12 +29,12 @@ from tests.server.pg_cluster import ClusterUnavailable, create_database, throwaw
 
 PASSWORD = "Motdepasse-1!"
 FAST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_cost_kib": 1024, "argon2_parallelism": 1}
-BACKENDS = ["sqlite", "postgres"]
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 _codes = itertools.count(10000 + (os.getpid() * 37) % 50000)
 
 
 @pytest.fixture(scope="session")
-def postgres_server_url() -> Iterator[str]:
+def postgres_server_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """An existing server (BANNETTE_TEST_POSTGRES_URL) or a throwaway cluster."""
     existing = os.environ.get("BANNETTE_TEST_POSTGRES_URL")
     if existing:
@@ -44,8 +44,11 @@ def postgres_server_url() -> Iterator[str]:
         with throwaway_cluster() as url:
             yield url
     except ClusterUnavailable as exc:
-        message = f"\n\n*** POSTGRESQL INDISPONIBLE : tests PostgreSQL ignorés — {exc} ***\n"
-        print(message)
+        message = f"*** POSTGRESQL INDISPONIBLE : tests PostgreSQL ignorés — {exc} ***"
+        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("")
+            reporter.write_line(message, red=True, bold=True)
         pytest.skip(message)
 
 

@@ -103,3 +103,24 @@ def test_password_change_enforces_policy_and_revokes(world: World) -> None:
                      json={"current_password": PASSWORD, "new_password": "Nouveau-Mdp-9"})
     assert ok.status_code == 200
     assert client.get("/api/v1/auth/me", headers=world.a.headers("admin")).status_code == 401
+
+
+def test_admin_manages_agents(world: World) -> None:
+    client = world.client
+    body = {"login": f"nouvelle-{world.a.authority_id.hex[:8]}", "display_name": "Nouvelle",
+            "role": "clerk", "password": "faible", "authority_ids": [str(world.a.authority_id)]}
+    weak = client.post("/api/v1/agents", json=body, headers=world.a.headers("admin"))
+    assert weak.status_code == 422
+    body["password"] = "Robuste-2026!"
+    assert client.post("/api/v1/agents", json=body,
+                       headers=world.a.headers()).status_code == 403  # a clerk
+    created = client.post("/api/v1/agents", json=body, headers=world.a.headers("admin"))
+    assert created.status_code == 201
+    token = client.post("/api/v1/auth/login",
+                        json={"login": body["login"], "password": body["password"]}).json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
+    off = client.patch(f"/api/v1/agents/{created.json()['id']}", json={"active": False},
+                       headers=world.a.headers("admin"))
+    assert off.json()["active"] is False
+    assert client.get("/api/v1/auth/me", headers=headers).status_code == 401

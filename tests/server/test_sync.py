@@ -228,3 +228,19 @@ def test_official_mutations_refused_with_reason(world: World) -> None:
     ], who="official").results
     assert [r.result for r in results] == ["rejected", "rejected"]
     assert "supprimer" in (results[0].reason or "")
+
+
+def test_previous_values_compared_as_values(world: World) -> None:
+    """``Z`` versus ``+00:00`` is the same instant: no false conflict."""
+    req = new_request(world.client, world.a, received_at="2026-01-05T09:30:00+00:00")
+    world.client.patch(f"/api/v1/requests/{req['id']}", headers=world.a.headers("admin"),
+                       json={"fields": {"subject": "Changé ailleurs"}})
+    client_id = str(uuid.uuid4())
+    result = push(world, world.a, client_id, [mutation(
+        client_id, 1, "request.update_fields",
+        {"request_id": req["id"].upper(),
+         "fields": {"received_at": "2026-01-04T08:00:00Z"},
+         "previous": {"received_at": "2026-01-05T09:30:00Z"}},
+        base_version=req["version"],
+    )]).results[0]
+    assert result.result == "applied", result.reason

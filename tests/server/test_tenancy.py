@@ -88,6 +88,10 @@ BODIES: dict[tuple[str, str], Callable[[Foreign], dict[str, Any]]] = {
         "action": "visa"}},
     ("POST", "/api/v1/parapheur/folders/{folder_id}/annotations"): lambda f: {"json": {
         "text": "x"}},
+    ("POST", "/api/v1/agents"): lambda f: {"json": {
+        "login": "intrus", "display_name": "x", "role": "clerk", "password": "Abcdef-12",
+        "authority_ids": [f.ids["authority_id"]]}},
+    ("PATCH", "/api/v1/agents/{agent_id}"): lambda f: {"json": {"active": False}},
 }
 
 

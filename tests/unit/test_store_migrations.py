@@ -147,7 +147,7 @@ def test_a_failing_migration_leaves_the_previous_version(
         INSERT INTO no_such_table VALUES (1);
         """,
     )
-    with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
+    with pytest.raises(StoreError, match="no_such_table"):
         connect(path)
     monkeypatch.undo()
 

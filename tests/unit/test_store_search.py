@@ -23,6 +23,7 @@ from tests.factories import (
     add_procedure,
     add_request,
     check_search_index,
+    fts_integrity_check,
     fts_search,
     search,
 )
@@ -45,6 +46,21 @@ def _request(conn: sqlite3.Connection, world: dict[str, int], **fields: object) 
 
 
 # --------------------------------------------------------------------------- staying in sync
+
+
+def test_the_index_check_catches_a_stale_index(
+    empty_db: sqlite3.Connection, world: dict[str, int]
+) -> None:
+    """The checks below are not vacuous: an index that missed an update is caught."""
+    _request(empty_db, world, subject="Fête de Noël")
+    check_search_index(empty_db)
+    empty_db.execute("DROP TRIGGER request_search_au")
+    empty_db.execute("UPDATE request_search SET subject = 'Autre chose'")
+    with pytest.raises(AssertionError, match="FTS index disagrees"):
+        fts_integrity_check(empty_db)
+    empty_db.execute("UPDATE request SET subject = 'Autre chose'")  # bypassing nothing now
+    with pytest.raises(AssertionError):
+        check_search_index(empty_db)  # request_search is right, the index still is not
 
 
 def test_insert_is_indexed(empty_db: sqlite3.Connection, world: dict[str, int]) -> None:
@@ -409,3 +425,97 @@ def test_every_stored_word_is_found_however_it_is_typed(
         for typed in typings:
             assert pk in search(empty_db, typed), (typed, words)
     empty_db.execute("DELETE FROM request")
+
+
+# --------------------------------------------------------------------------- any sequence
+
+OPERATIONS = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [
+                "add_request",
+                "subject",
+                "body",
+                "number",
+                "switch_citizen",
+                "rename_citizen",
+                "citizen_email",
+                "add_attachment",
+                "rename_attachment",
+                "soft_delete_attachment",
+                "restore_attachment",
+                "move_attachment",
+                "delete_attachment",
+                "delete_request",
+            ]
+        ),
+        st.integers(min_value=0, max_value=10**6),
+        st.sampled_from(["Noël", "œuvre", "Éloïse", "rue de l'Étang", "plan_masse.pdf", "x"]),
+    ),
+    max_size=25,
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(OPERATIONS)
+def test_any_sequence_of_changes_keeps_the_index_in_step(
+    empty_db: sqlite3.Connection, world: dict[str, int], operations: list[tuple[str, int, str]]
+) -> None:
+    conn = empty_db
+    conn.execute("BEGIN")  # rolled back at the end: every example starts from the same world
+    try:
+        counter = 0
+        for name, n, word in operations:
+            counter += 1
+            requests = [pk for (pk,) in conn.execute("SELECT pk FROM request ORDER BY pk")]
+            attachments = [pk for (pk,) in conn.execute("SELECT pk FROM attachment ORDER BY pk")]
+            citizens = [world["citizen"], world["other"]]
+            if name == "add_request" or not requests:
+                _request(conn, world, number=f"2026-{counter:06d}", subject=f"{word} {n}")
+                continue
+            request = requests[n % len(requests)]
+            if name in ("subject", "body", "number"):
+                value = f"3{n % 1000:03d}-{request:06d}" if name == "number" else f"{word} {n}"
+                conn.execute(f"UPDATE request SET {name} = ? WHERE pk = ?", (value, request))
+            elif name == "switch_citizen":
+                conn.execute(
+                    "UPDATE request SET citizen_pk = ? WHERE pk = ?",
+                    (citizens[n % 2], request),
+                )
+            elif name == "rename_citizen":
+                conn.execute(
+                    "UPDATE citizen SET display_name = ? WHERE pk = ?",
+                    (f"{word} {n}", citizens[n % 2]),
+                )
+            elif name == "citizen_email":
+                conn.execute(
+                    "UPDATE citizen SET email = ? WHERE pk = ?", (f"m{n}@ex.fr", citizens[n % 2])
+                )
+            elif name == "add_attachment" or not attachments:
+                add_attachment(conn, request, f"piece_{n}.pdf")
+            else:
+                attachment = attachments[n % len(attachments)]
+                if name == "rename_attachment":
+                    conn.execute(
+                        "UPDATE attachment SET filename = ? WHERE pk = ?",
+                        (f"doc_{n}.pdf", attachment),
+                    )
+                elif name in ("soft_delete_attachment", "restore_attachment"):
+                    conn.execute(
+                        "UPDATE attachment SET deleted = ? WHERE pk = ?",
+                        (int(name.startswith("soft")), attachment),
+                    )
+                elif name == "move_attachment":
+                    conn.execute(
+                        "UPDATE attachment SET request_pk = ? WHERE pk = ?", (request, attachment)
+                    )
+                elif name == "delete_attachment":
+                    conn.execute("DELETE FROM attachment WHERE pk = ?", (attachment,))
+                elif name == "delete_request":
+                    conn.execute("DELETE FROM attachment WHERE request_pk = ?", (request,))
+                    conn.execute("DELETE FROM request WHERE pk = ?", (request,))
+        check_search_index(conn)
+    finally:
+        conn.execute("ROLLBACK")

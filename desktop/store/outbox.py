@@ -1,0 +1,111 @@
+"""The outbox: mutations for the server, written beside the optimistic local change.
+
+``enqueue`` never opens a transaction of its own: it must run inside the caller's, so the local
+change and the intent to tell the server about it are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from desktop.store.ids import iso
+from sync.protocol.wire import MUTATION_ARGS, Entity, MutationName
+
+#: The synced table (wire entity) each mutation changes, and the arg naming the row.
+_TARGETS: dict[MutationName, tuple[Entity, str]] = {
+    MutationName.REQUEST_CREATE: (Entity.REQUESTS, "id"),
+    MutationName.REQUEST_SET_STATUS: (Entity.REQUESTS, "request_id"),
+    MutationName.REQUEST_ACKNOWLEDGE: (Entity.REQUESTS, "request_id"),
+    MutationName.REQUEST_REQUEST_DOCUMENTS: (Entity.REQUESTS, "request_id"),
+    MutationName.REQUEST_ASSIGN: (Entity.REQUESTS, "request_id"),
+    MutationName.REQUEST_UPDATE_FIELDS: (Entity.REQUESTS, "request_id"),
+    MutationName.REQUEST_ADD_NOTE: (Entity.REQUESTS, "request_id"),
+    MutationName.REQUEST_DELETE: (Entity.REQUESTS, "request_id"),
+    MutationName.MESSAGE_ADD: (Entity.REQUESTS, "request_id"),
+    MutationName.CITIZEN_UPSERT: (Entity.CITIZENS, "id"),
+    MutationName.CITIZEN_DELETE: (Entity.CITIZENS, "citizen_id"),
+    MutationName.PHONE_CALL_ADD: (Entity.PHONE_CALLS, "id"),
+    MutationName.ATTACHMENT_LINK: (Entity.ATTACHMENTS, "id"),
+    MutationName.ATTACHMENT_UNLINK: (Entity.ATTACHMENTS, "attachment_id"),
+}
+
+
+def enqueue(
+    conn: sqlite3.Connection,
+    name: MutationName | str,
+    args: dict[str, Any] | BaseModel,
+    base_version: int,
+    *,
+    fields: Iterable[str] = (),
+    at: datetime | None = None,
+) -> int:
+    """Appends a mutation inside the caller's transaction; returns its id.
+
+    ``args`` is validated against the wire model now, so a malformed intent fails the local
+    change at once instead of being refused by the server hours later. ``fields`` names the
+    local columns the change touched: while the mutation waits, a pull keeps their local values
+    (the secrétaire does not see her change flicker back).
+    """
+    if not conn.in_transaction:
+        raise RuntimeError("enqueue() must run inside the transaction of the local change")
+    mutation = MutationName(name)
+    model = MUTATION_ARGS[mutation]
+    parsed = args if isinstance(args, model) else model.model_validate(
+        args.model_dump() if isinstance(args, BaseModel) else args
+    )
+    payload = parsed.model_dump(mode="json", exclude_unset=False)
+    entity, key = _TARGETS[mutation]
+    cur = conn.execute(
+        "INSERT INTO sync_outbox (name, args, base_version, entity, row_id, fields, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            mutation.value,
+            json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+            int(base_version),
+            entity.value,
+            str(payload.get(key, "")),
+            json.dumps(sorted(set(fields))),
+            iso(at or datetime.now()),
+        ),
+    )
+    return int(cur.lastrowid or 0)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    mutation_id: int
+    name: str
+    row_id: str
+    reason: str
+    created_at: str
+
+
+def pending_count(conn: sqlite3.Connection) -> int:
+    return int(
+        conn.execute("SELECT COUNT(*) FROM sync_outbox WHERE state = 'pending'").fetchone()[0]
+    )
+
+
+def rejections(conn: sqlite3.Connection) -> list[Rejection]:
+    """Mutations the server refused, newest first, for the secrétaire to read."""
+    return [
+        Rejection(r[0], r[1], r[2], r[3] or "", r[4])
+        for r in conn.execute(
+            "SELECT mutation_id, name, row_id, reason, created_at FROM sync_outbox "
+            "WHERE state = 'rejected' ORDER BY mutation_id DESC"
+        )
+    ]
+
+
+def dismiss_rejection(conn: sqlite3.Connection, mutation_id: int) -> None:
+    """The secrétaire has read it: the refused mutation leaves the list."""
+    conn.execute(
+        "DELETE FROM sync_outbox WHERE mutation_id = ? AND state = 'rejected'", (mutation_id,)
+    )
