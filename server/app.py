@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
@@ -30,6 +30,7 @@ from server.api import (
 from server.api.submissions import MAX_FILES
 from server.auth.passwords import Passwords
 from server.blobs import DiskBlobStore
+from server.bodylimit import BodyLimitMiddleware
 from server.config import Settings
 from server.db.database import Database
 from server.db.migrate import upgrade
@@ -87,18 +88,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         settings.submission_max_per_window, settings.submission_window_seconds
     )
     problems.install(app)
-
-    @app.middleware("http")
-    async def refuse_huge_bodies(request: Request, call_next: Any) -> Any:
-        # Refuse before the multipart parser spools a huge body to disk.
-        length = request.headers.get("content-length", "")
-        limit = _body_limit(request.url.path)
-        if length.isdigit() and int(length) > limit:
-            return problems.problem_response(
-                413, "L'envoi dépasse la taille maximale autorisée (5 Mo par fichier).",
-                request=request,
-            )
-        return await call_next(request)
+    app.add_middleware(BodyLimitMiddleware, limit_for=_body_limit)
     for module in (
         auth, authorities, agents, procedures, requests, events, messages, citizens,
         phone_calls, attachments, parapheur,

@@ -74,6 +74,16 @@ def _problem_detail(response: httpx.Response) -> str | None:
     return None
 
 
+def _failure_detail(response: httpx.Response) -> str | None:
+    """The problem's detail, or what the body looks like when it is not ours (proxy page)."""
+    detail = _problem_detail(response)
+    if detail is None and response.content.lstrip()[:15].lower().startswith(
+        (b"<!doctype", b"<html")
+    ):
+        return "un intermédiaire a répondu par une page web au lieu de données"
+    return detail
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("Retry-After")
     if value is None:
@@ -164,10 +174,12 @@ class ApiClient:
         return self._call("GET", "/sync/meta", MetaResponse, params=params)
 
     def push(self, body: PushRequest) -> PushResponse:
-        return self._call("POST", "/sync/push", PushResponse, json_body=body.model_dump(mode="json"))
+        payload = body.model_dump(mode="json")
+        return self._call("POST", "/sync/push", PushResponse, json_body=payload)
 
     def pull(self, body: PullRequest) -> PullResponse:
-        return self._call("POST", "/sync/pull", PullResponse, json_body=body.model_dump(mode="json"))
+        payload = body.model_dump(mode="json")
+        return self._call("POST", "/sync/pull", PullResponse, json_body=payload)
 
     def get_request(self, request_id: UUID | str) -> RequestRow | None:
         """The server's current row (after a refused mutation); None when it no longer exists."""
@@ -246,7 +258,7 @@ class ApiClient:
             if status == 403:
                 raise errors.access_denied(detail)
             if status in RETRY_STATUSES:
-                raise errors.server_error(status, detail)
+                raise errors.server_error(status, _failure_detail(response))
             if 300 <= status < 400:
                 raise errors.bad_response(
                     f"redirection inattendue vers « {response.headers.get('Location', '?')} »"

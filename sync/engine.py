@@ -30,6 +30,7 @@ from sync.protocol.wire import (
     Entity,
     MutationOutcome,
     PullRequest,
+    PullResponse,
 )
 from sync.store import AGENT_ID, CLIENT_ID, CURSOR, EPOCH, LAST_SYNC_AT, LocalStore
 
@@ -195,8 +196,6 @@ class SyncEngine:
         return any(meta.counts.get(entity, 0) != count for entity, count in local.items())
 
 
-def _row_count(page: object) -> int:
-    total = 0
-    for entity in Entity:
-        total += len(getattr(page, entity.value))
-    return total + len(getattr(page, "tombstones"))
+def _row_count(page: PullResponse) -> int:
+    total = sum(len(getattr(page, entity.value)) for entity in Entity)
+    return total + len(page.tombstones)

@@ -14,6 +14,8 @@ import time
 
 PAUSE_ENV = "BANNETTE_SYNC_PAUSE_AT"
 SECONDS_ENV = "BANNETTE_SYNC_PAUSE_SECONDS"
+#: A file created when the pause starts, for tests that wait on it rather than read a pipe.
+MARKER_ENV = "BANNETTE_SYNC_PAUSE_MARKER"
 
 
 def pause(point: str) -> None:
@@ -21,4 +23,8 @@ def pause(point: str) -> None:
     if not wanted or point not in wanted.split(","):
         return
     print(f"PAUSE {point}", file=sys.stderr, flush=True)
+    marker = os.environ.get(MARKER_ENV)
+    if marker:
+        with open(marker, "w", encoding="utf-8") as handle:
+            handle.write(point)
     time.sleep(float(os.environ.get(SECONDS_ENV, "30")))

@@ -149,6 +149,7 @@ def generate(
             "INSERT OR REPLACE INTO setting (key, value) VALUES ('current_agent', ?)",
             (agent_ids[DEMO_AGENT_LOGIN],),
         )
+    conn.execute("ANALYZE")  # statistics for the planner now that the tables are full
     return DemoSummary(
         authorities=len(authority_pks),
         citizens=sum(len(v) for v in citizens.values()),

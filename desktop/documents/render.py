@@ -16,10 +16,7 @@ import tempfile
 import zipfile
 from enum import StrEnum
 from pathlib import Path
-
-from docxtpl import DocxTemplate
-from jinja2 import Environment, StrictUndefined, TemplateSyntaxError, UndefinedError
-from jinja2 import TemplateError as JinjaTemplateError
+from typing import TYPE_CHECKING
 
 from desktop.domain.french import format_date_fr
 from sync.protocol.vocabulary import SilenceRule
@@ -27,6 +24,10 @@ from sync.protocol.vocabulary import SilenceRule
 from .context import LetterContext
 from .errors import IncompleteContext, OutputError, TemplateError, TemplateNotFound
 from .fields import build_fields
+
+if TYPE_CHECKING:  # docxtpl and Jinja load on the first letter, not at application start-up
+    from docxtpl import DocxTemplate
+    from jinja2 import Environment
 
 
 class LetterKind(StrEnum):
@@ -144,12 +145,16 @@ def output_name(kind: LetterKind, context: LetterContext) -> str:
 
 
 def _jinja_environment() -> Environment:
+    from jinja2 import Environment, StrictUndefined
+
     # Autoescape: a citizen named « Sports & Loisirs » must not break the document's XML.
     # StrictUndefined: a misspelt field in a mairie's template is reported, not left blank.
     return Environment(autoescape=True, undefined=StrictUndefined)
 
 
 def _template_error(template: Path, exc: Exception) -> TemplateError:
+    from jinja2 import TemplateSyntaxError, UndefinedError
+
     detail = str(exc)
     if isinstance(exc, UndefinedError):
         hint = "un champ de fusion inconnu y est utilisé"
@@ -181,6 +186,9 @@ def render_letter(
     letter = _letter_kind(kind)
     check_context(letter, context)
     template_path = find_template(letter, template_dir)
+    from docxtpl import DocxTemplate
+    from jinja2 import TemplateError as JinjaTemplateError
+
     try:
         document = DocxTemplate(template_path)
         document.render(build_fields(context), jinja_env=_jinja_environment(), autoescape=True)

@@ -106,6 +106,7 @@ def apply_migrations(conn: sqlite3.Connection, target: int | None = None) -> int
             f"La base locale (version {current}) a été créée par une version plus récente du "
             f"logiciel (qui connaît la version {newest}). Mettez le logiciel à jour."
         )
+    applied = False
     for migration in migrations:
         if current < migration.version <= target:
             try:
@@ -118,6 +119,11 @@ def apply_migrations(conn: sqlite3.Connection, target: int | None = None) -> int
                     "La base est restée dans son état précédent ; rien n'est perdu."
                 ) from exc
             current = migration.version
+            applied = True
+    if applied:
+        # New indexes without statistics mislead the query planner (a fresh index looks more
+        # selective than it is): refresh them once per upgrade, well under a second at 100k.
+        conn.execute("ANALYZE")
     return current
 
 

@@ -463,9 +463,6 @@ def record_missing_documents_received(
         refresh_due(conn, request_pk)
 
 
-#: ``event.detail["letter"]`` of the note that records an attestation (no event kind of its own
-#: in the shared vocabulary yet).
-ATTESTATION_NOTE = "implicit_acceptance_certificate"
 
 
 def record_implicit_acceptance_certificate(
@@ -481,9 +478,9 @@ def record_implicit_acceptance_certificate(
         state = _state(conn, request_pk)
         if state.outcome != Outcome.IMPLICIT_ACCEPTANCE:
             raise TransitionError("Aucun accord tacite n'est acquis pour cette demande.")
-        detail: dict[str, object] = {"letter": ATTESTATION_NOTE}
+        detail: dict[str, object] = {}
         detail.update(_files_detail(files))
-        insert_event(conn, request_pk, DomainEvent(EventKind.NOTE, at, agent_id, detail))
+        insert_event(conn, request_pk, DomainEvent(EventKind.IMPLICIT_ACCEPTANCE_CERTIFIED, at, agent_id, detail))
 
 
 # --------------------------------------------------------------------------- implicit decisions

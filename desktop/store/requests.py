@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import date, datetime
+from typing import Any
 
 from desktop.domain.due import DueFacts, next_due
 from desktop.domain.workflow import DomainEvent, RequestState, change_status
@@ -158,3 +159,39 @@ def _enqueue_status(
         row["version"],
         fields=("status", "outcome", "acknowledged_at"),
     )
+
+
+#: Request fields the agent edits directly: wire name -> local column.
+EDITABLE_COLUMNS = {"subject": "subject", "description": "body", "form_fields": "form_fields"}
+
+
+def update_fields(conn: sqlite3.Connection, request_pk: int, changes: dict[str, Any]) -> None:
+    """Edits subject, description or form fields (wire names) and queues the change with the
+    values it replaces, so the server can merge it field by field with other edits."""
+    unknown = set(changes) - set(EDITABLE_COLUMNS)
+    if unknown or not changes:
+        raise StoreError(f"Champs non modifiables : {', '.join(sorted(unknown)) or 'aucun'}.")
+    if "subject" in changes and not str(changes["subject"]).strip():
+        raise StoreError("L'objet de la demande ne peut pas être vide.")
+    with transaction(conn):
+        row = conn.execute(
+            "SELECT id, version, subject, body, form_fields FROM request "
+            "WHERE pk = ? AND deleted = 0",
+            (request_pk,),
+        ).fetchone()
+        if row is None:
+            raise StoreError("Cette demande n'existe plus dans la base locale.")
+        previous: dict[str, Any] = {}
+        for name, value in changes.items():
+            column = EDITABLE_COLUMNS[name]
+            current = row[column]
+            previous[name] = json.loads(current) if name == "form_fields" else current
+            stored = json.dumps(value, ensure_ascii=False) if name == "form_fields" else value
+            conn.execute(f"UPDATE request SET {column} = ? WHERE pk = ?", (stored, request_pk))
+        enqueue(
+            conn,
+            MutationName.REQUEST_UPDATE_FIELDS,
+            {"request_id": row["id"], "fields": dict(changes), "previous": previous},
+            row["version"],
+            fields=[EDITABLE_COLUMNS[name] for name in changes],
+        )

@@ -16,7 +16,6 @@ from desktop.domain.deadlines import LegalDates
 from desktop.domain.due import describe
 from desktop.domain.french import format_date_fr
 from desktop.store.inbox import RequestDetail
-from desktop.store.legal import ATTESTATION_NOTE
 from desktop.views.formatting import moment_fr, size_fr
 from sync.protocol.vocabulary import (
     CHANNEL_LABELS,
@@ -88,8 +87,6 @@ def _event_text(kind: str, detail: dict[str, object]) -> str:
     if event_kind == EventKind.MISSING_DOCUMENTS_RECEIVED and detail.get("received_on"):
         received = date.fromisoformat(str(detail["received_on"]))
         return f"{label} le {format_date_fr(received)} : le délai repart"
-    if event_kind == EventKind.NOTE and detail.get("letter") == ATTESTATION_NOTE:
-        return "Attestation d'accord tacite délivrée"
     if event_kind == EventKind.REGISTRATION_RECEIPT_SENT and detail.get("automatic"):
         return f"{label} (automatique)"
     return label

@@ -157,9 +157,11 @@ def _transition(
         if outcome not in EXPRESS_OUTCOMES:
             raise ProblemError(422, "Une réponse doit indiquer la décision : acceptée ou refusée.")
     elif target is Status.CLOSED:
-        if outcome is not None and outcome not in {Outcome.NO_FOLLOW_UP, *IMPLICIT_OUTCOMES} and (
-            current is not Status.ANSWERED or outcome not in EXPRESS_OUTCOMES
-        ):
+        # Closing without an answer: no follow-up, or the implicit decision the silence gave.
+        allowed = {Outcome.NO_FOLLOW_UP, *IMPLICIT_OUTCOMES}
+        if current is Status.ANSWERED:
+            allowed |= EXPRESS_OUTCOMES
+        if outcome is not None and outcome not in allowed:
             raise ProblemError(422, "Cette décision ne convient pas à une clôture.")
     elif outcome is not None:
         raise ProblemError(422, "Une décision ne s'indique qu'à la réponse ou à la clôture.")

@@ -112,6 +112,7 @@ class EventKind(StrEnum):
     ACKNOWLEDGEMENT_SENT = "acknowledgement_sent"
     MISSING_DOCUMENTS_REQUESTED = "missing_documents_requested"
     MISSING_DOCUMENTS_RECEIVED = "missing_documents_received"
+    IMPLICIT_ACCEPTANCE_CERTIFIED = "implicit_acceptance_certified"
     MESSAGE_ADDED = "message_added"
     ATTACHMENT_ADDED = "attachment_added"
     NOTE = "note"
@@ -168,6 +169,7 @@ EVENT_LABELS: dict[EventKind, str] = {
     EventKind.ACKNOWLEDGEMENT_SENT: "Accusé de réception envoyé",
     EventKind.MISSING_DOCUMENTS_REQUESTED: "Pièces manquantes demandées",
     EventKind.MISSING_DOCUMENTS_RECEIVED: "Pièces manquantes reçues",
+    EventKind.IMPLICIT_ACCEPTANCE_CERTIFIED: "Attestation d'accord tacite délivrée",
     EventKind.MESSAGE_ADDED: "Message",
     EventKind.ATTACHMENT_ADDED: "Pièce jointe ajoutée",
     EventKind.NOTE: "Note",

@@ -79,7 +79,16 @@ class StepState(StrEnum):
 
 
 class _Model(BaseModel):
+    """What the client sends: unknown fields are refused, so a typo never passes silently."""
+
     model_config = ConfigDict(from_attributes=True, extra="forbid")
+
+
+class _Answer(BaseModel):
+    """What the server sends: unknown fields are ignored, so a newer server can add fields
+    without breaking the desktops already installed."""
+
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
 
 
 # --------------------------------------------------------------------------------------------
@@ -87,7 +96,7 @@ class _Model(BaseModel):
 # --------------------------------------------------------------------------------------------
 
 
-class Row(_Model):
+class Row(_Answer):
     id: UUID
     version: int = Field(ge=0, description="Numéro de version global attribué par le serveur")
 
@@ -201,7 +210,7 @@ class PhoneCallRow(Row):
     agent_id: UUID | None = None
 
 
-class ParapheurStep(_Model):
+class ParapheurStep(_Answer):
     position: int
     kind: StepKind
     official_id: UUID
@@ -210,7 +219,7 @@ class ParapheurStep(_Model):
     comment: str | None = None
 
 
-class ParapheurAnnotation(_Model):
+class ParapheurAnnotation(_Answer):
     id: UUID
     agent_id: UUID
     at: datetime
@@ -248,7 +257,7 @@ ROW_MODELS: dict[Entity, type[Row]] = {
 }
 
 
-class Tombstone(_Model):
+class Tombstone(_Answer):
     entity: Entity
     id: UUID
     version: int
@@ -451,7 +460,7 @@ class MutationOutcome(StrEnum):
     CONFLICT = "conflict"
 
 
-class MutationResult(_Model):
+class MutationResult(_Answer):
     mutation_id: int
     result: MutationOutcome
     reason: str | None = Field(default=None, description="Raison lisible, en français")
@@ -465,7 +474,7 @@ class MutationResult(_Model):
     )
 
 
-class PushResponse(_Model):
+class PushResponse(_Answer):
     client_id: UUID
     last_mutation_id: int
     results: list[MutationResult]
@@ -480,7 +489,7 @@ class PullRequest(_Model):
     )
 
 
-class PullResponse(_Model):
+class PullResponse(_Answer):
     epoch: str
     cursor: int = Field(description="À renvoyer au prochain appel")
     has_more: bool
@@ -497,7 +506,7 @@ class PullResponse(_Model):
     tombstones: list[Tombstone] = Field(default_factory=list)
 
 
-class MetaResponse(_Model):
+class MetaResponse(_Answer):
     protocol: int = PROTOCOL_VERSION
     epoch: str = Field(description="Change quand la base est recréée : le poste se réinitialise")
     max_version: int
@@ -520,7 +529,7 @@ class RefreshRequest(_Model):
     refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
-class TokenPair(_Model):
+class TokenPair(_Answer):
     access_token: str
     refresh_token: str
     token_type: Literal["bearer"] = "bearer"
@@ -542,7 +551,7 @@ class SubmissionPayload(_Model):
     form_fields: dict[str, Any] = Field(default_factory=dict)
 
 
-class RegistrationReceipt(_Model):
+class RegistrationReceipt(_Answer):
     request_id: UUID
     number: str
     received_at: datetime

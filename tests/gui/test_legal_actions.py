@@ -490,8 +490,8 @@ def test_start_up_and_a_new_day_record_implicit_decisions(
     note = demo_db.execute(
         "SELECT kind, detail FROM event WHERE request_pk = ? ORDER BY pk DESC LIMIT 1", (pk,)
     ).fetchone()
-    assert note["kind"] == EventKind.NOTE
-    assert json.loads(note["detail"])["letter"] == "implicit_acceptance_certificate"
+    assert note["kind"] == EventKind.IMPLICIT_ACCEPTANCE_CERTIFIED
+    assert json.loads(note["detail"])["files"]
     assert "Attestation d'accord tacite délivrée" in window.detail.toPlainText()
     word = next(window.letters.documents_root.rglob("*_attestation_accord_tacite.docx"))
     facts = legal.legal_facts(demo_db, pk)

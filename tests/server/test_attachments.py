@@ -189,3 +189,20 @@ def test_submission_throttled_per_ip(app: Any, world: World) -> None:
     with TestClient(app, client=("203.0.113.8", 4000)) as other:
         ok = submission(other, world.a.authority_id, {"subject": "Légitime", "citizen": PERSON})
         assert ok.status_code == 201
+
+
+def test_chunked_oversized_body_refused(world: World) -> None:
+    """No Content-Length: the body is counted as it streams and cut at the limit."""
+
+    def stream() -> Any:
+        yield b'{"cursor": 0, "padding": "'
+        for _ in range(20):
+            yield b"x" * (1024 * 1024)
+        yield b'"}'
+
+    response = world.client.post(
+        "/api/v1/sync/pull", content=stream(),
+        headers={**world.a.headers(), "content-type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.json()["detail"].startswith("L'envoi dépasse")

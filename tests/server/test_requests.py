@@ -222,3 +222,13 @@ def test_server_enforces_the_shared_transition_table(world: World, current: Stat
         assert (response.status_code == 200) == expected, (current, target, response.text)
         if not expected:
             assert response.status_code == 409
+
+
+def test_closing_outcomes(world: World) -> None:
+    client, headers = world.client, world.a.headers()
+    for outcome, expected in (("accepted", 422), ("implicit_acceptance", 200),
+                              ("no_follow_up", 200)):
+        req = new_request(client, world.a)
+        response = client.post(f"/api/v1/requests/{req['id']}/status", headers=headers,
+                               json={"status": "closed", "outcome": outcome})
+        assert response.status_code == expected, (outcome, response.text)

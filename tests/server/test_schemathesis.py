@@ -3,6 +3,7 @@ content type, headers, body) matches the published schema. Bounded to stay withi
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -38,6 +39,7 @@ _TMP = Path(tempfile.mkdtemp(prefix="bannette-schemathesis-"))
 APP = create_app(make_settings(_TMP, f"sqlite:///{_TMP / 'st.sqlite3'}",
                                login_max_failures=10_000, submission_max_per_window=10_000))
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+atexit.register(shutil.rmtree, _TMP, True)  # also when the test is deselected
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +50,6 @@ def token() -> Iterator[str]:
     with TestClient(APP) as client:
         yield login(client, "fuzz")
     APP.state.db.dispose()
-    shutil.rmtree(_TMP, ignore_errors=True)
 
 
 @pytest.mark.slow

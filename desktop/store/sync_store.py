@@ -1,0 +1,640 @@
+"""The sync engine's ``LocalStore`` over the desktop's SQLite schema.
+
+Wire rows (``sync.protocol.wire``) are mapped onto the local tables of migration 0001: names
+differ a little (``description`` is ``body``), references become integer keys, dates become
+the local legal time the bannette sorts on. Three things need care:
+
+* **Parents arrive late.** A pull follows versions, not parents: a request edited after its
+  history was written comes after its events, a citizen edited after their request comes after
+  it. Such rows wait in ``sync_parked`` and are applied, in the same transaction, as soon as
+  their parent lands.
+* **Local work is not undone by a pull.** While a mutation waits in the outbox, the columns it
+  changed keep their local values; once the server has answered, its row wins.
+* **Optimistic history is not duplicated.** The server writes its own events for a change the
+  PC already recorded; the local event is adopted (takes the server's id) instead of doubled.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from desktop.domain.text import fold
+from desktop.store.database import connect, transaction
+from desktop.store.ids import iso
+from desktop.store.requests import refresh_due
+from sync import faults
+from sync.outbox import intended_value
+from sync.protocol.vocabulary import MAX_ATTACHMENT_BYTES, EventKind, Status
+from sync.protocol.wire import (
+    ROW_MODELS,
+    AgentRow,
+    AttachmentRow,
+    AuthorityRow,
+    CitizenRow,
+    Entity,
+    EventRow,
+    MutationOutcome,
+    ProcedureRow,
+    PullResponse,
+    RequestRow,
+    Row,
+)
+from sync.store import AGENT_ID, CURSOR, EPOCH, RESYNC, Answered, OutboxEntry
+
+try:
+    _LEGAL_ZONE: ZoneInfo | None = ZoneInfo("Europe/Paris")
+except ZoneInfoNotFoundError:  # Windows without the tzdata package: the PC's own zone
+    _LEGAL_ZONE = None
+
+#: Local table of each synced entity that has one (messages, calls, parapheur come later).
+TABLES: dict[Entity, str] = {
+    Entity.AUTHORITIES: "authority",
+    Entity.AGENTS: "agent",
+    Entity.PROCEDURES: "procedure",
+    Entity.CITIZENS: "citizen",
+    Entity.REQUESTS: "request",
+    Entity.EVENTS: "event",
+    Entity.ATTACHMENTS: "attachment",
+}
+#: Tables whose rows a re-bootstrap re-confirms (events are append-only and never removed).
+_RESYNCED = ("authority", "agent", "procedure", "citizen", "request", "attachment")
+#: Wire field of a request -> local column, for conflicts and the pending-change overlay.
+REQUEST_COLUMNS = {
+    "subject": "subject",
+    "description": "body",
+    "form_fields": "form_fields",
+    "status": "status",
+    "outcome": "outcome",
+    "acknowledged_at": "acknowledged_at",
+    "assignee_id": "assigned_agent_pk",
+    "received_at": "received_at",
+}
+_NAMESPACE = uuid.UUID("5d3c6f0e-6b7a-4f0e-9a57-2f1d0c9b7e11")
+PLACEHOLDER_PROCEDURE_ID = str(uuid.uuid5(_NAMESPACE, "procedure"))
+
+
+def legal_time(moment: datetime | None) -> str | None:
+    """Server instants (UTC) as the local legal time the bannette stores and sorts on."""
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(_LEGAL_ZONE).replace(tzinfo=None)
+    return iso(moment)
+
+
+def _split_address(address: str | None) -> tuple[str, str, str]:
+    """"3 rue des Lilas, 10100 Romilly" -> street, postcode, city (best effort)."""
+    if not address:
+        return "", "", ""
+    head, sep, tail = address.rpartition(",")
+    tail = tail.strip()
+    if sep and len(tail) > 6 and tail[:5].isdigit() and tail[5] == " ":
+        return head.strip(), tail[:5], tail[6:].strip()
+    return address, "", ""
+
+
+class SqliteSyncStore:
+    """One connection, owned by the thread that runs the sync."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    @classmethod
+    def open(cls, path: str) -> SqliteSyncStore:
+        return cls(connect(path))
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # --- state ----------------------------------------------------------------------------
+    def get_state(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM sync_state WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_state(self, values: dict[str, str]) -> None:
+        with transaction(self.conn):
+            self._set_state(values)
+
+    def _set_state(self, values: dict[str, str]) -> None:
+        self.conn.executemany(
+            "INSERT INTO sync_state (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            list(values.items()),
+        )
+        if AGENT_ID in values:
+            # The bannette's « mes demandes » filter reads the current agent from settings.
+            self.conn.execute(
+                "INSERT OR REPLACE INTO setting (key, value) VALUES ('current_agent', ?)",
+                (values[AGENT_ID],),
+            )
+
+    # --- outbox ---------------------------------------------------------------------------
+    def pending(self, limit: int) -> list[OutboxEntry]:
+        return [
+            OutboxEntry(
+                mutation_id=int(r[0]), name=r[1], args=json.loads(r[2]), base_version=int(r[3]),
+                entity=r[4], row_id=r[5], fields=tuple(json.loads(r[6])),
+            )
+            for r in self.conn.execute(
+                "SELECT mutation_id, name, args, base_version, entity, row_id, fields "
+                "FROM sync_outbox WHERE state = 'pending' ORDER BY mutation_id LIMIT ?",
+                (limit,),
+            )
+        ]
+
+    def pending_count(self) -> int:
+        return int(
+            self.conn.execute(
+                "SELECT COUNT(*) FROM sync_outbox WHERE state = 'pending'"
+            ).fetchone()[0]
+        )
+
+    def record_answers(self, answers: Sequence[Answered]) -> None:
+        now = iso(datetime.now())
+        with transaction(self.conn):
+            for answer in answers:
+                entry, result = answer.entry, answer.result
+                if result.result is MutationOutcome.REJECTED:
+                    self.conn.execute(
+                        "UPDATE sync_outbox SET state = 'rejected', reason = ?, answered_at = ? "
+                        "WHERE mutation_id = ? AND state = 'pending'",
+                        (result.reason or "Refusée par le serveur.", now, entry.mutation_id),
+                    )
+                    continue
+                gone = self.conn.execute(
+                    "DELETE FROM sync_outbox WHERE mutation_id = ?", (entry.mutation_id,)
+                ).rowcount
+                if result.result is MutationOutcome.CONFLICT and gone:
+                    self._record_conflict(entry, answer, now)
+
+    def _record_conflict(self, entry: OutboxEntry, answer: Answered, now: str) -> None:
+        result = answer.result
+        server_row = result.server_row or {}
+        fields = result.conflicting_fields or ["*"]
+        for name in fields:
+            self.conn.execute(
+                "INSERT INTO sync_conflict (entity, row_id, field, local_value, server_value, "
+                "mutation_id, mutation_name, reason, detected_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (result.entity.value if result.entity else entry.entity),
+                    entry.row_id,
+                    name,
+                    json.dumps(intended_value(entry, name), ensure_ascii=False),
+                    json.dumps(server_row.get(name), ensure_ascii=False),
+                    entry.mutation_id,
+                    entry.name,
+                    result.reason or "",
+                    now,
+                ),
+            )
+        if result.server_row and result.entity in ROW_MODELS:
+            row = ROW_MODELS[result.entity].model_validate(result.server_row)
+            _Applier(self.conn).apply(result.entity, [row])
+
+    # --- pull -----------------------------------------------------------------------------
+    def apply_page(self, page: PullResponse) -> None:
+        with transaction(self.conn):
+            applier = _Applier(self.conn)
+            for entity in Entity:
+                applier.apply(entity, getattr(page, entity.value))
+            applier.tombstones(page.tombstones)
+            applier.unpark()
+            if not page.has_more:
+                applier.flush_parked_requests()
+                if self.get_state(RESYNC) == "1":
+                    self._finish_resync()
+            self._set_state({CURSOR: str(page.cursor), EPOCH: page.epoch})
+            faults.pause("mid_pull_page")
+
+    def apply_rows(self, entity: Entity, rows: Sequence[Row]) -> None:
+        with transaction(self.conn):
+            applier = _Applier(self.conn)
+            applier.apply(entity, rows)
+            applier.unpark()
+
+    def start_resync(self, epoch: str) -> None:
+        with transaction(self.conn):
+            self.conn.execute("DELETE FROM sync_parked")
+            for table in _RESYNCED:
+                self.conn.execute(
+                    f"INSERT OR IGNORE INTO sync_resync (entity, id) "
+                    f"SELECT '{table}', id FROM {table} WHERE version > 0"
+                )
+                self.conn.execute(f"UPDATE {table} SET version = 0 WHERE version > 0")
+            self._set_state({CURSOR: "0", EPOCH: epoch, RESYNC: "1"})
+
+    def _finish_resync(self) -> None:
+        """Rows of the old epoch the new server did not send back no longer exist."""
+        for table in _RESYNCED:
+            self.conn.execute(
+                f"UPDATE {table} SET deleted = 1 WHERE id IN "
+                f"(SELECT id FROM sync_resync WHERE entity = '{table}')"
+            )
+        self.conn.execute("DELETE FROM sync_resync")
+        self._set_state({RESYNC: "0"})
+
+    def synced_counts(self) -> dict[Entity, int]:
+        return {
+            entity: int(
+                self.conn.execute(
+                    f"SELECT COUNT(*) FROM {TABLES[entity]} WHERE version > 0 AND deleted = 0"
+                ).fetchone()[0]
+            )
+            for entity in (Entity.REQUESTS, Entity.CITIZENS)
+        }
+
+
+class _Parked(Exception):
+    """The row needs a parent that has not arrived yet."""
+
+    def __init__(self, parent_id: str) -> None:
+        super().__init__(parent_id)
+        self.parent_id = parent_id
+
+
+class _Applier:
+    """Applies rows inside the caller's transaction; remembers what landed for unparking."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.landed: set[str] = set()
+        self._pks: dict[tuple[str, str], int] = {}
+
+    # --- helpers --------------------------------------------------------------------------
+    def pk(self, table: str, row_id: Any) -> int | None:
+        if row_id is None:
+            return None
+        key = (table, str(row_id))
+        if key not in self._pks:
+            row = self.conn.execute(f"SELECT pk FROM {table} WHERE id = ?", (key[1],)).fetchone()
+            if row is None:
+                return None
+            self._pks[key] = int(row[0])
+        return self._pks[key]
+
+    def need(self, table: str, row_id: Any) -> int:
+        found = self.pk(table, row_id)
+        if found is None:
+            raise _Parked(str(row_id))
+        return found
+
+    def park(self, entity: Entity, row: Row, parent_id: str) -> None:
+        self.conn.execute(
+            "INSERT INTO sync_parked (entity, id, version, waits_for, payload) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT(entity, id) DO UPDATE SET "
+            "version = excluded.version, waits_for = excluded.waits_for, "
+            "payload = excluded.payload WHERE excluded.version >= sync_parked.version",
+            (entity.value, str(row.id), row.version, parent_id, row.model_dump_json()),
+        )
+
+    def pending_columns(self, row_id: str) -> set[str]:
+        columns: set[str] = set()
+        for (fields,) in self.conn.execute(
+            "SELECT fields FROM sync_outbox WHERE row_id = ? AND state = 'pending'", (row_id,)
+        ):
+            columns.update(json.loads(fields))
+        return columns
+
+    # --- dispatch -------------------------------------------------------------------------
+    def apply(self, entity: Entity, rows: Iterable[Row], *, placeholders: bool = False) -> None:
+        method = getattr(self, f"_{entity.value}", None)
+        if method is None:
+            return  # no local table yet (messages, phone calls, parapheur folders)
+        for row in rows:
+            try:
+                method(row, placeholders) if entity is Entity.REQUESTS else method(row)
+            except _Parked as parked:
+                self.park(entity, row, parked.parent_id)
+                continue
+            self.conn.execute(
+                "DELETE FROM sync_parked WHERE entity = ? AND id = ? AND version <= ?",
+                (entity.value, str(row.id), row.version),
+            )
+            self.landed.add(str(row.id))
+
+    def unpark(self) -> None:
+        """Applies parked rows whose parent just landed, until nothing more moves."""
+        order = {entity.value: index for index, entity in enumerate(Entity)}
+        while self.landed:
+            ids = list(self.landed)
+            self.landed = set()
+            waiting: list[tuple[str, str]] = []
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                waiting += [
+                    (r[0], r[1])
+                    for r in self.conn.execute(
+                        f"SELECT entity, payload FROM sync_parked WHERE waits_for IN ({marks})",
+                        chunk,
+                    )
+                ]
+            waiting.sort(key=lambda w: order[w[0]])
+            for entity_name, payload in waiting:
+                entity = Entity(entity_name)
+                row = ROW_MODELS[entity].model_validate_json(payload)
+                self.conn.execute(
+                    "DELETE FROM sync_parked WHERE entity = ? AND id = ?",
+                    (entity_name, str(row.id)),
+                )
+                self.apply(entity, [row])
+
+    def flush_parked_requests(self) -> None:
+        """End of a complete pull: a request whose citizen or procedure never came is shown
+        anyway, with a placeholder, rather than hidden."""
+        rows = [
+            RequestRow.model_validate_json(r[0])
+            for r in self.conn.execute(
+                "SELECT payload FROM sync_parked WHERE entity = 'requests'"
+            )
+        ]
+        if rows:
+            self.apply(Entity.REQUESTS, rows, placeholders=True)
+            self.unpark()
+
+    def tombstones(self, tombstones: Iterable[Any]) -> None:
+        for tomb in tombstones:
+            self.conn.execute("DELETE FROM sync_parked WHERE id = ?", (str(tomb.id),))
+            table = TABLES.get(tomb.entity)
+            if table is None or table == "event":  # the local history is append-only
+                continue
+            self.conn.execute(
+                f"UPDATE {table} SET deleted = 1, version = ? WHERE id = ?",
+                (tomb.version, str(tomb.id)),
+            )
+
+    # --- one method per entity ------------------------------------------------------------
+    def _authorities(self, row: AuthorityRow) -> None:
+        street, postcode, city = _split_address(row.address)
+        letterhead = row.letterhead or {}
+        self.conn.execute(
+            """INSERT INTO authority (id, kind, name, insee_code, siret, department, service_name,
+                   address, postcode, city, email, phone, version, deleted)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+               ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, name = excluded.name,
+                   insee_code = excluded.insee_code, siret = excluded.siret,
+                   department = excluded.department, service_name = excluded.service_name,
+                   address = excluded.address, postcode = excluded.postcode,
+                   city = excluded.city, email = excluded.email, phone = excluded.phone,
+                   version = excluded.version, deleted = 0
+               WHERE excluded.version >= authority.version""",
+            (
+                str(row.id), row.kind.value, row.name, row.insee_code or "", row.siret or "",
+                row.department_code or "", row.service_name or "", street, postcode, city,
+                row.service_email or "", row.service_phone or "", row.version,
+            ),
+        )
+        # Letterhead fields the server knows; the others stay as the mairie set them here.
+        for key in ("mayor_name", "mayor_title", "administrative_court"):
+            if key in letterhead:
+                self.conn.execute(
+                    f"UPDATE authority SET {key} = ? WHERE id = ?", (letterhead[key], str(row.id))
+                )
+
+    def _agents(self, row: AgentRow) -> None:
+        # A login is unique: a local-only agent of the same login (demo data) steps aside.
+        self.conn.execute(
+            "UPDATE agent SET login = login || ' (local)' WHERE login = ? AND id != ?",
+            (row.login, str(row.id)),
+        )
+        self.conn.execute(
+            """INSERT INTO agent (id, login, display_name, role, version, deleted)
+               VALUES (?, ?, ?, ?, ?, ?)
+               ON CONFLICT(id) DO UPDATE SET login = excluded.login,
+                   display_name = excluded.display_name, role = excluded.role,
+                   version = excluded.version, deleted = excluded.deleted
+               WHERE excluded.version >= agent.version""",
+            (str(row.id), row.login, row.display_name, row.role.value, row.version,
+             0 if row.active else 1),
+        )
+        agent_pk = self.need("agent", row.id)
+        self.conn.execute("DELETE FROM agent_authority WHERE agent_pk = ?", (agent_pk,))
+        for authority_id in row.authority_ids:
+            authority_pk = self.pk("authority", authority_id)
+            if authority_pk is not None:
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO agent_authority (agent_pk, authority_pk) VALUES (?, ?)",
+                    (agent_pk, authority_pk),
+                )
+
+    def _procedures(self, row: ProcedureRow) -> None:
+        self.conn.execute(
+            """INSERT INTO procedure (id, code, name, silence_rule, period, period_unit,
+                   authority_pk, active, version, deleted)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+               ON CONFLICT(id) DO UPDATE SET code = excluded.code, name = excluded.name,
+                   silence_rule = excluded.silence_rule, period = excluded.period,
+                   period_unit = excluded.period_unit, authority_pk = excluded.authority_pk,
+                   active = excluded.active, version = excluded.version, deleted = 0
+               WHERE excluded.version >= procedure.version""",
+            (
+                str(row.id), row.code, row.title, row.silence_rule.value, row.period_value,
+                row.period_unit.value, self.pk("authority", row.authority_id), int(row.active),
+                row.version,
+            ),
+        )
+
+    def _citizens(self, row: CitizenRow) -> None:
+        authority_pk = self.need("authority", row.authority_id)
+        street, postcode, city = _split_address(row.postal_address)
+        display = row.organisation_name or " ".join(
+            part for part in ((row.last_name or "").upper(), row.first_name or "") if part
+        ) or "(sans nom)"
+        self.conn.execute(
+            """INSERT INTO citizen (id, authority_pk, kind, last_name, first_name, organisation,
+                   rna, siret, email, phone, address, postcode, city, display_name, sort_key,
+                   version, deleted)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+               ON CONFLICT(id) DO UPDATE SET authority_pk = excluded.authority_pk,
+                   kind = excluded.kind, last_name = excluded.last_name,
+                   first_name = excluded.first_name, organisation = excluded.organisation,
+                   rna = excluded.rna, siret = excluded.siret, email = excluded.email,
+                   phone = excluded.phone, address = excluded.address,
+                   postcode = excluded.postcode, city = excluded.city,
+                   display_name = excluded.display_name, sort_key = excluded.sort_key,
+                   version = excluded.version, deleted = 0
+               WHERE excluded.version >= citizen.version""",
+            (
+                str(row.id), authority_pk, row.kind.value, row.last_name or "",
+                row.first_name or "", row.organisation_name or "", row.rna_number or "",
+                row.siret or "", row.email or "", row.phone or "", street, postcode, city,
+                display, fold(display), row.version,
+            ),
+        )
+
+    def _placeholder_citizen(self, authority_pk: int, authority_id: str) -> int:
+        placeholder = str(uuid.uuid5(_NAMESPACE, f"citizen:{authority_id}"))
+        display = "(usager non renseigné)"
+        self.conn.execute(
+            "INSERT OR IGNORE INTO citizen (id, authority_pk, kind, display_name, sort_key) "
+            "VALUES (?, ?, 'person', ?, ?)",
+            (placeholder, authority_pk, display, fold(display)),
+        )
+        return self.need("citizen", placeholder)
+
+    def _placeholder_procedure(self) -> int:
+        # The legal default (L231-1): two months of silence are an acceptance.
+        self.conn.execute(
+            "INSERT OR IGNORE INTO procedure (id, code, name, silence_rule, period, period_unit) "
+            "VALUES (?, '', '(démarche non précisée)', 'accept', 2, 'months')",
+            (PLACEHOLDER_PROCEDURE_ID,),
+        )
+        return self.need("procedure", PLACEHOLDER_PROCEDURE_ID)
+
+    def _requests(self, row: RequestRow, placeholders: bool = False) -> None:
+        authority_pk = self.need("authority", row.authority_id)
+        citizen_pk = self.pk("citizen", row.citizen_id)
+        if citizen_pk is None:
+            if row.citizen_id is not None and not placeholders:
+                raise _Parked(str(row.citizen_id))
+            citizen_pk = self._placeholder_citizen(authority_pk, str(row.authority_id))
+        procedure_pk = self.pk("procedure", row.procedure_id)
+        if procedure_pk is None:
+            if row.procedure_id is not None and not placeholders:
+                raise _Parked(str(row.procedure_id))
+            procedure_pk = self._placeholder_procedure()
+        values: dict[str, Any] = {
+            "id": str(row.id),
+            "authority_pk": authority_pk,
+            "number": row.number,
+            "received_at": legal_time(row.received_at),
+            "channel": row.channel.value,
+            "citizen_pk": citizen_pk,
+            "procedure_pk": procedure_pk,
+            "subject": row.subject,
+            "body": row.description,
+            "form_fields": json.dumps(row.form_fields, ensure_ascii=False),
+            "status": row.status.value,
+            "outcome": row.outcome.value if row.outcome else None,
+            "assigned_agent_pk": self.pk("agent", row.assignee_id),
+            "registration_receipt_at": (
+                legal_time(row.registered_at) if row.channel.is_electronic else None
+            ),
+            "acknowledged_at": legal_time(row.acknowledged_at),
+            "version": row.version,
+        }
+        kept = self.pending_columns(str(row.id)) & set(values)
+        if kept:
+            local = self.conn.execute(
+                f"SELECT {', '.join(sorted(kept))} FROM request WHERE id = ?", (str(row.id),)
+            ).fetchone()
+            if local is not None:
+                values.update({name: local[name] for name in kept})
+        columns = list(values)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "id")
+        self.conn.execute(
+            f"INSERT INTO request ({', '.join(columns)}, deleted) "
+            f"VALUES ({', '.join('?' * len(columns))}, 0) "
+            f"ON CONFLICT(id) DO UPDATE SET {updates}, deleted = 0 "
+            f"WHERE excluded.version >= request.version",
+            list(values.values()),
+        )
+        refresh_due(self.conn, self.need("request", row.id))
+
+    def _events(self, row: EventRow) -> None:
+        request_pk = self.need("request", row.request_id)
+        event_id = str(row.id)
+        if self.pk("event", event_id) is not None:
+            self.conn.execute("UPDATE event SET version = ? WHERE id = ?", (row.version, event_id))
+            return
+        for pk, detail in self.conn.execute(
+            "SELECT pk, detail FROM event WHERE request_pk = ? AND kind = ? AND version = 0 "
+            "ORDER BY pk",
+            (request_pk, row.kind.value),
+        ).fetchall():
+            if json.loads(detail) == row.data:
+                # The optimistic local record of the same change: it becomes the server's.
+                self.conn.execute(
+                    "UPDATE event SET id = ?, version = ? WHERE pk = ?", (event_id, row.version, pk)
+                )
+                return
+        self.conn.execute(
+            "INSERT INTO event (id, request_pk, at, agent_pk, kind, detail, version) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                event_id, request_pk, legal_time(row.at), self.pk("agent", row.agent_id),
+                row.kind.value, json.dumps(row.data, ensure_ascii=False), row.version,
+            ),
+        )
+        self._missing_documents(request_pk, row)
+
+    def _missing_documents(self, request_pk: int, row: EventRow) -> None:
+        """The local table of L114-5 requests is derived from the server's history."""
+        day = (legal_time(row.at) or "")[:10]
+        if row.kind is EventKind.MISSING_DOCUMENTS_REQUESTED:
+            documents = json.dumps(list(row.data.get("documents") or []), ensure_ascii=False)
+            self.conn.execute(
+                "INSERT OR IGNORE INTO missing_documents (id, request_pk, asked_on, documents, "
+                "version) VALUES (?, ?, ?, ?, ?)",
+                (str(row.id), request_pk, day, documents, row.version),
+            )
+        elif row.kind is EventKind.MISSING_DOCUMENTS_RECEIVED:
+            self.conn.execute(
+                "UPDATE missing_documents SET received_on = ? "
+                "WHERE request_pk = ? AND received_on IS NULL AND deleted = 0",
+                (day, request_pk),
+            )
+        else:
+            return
+        refresh_due(self.conn, request_pk)
+
+    def _attachments(self, row: AttachmentRow) -> None:
+        if row.request_id is None:
+            return  # not linked to a request: nothing of the bannette shows it
+        request_pk = self.need("request", row.request_id)
+        self.conn.execute(
+            """INSERT INTO attachment (id, request_pk, filename, media_type, size, sha256,
+                   version, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, 0)
+               ON CONFLICT(id) DO UPDATE SET request_pk = excluded.request_pk,
+                   filename = excluded.filename, media_type = excluded.media_type,
+                   size = excluded.size, sha256 = excluded.sha256, version = excluded.version,
+                   deleted = 0
+               WHERE excluded.version >= attachment.version""",
+            (str(row.id), request_pk, row.filename, row.content_type,
+             min(row.size, MAX_ATTACHMENT_BYTES), row.sha256, row.version),
+        )
+
+
+def conflicts(conn: sqlite3.Connection, *, open_only: bool = True) -> list[sqlite3.Row]:
+    """The « Conflits » list: both values side by side, newest first."""
+    where = "WHERE resolved_at IS NULL" if open_only else ""
+    return conn.execute(
+        f"SELECT pk, entity, row_id, field, local_value, server_value, mutation_name, reason, "
+        f"detected_at, resolved_at, resolution FROM sync_conflict {where} ORDER BY pk DESC"
+    ).fetchall()
+
+
+def resolve_conflict(
+    conn: sqlite3.Connection, conflict_pk: int, keep: str, *, agent_id: str | None = None
+) -> None:
+    """The secrétaire chose: ``keep="server"`` closes the conflict as is; ``keep="local"``
+    makes her value a new change, queued like any other (the server may still refuse it)."""
+    if keep not in ("server", "local"):
+        raise ValueError(keep)
+    row = conn.execute(
+        "SELECT entity, row_id, field, local_value FROM sync_conflict "
+        "WHERE pk = ? AND resolved_at IS NULL",
+        (conflict_pk,),
+    ).fetchone()
+    if row is None:
+        return
+    if keep == "local" and row["entity"] == Entity.REQUESTS.value:
+        from desktop.store.requests import set_status, update_fields
+
+        value = json.loads(row["local_value"])
+        found = conn.execute("SELECT pk FROM request WHERE id = ?", (row["row_id"],)).fetchone()
+        if found is not None and row["field"] == "status" and value:
+            set_status(conn, found[0], Status(value), agent_id=agent_id)
+        elif found is not None and row["field"] in ("subject", "description", "form_fields"):
+            update_fields(conn, found[0], {row["field"]: value})
+    conn.execute(
+        "UPDATE sync_conflict SET resolved_at = ?, resolution = ? WHERE pk = ?",
+        (iso(datetime.now()), keep, conflict_pk),
+    )
