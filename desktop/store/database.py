@@ -16,6 +16,8 @@ from pathlib import Path
 
 import platformdirs
 
+from desktop.domain.text import fold
+
 APP_NAME = "bannette"
 DATABASE_ENV = "BANNETTE_DATABASE"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -74,6 +76,8 @@ def connect(
     except sqlite3.Error as exc:
         raise StoreError(f"Impossible d'ouvrir la base locale « {path} » : {exc}") from exc
     conn.row_factory = sqlite3.Row
+    # The same folding as the search, for sorting texts the way a French reader expects.
+    conn.create_function("fold", 1, fold, deterministic=True)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA journal_mode = WAL")
     # NORMAL is durable across application crashes in WAL mode; only a power cut can lose the

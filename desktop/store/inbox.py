@@ -37,7 +37,9 @@ _SORT_SQL: dict[Column, str] = {
     Column.RECEIVED: "r.received_at {dir}",
     Column.CHANNEL: "r.channel {dir}",
     Column.CITIZEN: "c.sort_key {dir}",
-    Column.SUBJECT: "r.subject COLLATE NOCASE {dir}",
+    # fold() is registered on every connection (database.connect); SQLite computes it once per
+    # row into its sorter, so "Élagage" sorts with the E's for ~0.2 s more at 100,000 rows.
+    Column.SUBJECT: "fold(r.subject) {dir}",
     Column.PROCEDURE: "p.name {dir}",
     Column.AUTHORITY: "a.name {dir}",
     Column.STATUS: "r.status {dir}",

@@ -266,6 +266,7 @@ class _Applier:
         self.conn = conn
         self.landed: set[str] = set()
         self._pks: dict[tuple[str, str], int] = {}
+        self._resyncing = conn.execute("SELECT 1 FROM sync_resync LIMIT 1").fetchone() is not None
 
     # --- helpers --------------------------------------------------------------------------
     def pk(self, table: str, row_id: Any) -> int | None:
@@ -318,6 +319,11 @@ class _Applier:
                 (entity.value, str(row.id), row.version),
             )
             self.landed.add(str(row.id))
+            if self._resyncing and entity in TABLES:
+                self.conn.execute(
+                    "DELETE FROM sync_resync WHERE entity = ? AND id = ?",
+                    (TABLES[entity], str(row.id)),
+                )
 
     def unpark(self) -> None:
         """Applies parked rows whose parent just landed, until nothing more moves."""

@@ -285,7 +285,7 @@ class MainWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.request_toolbar)
         self.request_actions.fill(menu_request, self.request_toolbar)
 
-        menu_help = self.menuBar().addMenu("&Aide")
+        menu_help = self.menuBar().addMenu("A&ide")
         about = QAction("À &propos", self)
         about.triggered.connect(self._about)
         menu_help.addAction(about)

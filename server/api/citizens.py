@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 
 from server import audit
@@ -14,7 +14,7 @@ from server.access import get_scoped, scope
 from server.api.common import Deleted, Page, paginate, run_change
 from server.api.deps import DbDep, PrincipalDep
 from server.db.models import Citizen, PhoneCall, Request
-from server.problems import problem_responses
+from server.problems import ProblemError, problem_responses
 from server.services import citizens as service
 from sync.protocol.wire import (
     CitizenDeleteArgs,
@@ -75,8 +75,6 @@ class CitizenCreate(BaseModel):
 def create_citizen(body: CitizenCreate, principal: PrincipalDep, db: DbDep) -> CitizenRow:
     with db.read() as session:
         if session.get(Citizen, body.id) is not None:
-            from server.problems import ProblemError
-
             raise ProblemError(409, "Un usager avec cet identifiant existe déjà.")
     args = CitizenUpsertArgs(id=body.id, authority_id=body.authority_id, fields=body.fields)
     row = run_change(db, principal, service.upsert, args)
@@ -121,9 +119,7 @@ class CitizenExport(BaseModel):
     citizen: CitizenRow
     requests: list[RequestRow]
     phone_calls: list[PhoneCallRow]
-    note: Annotated[str, StringConstraints()] = (
-        "Données détenues sur l'usager (droit d'accès, RGPD art. 15)."
-    )
+    note: str = "Données détenues sur l'usager (droit d'accès, RGPD art. 15)."
 
 
 @router.get("/citizens/{citizen_id}/export", response_model=CitizenExport, responses=ERRORS)

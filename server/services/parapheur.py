@@ -5,6 +5,7 @@ document and the bordereau."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -15,7 +16,7 @@ from server import audit
 from server.access import Action, Principal, authorize, check_authority, get_scoped
 from server.blobs import BlobStore
 from server.db.models import Agent, AgentAuthority, Attachment, Authority, Blob, ParapheurFolder
-from server.db.models import Request as RequestRow
+from server.db.models import Request as RequestModel
 from server.db.types import utcnow
 from server.problems import ProblemError
 from server.services.common import add_event, stamp, tombstone
@@ -74,7 +75,7 @@ def create(session: Session, principal: Principal, body: FolderCreate) -> Paraph
     if session.get(ParapheurFolder, body.id) is not None:
         raise ProblemError(409, "Ce dossier existe déjà.")
     if body.request_id is not None:
-        linked = session.get(RequestRow, body.request_id)
+        linked = session.get(RequestModel, body.request_id)
         if linked is None or linked.authority_id != body.authority_id:
             raise ProblemError(404, "Cette demande est introuvable dans cette collectivité.")
     _attachment(session, body.authority_id, body.main_attachment_id, pdf_only=True)
@@ -115,7 +116,7 @@ def _move_request(session: Session, principal: Principal, folder: ParapheurFolde
                   target: Status) -> None:
     if folder.request_id is None:
         return
-    request = session.get(RequestRow, folder.request_id)
+    request = session.get(RequestModel, folder.request_id)
     if request is None or not can_transition(Status(request.status), target):
         return
     add_event(session, request.authority_id, request.id, EventKind.STATUS_CHANGED, principal,
@@ -173,9 +174,9 @@ def decide(session: Session, principal: Principal, blobs: BlobStore, folder_id: 
         folder.state = FolderState.VISAED.value if decision.action == "visa" else (
             FolderState.PENDING.value)
     else:
-        folder.state = (FolderState.SIGNED if decision.action == "sign" else FolderState.VISAED
-                        ).value
-    if decision.action == "sign" and _current_step(folder) is None:
+        signed = any(s["kind"] == StepKind.SIGNATURE.value for s in folder.steps)
+        folder.state = (FolderState.SIGNED if signed else FolderState.VISAED).value
+    if decision.action == "sign":
         folder.signed_sha256 = _store_signed(session, blobs, folder, principal, now)
     if folder.state in (FolderState.SIGNED.value, FolderState.REJECTED.value) or (
         _current_step(folder) is None
@@ -204,7 +205,7 @@ def _names(session: Session, ids: list[str]) -> dict[str, str]:
 
 
 def _store_signed(session: Session, blobs: BlobStore, folder: ParapheurFolder,
-                  signer: Principal, now: Any) -> str:
+                  signer: Principal, now: datetime) -> str:
     main = session.get(Attachment, folder.main_attachment_id)
     authority = session.get(Authority, folder.authority_id)
     if main is None or authority is None:
@@ -218,8 +219,6 @@ def _store_signed(session: Session, blobs: BlobStore, folder: ParapheurFolder,
 
 
 def bordereau_pdf(session: Session, folder: ParapheurFolder) -> bytes:
-    from datetime import datetime
-
     authority = session.get(Authority, folder.authority_id)
     names = _names(session, [s["official_id"] for s in folder.steps]
                    + [a["agent_id"] for a in folder.annotations])

@@ -313,17 +313,12 @@ def test_filter_combinations(demo: tuple, data: st.DataObject) -> None:
 # --------------------------------------------------------------------------- sorting
 
 
-def _nocase(text: str) -> str:
-    """SQLite's NOCASE: ASCII letters only are folded."""
-    return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in text)
-
-
 SORT_KEYS: dict[Column, list[Callable[[Req], object]]] = {
     Column.NUMBER: [lambda r: r.number, lambda r: r.authority],
     Column.RECEIVED: [lambda r: r.received_at],
     Column.CHANNEL: [lambda r: r.channel],
     Column.CITIZEN: [lambda r: fold(r.citizen)],
-    Column.SUBJECT: [lambda r: _nocase(r.subject)],
+    Column.SUBJECT: [lambda r: fold(r.subject)],
     Column.PROCEDURE: [lambda r: r.procedure],
     Column.AUTHORITY: [lambda r: r.authority],
     Column.STATUS: [lambda r: r.status],
@@ -384,12 +379,6 @@ def test_citizen_sort_ignores_accents(demo_db: sqlite3.Connection) -> None:
     assert shown == ["eLLa Bé", "ÉLODIE Anne", "ÉMILE Zoé", "EMMA Léa", "ZOLA Émile"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: the subject column sorts with NOCASE, which folds ASCII only, so the 35 "
-    "demo subjects starting with 'É' (Élagage...) come after 'T'; the citizen column uses a "
-    "folded sort key and does not have this problem",
-)
 def test_subject_sort_ignores_accents(demo: tuple) -> None:
     repo, rows, _ = demo
     got = repo.ids(InboxFilter(), InboxSort(Column.SUBJECT, False), today=TODAY)
