@@ -90,6 +90,8 @@ def build_fields(context: LetterContext) -> dict[str, Any]:
         "date_accuse": format_date_fr(context.acknowledged_on),
         "date_decision_implicite": format_date_fr(implicit) if implicit else None,
         "date_decision_implicite_longue": format_long_date_fr(implicit) if implicit else None,
+        # A late acknowledgement must not announce in the future a decision already acquired.
+        "decision_implicite_acquise": implicit is not None and implicit <= context.letter_date,
         "sva": rule is SilenceRule.ACCEPT,
         "svr": rule is SilenceRule.REJECT,
         "sans_decision_implicite": rule is SilenceRule.NONE,

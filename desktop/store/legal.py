@@ -478,9 +478,10 @@ def record_implicit_acceptance_certificate(
         state = _state(conn, request_pk)
         if state.outcome != Outcome.IMPLICIT_ACCEPTANCE:
             raise TransitionError("Aucun accord tacite n'est acquis pour cette demande.")
-        detail: dict[str, object] = {}
-        detail.update(_files_detail(files))
-        insert_event(conn, request_pk, DomainEvent(EventKind.IMPLICIT_ACCEPTANCE_CERTIFIED, at, agent_id, detail))
+        event = DomainEvent(
+            EventKind.IMPLICIT_ACCEPTANCE_CERTIFIED, at, agent_id, _files_detail(files)
+        )
+        insert_event(conn, request_pk, event)
 
 
 # --------------------------------------------------------------------------- implicit decisions

@@ -348,8 +348,13 @@ def implicit_acceptance_section(document: WordDocument, *, suspended_wording: bo
         [
             "Pour cette démarche, le silence gardé par l'administration pendant "
             "{{ demarche.delai }} vaut décision d'acceptation (article L231-1 du " + CRPA + "). "
-            "En l'absence de décision expresse, votre demande sera ",
-            ("réputée acceptée le {{ date_decision_implicite }}", True),
+            "En l'absence de décision expresse, votre demande "
+            "{% if decision_implicite_acquise %}est{% else %}sera{% endif %} ",
+            (
+                "réputée acceptée {% if decision_implicite_acquise %}depuis {% endif %}"
+                "le {{ date_decision_implicite }}",
+                True,
+            ),
             ".",
         ],
     )
@@ -374,7 +379,9 @@ def implicit_acceptance_section(document: WordDocument, *, suspended_wording: bo
     tag(document, "endif")
     para(
         document,
-        "Lorsque votre demande sera ainsi réputée acceptée, vous pourrez obtenir, sur simple "
+        "{% if decision_implicite_acquise %}Votre demande étant ainsi réputée acceptée, vous "
+        "pouvez obtenir{% else %}Lorsque votre demande sera ainsi réputée acceptée, vous "
+        "pourrez obtenir{% endif %}, sur simple "
         "demande adressée au service indiqué ci-dessous, une attestation de cette décision "
         "implicite d'acceptation, en application de l'article L232-3 du " + CRPA + ".",
     )
@@ -391,8 +398,13 @@ def implicit_rejection_section(document: WordDocument, *, suspended_wording: boo
         [
             "Pour cette démarche, le silence gardé par l'administration pendant "
             "{{ demarche.delai }} vaut décision de rejet (article L231-4 du " + CRPA + "). "
-            "En l'absence de décision expresse, votre demande sera ",
-            ("réputée rejetée le {{ date_decision_implicite }}", True),
+            "En l'absence de décision expresse, votre demande "
+            "{% if decision_implicite_acquise %}est{% else %}sera{% endif %} ",
+            (
+                "réputée rejetée {% if decision_implicite_acquise %}depuis {% endif %}"
+                "le {{ date_decision_implicite }}",
+                True,
+            ),
             ".",
         ],
     )

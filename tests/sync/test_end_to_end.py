@@ -10,11 +10,11 @@ from pathlib import Path
 from desktop.store.database import connect
 from desktop.store.outbox import pending_count
 from desktop.store.requests import set_status
+from desktop.store.sync_store import SqliteSyncStore
 from sync.client import ApiClient
 from sync.outbox import push_request
 from sync.protocol.vocabulary import Status
 from sync.protocol.wire import MutationOutcome
-from desktop.store.sync_store import SqliteSyncStore
 from tests.sync.conftest import (
     FAST_RETRY,
     ServerProcess,

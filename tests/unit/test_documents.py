@@ -162,6 +162,22 @@ def test_acknowledgement_sva_carries_every_mention(tmp_path: Path) -> None:
     assert "Pièces manquantes" not in text
 
 
+@pytest.mark.parametrize(
+    ("rule", "verb"), [(SilenceRule.ACCEPT, "acceptée"), (SilenceRule.REJECT, "rejetée")]
+)
+def test_a_late_acknowledgement_states_the_decision_as_acquired(
+    tmp_path: Path, rule: SilenceRule, verb: str
+) -> None:
+    """Sent after the implicit decision arose, the letter must not announce it as future."""
+    late = sample_context(rule, letter_date=date(2027, 2, 1), acknowledged_on=date(2027, 2, 1))
+    text = docx_text(render_letter(LetterKind.ACKNOWLEDGEMENT, late, tmp_path))
+    assert f"votre demande est réputée {verb} depuis le 24 janvier 2027" in normalise(text)
+    assert "sera réputée" not in text
+
+    on_time = docx_text(render_letter(LetterKind.ACKNOWLEDGEMENT, sample_context(rule), tmp_path))
+    assert f"votre demande sera réputée {verb} le 24 janvier 2027" in normalise(on_time)
+
+
 def test_acknowledgement_svr_carries_appeal_routes(tmp_path: Path) -> None:
     context = sample_context(SilenceRule.REJECT, implicit_decision_on=date(2027, 3, 1))
     text = docx_text(render_letter("acknowledgement", context, tmp_path))
