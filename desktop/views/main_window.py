@@ -57,10 +57,10 @@ DAY_CHECK_MS = 60_000
 #: Starting widths in pixels; the user's own widths are restored from the settings.
 COLUMN_WIDTHS: dict[Column, int] = {
     Column.NUMBER: 95,
-    Column.RECEIVED: 122,
+    Column.RECEIVED: 136,
     Column.CHANNEL: 100,
     Column.CITIZEN: 150,
-    Column.SUBJECT: 205,
+    Column.SUBJECT: 195,
     Column.PROCEDURE: 150,
     Column.AUTHORITY: 95,
     Column.STATUS: 110,
