@@ -31,8 +31,17 @@ from sync.protocol.wire import (
     MutationOutcome,
     PullRequest,
     PullResponse,
+    RequestRow,
 )
-from sync.store import AGENT_ID, CLIENT_ID, CURSOR, EPOCH, LAST_SYNC_AT, LocalStore
+from sync.store import (
+    AGENT_ID,
+    CLIENT_ID,
+    CURSOR,
+    EPOCH,
+    LAST_SYNC_AT,
+    Answered,
+    LocalStore,
+)
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +150,10 @@ class SyncEngine:
             answers = match_answers(batch, response.results)
             if not answers:
                 raise errors.bad_response("l'envoi n'a reçu aucune réponse par modification")
-            self.store.record_answers(answers)
+            # Fetched before anything is recorded: if the line drops here, the batch is simply
+            # sent again next time and answered from the server's log.
+            refreshed = self._rows_to_restore(answers)
+            self.store.record_answers(answers, refreshed)
             for answer in answers:
                 report.pushed += 1
                 outcome = answer.result.result
@@ -152,18 +164,29 @@ class SyncEngine:
                 else:
                     report.rejected += 1
                     report.rejections.append(answer.result.reason or "")
-                    self._undo_refused(answer.entry.entity, answer.entry.row_id)
             done += len(answers)
             if self.progress:
                 self.progress("push", done, max(total, done))
 
-    def _undo_refused(self, entity: str, row_id: str) -> None:
-        """The optimistic change of a refused mutation is replaced by the server's row."""
-        if entity != Entity.REQUESTS.value or not row_id:
-            return
-        row = self.client.get_request(row_id)
-        if row is not None:
-            self.store.apply_rows(Entity.REQUESTS, [row])
+    def _rows_to_restore(self, answers: list[Answered]) -> list[RequestRow]:
+        """The server's rows where an optimistic local change did not happen there: a refused
+        mutation, or a conflict answered from the log without the server's row. The server did
+        not change these rows, so no pull would ever bring them back."""
+        wanted: list[str] = []
+        for answer in answers:
+            result, entry = answer.result, answer.entry
+            undone = result.result is MutationOutcome.REJECTED or (
+                result.result is MutationOutcome.CONFLICT and result.server_row is None
+            )
+            is_request = entry.entity == Entity.REQUESTS.value and bool(entry.row_id)
+            if undone and is_request and entry.row_id not in wanted:
+                wanted.append(entry.row_id)
+        rows = []
+        for row_id in wanted:
+            row = self.client.get_request(row_id)
+            if row is not None:
+                rows.append(row)
+        return rows
 
     def _pull(self, max_version: int, report: SyncReport) -> None:
         cursor = int(self.store.get_state(CURSOR) or 0)

@@ -57,9 +57,10 @@ class LocalStore(Protocol):
 
     def pending_count(self) -> int: ...
 
-    def record_answers(self, answers: Sequence[Answered]) -> None:
+    def record_answers(self, answers: Sequence[Answered], restored: Sequence[Row] = ()) -> None:
         """In one transaction: applied and conflicting mutations leave the queue, rejected ones
-        stay visible with their reason, conflicts are stored and the server's row applied."""
+        stay visible with their reason, conflicts are stored and the server's row applied;
+        ``restored`` (server rows of requests) replace optimistic changes that did not happen."""
 
     def apply_page(self, page: PullResponse) -> None:
         """In one transaction: the page's rows and tombstones, then its cursor and epoch."""

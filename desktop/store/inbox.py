@@ -305,17 +305,20 @@ class InboxRepository:
         matches again at each keystroke.
         """
         key = search_key(flt.search)
-        if key is None or key[0] != "fts":
-            return self._sql_ids(flt, sort, today=today, agent_id=agent_id)
-        matches = [
-            rowid
-            for (rowid,) in self._conn.execute(
-                "SELECT rowid FROM request_fts WHERE request_fts MATCH ?", (key[1],)
-            )
-        ]
+        without_search = replace(flt, search="")
+        if key is None:
+            # Clearing the search box brings back a list already sorted once.
+            return list(self._cached_base(without_search, sort, today=today, agent_id=agent_id))
+        if key[0] == "number":
+            sql = "SELECT pk FROM request WHERE deleted = 0 AND number BETWEEN ? AND ?"
+            params: tuple[str, ...] = (key[1], key[1] + "\uffff")
+        else:
+            sql = "SELECT rowid FROM request_fts WHERE request_fts MATCH ?"
+            params = (key[1],)
+        matches = [pk for (pk,) in self._conn.execute(sql, params)]
         if len(matches) <= self.LARGE_MATCH:
             return self._sql_ids(flt, sort, today=today, agent_id=agent_id)
-        base = self._cached_base(replace(flt, search=""), sort, today=today, agent_id=agent_id)
+        base = self._cached_base(without_search, sort, today=today, agent_id=agent_id)
         matched = set(matches)
         return [pk for pk in base if pk in matched]
 

@@ -155,7 +155,7 @@ class SqliteSyncStore:
             ).fetchone()[0]
         )
 
-    def record_answers(self, answers: Sequence[Answered]) -> None:
+    def record_answers(self, answers: Sequence[Answered], restored: Sequence[Row] = ()) -> None:
         now = iso(datetime.now())
         with transaction(self.conn):
             for answer in answers:
@@ -172,6 +172,10 @@ class SqliteSyncStore:
                 ).rowcount
                 if result.result is MutationOutcome.CONFLICT and gone:
                     self._record_conflict(entry, answer, now)
+            if restored:
+                applier = _Applier(self.conn)
+                applier.apply(Entity.REQUESTS, restored)
+                applier.unpark()
 
     def _record_conflict(self, entry: OutboxEntry, answer: Answered, now: str) -> None:
         result = answer.result

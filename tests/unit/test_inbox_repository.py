@@ -483,3 +483,45 @@ def test_current_agent(demo: tuple) -> None:
     repo, _, agent_id = demo
     current = repo.current_agent()
     assert current is not None and current[0] == agent_id
+
+
+# ------------------------------------------------------- large searches: the intersection path
+
+
+@pytest.mark.parametrize("column", list(Column))
+@pytest.mark.parametrize(
+    "search", ["inscription", "naissance", "mar", "2026-", "2026-0001", "rue carnot", "zzz"]
+)
+def test_large_results_are_the_same_by_intersection(
+    demo: tuple, column: Column, search: str
+) -> None:
+    """With a low threshold every search takes the path 100,000-row searches take."""
+    repo, _rows, agent = demo
+    flt = InboxFilter(search=search, statuses=frozenset({Status.RECEIVED, Status.ACKNOWLEDGED}))
+    for descending in (False, True):
+        sort = InboxSort(column, descending)
+        expected = repo.ids(flt, sort, today=TODAY, agent_id=agent)
+        fast = InboxRepository(repo.connection)
+        fast.LARGE_MATCH = 0
+        assert fast.ids(flt, sort, today=TODAY, agent_id=agent) == expected
+        assert fast.ids(InboxFilter(), sort, today=TODAY) == repo.ids(
+            InboxFilter(), sort, today=TODAY
+        )
+
+
+def test_the_cached_list_follows_writes(demo: tuple) -> None:
+    repo, _rows, agent = demo
+    repo.LARGE_MATCH = 0
+    flt = InboxFilter(search="demande", statuses=frozenset({Status.RECEIVED}))
+    before = repo.ids(flt, InboxSort(), today=TODAY, agent_id=agent)
+    assert before
+    repo.connection.execute("UPDATE request SET status = 'acknowledged' WHERE pk = ?", (before[0],))
+    after = repo.ids(flt, InboxSort(), today=TODAY, agent_id=agent)
+    assert after == before[1:]
+    # Another connection's commit (the sync worker) is seen too.
+    path = repo.connection.execute("PRAGMA database_list").fetchone()[2]
+    other = sqlite3.connect(path)
+    other.execute("UPDATE request SET deleted = 1 WHERE pk = ?", (before[1],))
+    other.commit()
+    other.close()
+    assert repo.ids(flt, InboxSort(), today=TODAY, agent_id=agent) == before[2:]
