@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -57,6 +58,8 @@ class SyncReport:
     conflicts: int = 0
     pages: int = 0
     pulled_rows: int = 0
+    #: Requests that reached this PC for the first time.
+    new_requests: int = 0
     rebootstrapped: bool = False
     pending: int = 0
     finished_at: datetime | None = None
@@ -189,27 +192,41 @@ class SyncEngine:
         return rows
 
     def _pull(self, max_version: int, report: SyncReport) -> None:
+        """Pages are applied in order, each in its own local transaction; the next page is
+        fetched on a helper thread while the current one is written (network and SQLite
+        overlap instead of adding up). Only this thread touches the local store."""
         cursor = int(self.store.get_state(CURSOR) or 0)
         start = cursor
-        while True:
-            page = self.client.pull(PullRequest(cursor=cursor, limit=self.page_limit))
-            known_epoch = self.store.get_state(EPOCH)
-            if known_epoch and known_epoch != page.epoch:
-                # Recreated between meta and this page: start over with the new epoch.
-                self.store.start_resync(page.epoch)
-                report.rebootstrapped = True
-                cursor = start = 0
-                continue
-            self.store.apply_page(page)
-            report.pages += 1
-            report.pulled_rows += _row_count(page)
-            cursor = page.cursor
-            if self.progress:
-                span = max(max_version - start, 1)
-                self.progress("pull", min(cursor - start, span), span)
-            if not page.has_more:
-                return
-            faults.pause("between_pull_pages")
+        fetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bannette-pull")
+        try:
+            upcoming = fetcher.submit(self._fetch, cursor)
+            while True:
+                page = upcoming.result()
+                known_epoch = self.store.get_state(EPOCH)
+                if known_epoch and known_epoch != page.epoch:
+                    # Recreated between meta and this page: start over with the new epoch.
+                    self.store.start_resync(page.epoch)
+                    report.rebootstrapped = True
+                    cursor = start = 0
+                    upcoming = fetcher.submit(self._fetch, 0)
+                    continue
+                if page.has_more:
+                    upcoming = fetcher.submit(self._fetch, page.cursor)
+                report.new_requests += self.store.apply_page(page)
+                report.pages += 1
+                report.pulled_rows += _row_count(page)
+                cursor = page.cursor
+                if self.progress:
+                    span = max(max_version - start, 1)
+                    self.progress("pull", min(cursor - start, span), span)
+                if not page.has_more:
+                    return
+                faults.pause("between_pull_pages")
+        finally:
+            fetcher.shutdown(wait=False, cancel_futures=True)
+
+    def _fetch(self, cursor: int) -> PullResponse:
+        return self.client.pull(PullRequest(cursor=cursor, limit=self.page_limit))
 
     def _counts_disagree(self) -> bool:
         meta = self.client.meta(self.client_id())

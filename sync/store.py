@@ -62,8 +62,9 @@ class LocalStore(Protocol):
         stay visible with their reason, conflicts are stored and the server's row applied;
         ``restored`` (server rows of requests) replace optimistic changes that did not happen."""
 
-    def apply_page(self, page: PullResponse) -> None:
-        """In one transaction: the page's rows and tombstones, then its cursor and epoch."""
+    def apply_page(self, page: PullResponse) -> int:
+        """In one transaction: the page's rows and tombstones, then its cursor and epoch.
+        Returns how many requests were new to this PC (for the notification)."""
 
     def apply_rows(self, entity: Entity, rows: Sequence[Row]) -> None:
         """Server rows fetched outside a pull (a refused mutation is undone this way)."""

@@ -20,17 +20,25 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from desktop.domain.due import DueFacts, next_due
 from desktop.domain.text import fold
 from desktop.store.database import connect, transaction
 from desktop.store.ids import iso
 from desktop.store.requests import refresh_due
 from sync import faults
 from sync.outbox import intended_value
-from sync.protocol.vocabulary import MAX_ATTACHMENT_BYTES, EventKind, Status
+from sync.protocol.vocabulary import (
+    MAX_ATTACHMENT_BYTES,
+    Channel,
+    EventKind,
+    PeriodUnit,
+    SilenceRule,
+    Status,
+)
 from sync.protocol.wire import (
     ROW_MODELS,
     AgentRow,
@@ -77,6 +85,8 @@ REQUEST_COLUMNS = {
 }
 _NAMESPACE = uuid.UUID("5d3c6f0e-6b7a-4f0e-9a57-2f1d0c9b7e11")
 PLACEHOLDER_PROCEDURE_ID = str(uuid.uuid5(_NAMESPACE, "procedure"))
+#: next_due() results by facts; the facts include the status and dates, so a hit is exact.
+_DUE_CACHE: dict[DueFacts, Any] = {}
 
 
 def legal_time(moment: datetime | None) -> str | None:
@@ -203,7 +213,7 @@ class SqliteSyncStore:
             _Applier(self.conn).apply(result.entity, [row])
 
     # --- pull -----------------------------------------------------------------------------
-    def apply_page(self, page: PullResponse) -> None:
+    def apply_page(self, page: PullResponse) -> int:
         with transaction(self.conn):
             applier = _Applier(self.conn)
             for entity in Entity:
@@ -216,6 +226,7 @@ class SqliteSyncStore:
                     self._finish_resync()
             self._set_state({CURSOR: str(page.cursor), EPOCH: page.epoch})
             faults.pause("mid_pull_page")
+        return applier.new_requests
 
     def apply_rows(self, entity: Entity, rows: Sequence[Row]) -> None:
         with transaction(self.conn):
@@ -270,19 +281,54 @@ class _Applier:
         self.conn = conn
         self.landed: set[str] = set()
         self._pks: dict[tuple[str, str], int] = {}
+        #: Ids known not to exist locally (until inserted): no query per row for new rows.
+        self._absent: set[tuple[str, str]] = set()
+        #: Requests this PC had never seen (for the « nouvelles demandes » notification).
+        self.new_requests = 0
         self._resyncing = conn.execute("SELECT 1 FROM sync_resync LIMIT 1").fetchone() is not None
+        self._parked_any = conn.execute("SELECT 1 FROM sync_parked LIMIT 1").fetchone() is not None
+        self._pending_rows: set[str] | None = None
+        self._placeholders: dict[str, int] = {}
+        self._authority_facts: dict[int, tuple[str, int]] = {}
+        self._procedure_facts: dict[int, tuple[str, int, str]] = {}
 
     # --- helpers --------------------------------------------------------------------------
     def pk(self, table: str, row_id: Any) -> int | None:
         if row_id is None:
             return None
         key = (table, str(row_id))
-        if key not in self._pks:
-            row = self.conn.execute(f"SELECT pk FROM {table} WHERE id = ?", (key[1],)).fetchone()
-            if row is None:
-                return None
-            self._pks[key] = int(row[0])
+        if key in self._pks:
+            return self._pks[key]
+        if key in self._absent:
+            return None
+        row = self.conn.execute(f"SELECT pk FROM {table} WHERE id = ?", (key[1],)).fetchone()
+        if row is None:
+            return None
+        self._pks[key] = int(row[0])
         return self._pks[key]
+
+    def prefetch(self, table: str, ids: Iterable[Any]) -> None:
+        """One query per 500 ids instead of one per row (pages hold thousands)."""
+        wanted = list({str(i) for i in ids if i is not None} - {k[1] for k in self._pks
+                                                               if k[0] == table})
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found = {
+                r[0]: int(r[1])
+                for r in self.conn.execute(
+                    f"SELECT id, pk FROM {table} WHERE id IN ({marks})", chunk
+                )
+            }
+            for row_id in chunk:
+                if row_id in found:
+                    self._pks[(table, row_id)] = found[row_id]
+                else:
+                    self._absent.add((table, row_id))
+
+    def remember(self, table: str, row_id: str, pk: int) -> None:
+        self._pks[(table, row_id)] = pk
+        self._absent.discard((table, row_id))
 
     def need(self, table: str, row_id: Any) -> int:
         found = self.pk(table, row_id)
@@ -291,6 +337,7 @@ class _Applier:
         return found
 
     def park(self, entity: Entity, row: Row, parent_id: str) -> None:
+        self._parked_any = True
         self.conn.execute(
             "INSERT INTO sync_parked (entity, id, version, waits_for, payload) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT(entity, id) DO UPDATE SET "
@@ -300,6 +347,14 @@ class _Applier:
         )
 
     def pending_columns(self, row_id: str) -> set[str]:
+        if self._pending_rows is None:
+            self._pending_rows = {
+                r[0] for r in self.conn.execute(
+                    "SELECT DISTINCT row_id FROM sync_outbox WHERE state = 'pending'"
+                )
+            }
+        if row_id not in self._pending_rows:
+            return set()
         columns: set[str] = set()
         for (fields,) in self.conn.execute(
             "SELECT fields FROM sync_outbox WHERE row_id = ? AND state = 'pending'", (row_id,)
@@ -312,22 +367,44 @@ class _Applier:
         method = getattr(self, f"_{entity.value}", None)
         if method is None:
             return  # no local table yet (messages, phone calls, parapheur folders)
+        rows = list(rows)
+        if not rows:
+            return
+        self._prefetch_for(entity, rows)
         for row in rows:
             try:
                 method(row, placeholders) if entity is Entity.REQUESTS else method(row)
             except _Parked as parked:
                 self.park(entity, row, parked.parent_id)
                 continue
-            self.conn.execute(
-                "DELETE FROM sync_parked WHERE entity = ? AND id = ? AND version <= ?",
-                (entity.value, str(row.id), row.version),
-            )
+            if self._parked_any:
+                self.conn.execute(
+                    "DELETE FROM sync_parked WHERE entity = ? AND id = ? AND version <= ?",
+                    (entity.value, str(row.id), row.version),
+                )
             self.landed.add(str(row.id))
+            if entity in TABLES:  # it exists now, whatever a prefetch saw before
+                self._absent.discard((TABLES[entity], str(row.id)))
             if self._resyncing and entity in TABLES:
                 self.conn.execute(
                     "DELETE FROM sync_resync WHERE entity = ? AND id = ?",
                     (TABLES[entity], str(row.id)),
                 )
+
+    def _prefetch_for(self, entity: Entity, rows: list[Any]) -> None:
+        if entity is Entity.REQUESTS:
+            self.prefetch("request", (r.id for r in rows))
+            self.prefetch("citizen", (r.citizen_id for r in rows))
+            self.prefetch("procedure", (r.procedure_id for r in rows))
+            self.prefetch("agent", (r.assignee_id for r in rows))
+        elif entity is Entity.CITIZENS:
+            self.prefetch("citizen", (r.id for r in rows))
+        elif entity is Entity.EVENTS:
+            self.prefetch("event", (r.id for r in rows))
+            self.prefetch("request", (r.request_id for r in rows))
+            self.prefetch("agent", (r.agent_id for r in rows))
+        elif entity is Entity.ATTACHMENTS:
+            self.prefetch("request", (r.request_id for r in rows))
 
     def unpark(self) -> None:
         """Applies parked rows whose parent just landed, until nothing more moves."""
@@ -480,6 +557,8 @@ class _Applier:
         )
 
     def _placeholder_citizen(self, authority_pk: int, authority_id: str) -> int:
+        if authority_id in self._placeholders:
+            return self._placeholders[authority_id]
         placeholder = str(uuid.uuid5(_NAMESPACE, f"citizen:{authority_id}"))
         display = "(usager non renseigné)"
         self.conn.execute(
@@ -487,16 +566,20 @@ class _Applier:
             "VALUES (?, ?, 'person', ?, ?)",
             (placeholder, authority_pk, display, fold(display)),
         )
-        return self.need("citizen", placeholder)
+        self._placeholders[authority_id] = self.need("citizen", placeholder)
+        return self._placeholders[authority_id]
 
     def _placeholder_procedure(self) -> int:
+        if "" in self._placeholders:
+            return self._placeholders[""]
         # The legal default (L231-1): two months of silence are an acceptance.
         self.conn.execute(
             "INSERT OR IGNORE INTO procedure (id, code, name, silence_rule, period, period_unit) "
             "VALUES (?, '', '(démarche non précisée)', 'accept', 2, 'months')",
             (PLACEHOLDER_PROCEDURE_ID,),
         )
-        return self.need("procedure", PLACEHOLDER_PROCEDURE_ID)
+        self._placeholders[""] = self.need("procedure", PLACEHOLDER_PROCEDURE_ID)
+        return self._placeholders[""]
 
     def _requests(self, row: RequestRow, placeholders: bool = False) -> None:
         authority_pk = self.need("authority", row.authority_id)
@@ -537,16 +620,73 @@ class _Applier:
             ).fetchone()
             if local is not None:
                 values.update({name: local[name] for name in kept})
+        existing = self.pk("request", row.id)
+        if existing is None:
+            self.new_requests += 1
+        values["due_date"], values["due_kind"] = self._due(values, existing)
         columns = list(values)
         updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "id")
-        self.conn.execute(
+        returned = self.conn.execute(
             f"INSERT INTO request ({', '.join(columns)}, deleted) "
             f"VALUES ({', '.join('?' * len(columns))}, 0) "
             f"ON CONFLICT(id) DO UPDATE SET {updates}, deleted = 0 "
-            f"WHERE excluded.version >= request.version",
+            f"WHERE excluded.version >= request.version RETURNING pk",
             list(values.values()),
+        ).fetchone()
+        if returned is not None:
+            self.remember("request", str(row.id), int(returned[0]))
+
+    def _due(self, values: dict[str, Any], existing: int | None) -> tuple[str | None, str | None]:
+        """The échéance, computed from the row about to be written (the same rules as
+        ``refresh_due``, without reading back what we already hold)."""
+        authority_pk, procedure_pk = values["authority_pk"], values["procedure_pk"]
+        if authority_pk not in self._authority_facts:
+            found = self.conn.execute(
+                "SELECT department, internal_target_days FROM authority WHERE pk = ?",
+                (authority_pk,),
+            ).fetchone()
+            self._authority_facts[authority_pk] = (found[0], int(found[1]))
+        if procedure_pk not in self._procedure_facts:
+            found = self.conn.execute(
+                "SELECT silence_rule, period, period_unit FROM procedure WHERE pk = ?",
+                (procedure_pk,),
+            ).fetchone()
+            self._procedure_facts[procedure_pk] = (found[0], int(found[1]), found[2])
+        department, target_days = self._authority_facts[authority_pk]
+        rule, period, unit = self._procedure_facts[procedure_pk]
+        missing: tuple[tuple[date, date | None], ...] = ()
+        if existing is not None:
+            missing = tuple(
+                (date.fromisoformat(m[0]), date.fromisoformat(m[1]) if m[1] else None)
+                for m in self.conn.execute(
+                    "SELECT asked_on, received_on FROM missing_documents "
+                    "WHERE request_pk = ? AND deleted = 0 ORDER BY asked_on",
+                    (existing,),
+                )
+            )
+        facts = DueFacts(
+            status=Status(values["status"]),
+            electronic=Channel(values["channel"]).is_electronic,
+            received=datetime.fromisoformat(values["received_at"]).date(),
+            department=department,
+            silence_rule=SilenceRule(rule),
+            period=period,
+            unit=PeriodUnit(unit),
+            registration_receipt_sent=values["registration_receipt_at"] is not None,
+            acknowledged=values["acknowledged_at"] is not None,
+            internal_target_days=target_days,
+            missing_documents=missing,
         )
-        refresh_due(self.conn, self.need("request", row.id))
+        # Thousands of requests of a page share the same facts (same day, same status):
+        # the working-day arithmetic is done once per distinct set.
+        if facts not in _DUE_CACHE:
+            if len(_DUE_CACHE) > 50_000:
+                _DUE_CACHE.clear()
+            _DUE_CACHE[facts] = next_due(facts)
+        due = _DUE_CACHE[facts]
+        if due is None:
+            return None, None
+        return (due.on.isoformat() if due.on else None), due.kind.value
 
     def _events(self, row: EventRow) -> None:
         request_pk = self.need("request", row.request_id)

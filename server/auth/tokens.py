@@ -73,7 +73,7 @@ def find_valid(session: Session, token: str, kind: str) -> tuple[Token, Agent] |
     ).first()
     if row is None:
         return None
-    tok, agent = row.tuple()
+    tok, agent = row
     if tok.revoked_at is not None or tok.expires_at <= utcnow() or not agent.active:
         return None
     return tok, agent

@@ -1,0 +1,276 @@
+"""The sync worker: its own QThread, its own SQLite connection, its own HTTP client.
+
+The window never waits for the network. It asks for a sync (a queued signal), keeps
+painting, and hears back through signals delivered on the GUI thread: progress, the report,
+or a French message (and whether the login dialog is needed). The SQLite connection is opened
+*inside* the worker thread (connections are bound to their thread); WAL lets the window read
+while the worker writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+
+from desktop.store.database import connect
+from desktop.store.outbox import pending_count
+from desktop.store.sync_store import SqliteSyncStore
+from desktop.syncing.session import TokenVault
+from desktop.syncing.status import Connectivity, SyncStatus
+from sync import errors
+from sync.client import ApiClient, RetryPolicy
+from sync.engine import SyncEngine, SyncReport
+from sync.protocol.wire import TokenPair
+from sync.store import LAST_SYNC_AT, SERVER_URL
+
+log = logging.getLogger(__name__)
+
+LOGIN_KEY = "login"
+#: Share of the progress bar given to sending (the rest is receiving).
+PUSH_SHARE = 30
+
+
+class SyncWorker(QObject):
+    """Lives on the sync thread. Slots run there; signals are queued to the GUI thread."""
+
+    progressed = Signal(int)
+    succeeded = Signal(object)  # SyncReport
+    failed = Signal(str, bool)  # French message, login needed
+    loggedIn = Signal(str)  # agent display name
+
+    def __init__(
+        self, database: Path, vault: TokenVault, retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        super().__init__()
+        self._database = database
+        self._vault = vault
+        self._retry = retry
+        self._timeout = timeout
+        self._store: SqliteSyncStore | None = None
+        self._client: ApiClient | None = None
+
+    # --- plumbing (worker thread only) ------------------------------------------------------
+    def _open_store(self) -> SqliteSyncStore:
+        if self._store is None:
+            self._store = SqliteSyncStore(connect(self._database))
+        return self._store
+
+    def _new_client(self, server: str, login: str) -> ApiClient:
+        if self._client is not None:
+            self._client.close()
+
+        def keep(pair: TokenPair | None) -> None:
+            self._vault.save(server, login, pair.refresh_token if pair else None)
+
+        options: dict[str, object] = {"on_tokens": keep}
+        if self._retry is not None:
+            options["retry"] = self._retry
+        if self._timeout is not None:
+            options["timeout"] = self._timeout
+        self._client = ApiClient(server, **options)  # type: ignore[arg-type]
+        return self._client
+
+    def _progress(self, phase: str, done: int, total: int) -> None:
+        share = done / total if total else 1.0
+        percent = share * PUSH_SHARE if phase == "push" else PUSH_SHARE + share * (100 - PUSH_SHARE)
+        self.progressed.emit(int(percent))
+
+    def _engine(self, client: ApiClient) -> SyncEngine:
+        return SyncEngine(self._open_store(), client, progress=self._progress)
+
+    # --- slots --------------------------------------------------------------------------------
+    @Slot(str, str, str)
+    def login(self, server: str, login: str, password: str) -> None:
+        server = server.strip().rstrip("/")
+        try:
+            client = self._new_client(server, login)
+            pair = client.login(login, password)
+            self._engine(client).bind_agent(pair.agent)
+            self._open_store().set_state({SERVER_URL: server, LOGIN_KEY: login})
+        except errors.SyncError as exc:
+            self.failed.emit(exc.message, True)
+            return
+        self.loggedIn.emit(pair.agent.display_name)
+        self.sync()
+
+    @Slot()
+    def sync(self) -> None:
+        try:
+            client = self._client if self._client and self._client.tokens else self._resume()
+            if client is None:
+                self.failed.emit("Connectez-vous au serveur pour synchroniser.", True)
+                return
+            report = self._engine(client).sync_once()
+        except errors.SyncError as exc:
+            login_needed = isinstance(exc, errors.SessionExpiredError)
+            self.failed.emit(exc.message, login_needed)
+            return
+        except sqlite3.Error as exc:
+            log.exception("local database error during sync")
+            self.failed.emit(f"Erreur de la base locale pendant la synchronisation : {exc}", False)
+            return
+        self.succeeded.emit(report)
+
+    def _resume(self) -> ApiClient | None:
+        """A session kept in the keyring: no password asked at start-up."""
+        store = self._open_store()
+        server, login = store.get_state(SERVER_URL), store.get_state(LOGIN_KEY)
+        if not server or not login:
+            return None
+        token = self._vault.load(server, login)
+        if not token:
+            return None
+        client = self._new_client(server, login)
+        pair = client.refresh(token)
+        self._engine(client).bind_agent(pair.agent)
+        return client
+
+    @Slot()
+    def logout(self) -> None:
+        if self._client is not None:
+            self._client.logout()
+
+    @Slot()
+    def shutdown(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+class SyncController(QObject):
+    """GUI-thread side: starts the thread, asks for syncs, keeps the status up to date."""
+
+    statusChanged = Signal(object)  # SyncStatus
+    loginNeeded = Signal(str)  # why
+    synced = Signal(object)  # SyncReport, e.g. to refresh the bannette and notify
+    failed = Signal(str)  # French message (status line, tooltip)
+    loggedIn = Signal(str)
+
+    _requestSync = Signal()
+    _requestLogin = Signal(str, str, str)
+    _requestLogout = Signal()
+    _requestShutdown = Signal()
+
+    def __init__(
+        self,
+        database: Path,
+        conn: sqlite3.Connection,
+        *,
+        vault: TokenVault | None = None,
+        interval_ms: int = 60_000,
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._conn = conn  # the GUI thread's connection: counts only
+        self._thread = QThread()
+        self._thread.setObjectName("bannette-sync")
+        self.worker = SyncWorker(database, vault or TokenVault(), retry, timeout)
+        self.worker.moveToThread(self._thread)
+        self._requestSync.connect(self.worker.sync)
+        self._requestLogin.connect(self.worker.login)
+        self._requestLogout.connect(self.worker.logout)
+        self._requestShutdown.connect(self.worker.shutdown)
+        self.worker.progressed.connect(self._on_progress)
+        self.worker.succeeded.connect(self._on_success)
+        self.worker.failed.connect(self._on_failure)
+        self.worker.loggedIn.connect(self.loggedIn)
+        self._running = False
+        self.status = SyncStatus(pending=self._pending(), last_sync=self._last_sync())
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self.sync_now)
+        self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def start_timer(self) -> None:
+        self._timer.start()
+
+    def sync_now(self) -> None:
+        """F5 or the timer. A second request while one runs is dropped, not queued."""
+        if self._running:
+            return
+        self._running = True
+        self._set(progress=0)
+        self._requestSync.emit()
+
+    def login(self, server: str, login: str, password: str) -> None:
+        self._running = True
+        self._set(progress=0)
+        self._requestLogin.emit(server, login, password)
+
+    def logout(self) -> None:
+        self._requestLogout.emit()
+
+    def local_changed(self) -> None:
+        """Call after a local change: the « N modifications en attente » count moves at once."""
+        self._set(pending=self._pending())
+
+    def stop(self) -> None:
+        self._timer.stop()
+        self._requestShutdown.emit()
+        self._thread.quit()
+        self._thread.wait(30_000)
+
+    # --- from the worker (GUI thread) ---------------------------------------------------------
+    def _on_progress(self, percent: int) -> None:
+        if self._running:
+            self._set(progress=percent)
+
+    def _on_success(self, report: SyncReport) -> None:
+        self._running = False
+        self._set(
+            connectivity=Connectivity.ONLINE, progress=None, pending=self._pending(),
+            last_sync=datetime.now(), conflicts=self._count_conflicts(),
+            rejected=self._count_rejected(),
+        )
+        self.synced.emit(report)
+
+    def _on_failure(self, message: str, login_needed: bool) -> None:
+        self._running = False
+        self._set(
+            connectivity=Connectivity.LOGGED_OUT if login_needed else Connectivity.OFFLINE,
+            progress=None, pending=self._pending(),
+        )
+        self.lastError = message
+        self.failed.emit(message)
+        if login_needed:
+            self.loginNeeded.emit(message)
+
+    # --- helpers ------------------------------------------------------------------------------
+    lastError: str = ""
+
+    def _set(self, **changes: object) -> None:
+        values = {**self.status.__dict__, **changes}
+        self.status = SyncStatus(**values)
+        self.statusChanged.emit(self.status)
+
+    def _pending(self) -> int:
+        return pending_count(self._conn)
+
+    def _count_conflicts(self) -> int:
+        return int(self._conn.execute(
+            "SELECT COUNT(*) FROM sync_conflict WHERE resolved_at IS NULL").fetchone()[0])
+
+    def _count_rejected(self) -> int:
+        return int(self._conn.execute(
+            "SELECT COUNT(*) FROM sync_outbox WHERE state = 'rejected'").fetchone()[0])
+
+    def _last_sync(self) -> datetime | None:
+        row = self._conn.execute(
+            "SELECT value FROM sync_state WHERE key = ?", (LAST_SYNC_AT,)).fetchone()
+        if not row:
+            return None
+        return datetime.fromisoformat(row[0]).astimezone().replace(tzinfo=None)
