@@ -310,8 +310,7 @@ class InboxRepository:
             # Clearing the search box brings back a list already sorted once.
             return list(self._cached_base(without_search, sort, today=today, agent_id=agent_id))
         if key[0] == "number":
-            sql = "SELECT pk FROM request WHERE deleted = 0 AND number BETWEEN ? AND ?"
-            params: tuple[str, ...] = (key[1], key[1] + "\uffff")
+            return self._number_ids(flt, key[1], sort, today=today, agent_id=agent_id)
         else:
             sql = "SELECT rowid FROM request_fts WHERE request_fts MATCH ?"
             params = (key[1],)
@@ -321,6 +320,43 @@ class InboxRepository:
         base = self._cached_base(without_search, sort, today=today, agent_id=agent_id)
         matched = set(matches)
         return [pk for pk in base if pk in matched]
+
+    def _number_ids(
+        self, flt: InboxFilter, prefix: str, sort: InboxSort, *, today: date, agent_id: str | None
+    ) -> list[int]:
+        """Requests whose number starts with ``prefix``, read from the number index.
+
+        A narrow prefix goes straight to SQL. A wide one filters the cached sorted list: by the
+        matches, or, while the year is being typed ("2026-", "2026-00") and nearly every
+        request matches, by the few that don't (two index ranges either side of the prefix).
+        """
+        low, high = prefix, prefix + "\uffff"
+        count = "SELECT COUNT(*) FROM request WHERE deleted = 0 AND number "
+        (inside,) = self._conn.execute(count + "BETWEEN ? AND ?", (low, high)).fetchone()
+        if inside <= self.LARGE_MATCH:
+            return self._sql_ids(flt, sort, today=today, agent_id=agent_id)
+        base = self._cached_base(replace(flt, search=""), sort, today=today, agent_id=agent_id)
+        (everything,) = self._conn.execute(
+            "SELECT COUNT(*) FROM request WHERE deleted = 0"
+        ).fetchone()
+        if inside <= everything // 2:
+            matched = {
+                pk
+                for (pk,) in self._conn.execute(
+                    "SELECT pk FROM request WHERE deleted = 0 AND number BETWEEN ? AND ?",
+                    (low, high),
+                )
+            }
+            return [pk for pk in base if pk in matched]
+        excluded = {
+            pk
+            for (pk,) in self._conn.execute(
+                "SELECT pk FROM request WHERE deleted = 0 AND number < ? "
+                "UNION ALL SELECT pk FROM request WHERE deleted = 0 AND number > ?",
+                (low, high),
+            )
+        }
+        return [pk for pk in base if pk not in excluded]
 
     def _cached_base(
         self, flt: InboxFilter, sort: InboxSort, *, today: date, agent_id: str | None
