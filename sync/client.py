@@ -9,6 +9,7 @@ captive portal, a JSON cut in the middle or a field of the wrong type becomes a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
@@ -186,11 +187,86 @@ class ApiClient:
         try:
             return self._call("GET", f"/requests/{request_id}", RequestRow)
         except errors.RequestRefusedError as exc:
-            if getattr(exc, "status", None) == 404:
+            if exc.status == 404:
                 return None
             raise
 
+    # --- attachments ----------------------------------------------------------------------
+    def blob_exists(self, sha256: str, authority_id: UUID | str) -> bool:
+        """Content-addressed: a file the server already holds for the authority is not sent."""
+        try:
+            self._send("GET", f"/blobs/{sha256}", None,
+                       params={"authority_id": str(authority_id)}, auth=True)
+        except errors.RequestRefusedError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    def upload_blob(self, authority_id: UUID | str, filename: str, data: bytes) -> str:
+        """Sends the bytes (multipart); returns the SHA-256 the server computed."""
+        response = self._send(
+            "POST", "/blobs", None, auth=True,
+            form={"authority_id": str(authority_id)},
+            files={"file": (filename, data, "application/octet-stream")},
+        )
+        body = self._parse_json(response)
+        sha = body.get("sha256") if isinstance(body, dict) else None
+        if not isinstance(sha, str):
+            raise errors.bad_response("l'envoi du fichier n'a pas renvoyé son empreinte")
+        return sha
+
+    def download(
+        self,
+        attachment_id: UUID | str,
+        start: int,
+        sink: Callable[[bytes], object],
+        progress: Callable[[int, int], None] | None = None,
+    ) -> tuple[bool, int]:
+        """Streams the content from byte ``start`` (HTTP Range) into ``sink``.
+
+        Returns (resumed, total size): ``resumed`` False means the server sent the whole file
+        from the beginning and the caller must drop what it had."""
+        headers = {"Range": f"bytes={start}-"} if start else {}
+        for attempt in (1, 2):
+            if self.tokens is not None:
+                headers["Authorization"] = f"Bearer {self.tokens.access_token}"
+            try:
+                with self._http.stream(
+                    "GET", f"{API_PREFIX}/attachments/{attachment_id}/content", headers=headers
+                ) as response:
+                    if response.status_code == 401 and attempt == 1 and self.tokens:
+                        self.refresh()
+                        continue
+                    if response.status_code == 416:
+                        return True, start  # we already have every byte
+                    if response.status_code not in (200, 206):
+                        response.read()
+                        self._raise_for(response)
+                    resumed = response.status_code == 206
+                    total = _total_size(response, start if resumed else 0)
+                    done = start if resumed else 0
+                    for chunk in response.iter_bytes(64 * 1024):
+                        sink(chunk)
+                        done += len(chunk)
+                        if progress:
+                            progress(done, total)
+                    return resumed, total
+            except httpx.TimeoutException as exc:
+                raise errors.offline(
+                    self.server_label, f"délai dépassé ({type(exc).__name__})"
+                ) from None
+            except httpx.TransportError as exc:
+                raise errors.offline(self.server_label, _transport_reason(exc)) from None
+        raise errors.session_expired()
+
     # --- plumbing -------------------------------------------------------------------------
+    def _parse_json(self, response: httpx.Response) -> Any:
+        try:
+            return json.loads(response.content)
+        except (ValueError, UnicodeDecodeError):
+            raise errors.bad_response("données JSON incomplètes ou abîmées") from None
+
     def _call(
         self,
         method: str,
@@ -233,10 +309,14 @@ class ApiClient:
         params: dict[str, str] | None = None,
         auth: bool,
         allow_refresh: bool = True,
+        form: dict[str, str] | None = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
     ) -> httpx.Response:
         refreshed = False
         while True:
-            response = self._send_with_retries(method, path, json_body, params, auth)
+            response = self._send_with_retries(
+                method, path, json_body, params, auth, form=form, files=files
+            )
             status = response.status_code
             if 200 <= status < 300:
                 return response
@@ -253,22 +333,27 @@ class ApiClient:
                     continue
                 self._set_tokens(None)
                 raise errors.session_expired(detail)
-            if status == 401:
-                raise errors.session_expired(detail)
-            if status == 403:
-                raise errors.access_denied(detail)
-            if status in RETRY_STATUSES:
-                raise errors.server_error(status, _failure_detail(response))
-            if 300 <= status < 400:
-                raise errors.bad_response(
-                    f"redirection inattendue vers « {response.headers.get('Location', '?')} »"
-                )
-            refused = errors.RequestRefusedError(
-                f"Le serveur a refusé la demande (code {status})"
-                + (f" : {detail}" if detail else ".")
+            self._raise_for(response)
+
+    def _raise_for(self, response: httpx.Response) -> None:
+        status = response.status_code
+        detail = _problem_detail(response)
+        if status == 401:
+            raise errors.session_expired(detail)
+        if status == 403:
+            raise errors.access_denied(detail)
+        if status in RETRY_STATUSES:
+            raise errors.server_error(status, _failure_detail(response))
+        if 300 <= status < 400:
+            raise errors.bad_response(
+                f"redirection inattendue vers « {response.headers.get('Location', '?')} »"
             )
-            refused.status = status  # type: ignore[attr-defined]
-            raise refused
+        raise errors.RequestRefusedError(
+            f"Le serveur a refusé la demande (code {status})"
+            + (f" : {detail}" if detail else "."),
+            status=status,
+            detail=detail,
+        )
 
     def _send_with_retries(
         self,
@@ -277,6 +362,9 @@ class ApiClient:
         json_body: Any,
         params: dict[str, str] | None,
         auth: bool,
+        *,
+        form: dict[str, str] | None = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
     ) -> httpx.Response:
         attempt = 0
         while True:
@@ -285,7 +373,8 @@ class ApiClient:
                 headers["Authorization"] = f"Bearer {self.tokens.access_token}"
             try:
                 response = self._http.request(
-                    method, API_PREFIX + path, json=json_body, params=params, headers=headers
+                    method, API_PREFIX + path, json=json_body, params=params, headers=headers,
+                    data=form, files=files,
                 )
             except httpx.TimeoutException as exc:
                 failure: errors.SyncError = errors.offline(
@@ -310,6 +399,15 @@ class ApiClient:
             delay = wait if wait is not None else self.retry.delay(attempt, self._rng)
             log.info("%s %s: %s; new attempt in %.2f s", method, path, failure.message, delay)
             self._sleep(delay)
+
+
+def _total_size(response: httpx.Response, offset: int) -> int:
+    content_range = response.headers.get("Content-Range", "")
+    if "/" in content_range:
+        with contextlib.suppress(ValueError):
+            return int(content_range.rsplit("/", 1)[1])
+    length = response.headers.get("Content-Length")
+    return offset + int(length) if length and length.isdigit() else 0
 
 
 def _transport_reason(exc: httpx.TransportError) -> str:

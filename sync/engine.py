@@ -43,6 +43,7 @@ from sync.store import (
     Answered,
     LocalStore,
 )
+from sync.transfers import BlobStore, upload_pending
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class SyncReport:
     pulled_rows: int = 0
     #: Requests that reached this PC for the first time.
     new_requests: int = 0
+    uploaded: int = 0
     rebootstrapped: bool = False
     pending: int = 0
     finished_at: datetime | None = None
@@ -75,8 +77,10 @@ class SyncEngine:
         page_limit: int = DEFAULT_PULL_LIMIT,
         push_batch: int = MAX_PUSH_BATCH,
         progress: Progress | None = None,
+        blobs: BlobStore | None = None,
     ) -> None:
         self.store = store
+        self.blobs = blobs
         self.client = client
         self.page_limit = page_limit
         self.push_batch = min(push_batch, MAX_PUSH_BATCH)
@@ -124,6 +128,9 @@ class SyncEngine:
             log.warning("server epoch changed (%s -> %s): re-bootstrap", known_epoch, meta.epoch)
             self.store.start_resync(meta.epoch)
             report.rebootstrapped = True
+        if self.blobs is not None:
+            # Files first: the attachment.link mutations in the outbox need them on the server.
+            report.uploaded = upload_pending(self.client, self.blobs)
         self._push(client_id, report)
         self._pull(meta.max_version, report)
         if not report.rebootstrapped and self._counts_disagree():

@@ -48,6 +48,12 @@ class RequestRefusedError(SyncError):
 
     transient = False
 
+    def __init__(self, message: str, *, status: int = 0, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        #: The server's own sentence, without our framing (for lists of refusals).
+        self.detail = detail
+
 
 class ProtocolMismatchError(SyncError):
     """The server speaks another version of the wire contract."""

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import tempfile
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -54,6 +56,7 @@ from sync.protocol.wire import (
     Row,
 )
 from sync.store import AGENT_ID, CURSOR, EPOCH, RESYNC, Answered, OutboxEntry
+from sync.transfers import Upload
 
 try:
     _LEGAL_ZONE: ZoneInfo | None = ZoneInfo("Europe/Paris")
@@ -85,6 +88,8 @@ REQUEST_COLUMNS = {
 }
 _NAMESPACE = uuid.UUID("5d3c6f0e-6b7a-4f0e-9a57-2f1d0c9b7e11")
 PLACEHOLDER_PROCEDURE_ID = str(uuid.uuid5(_NAMESPACE, "procedure"))
+#: sync_state key read by the full-text triggers of migration 0004.
+FTS_DEFERRED = "fts_deferred"
 #: next_due() results by facts; the facts include the status and dates, so a hit is exact.
 _DUE_CACHE: dict[DueFacts, Any] = {}
 
@@ -215,6 +220,9 @@ class SqliteSyncStore:
     # --- pull -----------------------------------------------------------------------------
     def apply_page(self, page: PullResponse) -> int:
         with transaction(self.conn):
+            bootstrap = int(self.get_state(CURSOR) or 0) == 0
+            if bootstrap and page.has_more:
+                self._set_state({FTS_DEFERRED: "1"})
             applier = _Applier(self.conn)
             for entity in Entity:
                 applier.apply(entity, getattr(page, entity.value))
@@ -224,6 +232,10 @@ class SqliteSyncStore:
                 applier.flush_parked_requests()
                 if self.get_state(RESYNC) == "1":
                     self._finish_resync()
+                if self.get_state(FTS_DEFERRED) == "1":
+                    # One pass over request_search instead of 100,000 incremental inserts.
+                    self.conn.execute("INSERT INTO request_fts(request_fts) VALUES ('rebuild')")
+                    self._set_state({FTS_DEFERRED: "0"})
             self._set_state({CURSOR: str(page.cursor), EPOCH: page.epoch})
             faults.pause("mid_pull_page")
         return applier.new_requests
@@ -254,6 +266,26 @@ class SqliteSyncStore:
             )
         self.conn.execute("DELETE FROM sync_resync")
         self._set_state({RESYNC: "0"})
+
+    # --- attachments (sync.transfers.BlobStore) --------------------------------------------
+    def blob_path(self, sha256: str) -> Path:
+        return blob_path(self.conn, sha256)
+
+    def pending_uploads(self) -> list[Upload]:
+        return [
+            Upload(r[0], r[1], r[2])
+            for r in self.conn.execute(
+                "SELECT sha256, authority_id, filename FROM sync_upload "
+                "WHERE state = 'pending' ORDER BY created_at"
+            )
+        ]
+
+    def upload_done(self, upload: Upload, reason: str | None = None) -> None:
+        with transaction(self.conn):
+            self.conn.execute(
+                "UPDATE sync_upload SET state = ?, reason = ? WHERE sha256 = ? AND authority_id = ?",
+                ("rejected" if reason else "done", reason, upload.sha256, upload.authority_id),
+            )
 
     def synced_counts(self) -> dict[Entity, int]:
         return {
@@ -750,6 +782,18 @@ class _Applier:
             (str(row.id), request_pk, row.filename, row.content_type,
              min(row.size, MAX_ATTACHMENT_BYTES), row.sha256, row.version),
         )
+
+
+def blob_dir(conn: sqlite3.Connection) -> Path:
+    """The content-addressed cache of attachment files, beside the database file."""
+    row = conn.execute("PRAGMA database_list").fetchone()
+    main = row[2] if row and row[2] else ""
+    base = Path(main).parent if main else Path(tempfile.gettempdir())
+    return base / "pieces-jointes"
+
+
+def blob_path(conn: sqlite3.Connection, sha256: str) -> Path:
+    return blob_dir(conn) / sha256[:2] / sha256
 
 
 def conflicts(conn: sqlite3.Connection, *, open_only: bool = True) -> list[sqlite3.Row]:

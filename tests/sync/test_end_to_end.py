@@ -110,3 +110,28 @@ def test_same_push_twice_applies_once(server: ServerProcess, tmp_path: Path) -> 
     )
     assert closes[0][0] == 1
     conn.close()
+
+
+def test_bootstrap_in_pages_leaves_a_sound_search_index(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    db = local_db(tmp_path / "poste.sqlite3")
+    report = sync_in_process(server.url, db, page_limit=40)
+    assert report.pages > 3
+    conn = connect(db)
+    conn.execute("INSERT INTO request_fts(request_fts) VALUES ('integrity-check')")
+    deferred = conn.execute("SELECT value FROM sync_state WHERE key = 'fts_deferred'").fetchone()
+    assert deferred[0] == "0"
+    subject = conn.execute("SELECT subject FROM request WHERE version > 0 LIMIT 1").fetchone()[0]
+    word = max(subject.split(), key=len)
+    found = conn.execute(
+        "SELECT COUNT(*) FROM request_fts WHERE request_fts MATCH ?", (f'"{word}"',)
+    ).fetchone()[0]
+    assert found >= 1
+    # Later changes are indexed as they come again.
+    receipt = server.submit(server.authority_ids()[1], "Raccordement zyxwvut")
+    sync_in_process(server.url, db)
+    hits = conn.execute(
+        "SELECT rowid FROM request_fts WHERE request_fts MATCH 'zyxwvut'").fetchall()
+    assert [h[0] for h in hits] == [_pk(db, str(receipt["request_id"]))]
+    conn.close()

@@ -67,6 +67,48 @@ CREATE TABLE sync_resync (
     PRIMARY KEY (entity, id)
 );
 
+-- Attachments added on this PC whose bytes the server has not received yet. The bytes live in
+-- the content-addressed cache beside the database (pieces-jointes/<sha[:2]>/<sha>); the
+-- attachment.link mutation in the outbox waits until its file is uploaded.
+CREATE TABLE sync_upload (
+    sha256 TEXT NOT NULL,
+    authority_id TEXT NOT NULL,
+    filename TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'rejected')),
+    reason TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (sha256, authority_id)
+);
+
 -- Procedures belong to an authority on the server.
 ALTER TABLE procedure ADD COLUMN authority_pk INTEGER REFERENCES authority(pk);
 ALTER TABLE procedure ADD COLUMN active INTEGER NOT NULL DEFAULT 1;
+
+-- The first sync of a PC brings the whole bannette at once (up to 100,000 requests): feeding
+-- the full-text index row by row costs several times the rest of the work, and more with every
+-- page. During that bootstrap the index is left alone (sync_state.fts_deferred = '1', set in
+-- the transaction of the first page) and rebuilt in one pass from request_search in the
+-- transaction of the last page. Same triggers as 0002 otherwise.
+DROP TRIGGER request_search_ai;
+DROP TRIGGER request_search_ad;
+DROP TRIGGER request_search_au;
+CREATE TRIGGER request_search_ai AFTER INSERT ON request_search
+WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'fts_deferred' AND value = '1')
+BEGIN
+    INSERT INTO request_fts(rowid, number, citizen, subject, body, attachments)
+    VALUES (new.rowid, new.number, new.citizen, new.subject, new.body, new.attachments);
+END;
+CREATE TRIGGER request_search_ad AFTER DELETE ON request_search
+WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'fts_deferred' AND value = '1')
+BEGIN
+    INSERT INTO request_fts(request_fts, rowid, number, citizen, subject, body, attachments)
+    VALUES ('delete', old.rowid, old.number, old.citizen, old.subject, old.body, old.attachments);
+END;
+CREATE TRIGGER request_search_au AFTER UPDATE ON request_search
+WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'fts_deferred' AND value = '1')
+BEGIN
+    INSERT INTO request_fts(request_fts, rowid, number, citizen, subject, body, attachments)
+    VALUES ('delete', old.rowid, old.number, old.citizen, old.subject, old.body, old.attachments);
+    INSERT INTO request_fts(rowid, number, citizen, subject, body, attachments)
+    VALUES (new.rowid, new.number, new.citizen, new.subject, new.body, new.attachments);
+END;

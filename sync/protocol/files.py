@@ -1,0 +1,41 @@
+"""What an attachment may be (seed CGU): PDF, JPG or PNG, recognised by their first bytes,
+5 MB at most. Shared so the desktop refuses offline, with the same words, what the server
+would refuse hours later."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sync.protocol.vocabulary import MAX_ATTACHMENT_BYTES
+
+MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+
+
+def sniff(data: bytes) -> str | None:
+    """The media type the content really has, or None when it is none of the allowed ones."""
+    for magic, media_type in MAGIC:
+        if data.startswith(magic):
+            return media_type
+    return None
+
+
+def attachment_problem(data: bytes, filename: str) -> str | None:
+    """None when the file may be attached; otherwise the reason, in French."""
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        return f"Le fichier « {filename} » dépasse la taille maximale de 5 Mo."
+    if not data:
+        return f"Le fichier « {filename} » est vide."
+    if sniff(data) is None:
+        return (
+            f"Le fichier « {filename} » n'est pas un PDF, un JPG ou un PNG "
+            "(son contenu a été vérifié, pas seulement son nom)."
+        )
+    return None
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
