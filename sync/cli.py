@@ -29,7 +29,8 @@ from sync import errors
 from sync.client import ApiClient
 from sync.engine import SyncEngine, SyncReport
 from sync.protocol.wire import DEFAULT_PULL_LIMIT, TokenPair
-from sync.store import LocalStore
+from sync.store import LAST_SYNC_AT, LocalStore
+from sync.transfers import BlobStore
 
 log = logging.getLogger("sync")
 
@@ -49,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--once", action="store_true", help="une synchronisation puis s'arrête")
     mode.add_argument("--watch", action="store_true",
                       help="synchronise en boucle (voir --interval)")
+    mode.add_argument("--status", action="store_true",
+                      help="affiche la file d'attente, les refus et les conflits, sans réseau")
     parser.add_argument("--server", default=os.environ.get(SERVER_ENV, "http://127.0.0.1:8765"),
                         help=f"adresse de l'API (${SERVER_ENV})")
     parser.add_argument("--database", default=os.environ.get(DATABASE_ENV),
@@ -130,6 +133,25 @@ def _print_report(report: SyncReport) -> None:
         print(f"  refusée : {reason}", flush=True)
 
 
+def _print_status(store: LocalStore) -> None:
+    """What waits, what was refused and what collides, read from the local database only."""
+    print(f"Modifications en attente : {store.pending_count()}")
+    print(f"Dernière synchronisation : {store.get_state(LAST_SYNC_AT) or 'jamais'}")
+    conn = getattr(store, "conn", None)
+    if conn is None:
+        return
+    for mutation_id, name, reason in conn.execute(
+        "SELECT mutation_id, name, reason FROM sync_outbox WHERE state = 'rejected' "
+        "ORDER BY mutation_id"
+    ):
+        print(f"Refusée n° {mutation_id} ({name}) : {reason}")
+    for field, local, remote in conn.execute(
+        "SELECT field, local_value, server_value FROM sync_conflict WHERE resolved_at IS NULL "
+        "ORDER BY pk"
+    ):
+        print(f"Conflit sur « {field} » : serveur {remote} (retenu), poste {local}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
@@ -137,18 +159,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.database:
         print(f"Indiquez la base locale (--database ou ${DATABASE_ENV}).", file=sys.stderr)
         return 2
+    store = _resolve(args.store)(args.database)
+    if args.status:
+        try:
+            _print_status(store)
+        finally:
+            close_store = getattr(store, "close", None)
+            if close_store is not None:
+                close_store()
+        return 0
     if not args.login:
         print(f"Indiquez l'identifiant (--login ou ${LOGIN_ENV}).", file=sys.stderr)
         return 2
     server = args.server.rstrip("/")
-    store = _resolve(args.store)(args.database)
     key = session_key(server, args.login)
 
     def keep_tokens(pair: TokenPair | None) -> None:
         _keyring_set(key, pair.refresh_token if pair else None)
 
     client = ApiClient(server, on_tokens=keep_tokens)
-    engine = SyncEngine(store, client, page_limit=args.page_size)
+    blobs = store if isinstance(store, BlobStore) else None
+    engine = SyncEngine(store, client, page_limit=args.page_size, blobs=blobs)
     code = 0
     try:
         while True:

@@ -141,7 +141,13 @@ class ApiClient:
     # --- authentication -------------------------------------------------------------------
     def login(self, login: str, password: str) -> TokenPair:
         body = LoginRequest(login=login, password=password).model_dump(mode="json")
-        pair = self._call("POST", "/auth/login", TokenPair, json_body=body, auth=False)
+        try:
+            pair = self._call("POST", "/auth/login", TokenPair, json_body=body, auth=False)
+        except errors.SessionExpiredError as exc:
+            # A refused password is not an expired session: say what the server said.
+            raise errors.SessionExpiredError(
+                exc.detail or "Identifiant ou mot de passe incorrect."
+            ) from None
         self._set_tokens(pair)
         return pair
 

@@ -62,6 +62,9 @@ class SyncReport:
     #: Requests that reached this PC for the first time.
     new_requests: int = 0
     uploaded: int = 0
+    #: The pull started from nothing (first sync of this PC, or a re-bootstrap): everything
+    #: is "new", which is not news worth a notification.
+    initial: bool = False
     rebootstrapped: bool = False
     pending: int = 0
     finished_at: datetime | None = None
@@ -128,6 +131,11 @@ class SyncEngine:
             log.warning("server epoch changed (%s -> %s): re-bootstrap", known_epoch, meta.epoch)
             self.store.start_resync(meta.epoch)
             report.rebootstrapped = True
+        elif meta.last_mutation_id:
+            # A local database restored from a backup would number its next mutations from
+            # where the backup stood: the server, which saw those numbers already, would
+            # take them for replays. New mutations are numbered above what it saw.
+            self.store.reserve_mutation_ids(meta.last_mutation_id)
         if self.blobs is not None:
             # Files first: the attachment.link mutations in the outbox need them on the server.
             report.uploaded = upload_pending(self.client, self.blobs)
@@ -204,6 +212,7 @@ class SyncEngine:
         overlap instead of adding up). Only this thread touches the local store."""
         cursor = int(self.store.get_state(CURSOR) or 0)
         start = cursor
+        report.initial = report.initial or cursor == 0
         fetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bannette-pull")
         try:
             upcoming = fetcher.submit(self._fetch, cursor)

@@ -36,6 +36,10 @@ class SessionExpiredError(SyncError):
 
     transient = False
 
+    def __init__(self, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail
+
 
 class AccessDeniedError(SyncError):
     """403: the account may not do this (role, authority, another agent's PC)."""
@@ -84,7 +88,8 @@ def bad_response(what: str) -> BadResponseError:
 def session_expired(detail: str | None = None) -> SessionExpiredError:
     reason = detail or "Session expirée"
     return SessionExpiredError(
-        f"{reason.rstrip('.')} : reconnectez-vous. Le travail fait sur ce poste est conservé."
+        f"{reason.rstrip('.')} : reconnectez-vous. Le travail fait sur ce poste est conservé.",
+        detail,
     )
 
 

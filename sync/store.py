@@ -72,5 +72,8 @@ class LocalStore(Protocol):
     def start_resync(self, epoch: str) -> None:
         """The server was recreated: forget the cursor, keep the outbox, re-pull everything."""
 
+    def reserve_mutation_ids(self, last_seen_by_server: int) -> None:
+        """The next mutation id will be above ``last_seen_by_server``."""
+
     def synced_counts(self) -> dict[Entity, int]:
         """Rows received from the server and not deleted, per entity it keeps."""

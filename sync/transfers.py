@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sync import errors
 from sync.client import ApiClient
@@ -27,6 +27,7 @@ class Upload:
     filename: str
 
 
+@runtime_checkable
 class BlobStore(Protocol):
     def blob_path(self, sha256: str) -> Path:
         """Where the cache keeps (or will keep) this content."""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from desktop.store.database import StoreError, transaction
 from desktop.store.ids import iso, new_id
-from desktop.store.outbox import enqueue
+from desktop.store.outbox import enqueue, server_may_know
 from desktop.store.sync_store import blob_path
 from sync.protocol.files import attachment_problem, sha256_hex, sniff
 from sync.protocol.wire import MutationName
@@ -43,18 +43,20 @@ def add_attachment(
     attachment_id = new_id()
     with transaction(conn):
         row = conn.execute(
-            "SELECT r.id, a.id FROM request r JOIN authority a ON a.pk = r.authority_pk "
-            "WHERE r.pk = ? AND r.deleted = 0",
+            "SELECT r.id, a.id, r.version FROM request r "
+            "JOIN authority a ON a.pk = r.authority_pk WHERE r.pk = ? AND r.deleted = 0",
             (request_pk,),
         ).fetchone()
         if row is None:
             raise StoreError("Cette demande n'existe plus dans la base locale.")
-        request_id, authority_id = row
+        request_id, authority_id, version = row
         conn.execute(
             "INSERT INTO attachment (id, request_pk, filename, media_type, size, sha256) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             (attachment_id, request_pk, name, sniff(data), len(data), digest),
         )
+        if not server_may_know(conn, request_id, version):
+            return attachment_id
         conn.execute(
             "INSERT OR IGNORE INTO sync_upload (sha256, authority_id, filename, created_at) "
             "VALUES (?, ?, ?, ?)",

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
+from desktop.store.database import StoreError
 from desktop.store.ids import iso
 from sync.protocol.wire import MUTATION_ARGS, Entity, MutationName
 
@@ -57,9 +58,16 @@ def enqueue(
         raise RuntimeError("enqueue() must run inside the transaction of the local change")
     mutation = MutationName(name)
     model = MUTATION_ARGS[mutation]
-    parsed = args if isinstance(args, model) else model.model_validate(
-        args.model_dump() if isinstance(args, BaseModel) else args
-    )
+    try:
+        parsed = args if isinstance(args, model) else model.model_validate(
+            args.model_dump() if isinstance(args, BaseModel) else args
+        )
+    except ValidationError as exc:
+        fields = ", ".join(sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()}))
+        raise StoreError(
+            f"Cette modification ne pourrait pas être transmise au serveur ({fields}) : "
+            "vérifiez la saisie (textes de 200 caractères au plus, 50 pièces au plus)."
+        ) from exc
     payload = parsed.model_dump(mode="json", exclude_unset=False)
     entity, key = _TARGETS[mutation]
     cur = conn.execute(
@@ -76,6 +84,43 @@ def enqueue(
         ),
     )
     return int(cur.lastrowid or 0)
+
+
+def server_may_know(conn: sqlite3.Connection, row_id: str, version: int) -> bool:
+    """Whether a change to this row concerns the server at all.
+
+    A row the server sent (version > 0), or one created here whose creation is still queued,
+    is shared; a purely local row (the offline demonstration bannette) is not, and queuing
+    changes to it would only collect refusals."""
+    if version > 0:
+        return True
+    return (
+        conn.execute(
+            "SELECT 1 FROM sync_outbox WHERE row_id = ? AND name IN (?, ?) "
+            # During a re-bootstrap, server rows wait with version 0 to be confirmed.
+            "UNION ALL SELECT 1 FROM sync_resync WHERE id = ? LIMIT 1",
+            (row_id, MutationName.REQUEST_CREATE.value, MutationName.CITIZEN_UPSERT.value,
+             row_id),
+        ).fetchone()
+        is not None
+    )
+
+
+def enqueue_for_request(
+    conn: sqlite3.Connection,
+    request_pk: int,
+    name: MutationName,
+    args: dict[str, Any],
+    *,
+    fields: Iterable[str] = (),
+) -> int | None:
+    """``enqueue`` for a change to one request, inside the caller's transaction: adds the
+    request's id to ``args`` and its version as the base; does nothing for a local-only row.
+    One line for each store function that changes a request."""
+    row = conn.execute("SELECT id, version FROM request WHERE pk = ?", (request_pk,)).fetchone()
+    if row is None or not server_may_know(conn, row[0], row[1]):
+        return None
+    return enqueue(conn, name, {"request_id": row[0], **args}, row[1], fields=fields)
 
 
 @dataclass(frozen=True)

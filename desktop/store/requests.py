@@ -15,7 +15,7 @@ from desktop.domain.due import DueFacts, next_due
 from desktop.domain.workflow import DomainEvent, RequestState, change_status
 from desktop.store.database import StoreError, transaction
 from desktop.store.ids import iso, new_id
-from desktop.store.outbox import enqueue
+from desktop.store.outbox import enqueue, server_may_know
 from sync.protocol.vocabulary import Channel, Outcome, PeriodUnit, SilenceRule, Status
 from sync.protocol.wire import MutationName
 
@@ -140,6 +140,8 @@ def _enqueue_status(
     A first move to « accusée » is the acknowledgement itself: the server records its date
     (legal dates come from the server), so it travels as ``request.acknowledge``."""
     current = Status(row["status"])
+    if not server_may_know(conn, row["id"], row["version"]):
+        return
     if target == Status.ACKNOWLEDGED and current == Status.RECEIVED and not row["acknowledged_at"]:
         enqueue(
             conn, MutationName.REQUEST_ACKNOWLEDGE, {"request_id": row["id"]}, row["version"],
@@ -188,6 +190,8 @@ def update_fields(conn: sqlite3.Connection, request_pk: int, changes: dict[str, 
             previous[name] = json.loads(current) if name == "form_fields" else current
             stored = json.dumps(value, ensure_ascii=False) if name == "form_fields" else value
             conn.execute(f"UPDATE request SET {column} = ? WHERE pk = ?", (stored, request_pk))
+        if not server_may_know(conn, row["id"], row["version"]):
+            return
         enqueue(
             conn,
             MutationName.REQUEST_UPDATE_FIELDS,

@@ -267,6 +267,22 @@ class SqliteSyncStore:
         self.conn.execute("DELETE FROM sync_resync")
         self._set_state({RESYNC: "0"})
 
+    def reserve_mutation_ids(self, last_seen_by_server: int) -> None:
+        with transaction(self.conn):
+            row = self.conn.execute(
+                "SELECT seq FROM sqlite_sequence WHERE name = 'sync_outbox'"
+            ).fetchone()
+            if row is None:
+                self.conn.execute(
+                    "INSERT INTO sqlite_sequence (name, seq) VALUES ('sync_outbox', ?)",
+                    (last_seen_by_server,),
+                )
+            elif int(row[0]) < last_seen_by_server:
+                self.conn.execute(
+                    "UPDATE sqlite_sequence SET seq = ? WHERE name = 'sync_outbox'",
+                    (last_seen_by_server,),
+                )
+
     # --- attachments (sync.transfers.BlobStore) --------------------------------------------
     def blob_path(self, sha256: str) -> Path:
         return blob_path(self.conn, sha256)
@@ -283,7 +299,8 @@ class SqliteSyncStore:
     def upload_done(self, upload: Upload, reason: str | None = None) -> None:
         with transaction(self.conn):
             self.conn.execute(
-                "UPDATE sync_upload SET state = ?, reason = ? WHERE sha256 = ? AND authority_id = ?",
+                "UPDATE sync_upload SET state = ?, reason = ? "
+                "WHERE sha256 = ? AND authority_id = ?",
                 ("rejected" if reason else "done", reason, upload.sha256, upload.authority_id),
             )
 
@@ -480,7 +497,11 @@ class _Applier:
 
     def tombstones(self, tombstones: Iterable[Any]) -> None:
         for tomb in tombstones:
-            self.conn.execute("DELETE FROM sync_parked WHERE id = ?", (str(tomb.id),))
+            # Neither the row nor what waited for it will ever land.
+            self.conn.execute(
+                "DELETE FROM sync_parked WHERE id = ? OR waits_for = ?",
+                (str(tomb.id), str(tomb.id)),
+            )
             table = TABLES.get(tomb.entity)
             if table is None or table == "event":  # the local history is append-only
                 continue
@@ -731,8 +752,10 @@ class _Applier:
             "ORDER BY pk",
             (request_pk, row.kind.value),
         ).fetchall():
-            if json.loads(detail) == row.data:
-                # The optimistic local record of the same change: it becomes the server's.
+            local = json.loads(detail)
+            if all(local[key] == row.data[key] for key in local.keys() & row.data.keys()):
+                # The optimistic local record of the same change (the PC may note more, such
+                # as the letter's file name): it becomes the server's.
                 self.conn.execute(
                     "UPDATE event SET id = ?, version = ? WHERE pk = ?", (event_id, row.version, pk)
                 )

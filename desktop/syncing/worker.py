@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
 
 from desktop.store.database import connect
 from desktop.store.outbox import pending_count
 from desktop.store.sync_store import SqliteSyncStore
+from desktop.syncing.demo_server import DEMO_LOGIN, DemoServer
 from desktop.syncing.session import TokenVault
 from desktop.syncing.status import Connectivity, SyncStatus
 from sync import errors
@@ -30,6 +32,8 @@ from sync.store import LAST_SYNC_AT, SERVER_URL
 log = logging.getLogger(__name__)
 
 LOGIN_KEY = "login"
+#: Delay between a local change and its sync when online (a burst of changes goes together).
+SOON_MS = 2_000
 #: Share of the progress bar given to sending (the rest is receiving).
 PUSH_SHARE = 30
 
@@ -53,6 +57,9 @@ class SyncWorker(QObject):
         self._timeout = timeout
         self._store: SqliteSyncStore | None = None
         self._client: ApiClient | None = None
+        self._demo: DemoServer | None = None
+        #: Set from the GUI thread at close: the sync stops after the page being written.
+        self.cancelled = threading.Event()
 
     # --- plumbing (worker thread only) ------------------------------------------------------
     def _open_store(self) -> SqliteSyncStore:
@@ -76,12 +83,16 @@ class SyncWorker(QObject):
         return self._client
 
     def _progress(self, phase: str, done: int, total: int) -> None:
+        if self.cancelled.is_set():
+            # Called between two committed steps: stopping here loses nothing.
+            raise errors.SyncError("Synchronisation interrompue à la fermeture.")
         share = done / total if total else 1.0
         percent = share * PUSH_SHARE if phase == "push" else PUSH_SHARE + share * (100 - PUSH_SHARE)
         self.progressed.emit(int(percent))
 
     def _engine(self, client: ApiClient) -> SyncEngine:
-        return SyncEngine(self._open_store(), client, progress=self._progress)
+        store = self._open_store()
+        return SyncEngine(store, client, progress=self._progress, blobs=store)
 
     # --- slots --------------------------------------------------------------------------------
     @Slot(str, str, str)
@@ -126,9 +137,25 @@ class SyncWorker(QObject):
         if not token:
             return None
         client = self._new_client(server, login)
-        pair = client.refresh(token)
+        try:
+            pair = client.refresh(token)
+        except errors.SessionExpiredError:
+            self._vault.save(server, login, None)  # revoked or expired: forget it
+            raise
         self._engine(client).bind_agent(pair.agent)
         return client
+
+    @Slot()
+    def start_demo(self) -> None:
+        """``--demo``: the reference server in the background, then the demo account."""
+        try:
+            if self._demo is None:
+                self._demo = DemoServer()
+            url = self._demo.ensure()
+        except errors.SyncError as exc:
+            self.failed.emit(exc.message, False)
+            return
+        self.login(url, *DEMO_LOGIN)
 
     @Slot()
     def logout(self) -> None:
@@ -137,12 +164,20 @@ class SyncWorker(QObject):
 
     @Slot()
     def shutdown(self) -> None:
+        if self._demo is not None:
+            self._demo.stop()
+            self._demo = None
         if self._client is not None:
             self._client.close()
             self._client = None
         if self._store is not None:
             self._store.close()
             self._store = None
+        # Quit from inside, after this queued call ran: a quit() from the GUI thread could
+        # stop the loop before the call is delivered and leave the connection open.
+        thread = QThread.currentThread()
+        if thread is not QCoreApplication.instance().thread():  # type: ignore[union-attr]
+            thread.quit()
 
 
 class SyncController(QObject):
@@ -157,6 +192,7 @@ class SyncController(QObject):
     _requestSync = Signal()
     _requestLogin = Signal(str, str, str)
     _requestLogout = Signal()
+    _requestDemo = Signal()
     _requestShutdown = Signal()
 
     def __init__(
@@ -179,16 +215,22 @@ class SyncController(QObject):
         self._requestSync.connect(self.worker.sync)
         self._requestLogin.connect(self.worker.login)
         self._requestLogout.connect(self.worker.logout)
+        self._requestDemo.connect(self.worker.start_demo)
         self._requestShutdown.connect(self.worker.shutdown)
         self.worker.progressed.connect(self._on_progress)
         self.worker.succeeded.connect(self._on_success)
         self.worker.failed.connect(self._on_failure)
         self.worker.loggedIn.connect(self.loggedIn)
         self._running = False
+        self._again = False
         self.status = SyncStatus(pending=self._pending(), last_sync=self._last_sync())
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.sync_now)
+        self._soon = QTimer(self)
+        self._soon.setSingleShot(True)
+        self._soon.setInterval(SOON_MS)
+        self._soon.timeout.connect(self.sync_now)
         self._thread.start()
 
     @property
@@ -199,8 +241,10 @@ class SyncController(QObject):
         self._timer.start()
 
     def sync_now(self) -> None:
-        """F5 or the timer. A second request while one runs is dropped, not queued."""
+        """F5 or the timer. Asked while a sync runs, one more follows it (a change made
+        meanwhile must not wait for the next tick)."""
         if self._running:
+            self._again = True
             return
         self._running = True
         self._set(progress=0)
@@ -214,15 +258,29 @@ class SyncController(QObject):
     def logout(self) -> None:
         self._requestLogout.emit()
 
+    def start_demo(self) -> None:
+        """Starts the demonstration server on the sync thread, logs in and syncs."""
+        self._running = True
+        self._set(progress=0)
+        self._requestDemo.emit()
+
     def local_changed(self) -> None:
-        """Call after a local change: the « N modifications en attente » count moves at once."""
+        """Call after a local change: the « N modifications en attente » count moves at once,
+        and, when the line is up, the change leaves a moment later (changes made in a quick
+        row go together)."""
         self._set(pending=self._pending())
+        if self.status.connectivity is Connectivity.ONLINE and self.status.pending:
+            self._soon.start()
 
     def stop(self) -> None:
+        """At close: the running sync stops after its current page, then the worker closes
+        its connection (and the demo server) on its own thread."""
         self._timer.stop()
+        self._soon.stop()
+        self.worker.cancelled.set()
         self._requestShutdown.emit()
-        self._thread.quit()
-        self._thread.wait(30_000)
+        if not self._thread.wait(30_000):
+            log.warning("sync thread did not stop in time")
 
     # --- from the worker (GUI thread) ---------------------------------------------------------
     def _on_progress(self, percent: int) -> None:
@@ -237,6 +295,9 @@ class SyncController(QObject):
             rejected=self._count_rejected(),
         )
         self.synced.emit(report)
+        if self._again:
+            self._again = False
+            self.sync_now()
 
     def _on_failure(self, message: str, login_needed: bool) -> None:
         self._running = False
@@ -245,6 +306,7 @@ class SyncController(QObject):
             progress=None, pending=self._pending(),
         )
         self.lastError = message
+        self._again = False  # offline: the next tick will try again
         self.failed.emit(message)
         if login_needed:
             self.loginNeeded.emit(message)

@@ -111,7 +111,7 @@ class ServerProcess:
             conn.close()
 
     def authority_ids(self) -> list[str]:
-        return [str(uuid.UUID(str(r[0]))) if "-" not in str(r[0]) else str(r[0])
+        return [str(uuid.UUID(str(r[0])))
                 for r in self.query("SELECT id FROM authorities ORDER BY insee_code")]
 
     def submit(self, authority_id: str, subject: str) -> dict[str, Any]:
@@ -170,7 +170,7 @@ def sync_in_process(
     store = SqliteSyncStore(connect(db))
     client = ApiClient(url, retry=FAST_RETRY, timeout=10)
     try:
-        engine = SyncEngine(store, client, page_limit=page_limit)
+        engine = SyncEngine(store, client, page_limit=page_limit, blobs=store)
         engine.bind_agent(client.login(*login).agent)
         return engine.sync_once()
     finally:

@@ -125,3 +125,12 @@ def test_sync_package_imports_nothing_of_desktop_or_qt() -> None:
                 names = [node.module]
             for name in names:
                 assert not name.startswith(("desktop", "PySide6", "server")), (path, name)
+
+
+def test_wrong_password_says_so() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"detail": "Identifiant ou mot de passe incorrect."})
+
+    with pytest.raises(errors.SessionExpiredError) as caught:
+        client_for(handler).login("secretaire", "faux")
+    assert caught.value.message == "Identifiant ou mot de passe incorrect."

@@ -135,3 +135,25 @@ def test_bootstrap_in_pages_leaves_a_sound_search_index(
         "SELECT rowid FROM request_fts WHERE request_fts MATCH 'zyxwvut'").fetchall()
     assert [h[0] for h in hits] == [_pk(db, str(receipt["request_id"]))]
     conn.close()
+
+
+def test_request_deleted_on_server_leaves_the_bannette(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    import httpx
+
+    db = local_db(tmp_path / "poste.sqlite3")
+    sync_in_process(server.url, db)
+    request_id = next(iter(request_state(db)))
+    token = server.token("admin", "Admin-Bannette-2026!")
+    response = httpx.delete(f"{server.url}/api/v1/requests/{request_id}",
+                            headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert response.status_code == 200, response.text
+    report = sync_in_process(server.url, db)
+    assert report.pulled_rows >= 1
+    assert request_id not in request_state(db)
+    conn = connect(db)
+    deleted, = conn.execute("SELECT deleted FROM request WHERE id = ?", (request_id,)).fetchone()
+    assert deleted == 1  # a tombstone: the row stays, hidden, its history untouched
+    conn.close()
+    assert request_state(db) == server_request_state(server)

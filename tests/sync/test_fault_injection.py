@@ -142,3 +142,38 @@ def test_server_killed_between_pull_pages(server: ServerProcess, tmp_path: Path)
     result = run_cli(server.url, db, "--page-size", "40")
     assert result.returncode == 0, result.stderr
     assert request_state(db) == server_request_state(server)
+
+
+def test_client_killed_between_upload_and_link(server: ServerProcess, tmp_path: Path) -> None:
+    """The file reached the server, the mutation that links it did not: on restart the file is
+    not sent again and the link is made once."""
+    from desktop.store.attachments import add_attachment
+    from tests.server.helpers import pdf_bytes
+
+    db = local_db(tmp_path / "poste.sqlite3")
+    sync_in_process(server.url, db)
+    conn = connect(db)
+    pk = conn.execute("SELECT pk FROM request WHERE version > 0 LIMIT 1").fetchone()[0]
+    source = tmp_path / "plan.pdf"
+    source.write_bytes(pdf_bytes("Plan de situation"))
+    attachment_id = add_attachment(conn, pk, source)
+    conn.close()
+    marker = tmp_path / "uploaded"
+    cli = start_cli(server.url, db, env={"BANNETTE_SYNC_PAUSE_AT": "before_push",
+                                         "BANNETTE_SYNC_PAUSE_MARKER": str(marker)})
+    wait_for(marker, process=cli)
+    cli.kill()
+    cli.wait()
+    assert server.query("SELECT COUNT(*) FROM blobs")[0][0] >= 1
+    assert server.query("SELECT COUNT(*) FROM attachments WHERE id = ?",
+                        uuid.UUID(attachment_id).hex)[0][0] == 0
+    result = run_cli(server.url, db)
+    assert result.returncode == 0, result.stderr
+    assert server.query("SELECT COUNT(*) FROM attachments WHERE id = ?",
+                        uuid.UUID(attachment_id).hex)[0][0] == 1
+    conn = connect(db)
+    assert pending_count(conn) == 0
+    assert conn.execute("SELECT state FROM sync_upload").fetchone()[0] == "done"
+    assert conn.execute("SELECT version FROM attachment WHERE id = ?",
+                        (attachment_id,)).fetchone()[0] > 0
+    conn.close()

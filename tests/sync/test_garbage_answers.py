@@ -92,6 +92,7 @@ def queued_db(tmp_path: Path) -> Path:
     conn = connect(path)
     generate(conn, requests=20, seed=1)
     pk = conn.execute("SELECT pk FROM request WHERE status = 'received' LIMIT 1").fetchone()[0]
+    conn.execute("UPDATE request SET version = 1 WHERE pk = ?", (pk,))  # as if from a server
     set_status(conn, pk, Status.CLOSED, agent_id=None)
     conn.close()
     return path
@@ -146,3 +147,14 @@ def test_unreachable_server_is_offline(queued_db: Path) -> None:
     client.close()
     assert pending_count(conn) == 1
     conn.close()
+
+
+def test_status_reads_the_queue_without_network(
+    queued_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sync.cli import main
+
+    assert main(["--status", "--database", str(queued_db)]) == 0
+    out = capsys.readouterr().out
+    assert "Modifications en attente : 1" in out
+    assert "Dernière synchronisation : jamais" in out

@@ -56,3 +56,33 @@ def test_new_epoch_rebootstraps_and_keeps_outbox(server: ServerProcess, tmp_path
     assert request_state(db) == server_request_state(server)
     again = sync_in_process(server.url, db)
     assert not again.rebootstrapped and again.pulled_rows == 0
+
+
+def test_restored_backup_numbers_new_mutations_above_what_the_server_saw(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    import shutil
+
+    db = local_db(tmp_path / "poste.sqlite3")
+    sync_in_process(server.url, db)
+    backup = tmp_path / "sauvegarde.sqlite3"
+    conn = connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    shutil.copyfile(db, backup)
+    conn = connect(db)
+    first, second = [r[0] for r in conn.execute(
+        "SELECT pk FROM request WHERE status = 'received' ORDER BY pk LIMIT 2")]
+    set_status(conn, first, Status.CLOSED, agent_id=None)
+    conn.close()
+    sync_in_process(server.url, db)  # mutation 1 reaches the server
+    shutil.copyfile(backup, db)      # the PC is restored from yesterday's backup
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    sync_in_process(server.url, db)  # learns that the server saw mutation 1
+    conn = connect(db)
+    set_status(conn, second, Status.CLOSED, agent_id=None)
+    conn.close()
+    report = sync_in_process(server.url, db)
+    assert (report.applied, report.rejected) == (1, 0)
+    assert request_state(db) == server_request_state(server)

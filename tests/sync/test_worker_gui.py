@@ -3,6 +3,8 @@ back as signals on the GUI thread, and the status line says what a secrétaire n
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -10,6 +12,7 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 from PySide6.QtCore import QElapsedTimer, QThread, QTimer
 from PySide6.QtWidgets import QApplication
@@ -81,6 +84,7 @@ def test_window_never_freezes_during_a_slow_sync(qtbot, tmp_path: Path, slow_url
     conn = connect(db)
     generate(conn, requests=20, seed=3)
     pk = conn.execute("SELECT pk FROM request WHERE status = 'received' LIMIT 1").fetchone()[0]
+    conn.execute("UPDATE request SET version = 1 WHERE pk = ?", (pk,))  # as if from a server
     set_status(conn, pk, Status.CLOSED, agent_id=None)
     vault = MemoryVault()
     conn.execute("INSERT INTO sync_state (key, value) VALUES ('server_url', ?), ('login', 'x')",
@@ -144,3 +148,86 @@ def test_login_then_sync_through_the_worker(
     assert done.args[0].new_requests == 1
     again.stop()
     conn.close()
+
+
+def test_demo_starts_the_server_logs_in_and_syncs(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server_template: Path
+) -> None:
+    import shutil
+
+    from desktop.syncing.demo_server import DIR_ENV
+
+    demo_dir = tmp_path / "serveur-demo"
+    shutil.copytree(server_template, demo_dir)  # what a first `init --demo` leaves behind
+    monkeypatch.setenv(DIR_ENV, str(demo_dir))
+    db = local_db(tmp_path / "demo.sqlite3")
+    conn = connect(db)
+    controller = SyncController(db, conn, vault=MemoryVault())
+    with qtbot.waitSignal(controller.synced, timeout=60_000) as done:
+        controller.start_demo()
+    assert done.args[0].new_requests == 80
+    url = conn.execute("SELECT value FROM sync_state WHERE key = 'server_url'").fetchone()[0]
+    assert url.startswith("http://127.0.0.1:")
+    controller.stop()  # stops the demo server with the sync thread
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{url}/health", timeout=2)
+    conn.close()
+
+
+def test_revoked_session_asks_for_login_and_keeps_local_work(
+    qtbot, server: ServerProcess, tmp_path: Path
+) -> None:
+    db = local_db(tmp_path / "poste.sqlite3")
+    conn = connect(db)
+    vault = MemoryVault()
+    controller = SyncController(db, conn, vault=vault)
+    with qtbot.waitSignal(controller.synced, timeout=30_000):
+        controller.login(server.url, *CLERK)
+    controller.stop()
+    pk = conn.execute("SELECT pk FROM request WHERE status = 'received' LIMIT 1").fetchone()[0]
+    set_status(conn, pk, Status.CLOSED, agent_id=None)
+    vault.save(server.url, CLERK[0], "jeton-revoque")  # revoked by the administrator
+    again = SyncController(db, conn, vault=vault)
+    again.local_changed()
+    with qtbot.waitSignal(again.loginNeeded, timeout=30_000) as asked:
+        again.sync_now()
+    assert "reconnectez-vous" in asked.args[0]
+    assert status_text(again.status).startswith("Non connecté — 1 modification en attente")
+    # Logging in again sends the work made meanwhile.
+    with qtbot.waitSignal(again.synced, timeout=30_000) as done:
+        again.login(server.url, *CLERK)
+    assert done.args[0].applied == 1
+    assert request_state(db) == server_request_state(server)
+    again.stop()
+    conn.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_demo_server_dies_with_a_killed_app(tmp_path: Path, server_template: Path) -> None:
+    import shutil
+    import signal
+    import subprocess
+
+    demo_dir = tmp_path / "serveur-demo"
+    shutil.copytree(server_template, demo_dir)
+    app = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; "
+         "from desktop.syncing.demo_server import DemoServer; "
+         "print(DemoServer(Path(sys.argv[1])).ensure(), flush=True); time.sleep(120)",
+         str(demo_dir)],
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2],
+    )
+    assert app.stdout is not None
+    url = app.stdout.readline().strip()
+    assert httpx.get(f"{url}/health", timeout=2).status_code == 200
+    os.kill(app.pid, signal.SIGKILL)  # the app is killed: no cleanup code runs
+    app.wait()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{url}/health", timeout=0.5)
+        except httpx.TransportError:
+            return
+        time.sleep(0.2)
+    pytest.fail("the demo server outlived the app")

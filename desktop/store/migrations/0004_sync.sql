@@ -66,6 +66,7 @@ CREATE TABLE sync_resync (
     id TEXT NOT NULL,
     PRIMARY KEY (entity, id)
 );
+CREATE INDEX sync_resync_id ON sync_resync(id);
 
 -- Attachments added on this PC whose bytes the server has not received yet. The bytes live in
 -- the content-addressed cache beside the database (pieces-jointes/<sha[:2]>/<sha>); the
