@@ -311,10 +311,12 @@ class InboxRepository:
             return list(self._cached_base(without_search, sort, today=today, agent_id=agent_id))
         if key[0] == "number":
             return self._number_ids(flt, key[1], sort, today=today, agent_id=agent_id)
-        else:
-            sql = "SELECT rowid FROM request_fts WHERE request_fts MATCH ?"
-            params = (key[1],)
-        matches = [pk for (pk,) in self._conn.execute(sql, params)]
+        matches = [
+            rowid
+            for (rowid,) in self._conn.execute(
+                "SELECT rowid FROM request_fts WHERE request_fts MATCH ?", (key[1],)
+            )
+        ]
         if len(matches) <= self.LARGE_MATCH:
             return self._sql_ids(flt, sort, today=today, agent_id=agent_id)
         base = self._cached_base(without_search, sort, today=today, agent_id=agent_id)
