@@ -28,6 +28,8 @@ _STARTED = time.perf_counter()
 DEMO_REQUESTS = 500
 STARTUP_PROBE_ENV = "BANNETTE_STARTUP_PROBE"
 SETTINGS_ENV = "BANNETTE_SETTINGS"
+#: "0" keeps ``--demo`` fully offline (no background server).
+DEMO_SERVER_ENV = "BANNETTE_DEMO_SERVER"
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -145,6 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if os.environ.get(STARTUP_PROBE_ENV):
         _install_startup_probe(window)
+    else:
+        _start_sync(app, window, conn, database_path(args), demo=args.demo)
     window.show()
     if os.environ.get(STARTUP_PROBE_ENV):
         QTimer.singleShot(30_000, app.quit)
@@ -152,6 +156,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         # After the first paint: the morning summary of what is due (once a day).
         QTimer.singleShot(1500, window.notify_deadlines)
     return app.exec()
+
+
+def _start_sync(app: object, window: object, conn: object, path: Path, *, demo: bool) -> object:
+    """The sync worker (its own thread and connection) and its place in the window.
+
+    ``--demo`` also starts the reference server in the background with its demo data and
+    logs in (issue 4), unless BANNETTE_DEMO_SERVER=0; otherwise a PC that logged in before
+    syncs at once, and every minute after."""
+    from desktop.syncing.worker import SyncController
+    from desktop.views.sync_ui import install_sync
+
+    controller = SyncController(path, conn, parent=window)  # type: ignore[arg-type]
+    install_sync(window, controller)  # type: ignore[arg-type]
+    app.aboutToQuit.connect(controller.stop)  # type: ignore[attr-defined]
+    known = conn.execute(  # type: ignore[attr-defined]
+        "SELECT 1 FROM sync_state WHERE key = 'server_url'"
+    ).fetchone()
+    if demo and os.environ.get(DEMO_SERVER_ENV, "1") != "0":
+        controller.start_demo()
+    elif known:
+        controller.sync_now()
+    controller.start_timer()
+    return controller
 
 
 def _install_startup_probe(window: object) -> None:

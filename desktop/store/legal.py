@@ -32,6 +32,7 @@ from desktop.domain.workflow import (
 from desktop.store.database import StoreError, transaction
 from desktop.store.ids import iso, new_id
 from desktop.store.inbox import end_of_week
+from desktop.store.outbox import enqueue_for_request
 from desktop.store.requests import insert_event, refresh_due
 from sync.protocol.vocabulary import (
     OPEN_STATUSES,
@@ -43,6 +44,7 @@ from sync.protocol.vocabulary import (
     SilenceRule,
     Status,
 )
+from sync.protocol.wire import MutationName
 
 _OPEN_SQL = ", ".join(f"'{s.value}'" for s in sorted(OPEN_STATUSES))
 
@@ -367,6 +369,9 @@ def record_acknowledgement(
         )
         if status == Status.RECEIVED:
             _move(conn, request_pk, Status.ACKNOWLEDGED, at=at, agent_id=agent_id)
+            # The server dates the acknowledgement itself (legal dates come from the server).
+            enqueue_for_request(conn, request_pk, MutationName.REQUEST_ACKNOWLEDGE, {},
+                                fields=("status", "acknowledged_at"))
         conn.execute("UPDATE request SET acknowledged_at = ? WHERE pk = ?", (iso(at), request_pk))
         refresh_due(conn, request_pk)
 
@@ -412,6 +417,8 @@ def record_missing_documents_request(
             request_pk,
             DomainEvent(EventKind.MISSING_DOCUMENTS_REQUESTED, at, agent_id, detail),
         )
+        enqueue_for_request(conn, request_pk, MutationName.REQUEST_REQUEST_DOCUMENTS,
+                            {"documents": cleaned}, fields=("status",))
         refresh_due(conn, request_pk)
 
 
@@ -460,6 +467,12 @@ def record_missing_documents_received(
         )
         if _state(conn, request_pk).status == Status.AWAITING_DOCUMENTS:
             _move(conn, request_pk, Status.ACKNOWLEDGED, at=at, agent_id=agent_id)
+            enqueue_for_request(
+                conn, request_pk, MutationName.REQUEST_SET_STATUS,
+                {"from_status": Status.AWAITING_DOCUMENTS.value,
+                 "status": Status.ACKNOWLEDGED.value},
+                fields=("status",),
+            )
         refresh_due(conn, request_pk)
 
 

@@ -1,0 +1,113 @@
+"""The sync in the main window (pytest-qt, offscreen, real server): login dialog, status line,
+F5, notification of new requests, conflicts resolved from the list."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+
+from desktop.services.letters import DOCUMENTS_ENV
+from desktop.store.database import connect
+from desktop.store.inbox import InboxRepository
+from desktop.store.requests import update_fields
+from desktop.syncing.worker import SyncController
+from desktop.views.main_window import MainWindow
+from desktop.views.sync_ui import ConflictsDialog, LoginDialog, install_sync
+from tests.conftest import TODAY
+from tests.sync.conftest import CLERK, ServerProcess, local_db, sync_in_process
+from tests.sync.test_worker_gui import MemoryVault
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def synced_window(qtbot, tmp_path: Path, demo_db_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The real main window over the offline demo bannette, plus the sync."""
+    monkeypatch.setenv(DOCUMENTS_ENV, str(tmp_path / "documents"))
+    conn = connect(demo_db_path)
+    settings = QSettings(str(tmp_path / "bannette.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(InboxRepository(conn), settings, today=lambda: TODAY)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    controller = SyncController(demo_db_path, conn, vault=MemoryVault())
+    ui = install_sync(window, controller)
+    yield window, controller, ui
+    controller.stop()
+    conn.close()
+
+
+def test_login_dialog_status_line_and_f5(qtbot, synced_window, server: ServerProcess) -> None:  # type: ignore[no-untyped-def]
+    window, controller, ui = synced_window
+    assert ui.status_label.text() == "Synchronisation non lancée"
+    qtbot.keyClick(window, Qt.Key.Key_F5)  # never logged in: the dialog opens
+    dialog = ui.login_dialog
+    assert isinstance(dialog, LoginDialog) and dialog.isVisible()
+    dialog.server.setText(server.url)
+    dialog.login.setText(CLERK[0])
+    dialog.password.setText("mauvais")
+    with qtbot.waitSignal(controller.loginNeeded, timeout=30_000):
+        dialog.accept()
+    dialog = ui.login_dialog  # opened again, saying why
+    assert dialog is not None and dialog.isVisible()
+    assert "Identifiant ou mot de passe incorrect" in dialog.message.text()
+    assert dialog.server.text() == server.url
+    dialog.password.setText(CLERK[1])
+    before = window.model.total
+    with qtbot.waitSignal(controller.synced, timeout=30_000):
+        dialog.accept()
+    assert window.model.total == before + 80
+    assert ui.status_label.text().startswith("En ligne · dernière synchronisation à")
+
+    server.submit(server.authority_ids()[0], "Demande d'acte de décès")
+    assert ui.sync_action.shortcut().toString() == "F5"
+    with qtbot.waitSignal(controller.synced, timeout=30_000):
+        ui.sync_action.trigger()
+    assert window.model.total == before + 81
+    assert "1 nouvelle demande reçue" in window.statusBar().currentMessage()
+
+
+def test_conflicts_list_resolves_both_ways(
+    qtbot, synced_window, server: ServerProcess, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    window, controller, ui = synced_window
+    with qtbot.waitSignal(controller.synced, timeout=30_000):
+        controller.login(server.url, *CLERK)
+    conn: sqlite3.Connection = window._repo.connection
+    other = local_db(tmp_path / "autre-poste.sqlite3")
+    sync_in_process(server.url, other)
+    request_id = conn.execute(
+        "SELECT id FROM request WHERE version > 0 AND status = 'received' LIMIT 1").fetchone()[0]
+    other_conn = sqlite3.connect(other)
+    other_pk = other_conn.execute(
+        "SELECT pk FROM request WHERE id = ?", (request_id,)).fetchone()[0]
+    other_conn.close()
+    oc = connect(other)
+    update_fields(oc, other_pk, {"subject": "Objet de l'autre poste"})
+    oc.close()
+    sync_in_process(server.url, other)
+    pk = conn.execute("SELECT pk FROM request WHERE id = ?", (request_id,)).fetchone()[0]
+    update_fields(conn, pk, {"subject": "Mon objet"})
+    controller.local_changed()
+    assert "1 modification en attente" in ui.status_label.text()
+    with qtbot.waitSignal(controller.synced, timeout=30_000):
+        ui.sync_action.trigger()
+    assert "(1 conflit)" in ui.status_label.text()
+    dialog = ConflictsDialog(conn, window)
+    qtbot.addWidget(dialog)
+    assert dialog.table.rowCount() == 1
+    assert dialog.table.item(0, 2).text() == "Objet de l'autre poste"
+    assert dialog.table.item(0, 3).text() == "Mon objet"
+    dialog.keep_local.click()
+    assert dialog.table.rowCount() == 0
+    ui.sync_action.trigger()
+
+    def server_subject() -> str:
+        return str(server.query(
+            "SELECT subject FROM requests WHERE id = ?", request_id.replace("-", ""))[0][0])
+
+    qtbot.waitUntil(lambda: server_subject() == "Mon objet", timeout=30_000)
+    qtbot.waitUntil(lambda: not controller.running, timeout=30_000)
