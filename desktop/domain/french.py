@@ -18,10 +18,12 @@ from sync.protocol.vocabulary import PeriodUnit
 
 __all__ = [
     "MONTH_NAMES",
+    "SHORT_MONTH_NAMES",
     "WEEKDAY_NAMES",
     "day_ordinal",
     "format_date_fr",
     "format_long_date_fr",
+    "format_short_date_fr",
     "format_period_fr",
     "format_time_fr",
 ]
@@ -95,6 +97,18 @@ def format_date_fr(d: date) -> str:
     is accepted and its time ignored.
     """
     return f"{day_ordinal(d.day)} {MONTH_NAMES[d.month - 1]} {d.year}"
+
+
+#: Abbreviated month names for narrow table cells, as French typography abbreviates them.
+SHORT_MONTH_NAMES: tuple[str, ...] = (
+    "janv.", "févr.", "mars", "avr.", "mai", "juin",
+    "juil.", "août", "sept.", "oct.", "nov.", "déc.",
+)  # fmt: skip
+
+
+def format_short_date_fr(d: date) -> str:
+    """``"07 déc. 2026"``: the compact form for table columns (fixed-width day)."""
+    return f"{d.day:02d} {SHORT_MONTH_NAMES[d.month - 1]} {d.year}"
 
 
 def format_long_date_fr(d: date) -> str:

@@ -17,6 +17,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 from desktop.domain.due import SHORT_LABELS, DueKind, Urgency, describe, urgency
+from desktop.domain.french import format_short_date_fr
 from desktop.store.inbox import Column, InboxFilter, InboxRepository, InboxRow, InboxSort
 from sync.protocol.vocabulary import CHANNEL_LABELS, OUTCOME_LABELS, STATUS_LABELS
 
@@ -39,11 +40,6 @@ URGENCY_COLOURS: dict[Urgency, tuple[str, str]] = {
     Urgency.FINE: ("#d1e7dd", "#0f5132"),
 }
 
-SHORT_MONTHS = (
-    "janv.", "févr.", "mars", "avr.", "mai", "juin",
-    "juil.", "août", "sept.", "oct.", "nov.", "déc.",
-)  # fmt: skip
-
 BLOCK = 100
 CACHE_ROWS = 2000
 
@@ -62,10 +58,6 @@ class _Painted:
     texts: tuple[str, ...]
     tooltip: str
     colours: tuple[QBrush, QBrush] | None
-
-
-def short_date(d: date) -> str:
-    return f"{d.day:02d} {SHORT_MONTHS[d.month - 1]} {d.year}"
 
 
 class InboxModel(QAbstractTableModel):
@@ -148,7 +140,7 @@ class InboxModel(QAbstractTableModel):
         if column == Column.NUMBER:
             return row.number
         if column == Column.RECEIVED:
-            return f"{short_date(row.received_at.date())} {row.received_at:%H:%M}"
+            return f"{format_short_date_fr(row.received_at.date())} {row.received_at:%H:%M}"
         if column == Column.CHANNEL:
             return CHANNEL_LABELS[row.channel]
         if column == Column.CITIZEN:
@@ -168,7 +160,8 @@ class InboxModel(QAbstractTableModel):
         if row.due_date is None or row.due_kind is None:
             return ""
         prefix = "En retard · " if level == Urgency.OVERDUE else ""
-        return f"{prefix}{short_date(row.due_date)} ({SHORT_LABELS[DueKind(row.due_kind)]})"
+        label = SHORT_LABELS[DueKind(row.due_kind)]
+        return f"{prefix}{format_short_date_fr(row.due_date)} ({label})"
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not 0 <= column < len(Column):

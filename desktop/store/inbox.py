@@ -338,10 +338,7 @@ class InboxRepository:
         if inside <= self.LARGE_MATCH:
             return self._sql_ids(flt, sort, today=today, agent_id=agent_id)
         base = self._cached_base(replace(flt, search=""), sort, today=today, agent_id=agent_id)
-        (everything,) = self._conn.execute(
-            "SELECT COUNT(*) FROM request WHERE deleted = 0"
-        ).fetchone()
-        if inside <= everything // 2:
+        if inside <= self.total() // 2:
             matched = {
                 pk
                 for (pk,) in self._conn.execute(

@@ -14,7 +14,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from desktop.domain.due import SHORT_LABELS, DueKind, describe
-from desktop.models.inbox_model import short_date
+from desktop.domain.french import format_short_date_fr
 from desktop.services.deadlines import SECTION_TITLES, DeadlineService
 from desktop.store.legal import DeadlineEntry, DeadlineSection
 from sync.protocol.vocabulary import OUTCOME_LABELS, STATUS_LABELS
@@ -116,7 +116,7 @@ class DeadlinesView(QTreeWidget):
         item = QTreeWidgetItem(
             parent,
             [
-                short_date(entry.due_date),
+                format_short_date_fr(entry.due_date),
                 SHORT_LABELS[kind],
                 entry.number,
                 entry.citizen,
