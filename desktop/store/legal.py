@@ -367,11 +367,15 @@ def record_acknowledgement(
             request_pk,
             DomainEvent(EventKind.ACKNOWLEDGEMENT_SENT, at, agent_id, _files_detail(files)),
         )
-        if status == Status.RECEIVED:
+        moved = status == Status.RECEIVED
+        if moved:
             _move(conn, request_pk, Status.ACKNOWLEDGED, at=at, agent_id=agent_id)
-            # The server dates the acknowledgement itself (legal dates come from the server).
-            enqueue_for_request(conn, request_pk, MutationName.REQUEST_ACKNOWLEDGE, {},
-                                fields=("status", "acknowledged_at"))
+        # The server dates the acknowledgement itself (legal dates come from the server), late
+        # ones included: it moves a received request and leaves a further one where it is.
+        enqueue_for_request(
+            conn, request_pk, MutationName.REQUEST_ACKNOWLEDGE, {},
+            fields=("status", "acknowledged_at") if moved else ("acknowledged_at",),
+        )
         conn.execute("UPDATE request SET acknowledged_at = ? WHERE pk = ?", (iso(at), request_pk))
         refresh_due(conn, request_pk)
 
@@ -418,7 +422,9 @@ def record_missing_documents_request(
             DomainEvent(EventKind.MISSING_DOCUMENTS_REQUESTED, at, agent_id, detail),
         )
         enqueue_for_request(conn, request_pk, MutationName.REQUEST_REQUEST_DOCUMENTS,
-                            {"documents": cleaned}, fields=("status",))
+                            {"documents": cleaned, "deadline": deadline.isoformat(),
+                             "asked_on": at.date().isoformat()},
+                            fields=("status",))
         refresh_due(conn, request_pk)
 
 
@@ -468,10 +474,8 @@ def record_missing_documents_received(
         if _state(conn, request_pk).status == Status.AWAITING_DOCUMENTS:
             _move(conn, request_pk, Status.ACKNOWLEDGED, at=at, agent_id=agent_id)
             enqueue_for_request(
-                conn, request_pk, MutationName.REQUEST_SET_STATUS,
-                {"from_status": Status.AWAITING_DOCUMENTS.value,
-                 "status": Status.ACKNOWLEDGED.value},
-                fields=("status",),
+                conn, request_pk, MutationName.REQUEST_DOCUMENTS_RECEIVED,
+                {"received_on": received_on.isoformat()}, fields=("status",),
             )
         refresh_due(conn, request_pk)
 
@@ -572,6 +576,12 @@ def record_implicit_decisions(conn: sqlite3.Connection, today: date) -> list[int
             for event in events:
                 detail = {**event.detail, "arose_on": on.isoformat()}
                 insert_event(conn, pk, dataclasses.replace(event, detail=detail))
+            # Without it the next pull of the row would bring the server's empty outcome
+            # back, and the sweep would record the same decision again.
+            enqueue_for_request(
+                conn, pk, MutationName.REQUEST_IMPLICIT_DECISION,
+                {"outcome": outcome.value, "arose_on": on.isoformat()}, fields=("outcome",),
+            )
             marked.append(pk)
     return marked
 

@@ -25,6 +25,8 @@ _TARGETS: dict[MutationName, tuple[Entity, str]] = {
     MutationName.REQUEST_SET_STATUS: (Entity.REQUESTS, "request_id"),
     MutationName.REQUEST_ACKNOWLEDGE: (Entity.REQUESTS, "request_id"),
     MutationName.REQUEST_REQUEST_DOCUMENTS: (Entity.REQUESTS, "request_id"),
+    MutationName.REQUEST_DOCUMENTS_RECEIVED: (Entity.REQUESTS, "request_id"),
+    MutationName.REQUEST_IMPLICIT_DECISION: (Entity.REQUESTS, "request_id"),
     MutationName.REQUEST_ASSIGN: (Entity.REQUESTS, "request_id"),
     MutationName.REQUEST_UPDATE_FIELDS: (Entity.REQUESTS, "request_id"),
     MutationName.REQUEST_ADD_NOTE: (Entity.REQUESTS, "request_id"),
@@ -36,6 +38,7 @@ _TARGETS: dict[MutationName, tuple[Entity, str]] = {
     MutationName.ATTACHMENT_LINK: (Entity.ATTACHMENTS, "id"),
     MutationName.ATTACHMENT_UNLINK: (Entity.ATTACHMENTS, "attachment_id"),
 }
+assert set(_TARGETS) == set(MUTATION_ARGS), "every mutation needs its target row"
 
 
 def enqueue(

@@ -772,19 +772,24 @@ class _Applier:
 
     def _missing_documents(self, request_pk: int, row: EventRow) -> None:
         """The local table of L114-5 requests is derived from the server's history."""
+        # The days the agent entered (a PC offline for a week sends them late); the event's
+        # own date when absent. Arrival is never put before the ask: the deadline engine
+        # refuses such a history, and one bad row must not stop every later sync.
         day = (legal_time(row.at) or "")[:10]
         if row.kind is EventKind.MISSING_DOCUMENTS_REQUESTED:
             documents = json.dumps(list(row.data.get("documents") or []), ensure_ascii=False)
             self.conn.execute(
                 "INSERT OR IGNORE INTO missing_documents (id, request_pk, asked_on, documents, "
-                "version) VALUES (?, ?, ?, ?, ?)",
-                (str(row.id), request_pk, day, documents, row.version),
+                "deadline, version) VALUES (?, ?, MAX(?, (SELECT date(received_at) FROM request "
+                "WHERE pk = ?)), ?, ?, ?)",
+                (str(row.id), request_pk, _iso_day(row.data.get("asked_on")) or day, request_pk,
+                 documents, _iso_day(row.data.get("deadline")), row.version),
             )
         elif row.kind is EventKind.MISSING_DOCUMENTS_RECEIVED:
             self.conn.execute(
-                "UPDATE missing_documents SET received_on = ? "
+                "UPDATE missing_documents SET received_on = MAX(asked_on, ?) "
                 "WHERE request_pk = ? AND received_on IS NULL AND deleted = 0",
-                (day, request_pk),
+                (_iso_day(row.data.get("received_on")) or day, request_pk),
             )
         else:
             return
@@ -805,6 +810,17 @@ class _Applier:
             (str(row.id), request_pk, row.filename, row.content_type,
              min(row.size, MAX_ATTACHMENT_BYTES), row.sha256, row.version),
         )
+
+
+def _iso_day(value: object) -> str | None:
+    """A day from an event's data, or None when absent or not a date (never trust it blindly:
+    it came over the network)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value[:10]).isoformat()
+    except ValueError:
+        return None
 
 
 def blob_dir(conn: sqlite3.Connection) -> Path:

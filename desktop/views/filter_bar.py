@@ -37,17 +37,39 @@ class ChoiceButton(QToolButton):
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.setObjectName(f"filter-{title}")
-        menu = QMenu(self)
-        self.setMenu(menu)
+        self.setMenu(QMenu(self))
         self._actions: list[QAction] = []
+        self._fill(choices, ())
+
+    def _fill(self, choices: Iterable[Choice], ticked: Iterable[object]) -> None:
+        menu = self.menu()
+        wanted = set(ticked)
+        for action in self._actions:
+            menu.removeAction(action)
+            action.deleteLater()
+        self._actions = []
         for choice in choices:
             action = QAction(choice.label, menu)
             action.setCheckable(True)
             action.setData(choice.key)
+            action.setChecked(choice.key in wanted)
             action.toggled.connect(self._on_toggled)
             menu.addAction(action)
             self._actions.append(action)
         self._update_text()
+
+    def set_choices(self, choices: Iterable[Choice]) -> bool:
+        """New list (a sync brought a commune or a démarche); what was ticked stays ticked if
+        it is still there. Returns whether the selection changed (then ``changed`` fired)."""
+        choices = list(choices)
+        if [(c.key, c.label) for c in choices] == [(a.data(), a.text()) for a in self._actions]:
+            return False
+        before = self.selected()
+        self._fill(choices, before)
+        if self.selected() == before:
+            return False
+        self.changed.emit()
+        return True
 
     def actions_list(self) -> list[QAction]:
         return list(self._actions)
@@ -145,6 +167,11 @@ class FilterBar(QWidget):
             not_acknowledged=self.not_acknowledged.isChecked(),
             search=self.search.text(),
         )
+
+    def set_lists(self, authorities: list[Choice], procedures: list[Choice]) -> None:
+        """The commune and démarche menus follow the local store (after a sync)."""
+        self.authorities.set_choices(authorities)
+        self.procedures.set_choices(procedures)
 
     def apply_now(self) -> None:
         """Skip the typing delay (Enter in the search box, tests)."""

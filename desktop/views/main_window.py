@@ -343,6 +343,20 @@ class MainWindow(QMainWindow):
         self.request_actions.update()
         self.refresh_deadlines()
 
+    def data_arrived(self) -> list[int]:
+        """Rows came from the server (a sync): the communes and démarches may be new, and the
+        silence may have become a decision on requests this PC had not seen yet. Returns the
+        requests whose implicit decision was just recorded (queued for the server)."""
+        self.filters.set_lists(self._repo.authorities(), self._repo.procedures())
+        marked = self._record_implicit_decisions()
+        self.model.reload(data_changed=True)
+        if self.detail.shown_pk is not None:
+            self._show(self.detail.shown_pk)
+        else:
+            self.request_actions.update()
+        self.refresh_deadlines()
+        return marked
+
     def _record_implicit_decisions(self) -> list[int]:
         try:
             return self.deadlines.record_implicit_decisions(self._day)

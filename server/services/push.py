@@ -40,6 +40,8 @@ HANDLERS: dict[MutationName, Handler] = {
     MutationName.REQUEST_SET_STATUS: requests.set_status,
     MutationName.REQUEST_ACKNOWLEDGE: requests.acknowledge,
     MutationName.REQUEST_REQUEST_DOCUMENTS: requests.request_documents,
+    MutationName.REQUEST_DOCUMENTS_RECEIVED: requests.documents_received,
+    MutationName.REQUEST_IMPLICIT_DECISION: requests.implicit_decision,
     MutationName.REQUEST_ASSIGN: requests.assign,
     MutationName.REQUEST_UPDATE_FIELDS: requests.update_fields,
     MutationName.REQUEST_ADD_NOTE: requests.add_note,

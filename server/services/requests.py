@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -38,6 +38,7 @@ from server.services.numbering import next_number
 from sync.protocol.vocabulary import (
     EXPRESS_OUTCOMES,
     IMPLICIT_OUTCOMES,
+    OPEN_STATUSES,
     STATUS_LABELS,
     Channel,
     EventKind,
@@ -52,6 +53,8 @@ from sync.protocol.wire import (
     RequestCreateArgs,
     RequestDeleteArgs,
     RequestDocumentsArgs,
+    RequestDocumentsReceivedArgs,
+    RequestImplicitDecisionArgs,
     RequestNoteArgs,
     RequestSetStatusArgs,
     RequestUpdateFieldsArgs,
@@ -144,7 +147,7 @@ def create(
 
 def _transition(
     session: Session, principal: Principal, row: Request, target: Status,
-    outcome: Outcome | None = None,
+    outcome: Outcome | None = None, documents_received_on: date | None = None,
 ) -> None:
     current = Status(row.status)
     if not can_transition(current, target):
@@ -166,8 +169,12 @@ def _transition(
     elif outcome is not None:
         raise ProblemError(422, "Une décision ne s'indique qu'à la réponse ou à la clôture.")
     if current is Status.AWAITING_DOCUMENTS and target is not Status.CLOSED:
+        # The agent says on which day the documents arrived (the clock restarts from it);
+        # a bare status change means « today ».
+        received_on = documents_received_on or utcnow().date()
         add_event(session, row.authority_id, row.id, EventKind.MISSING_DOCUMENTS_RECEIVED,
-                  principal, {"documents": list(row.missing_documents or [])})
+                  principal, {"documents": list(row.missing_documents or []),
+                              "received_on": received_on.isoformat()})
     row.status = target.value
     if outcome is not None:
         row.outcome = outcome.value
@@ -202,11 +209,12 @@ def acknowledge(
     row = load(session, principal, args.request_id)
     if row.acknowledged_at is not None:
         return Change(Entity.REQUESTS, row, ["acknowledged_at"])
-    if row.status != Status.RECEIVED.value:
-        raise ProblemError(
-            409, "Seule une demande reçue et pas encore traitée peut être accusée."
-        )
-    _transition(session, principal, row, Status.ACKNOWLEDGED)
+    if Status(row.status) not in OPEN_STATUSES:
+        raise ProblemError(409, "La demande est déjà traitée : elle ne peut plus être accusée.")
+    if row.status == Status.RECEIVED.value:
+        _transition(session, principal, row, Status.ACKNOWLEDGED)
+    # Later (documents already asked, reply being drafted), the acknowledgement is late but
+    # still owed: it is dated without moving the request backwards.
     row.acknowledged_at = utcnow()
     add_event(session, row.authority_id, row.id, EventKind.ACKNOWLEDGEMENT_SENT, principal, {})
     stamp(session, row)
@@ -224,10 +232,70 @@ def request_documents(
     if row.status != Status.AWAITING_DOCUMENTS.value:
         _transition(session, principal, row, Status.AWAITING_DOCUMENTS)
     row.missing_documents = list(args.documents)
+    data: dict[str, Any] = {"documents": list(args.documents)}
+    if args.asked_on is not None:
+        if args.asked_on > _latest_local_day():
+            raise ProblemError(422, "La demande de pièces ne peut pas être datée du futur.")
+        data["asked_on"] = args.asked_on.isoformat()
+    if args.deadline is not None:
+        data["deadline"] = args.deadline.isoformat()
     add_event(session, row.authority_id, row.id, EventKind.MISSING_DOCUMENTS_REQUESTED,
-              principal, {"documents": list(args.documents)})
+              principal, data)
     stamp(session, row)
     audit.record(session, principal, "request_documents", "requests", row.id, row.authority_id)
+    return Change(Entity.REQUESTS, row)
+
+
+def _latest_local_day() -> date:
+    """The latest calendar day a PC may be living (its day may already be tomorrow in UTC;
+    France is UTC+1/+2, overseas communes up to UTC+11)."""
+    return (utcnow() + timedelta(hours=14)).date()
+
+
+def documents_received(
+    session: Session, principal: Principal, args: RequestDocumentsReceivedArgs,
+    base_version: int | None,
+) -> Change:
+    """L114-5: the documents arrived on the day the agent gives; instruction resumes."""
+    authorize(principal, Action.WRITE)
+    row = load(session, principal, args.request_id)
+    if row.status != Status.AWAITING_DOCUMENTS.value:
+        raise ProblemError(409, "Aucune pièce manquante n'est attendue pour cette demande.")
+    if args.received_on > _latest_local_day():
+        raise ProblemError(422, "La date de réception des pièces ne peut pas être future.")
+    _transition(session, principal, row, Status.ACKNOWLEDGED,
+                documents_received_on=args.received_on)
+    stamp(session, row)
+    audit.record(session, principal, "documents_received", "requests", row.id, row.authority_id)
+    return Change(Entity.REQUESTS, row)
+
+
+def implicit_decision(
+    session: Session, principal: Principal, args: RequestImplicitDecisionArgs,
+    base_version: int | None,
+) -> Change:
+    """Records the decision the silence gave (computed by the PC's deadline engine).
+
+    Two PCs reporting the same decision is the normal case, not a conflict: the second is a
+    no-op. A different outcome already on the server (an express answer, or the other kind)
+    is a conflict the agent settles."""
+    authorize(principal, Action.WRITE)
+    row = load(session, principal, args.request_id)
+    if row.outcome == args.outcome.value:
+        return Change(Entity.REQUESTS, row)
+    if row.outcome is not None:
+        return Change(Entity.REQUESTS, row, ["outcome"])
+    if Status(row.status) not in OPEN_STATUSES:
+        raise ProblemError(409, "Une demande déjà répondue ou close n'a pas de décision implicite.")
+    if args.arose_on > _latest_local_day():
+        raise ProblemError(422, "Une décision implicite ne peut pas naître dans le futur.")
+    row.outcome = args.outcome.value
+    add_event(session, row.authority_id, row.id, EventKind.OUTCOME_SET, principal,
+              {"outcome": args.outcome.value, "implicit": True,
+               "arose_on": args.arose_on.isoformat()})
+    stamp(session, row)
+    audit.record(session, principal, "implicit_decision", "requests", row.id, row.authority_id,
+                 {"outcome": row.outcome})
     return Change(Entity.REQUESTS, row)
 
 

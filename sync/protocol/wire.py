@@ -7,7 +7,7 @@ free of SQLAlchemy and Qt, means a change of the contract is one diff both sides
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -273,6 +273,8 @@ class MutationName(StrEnum):
     REQUEST_SET_STATUS = "request.set_status"
     REQUEST_ACKNOWLEDGE = "request.acknowledge"
     REQUEST_REQUEST_DOCUMENTS = "request.request_documents"
+    REQUEST_DOCUMENTS_RECEIVED = "request.documents_received"
+    REQUEST_IMPLICIT_DECISION = "request.implicit_decision"
     REQUEST_ASSIGN = "request.assign"
     REQUEST_UPDATE_FIELDS = "request.update_fields"
     REQUEST_ADD_NOTE = "request.add_note"
@@ -316,6 +318,32 @@ class RequestAcknowledgeArgs(_Model):
 class RequestDocumentsArgs(_Model):
     request_id: UUID
     documents: list[ShortText] = Field(min_length=1, max_length=50)
+    deadline: date | None = Field(
+        default=None, description="Date limite laissée à l'usager pour envoyer les pièces"
+    )
+    asked_on: date | None = Field(
+        default=None,
+        description="Jour du courrier de demande (un poste hors ligne l'envoie plus tard)",
+    )
+
+
+class RequestDocumentsReceivedArgs(_Model):
+    """L114-5: the missing documents arrived; the decision clock restarts from that day, which
+    the agent enters (a letter may reach the mairie days before it is opened)."""
+
+    request_id: UUID
+    received_on: date = Field(description="Jour d'arrivée des pièces")
+
+
+class RequestImplicitDecisionArgs(_Model):
+    """The silence of the administration became a decision (L231-1 accord, L231-4 rejet).
+
+    Every PC computes the same date from the same facts; the first to tell the server wins and
+    the others' identical reports are no-ops."""
+
+    request_id: UUID
+    outcome: Literal[Outcome.IMPLICIT_ACCEPTANCE, Outcome.IMPLICIT_REJECTION]
+    arose_on: date = Field(description="Jour où la décision implicite est née")
 
 
 class RequestAssignArgs(_Model):
@@ -418,6 +446,8 @@ MUTATION_ARGS: dict[MutationName, type[BaseModel]] = {
     MutationName.REQUEST_SET_STATUS: RequestSetStatusArgs,
     MutationName.REQUEST_ACKNOWLEDGE: RequestAcknowledgeArgs,
     MutationName.REQUEST_REQUEST_DOCUMENTS: RequestDocumentsArgs,
+    MutationName.REQUEST_DOCUMENTS_RECEIVED: RequestDocumentsReceivedArgs,
+    MutationName.REQUEST_IMPLICIT_DECISION: RequestImplicitDecisionArgs,
     MutationName.REQUEST_ASSIGN: RequestAssignArgs,
     MutationName.REQUEST_UPDATE_FIELDS: RequestUpdateFieldsArgs,
     MutationName.REQUEST_ADD_NOTE: RequestNoteArgs,

@@ -244,3 +244,74 @@ def test_previous_values_compared_as_values(world: World) -> None:
         base_version=req["version"],
     )]).results[0]
     assert result.result == "applied", result.reason
+
+
+def test_legal_mutations_carry_the_agents_days(world: World) -> None:
+    """Late acknowledgement, documents asked and received on the days the agent gives, and the
+    implicit decision each PC computes: what a PC offline for a week sends afterwards."""
+    from datetime import date, timedelta
+
+    client_id = str(uuid.uuid4())
+    late, docs, silent, closed = (create_args(world.a) for _ in range(4))
+    today = date.today()
+    results = push(world, world.a, client_id, [
+        mutation(client_id, 1, "request.create", late),
+        mutation(client_id, 2, "request.set_status",
+                 {"request_id": late["id"], "from_status": "received", "status": "drafting"}),
+        mutation(client_id, 3, "request.acknowledge", {"request_id": late["id"]}),
+        mutation(client_id, 4, "request.create", docs),
+        mutation(client_id, 5, "request.request_documents", {
+            "request_id": docs["id"], "documents": ["Plan"], "asked_on": str(today),
+            "deadline": str(today + timedelta(days=30))}),
+        mutation(client_id, 6, "request.documents_received",
+                 {"request_id": docs["id"], "received_on": str(today + timedelta(days=5))}),
+        mutation(client_id, 7, "request.documents_received",
+                 {"request_id": docs["id"], "received_on": str(today)}),
+        mutation(client_id, 8, "request.documents_received",  # nothing awaited any more
+                 {"request_id": docs["id"], "received_on": str(today)}),
+        mutation(client_id, 9, "request.create", silent),
+        mutation(client_id, 10, "request.implicit_decision", {
+            "request_id": silent["id"], "outcome": "implicit_acceptance",
+            "arose_on": str(today)}),
+        mutation(client_id, 11, "request.implicit_decision", {  # the other PC, same finding
+            "request_id": silent["id"], "outcome": "implicit_acceptance",
+            "arose_on": str(today)}),
+        mutation(client_id, 12, "request.implicit_decision", {
+            "request_id": silent["id"], "outcome": "implicit_rejection",
+            "arose_on": str(today)}),
+        mutation(client_id, 13, "request.create", closed),
+        mutation(client_id, 14, "request.set_status", {
+            "request_id": closed["id"], "from_status": "received", "status": "closed",
+            "outcome": "no_follow_up"}),
+        mutation(client_id, 15, "request.acknowledge", {"request_id": closed["id"]}),
+        mutation(client_id, 16, "request.implicit_decision", {
+            "request_id": closed["id"], "outcome": "implicit_rejection",
+            "arose_on": str(today)}),
+        mutation(client_id, 17, "request.implicit_decision", {
+            "request_id": docs["id"], "outcome": "accepted", "arose_on": str(today)}),
+    ]).results
+    assert [r.result for r in results] == [
+        "applied", "applied", "applied",
+        "applied", "applied", "rejected", "applied", "rejected",
+        "applied", "applied", "applied", "conflict",
+        "applied", "applied", "rejected", "conflict",
+        "rejected",
+    ], [r.reason for r in results]
+    assert "déjà traitée" in (results[14].reason or "")
+    assert "futur" in (results[5].reason or "")
+    assert "Aucune pièce manquante" in (results[7].reason or "")
+    assert results[11].conflicting_fields == ["outcome"]
+    rows, _, _ = pull_all(world, world.a)
+    requests = {r["id"]: r for r in rows["requests"]}
+    assert requests[late["id"]]["status"] == "drafting"
+    assert requests[late["id"]]["acknowledged_at"] is not None
+    assert requests[docs["id"]]["status"] == "acknowledged"
+    assert requests[silent["id"]]["outcome"] == "implicit_acceptance"
+    events = [e for e in rows["events"] if e["request_id"] in (docs["id"], silent["id"])]
+    by_kind = {e["kind"]: e["data"] for e in events}
+    assert by_kind["missing_documents_requested"]["deadline"] == str(today + timedelta(days=30))
+    assert by_kind["missing_documents_requested"]["asked_on"] == str(today)
+    assert by_kind["missing_documents_received"]["received_on"] == str(today)
+    assert by_kind["outcome_set"] == {"outcome": "implicit_acceptance", "implicit": True,
+                                      "arose_on": str(today)}
+    assert sum(e["kind"] == "outcome_set" for e in events) == 1

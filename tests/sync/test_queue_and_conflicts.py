@@ -125,27 +125,27 @@ def test_refused_mutation_stays_visible_and_does_not_block_the_queue(
     conn = connect(db)
     (first_id, first_pk), (second_id, second_pk) = conn.execute(
         "SELECT id, pk FROM request WHERE status = 'received' ORDER BY pk LIMIT 2").fetchall()
-    # Meanwhile, at the mairie's other PC, the first request went straight to drafting.
+    # Meanwhile, at the mairie's other PC, the first request was closed without follow-up.
     response = httpx.post(
         f"{server.url}/api/v1/requests/{first_id}/status",
-        json={"status": "drafting"},
+        json={"status": "closed", "outcome": "no_follow_up"},
         headers={"Authorization": f"Bearer {server.token()}"}, timeout=10,
     )
     assert response.status_code == 200, response.text
-    set_status(conn, first_pk, Status.ACKNOWLEDGED, agent_id=None)   # refused: not "received"
+    set_status(conn, first_pk, Status.ACKNOWLEDGED, agent_id=None)   # refused: already closed
     set_status(conn, second_pk, Status.ACKNOWLEDGED, agent_id=None)  # fine
     conn.close()
 
     report = sync_in_process(server.url, db)
     assert (report.applied, report.rejected) == (1, 1)
-    assert "Seule une demande reçue" in report.rejections[0]
+    assert "déjà traitée" in report.rejections[0]
     conn = connect(db)
     refused = rejections(conn)
     assert [r.row_id for r in refused] == [first_id]
-    assert "Seule une demande reçue" in refused[0].reason
+    assert "déjà traitée" in refused[0].reason
     assert pending_count(conn) == 0
     conn.close()
     # The optimistic "acknowledged" was replaced by the server's truth.
-    assert request_state(db)[first_id][0] == "drafting"
+    assert request_state(db)[first_id][0] == "closed"
     assert request_state(db)[second_id][0] == "acknowledged"
     assert request_state(db) == server_request_state(server)

@@ -40,6 +40,13 @@ def synced_window(qtbot, tmp_path: Path, demo_db_path: Path, monkeypatch: pytest
     conn.close()
 
 
+def _settle(qtbot, controller: SyncController) -> None:  # type: ignore[no-untyped-def]
+    """The implicit decisions found in the server's rows leave a moment after the first sync,
+    by themselves: wait for that follow-up sync to finish."""
+    qtbot.waitUntil(lambda: controller.status.pending == 0 and not controller.running,
+                    timeout=30_000)
+
+
 def test_login_dialog_status_line_and_f5(qtbot, synced_window, server: ServerProcess) -> None:  # type: ignore[no-untyped-def]
     window, controller, ui = synced_window
     assert ui.status_label.text() == "Synchronisation non lancée"
@@ -60,6 +67,7 @@ def test_login_dialog_status_line_and_f5(qtbot, synced_window, server: ServerPro
     with qtbot.waitSignal(controller.synced, timeout=30_000):
         dialog.accept()
     assert window.model.total == before + 80
+    _settle(qtbot, controller)
     assert ui.status_label.text().startswith("En ligne · dernière synchronisation à")
 
     server.submit(server.authority_ids()[0], "Demande d'acte de décès")
@@ -76,6 +84,7 @@ def test_conflicts_list_resolves_both_ways(
     window, controller, ui = synced_window
     with qtbot.waitSignal(controller.synced, timeout=30_000):
         controller.login(server.url, *CLERK)
+    _settle(qtbot, controller)
     conn: sqlite3.Connection = window._repo.connection
     other = local_db(tmp_path / "autre-poste.sqlite3")
     sync_in_process(server.url, other)
@@ -111,3 +120,35 @@ def test_conflicts_list_resolves_both_ways(
 
     qtbot.waitUntil(lambda: server_subject() == "Mon objet", timeout=30_000)
     qtbot.waitUntil(lambda: not controller.running, timeout=30_000)
+
+
+def test_a_sync_refreshes_the_filter_lists_and_tells_the_server_of_implicit_decisions(
+    qtbot, synced_window, server: ServerProcess  # type: ignore[no-untyped-def]
+) -> None:
+    """Communes and démarches that arrive with a sync appear in the filters (what was ticked
+    stays ticked); silence that became a decision on the server's requests is recorded here
+    and sent back without the secrétaire doing anything."""
+    window, controller, _ui = synced_window
+    communes = window.filters.authorities
+    ticked = communes.actions_list()[0].data()
+    communes.set_selected([ticked])
+    with qtbot.waitSignal(controller.synced, timeout=30_000):
+        controller.login(server.url, *CLERK)
+    names = {a.text() for a in communes.actions_list()}
+    assert {r[0] for r in server.query("SELECT name FROM authorities")} <= names
+    assert communes.selected() == [ticked]
+    assert window.filters.current().authority_pks == frozenset({ticked})
+    procedures = {a.text() for a in window.filters.procedures.actions_list()}
+    assert {r[0] for r in server.query("SELECT title FROM procedures")} <= procedures
+
+    def decided_on_server() -> int:
+        return int(server.query(
+            "SELECT COUNT(*) FROM requests WHERE outcome LIKE 'implicit%'")[0][0])
+
+    qtbot.waitUntil(lambda: decided_on_server() > 0, timeout=30_000)
+    conn = window._repo.connection
+    local = conn.execute(
+        "SELECT COUNT(*) FROM request WHERE version > 0 AND outcome LIKE 'implicit%'"
+    ).fetchone()[0]
+    qtbot.waitUntil(lambda: controller.status.pending == 0, timeout=30_000)
+    assert decided_on_server() == local
