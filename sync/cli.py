@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sync import errors
+from sync import errors, transfers
 from sync.client import ApiClient
 from sync.engine import SyncEngine, SyncReport
 from sync.protocol.wire import DEFAULT_PULL_LIMIT, TokenPair
@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--login", default=os.environ.get(LOGIN_ENV), help=f"(${LOGIN_ENV})")
     parser.add_argument("--interval", type=float, default=30.0,
                         help="--watch : secondes entre deux synchronisations (30)")
+    parser.add_argument("--download", metavar="ID_PIECE",
+                        help="télécharge une pièce jointe dans le cache (reprend un "
+                             "téléchargement interrompu) et affiche son chemin")
     parser.add_argument("--page-size", type=int, default=DEFAULT_PULL_LIMIT)
     parser.add_argument("--store", default=DEFAULT_STORE, help=argparse.SUPPRESS)
     parser.add_argument("--verbose", "-v", action="store_true")
@@ -152,6 +155,26 @@ def _print_status(store: LocalStore) -> None:
         print(f"Conflit sur « {field} » : serveur {remote} (retenu), poste {local}")
 
 
+def _download(
+    client: ApiClient, server: str, login: str, blobs: BlobStore | None, attachment_id: str
+) -> int:
+    sha256 = blobs.attachment_sha256(attachment_id) if blobs is not None else None
+    if blobs is None or sha256 is None:
+        print(f"Pièce jointe inconnue sur ce poste : {attachment_id} (synchronisez d'abord).",
+              file=sys.stderr)
+        return 2
+    try:
+        path = transfers.cached(blobs, sha256)
+        if path is None:  # offline, a cached file still answers
+            open_session(client, server, login)
+            path = transfers.download(client, blobs, attachment_id, sha256)
+    except errors.SyncError as exc:
+        print(exc.message, file=sys.stderr, flush=True)
+        return 1 if exc.transient else 2
+    print(path, flush=True)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
@@ -180,6 +203,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     client = ApiClient(server, on_tokens=keep_tokens)
     blobs = store if isinstance(store, BlobStore) else None
     engine = SyncEngine(store, client, page_limit=args.page_size, blobs=blobs)
+    if args.download:
+        try:
+            return _download(client, server, args.login, blobs, args.download)
+        finally:
+            client.close()
+            store_close = getattr(store, "close", None)
+            if store_close is not None:
+                store_close()
     code = 0
     try:
         while True:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from sync import errors
+from sync import errors, faults
 from sync.client import ApiClient
 from sync.protocol.files import attachment_problem, sha256_hex
 
@@ -31,6 +31,9 @@ class Upload:
 class BlobStore(Protocol):
     def blob_path(self, sha256: str) -> Path:
         """Where the cache keeps (or will keep) this content."""
+
+    def attachment_sha256(self, attachment_id: str) -> str | None:
+        """The content hash of a known attachment, None if this PC never heard of it."""
 
     def pending_uploads(self) -> list[Upload]: ...
 
@@ -66,6 +69,14 @@ def upload_pending(client: ApiClient, blobs: BlobStore) -> int:
     return sent
 
 
+def cached(blobs: BlobStore, sha256: str) -> Path | None:
+    """The cached file when it is there and whole (its hash checked), else None."""
+    target = blobs.blob_path(sha256)
+    if target.exists() and _digest(target) == sha256:
+        return target
+    return None
+
+
 def download(
     client: ApiClient,
     blobs: BlobStore,
@@ -74,14 +85,23 @@ def download(
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """The attachment's file in the cache, fetched (or resumed) if needed."""
-    target = blobs.blob_path(sha256)
-    if target.exists() and _digest(target) == sha256:
+    target = cached(blobs, sha256)
+    if target is not None:
         return target
+    target = blobs.blob_path(sha256)
     target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(target.name + ".part")
     start = part.stat().st_size if part.exists() else 0
     with open(part, "ab") as handle:
-        resumed, _total = client.download(attachment_id, start, handle.write, progress)
+
+        def write(chunk: bytes) -> None:
+            first = handle.tell() == start
+            handle.write(chunk)
+            if first:  # the fault-injection tests strike here, with bytes on disk
+                handle.flush()
+                faults.pause("mid_download")
+
+        resumed, _total = client.download(attachment_id, start, write, progress)
         if not resumed and start:
             # The server ignored the Range: it sent everything again from byte 0.
             handle.flush()

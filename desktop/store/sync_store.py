@@ -287,6 +287,12 @@ class SqliteSyncStore:
     def blob_path(self, sha256: str) -> Path:
         return blob_path(self.conn, sha256)
 
+    def attachment_sha256(self, attachment_id: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT sha256 FROM attachment WHERE id = ? AND deleted = 0", (attachment_id,)
+        ).fetchone()
+        return str(row[0]) if row else None
+
     def pending_uploads(self) -> list[Upload]:
         return [
             Upload(r[0], r[1], r[2])

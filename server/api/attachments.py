@@ -11,6 +11,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from server import faults
 from server.access import Action, authorize, check_authority, get_scoped
 from server.api.common import Deleted, run_change
 from server.api.deps import BlobsDep, DbDep, PrincipalDep
@@ -57,6 +58,7 @@ def upload_blob(
     with db.write() as session:
         blob = service.store_blob(session, blobs, authority_id, data,
                                   safe_filename(file.filename))
+        faults.pause(faults.IN_UPLOAD_ENV, "file written, row not committed")
         return BlobInfo(sha256=blob.sha256, size=blob.size, content_type=blob.content_type)
 
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import time
 import uuid
 
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from server import audit
+from server import audit, faults
 from server.access import scope
 from server.api.deps import DbDep, PrincipalDep
 from server.db.models import SyncClient
@@ -22,24 +20,11 @@ from sync.protocol.wire import MetaResponse, PullRequest, PullResponse, PushRequ
 
 router = APIRouter(prefix="/sync", tags=["synchronisation"])
 
-#: Fault-injection hook for the sync tests: after a push is committed and before it is
-#: answered, create this file and wait, so the test can kill the server exactly there.
-PAUSE_AFTER_PUSH_ENV = "BANNETTE_SERVER_PAUSE_AFTER_PUSH"
-
-
-def _pause_after_commit() -> None:
-    marker = os.environ.get(PAUSE_AFTER_PUSH_ENV)
-    if marker and not os.path.exists(marker):
-        with open(marker, "w", encoding="utf-8") as handle:
-            handle.write("push committed")
-        time.sleep(60)
-
-
 @router.post("/push", response_model=PushResponse, responses=problem_responses(401, 403, 422))
 def push(body: PushRequest, principal: PrincipalDep, db: DbDep) -> PushResponse:
     """Applies each mutation once, in order; the answer lists one result per mutation."""
     response = push_service.push(db, principal, body)
-    _pause_after_commit()
+    faults.pause(faults.AFTER_PUSH_ENV, "push committed")
     return response
 
 

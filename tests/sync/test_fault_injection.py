@@ -177,3 +177,94 @@ def test_client_killed_between_upload_and_link(server: ServerProcess, tmp_path: 
     assert conn.execute("SELECT version FROM attachment WHERE id = ?",
                         (attachment_id,)).fetchone()[0] > 0
     conn.close()
+
+
+def test_client_killed_mid_download(server: ServerProcess, tmp_path: Path) -> None:
+    """Killed with part of an attachment on disk: no file passes for the attachment until it
+    is whole, and the next run resumes from the bytes already there."""
+    from desktop.store.attachments import add_attachment
+    from desktop.store.sync_store import blob_path
+    from sync.protocol.files import sha256_hex
+    from tests.server.helpers import pdf_bytes
+
+    sender = local_db(tmp_path / "a" / "poste.sqlite3")
+    sync_in_process(server.url, sender)
+    conn = connect(sender)
+    pk = conn.execute("SELECT pk FROM request WHERE version > 0 LIMIT 1").fetchone()[0]
+    data = pdf_bytes(" ".join(str(n) for n in range(150_000)))  # several 64 KB chunks
+    assert len(data) > 3 * 64 * 1024
+    source = tmp_path / "dossier.pdf"
+    source.write_bytes(data)
+    attachment_id = add_attachment(conn, pk, source)
+    conn.close()
+    sync_in_process(server.url, sender)
+
+    db = local_db(tmp_path / "b" / "poste.sqlite3")
+    sync_in_process(server.url, db)
+    conn = connect(db)
+    target = blob_path(conn, sha256_hex(data))
+    conn.close()
+    part = target.with_name(target.name + ".part")
+    marker = tmp_path / "mid-download"
+    cli = start_cli(server.url, db, "--download", attachment_id,
+                    env={"BANNETTE_SYNC_PAUSE_AT": "mid_download",
+                         "BANNETTE_SYNC_PAUSE_MARKER": str(marker)})
+    wait_for(marker, process=cli)
+    cli.kill()
+    cli.wait()
+    assert not target.exists()
+    kept = part.stat().st_size
+    assert 0 < kept < len(data)
+
+    result = run_cli(server.url, db, "--download", attachment_id)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(target)
+    assert target.read_bytes() == data
+    assert not part.exists()
+    # Known to the cache now: asked again offline, it is answered from the disk.
+    server.stop()
+    again = run_cli(server.url, db, "--download", attachment_id)
+    assert again.returncode == 0 and again.stdout.strip() == str(target)
+
+
+def test_server_killed_mid_upload(server: ServerProcess, tmp_path: Path) -> None:
+    """The server dies with the file on its disk and its row uncommitted: the PC keeps the
+    upload and the link queued, sends them again, and the server ends with one blob and one
+    attachment."""
+    from desktop.store.attachments import add_attachment
+    from sync.protocol.files import sha256_hex
+    from tests.server.helpers import pdf_bytes
+
+    db = local_db(tmp_path / "poste.sqlite3")
+    sync_in_process(server.url, db)
+    conn = connect(db)
+    pk = conn.execute("SELECT pk FROM request WHERE version > 0 LIMIT 1").fetchone()[0]
+    data = pdf_bytes("Attestation d'assurance")
+    source = tmp_path / "assurance.pdf"
+    source.write_bytes(data)
+    attachment_id = add_attachment(conn, pk, source)
+    conn.close()
+    marker = tmp_path / "in-upload"
+    server.stop()
+    server.start(BANNETTE_SERVER_PAUSE_IN_UPLOAD=str(marker))
+    cli = start_cli(server.url, db, env={})
+    wait_for(marker, process=cli)
+    server.kill()
+    out, err = cli.communicate(timeout=60)
+    assert cli.returncode == 1, out + err
+    conn = connect(db)
+    assert pending_count(conn) == 1
+    assert conn.execute("SELECT state FROM sync_upload").fetchone()[0] == "pending"
+    conn.close()
+    assert server.query("SELECT COUNT(*) FROM blobs WHERE sha256 = ?", sha256_hex(data)) == [(0,)]
+
+    server.start()
+    result = run_cli(server.url, db)
+    assert result.returncode == 0, result.stderr
+    assert server.query("SELECT COUNT(*) FROM blobs WHERE sha256 = ?", sha256_hex(data)) == [(1,)]
+    assert server.query("SELECT COUNT(*) FROM attachments WHERE id = ?",
+                        uuid.UUID(attachment_id).hex) == [(1,)]
+    conn = connect(db)
+    assert pending_count(conn) == 0
+    assert conn.execute("SELECT state FROM sync_upload").fetchone()[0] == "done"
+    conn.close()
