@@ -33,7 +33,7 @@ from desktop.demo.catalogue import (
     DemoProcedure,
 )
 from desktop.domain.due import DueFacts, next_due
-from desktop.domain.text import fold
+from desktop.domain.text import citizen_display_name, fold
 from desktop.store.database import transaction
 from sync.protocol.vocabulary import Channel, CitizenKind, EventKind, Outcome, Status
 
@@ -260,7 +260,7 @@ def _insert_citizens(
             elif kind == CitizenKind.COMPANY:
                 organisation = fake.company()
                 siret = _luhn_siret(rng)
-            display = organisation or f"{last.upper()} {first}"
+            display = citizen_display_name(last, first, organisation)
             email_name = fold(f"{first}.{last}").replace(" ", "-").replace("'", "")
             email = f"{email_name}@{fake.free_email_domain()}"
             street = f"{rng.randint(1, 120)} {rng.choice(authority.streets)}"

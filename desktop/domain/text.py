@@ -10,3 +10,10 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return stripped.replace("œ", "oe").replace("æ", "ae")
+
+
+def citizen_display_name(last_name: str, first_name: str, organisation: str) -> str:
+    """What the bannette shows and sorts on: the organisation, else « NOM Prénom ». One rule
+    for the demo, the intake and the pulled rows, so the server's copy never renames anyone."""
+    person = " ".join(part for part in (last_name.upper(), first_name) if part)
+    return organisation or person or "(sans nom)"

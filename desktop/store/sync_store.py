@@ -24,10 +24,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from desktop.domain.due import DueFacts, next_due
-from desktop.domain.text import fold
+from desktop.domain.legal_time import to_local
+from desktop.domain.text import citizen_display_name, fold
 from desktop.store.database import connect, transaction
 from desktop.store.ids import iso
 from desktop.store.requests import refresh_due
@@ -57,11 +57,6 @@ from sync.protocol.wire import (
 )
 from sync.store import AGENT_ID, CURSOR, EPOCH, RESYNC, Answered, OutboxEntry
 from sync.transfers import Upload
-
-try:
-    _LEGAL_ZONE: ZoneInfo | None = ZoneInfo("Europe/Paris")
-except ZoneInfoNotFoundError:  # Windows without the tzdata package: the PC's own zone
-    _LEGAL_ZONE = None
 
 #: Local table of each synced entity that has one (messages, calls, parapheur come later).
 TABLES: dict[Entity, str] = {
@@ -98,9 +93,7 @@ def legal_time(moment: datetime | None) -> str | None:
     """Server instants (UTC) as the local legal time the bannette stores and sorts on."""
     if moment is None:
         return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(_LEGAL_ZONE).replace(tzinfo=None)
-    return iso(moment)
+    return iso(to_local(moment))
 
 
 def _split_address(address: str | None) -> tuple[str, str, str]:
@@ -590,9 +583,9 @@ class _Applier:
     def _citizens(self, row: CitizenRow) -> None:
         authority_pk = self.need("authority", row.authority_id)
         street, postcode, city = _split_address(row.postal_address)
-        display = row.organisation_name or " ".join(
-            part for part in ((row.last_name or "").upper(), row.first_name or "") if part
-        ) or "(sans nom)"
+        display = citizen_display_name(
+            row.last_name or "", row.first_name or "", row.organisation_name or ""
+        )
         self.conn.execute(
             """INSERT INTO citizen (id, authority_pk, kind, last_name, first_name, organisation,
                    rna, siret, email, phone, address, postcode, city, display_name, sort_key,

@@ -48,6 +48,7 @@ from desktop.views.deadlines_view import DeadlinesView
 from desktop.views.detail_pane import DetailPane
 from desktop.views.filter_bar import FilterBar
 from desktop.views.formatting import requests_count
+from desktop.views.intake_dialog import install_intake
 from desktop.views.notifier import DailyNotifier
 from desktop.views.request_actions import RequestActions
 
@@ -225,6 +226,7 @@ class MainWindow(QMainWindow):
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.table.openRequested.connect(self.open_detail_dialog)
         self._build_actions()
+        self.new_request_action = install_intake(self)
 
         self.table.horizontalHeader().setSortIndicator(
             Column.RECEIVED, Qt.SortOrder.DescendingOrder

@@ -1,0 +1,563 @@
+"""« Nouvelle demande » : registering a request that came by post, phone, at the counter or by
+e-mail (the web and service-public.fr ones arrive from the server by themselves).
+
+The dialog knows nothing of SQL: it is given the communes, and callables to list a commune's
+démarches, to find its citizens and to register the entry (``desktop.store.intake``). A refusal
+from the store is shown in red inside the dialog, which stays open with everything typed, so a
+mistyped e-mail never costs the secrétaire the whole entry.
+
+``install_intake(window)`` adds the action (Ctrl+N) to the window's « Demande » menu and toolbar
+and, once a request is registered, shows and selects it in the bannette.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QDate, QDateTime, QEvent, QLocale, QObject, Qt, QTime
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QPlainTextEdit,
+    QRadioButton,
+    QStackedWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.store.database import StoreError
+from desktop.store.inbox import Choice
+from desktop.store.intake import (
+    INTAKE_CHANNELS,
+    MAX_EMAIL,
+    MAX_PHONE,
+    MAX_SHORT,
+    MIN_CITIZEN_SEARCH,
+    OLDEST_RECEIPT,
+    CitizenMatch,
+    NewCitizen,
+    NewRequest,
+    find_citizens,
+    procedures_for,
+    register_request,
+)
+from sync.protocol.vocabulary import CHANNEL_LABELS, CITIZEN_KIND_LABELS, Channel, CitizenKind
+
+if TYPE_CHECKING:
+    from desktop.views.main_window import MainWindow
+
+Register = Callable[[NewRequest], int]
+FindCitizens = Callable[[int, str], list[CitizenMatch]]
+ListProcedures = Callable[[int], list[Choice]]
+
+FRENCH = QLocale(QLocale.Language.French, QLocale.Country.France)
+#: The label of the organisation field, by kind (the field is one, its meaning is not).
+ORGANISATION_LABELS = {
+    CitizenKind.ASSOCIATION: "No&m de l'association :",
+    CitizenKind.COMPANY: "&Raison sociale :",
+}
+SEARCH_HINT = "Tapez au moins deux lettres du nom, le début du courriel ou le téléphone."
+ERROR_STYLE = "color: #842029;"
+
+
+def to_qdatetime(moment: datetime) -> QDateTime:
+    return QDateTime(
+        QDate(moment.year, moment.month, moment.day), QTime(moment.hour, moment.minute)
+    )
+
+
+def describe_match(match: CitizenMatch) -> str:
+    """Two lines per citizen found: the name, then enough to tell two « MARTIN » apart."""
+    name = match.display_name
+    if match.kind is not CitizenKind.PERSON:
+        name += f" ({CITIZEN_KIND_LABELS[match.kind].lower()})"
+    town = f"{match.postcode} {match.city}".strip()
+    details = " · ".join(part for part in (match.email, match.phone, town) if part)
+    return f"{name}\n{details}" if details else name
+
+
+class IntakeDialog(QDialog):
+    """The entry form; ``registered_pk`` holds the new request once « Enregistrer » worked."""
+
+    def __init__(
+        self,
+        authorities: Sequence[Choice],
+        procedures_of: ListProcedures,
+        find: FindCitizens,
+        register: Register,
+        *,
+        now: Callable[[], datetime] = datetime.now,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("intake-dialog")
+        self.setWindowTitle("Nouvelle demande")
+        self._procedures_of = procedures_of
+        self._find = find
+        self._register = register
+        self.registered_pk: int | None = None
+
+        request_box = self._build_request(authorities, now())
+        citizen_box = self._build_citizen()
+        self.error = QLabel(self)
+        self.error.setObjectName("intake-error")
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setWordWrap(True)
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.setVisible(False)
+        self.buttons = QDialogButtonBox(self)
+        self.save_button = self.buttons.addButton(
+            "Enre&gistrer", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.save_button.setObjectName("intake-save")
+        self.save_button.setToolTip("Enregistrer la demande (Ctrl+Entrée)")
+        self.save_button.setDefault(True)
+        cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setText("Annuler")
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self, self.save)
+
+        columns = QHBoxLayout()
+        columns.addWidget(request_box, 1)
+        columns.addWidget(citizen_box, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(columns, 1)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self._set_tab_order()
+        self.resize(920, 560)
+
+        self.authority.currentIndexChanged.connect(self._on_authority)
+        self.subject.textChanged.connect(self._update)
+        self.procedure.currentIndexChanged.connect(self._update)
+        self.modes.idToggled.connect(self._on_mode)
+        self.search.textChanged.connect(self._run_search)
+        self.matches.currentItemChanged.connect(self._update)
+        self.kind.currentIndexChanged.connect(self._on_kind)
+        for field in (self.last_name, self.organisation):
+            field.textChanged.connect(self._update)
+        self.search.installEventFilter(self)
+        self._on_authority()
+        self._on_kind()
+        self._on_mode(0, True)
+        self.authority.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    # --- building ---------------------------------------------------------------------------
+    def _build_request(self, authorities: Sequence[Choice], now: datetime) -> QGroupBox:
+        box = QGroupBox("Demande", self)
+        self.authority = QComboBox(box)
+        self.authority.setObjectName("intake-authority")
+        for choice in authorities:
+            self.authority.addItem(choice.label, choice.key)
+        self.procedure = QComboBox(box)
+        self.procedure.setObjectName("intake-procedure")
+        self.procedure.setPlaceholderText("Choisir la démarche…")
+        self.channel = QComboBox(box)
+        self.channel.setObjectName("intake-channel")
+        for channel in INTAKE_CHANNELS:
+            self.channel.addItem(CHANNEL_LABELS[channel], channel)
+        self.received = QDateTimeEdit(box)
+        self.received.setObjectName("intake-received")
+        self.received.setLocale(FRENCH)
+        self.received.setDisplayFormat("dd/MM/yyyy HH:mm")
+        self.received.setCalendarPopup(True)
+        moment = now.replace(second=0, microsecond=0)
+        self.received.setDateTimeRange(to_qdatetime(moment - OLDEST_RECEIPT), to_qdatetime(moment))
+        self.received.setDateTime(to_qdatetime(moment))
+        self.received.setToolTip("Jour et heure d'arrivée en mairie : les délais partent de là.")
+        self.subject = QLineEdit(box)
+        self.subject.setObjectName("intake-subject")
+        self.subject.setMaxLength(MAX_SHORT)
+        self.subject.setPlaceholderText("Par exemple : Réservation de la salle des fêtes")
+        self.body = QPlainTextEdit(box)
+        self.body.setObjectName("intake-body")
+        self.body.setTabChangesFocus(True)
+        self.body.setPlaceholderText("Ce que demande l'usager, en quelques lignes")
+        form = QFormLayout(box)
+        form.addRow("&Commune :", self.authority)
+        form.addRow("&Démarche :", self.procedure)
+        form.addRow("C&anal :", self.channel)
+        form.addRow("Da&te de réception :", self.received)
+        form.addRow("&Objet :", self.subject)
+        form.addRow("Descr&iption :", self.body)
+        return box
+
+    def _build_citizen(self) -> QGroupBox:
+        box = QGroupBox("Usager", self)
+        self.existing_radio = QRadioButton("Usager e&xistant", box)
+        self.existing_radio.setObjectName("intake-existing")
+        self.new_radio = QRadioButton("Nou&vel usager", box)
+        self.new_radio.setObjectName("intake-new")
+        self.modes = QButtonGroup(box)
+        self.modes.addButton(self.existing_radio, 0)
+        self.modes.addButton(self.new_radio, 1)
+        self.existing_radio.setChecked(True)
+        radios = QHBoxLayout()
+        radios.addWidget(self.existing_radio)
+        radios.addWidget(self.new_radio)
+        radios.addStretch(1)
+        self.pages = QStackedWidget(box)
+        self.pages.addWidget(self._build_search_page())
+        self.pages.addWidget(self._build_new_page())
+        layout = QVBoxLayout(box)
+        layout.addLayout(radios)
+        layout.addWidget(self.pages, 1)
+        return box
+
+    def _build_search_page(self) -> QWidget:
+        page = QWidget(self)
+        self.search = QLineEdit(page)
+        self.search.setObjectName("intake-search")
+        self.search.setPlaceholderText("Nom, courriel ou téléphone")
+        self.search.setClearButtonEnabled(True)
+        self.matches = QListWidget(page)
+        self.matches.setObjectName("intake-matches")
+        self.matches.setMinimumHeight(120)
+        # Long lines end in « … » rather than hiding behind a horizontal scroll bar.
+        self.matches.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.matches.setAlternatingRowColors(True)
+        self.chosen = QLabel(SEARCH_HINT, page)
+        self.chosen.setObjectName("intake-chosen")
+        self.chosen.setWordWrap(True)
+        search_label = QLabel("Rec&hercher :", page)
+        search_label.setBuddy(self.search)
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(search_label)
+        layout.addWidget(self.search)
+        layout.addWidget(self.matches, 1)
+        layout.addWidget(self.chosen)
+        return page
+
+    def _build_new_page(self) -> QWidget:
+        page = QWidget(self)
+
+        def line(name: str, max_length: int = MAX_SHORT) -> QLineEdit:
+            edit = QLineEdit(page)
+            edit.setObjectName(f"intake-{name}")
+            edit.setMaxLength(max_length)
+            return edit
+
+        self.kind = QComboBox(page)
+        self.kind.setObjectName("intake-kind")
+        for kind in CitizenKind:
+            self.kind.addItem(CITIZEN_KIND_LABELS[kind], kind)
+        self.last_name = line("last-name")
+        self.first_name = line("first-name")
+        self.organisation = line("organisation")
+        self.rna = line("rna", 12)
+        self.rna.setPlaceholderText("W123456789")
+        self.siret = line("siret", 17)
+        self.siret.setPlaceholderText("14 chiffres")
+        self.email = line("email", MAX_EMAIL)
+        self.phone = line("phone", MAX_PHONE)
+        self.address = line("address")
+        self.address.setPlaceholderText("Numéro et voie")
+        self.postcode = line("postcode", 5)
+        self.postcode.setMaximumWidth(self.fontMetrics().horizontalAdvance("00000") + 24)
+        self.city = line("city")
+        self.city.setPlaceholderText("Ville")
+        town = QHBoxLayout()
+        town.addWidget(self.postcode)
+        town.addWidget(self.city, 1)
+        self.new_form = QFormLayout(page)
+        self.new_form.setContentsMargins(0, 0, 0, 0)
+        self.new_form.addRow("T&ype d'usager :", self.kind)
+        self.new_form.addRow("No&m :", self.last_name)
+        self.new_form.addRow("&Prénom :", self.first_name)
+        self.new_form.addRow(ORGANISATION_LABELS[CitizenKind.COMPANY], self.organisation)
+        self.new_form.addRow("N° R&NA :", self.rna)
+        self.new_form.addRow("N° &SIRET :", self.siret)
+        self.new_form.addRow("Co&urriel :", self.email)
+        self.new_form.addRow("Télép&hone :", self.phone)
+        self.new_form.addRow("Adr&esse :", self.address)
+        self.new_form.addRow("Code posta&l et ville :", town)
+        label = self.new_form.labelForField(town)
+        if isinstance(label, QLabel):
+            label.setBuddy(self.postcode)
+        return page
+
+    def _set_tab_order(self) -> None:
+        chain: list[QWidget] = [
+            self.authority, self.procedure, self.channel, self.received, self.subject,
+            self.body, self.existing_radio, self.new_radio, self.search, self.matches,
+            self.kind, self.last_name, self.first_name, self.organisation, self.rna, self.siret,
+            self.email, self.phone, self.address, self.postcode, self.city, self.save_button,
+        ]
+        for first, second in zip(chain, chain[1:], strict=False):
+            QWidget.setTabOrder(first, second)
+
+    # --- what was entered -------------------------------------------------------------------
+    def authority_pk(self) -> int | None:
+        key = self.authority.currentData()
+        return int(key) if key is not None else None
+
+    def chosen_match(self) -> CitizenMatch | None:
+        item = self.matches.currentItem()
+        if self.new_radio.isChecked() or item is None or not item.isSelected():
+            return None
+        match = item.data(Qt.ItemDataRole.UserRole)
+        return match if isinstance(match, CitizenMatch) else None
+
+    def new_citizen(self) -> NewCitizen:
+        kind = CitizenKind(self.kind.currentData())
+        person = kind is CitizenKind.PERSON
+        return NewCitizen(
+            kind=kind,
+            last_name=self.last_name.text() if person else "",
+            first_name=self.first_name.text() if person else "",
+            organisation="" if person else self.organisation.text(),
+            rna=self.rna.text() if kind is CitizenKind.ASSOCIATION else "",
+            siret=self.siret.text() if kind is CitizenKind.COMPANY else "",
+            email=self.email.text(),
+            phone=self.phone.text(),
+            address=self.address.text(),
+            postcode=self.postcode.text(),
+            city=self.city.text(),
+        )
+
+    def entry(self) -> NewRequest:
+        """The entry as the store takes it (validated there, not here)."""
+        match = self.chosen_match()
+        return NewRequest(
+            authority_pk=self.authority_pk() or 0,
+            procedure_pk=int(self.procedure.currentData() or 0),
+            channel=Channel(self.channel.currentData()),
+            received_at=self.received.dateTime().toPython(),  # type: ignore[arg-type]
+            subject=self.subject.text(),
+            body=self.body.toPlainText(),
+            citizen_pk=match.pk if match is not None else None,
+            new_citizen=self.new_citizen() if self.new_radio.isChecked() else None,
+        )
+
+    def missing(self) -> list[str]:
+        """What « Enregistrer » waits for (its tooltip says so); the rest is the store's."""
+        needed = []
+        if self.authority_pk() is None:
+            needed.append("la commune")
+        if self.procedure.currentIndex() < 0:
+            needed.append("la démarche")
+        if not self.subject.text().strip():
+            needed.append("l'objet")
+        if self.new_radio.isChecked():
+            citizen = self.new_citizen()
+            if not (citizen.last_name or citizen.organisation).strip():
+                needed.append("le nom de l'usager")
+        elif self.chosen_match() is None:
+            needed.append("l'usager")
+        return needed
+
+    # --- reactions --------------------------------------------------------------------------
+    def _on_authority(self) -> None:
+        """Another commune: its own démarches and citizens."""
+        pk = self.authority_pk()
+        self.procedure.clear()
+        for choice in self._procedures_of(pk) if pk is not None else []:
+            self.procedure.addItem(choice.label, choice.key)
+        self.procedure.setCurrentIndex(0 if self.procedure.count() == 1 else -1)
+        self._run_search()
+
+    def _on_mode(self, mode: int, checked: bool) -> None:
+        if not checked:
+            return
+        self.pages.setCurrentIndex(mode)
+        if mode == 1 and not (self.last_name.text() or self.organisation.text()):
+            # What was just searched for is usually the name to create.
+            typed = self.search.text().strip()
+            if typed and not any(c.isdigit() or c == "@" for c in typed):
+                self.last_name.setText(typed)
+        self._update()
+
+    def _on_kind(self) -> None:
+        kind = CitizenKind(self.kind.currentData())
+        person = kind is CitizenKind.PERSON
+        for widget, visible in (
+            (self.last_name, person),
+            (self.first_name, person),
+            (self.organisation, not person),
+            (self.rna, kind is CitizenKind.ASSOCIATION),
+            (self.siret, kind is CitizenKind.COMPANY),
+        ):
+            self.new_form.setRowVisible(widget, visible)
+        label = self.new_form.labelForField(self.organisation)
+        if isinstance(label, QLabel) and not person:
+            label.setText(ORGANISATION_LABELS[kind])
+        self._update()
+
+    def _run_search(self) -> None:
+        """Citizens of the commune as the secrétaire types; the one chosen stays chosen while
+        it still matches."""
+        chosen = self.chosen_match()
+        text = self.search.text()
+        pk = self.authority_pk()
+        found: list[CitizenMatch] = []
+        if pk is not None and len(text.strip()) >= MIN_CITIZEN_SEARCH:
+            found = self._find(pk, text)
+        self.matches.blockSignals(True)
+        self.matches.clear()
+        for match in found:
+            item = QListWidgetItem(describe_match(match), self.matches)
+            item.setToolTip(describe_match(match).replace("\n", " — "))
+            item.setData(Qt.ItemDataRole.UserRole, match)
+            if chosen is not None and match.pk == chosen.pk:
+                self.matches.setCurrentItem(item)
+        self.matches.blockSignals(False)
+        self._update()
+
+    def _choose(self, row: int) -> None:
+        if 0 <= row < self.matches.count():
+            self.matches.setCurrentRow(row)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        """In the search field, ↑/↓ move in the list and Entrée takes the citizen (it does not
+        save the whole form)."""
+        if watched is self.search and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            key = event.key()
+            current = self.matches.currentRow()
+            if key == Qt.Key.Key_Down:
+                self._choose(current + 1 if self.chosen_match() is not None else 0)
+                return True
+            if key == Qt.Key.Key_Up:
+                self._choose(current - 1)
+                return True
+            plain = event.modifiers() in (
+                Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier
+            )
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and plain:
+                if self.chosen_match() is None:
+                    self._choose(0)
+                self.subject.setFocus(Qt.FocusReason.TabFocusReason)
+                return True
+        return super().eventFilter(watched, event)
+
+    def _update(self) -> None:
+        match = self.chosen_match()
+        if match is not None:
+            self.chosen.setText(f"Usager choisi : {match.display_name}")
+        elif len(self.search.text().strip()) >= MIN_CITIZEN_SEARCH and not self.matches.count():
+            self.chosen.setText(
+                "Aucun usager trouvé dans cette commune : choisissez « Nouvel usager »."
+            )
+        else:
+            self.chosen.setText(SEARCH_HINT)
+        needed = self.missing()
+        self.save_button.setEnabled(not needed)
+        self.save_button.setToolTip(
+            f"À renseigner : {', '.join(needed)}." if needed
+            else "Enregistrer la demande (Ctrl+Entrée)"
+        )
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setVisible(bool(text))
+
+    def save(self) -> None:
+        """Register through the store; on refusal, say why and keep everything typed."""
+        if not self.save_button.isEnabled():
+            self.show_error("À renseigner avant d'enregistrer : " + ", ".join(self.missing()) + ".")
+            return
+        try:
+            pk = self._register(self.entry())
+        except StoreError as exc:
+            self.show_error(str(exc))
+            return
+        self.registered_pk = pk
+        self.accept()
+
+
+# --------------------------------------------------------------------------- in the window
+
+
+class _Intake(QObject):
+    """Opens the dialog over the window and, once a request is registered, shows it."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        self.dialog: IntakeDialog | None = None
+
+    def _now(self) -> datetime:
+        """The window's day (injectable in tests) at the clock's time of day."""
+        return datetime.combine(self._window._today(), datetime.now().time())  # noqa: SLF001
+
+    def open(self) -> IntakeDialog:
+        window = self._window
+        conn = window._repo.connection  # noqa: SLF001
+        agent_id = window._agent_id  # noqa: SLF001
+
+        def register(new: NewRequest) -> int:
+            return register_request(conn, new, agent_id=agent_id, now=self._now())
+
+        dialog = IntakeDialog(
+            window._repo.authorities(),  # noqa: SLF001
+            lambda authority: procedures_for(conn, authority),
+            lambda authority, text: find_citizens(conn, authority, text),
+            register,
+            now=self._now,
+            parent=window,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._registered(dialog.registered_pk))
+        self.dialog = dialog
+        dialog.destroyed.connect(self._forget)
+        dialog.open()
+        return dialog
+
+    def _forget(self) -> None:
+        self.dialog = None
+
+    def _registered(self, pk: int | None) -> None:
+        if pk is None:
+            return
+        window = self._window
+        window.model.reload(data_changed=True)
+        window.select_request(pk)
+        # The window refreshes the row, its detail, the actions and the deadlines; the sync
+        # (when installed) counts one more change waiting.
+        window.request_actions.requestChanged.emit(pk)
+        row = window._repo.rows([pk]).get(pk)  # noqa: SLF001
+        if row is not None:
+            window.statusBar().showMessage(f"Demande {row.number} enregistrée.", 10_000)
+
+
+def install_intake(window: MainWindow) -> QAction:
+    """« Demande › Nouvelle demande… » (Ctrl+N), first in the menu and the toolbar."""
+    intake = _Intake(window)
+    action = QAction("&Nouvelle demande…", window)
+    action.setObjectName("action-new-request")
+    action.setShortcut(QKeySequence("Ctrl+N"))
+    action.setIconText("Nouvelle demande…")
+    action.setStatusTip(
+        "Enregistrer une demande reçue par courrier, par téléphone, au guichet ou par courriel"
+    )
+    action.triggered.connect(intake.open)
+    menu = window.findChild(QMenu, "menu-request")
+    toolbar = window.findChild(QToolBar, "request-toolbar")
+    for container in (menu, toolbar):
+        if container is None:
+            continue
+        first = container.actions()[0] if container.actions() else None
+        container.insertAction(first, action)  # type: ignore[arg-type]
+        if first is not None:
+            container.insertSeparator(first)
+    if menu is None:
+        window.addAction(action)  # the shortcut works even without the menu
+    return action
