@@ -6,7 +6,9 @@ import argparse
 import logging
 import os
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 from server.config import Settings, default_data_dir, default_database_url
 
@@ -31,8 +33,24 @@ def _parser() -> argparse.ArgumentParser:
                         help="init/seed : ajoute un jeu de demandes de démonstration")
     parser.add_argument("--no-migrate", action="store_true",
                         help="serve : ne pas appliquer les migrations au démarrage")
+    parser.add_argument("--exit-with-stdin", action="store_true",
+                        help="serve : s'arrête quand l'entrée standard se ferme (le programme "
+                             "qui l'a lancé s'est arrêté, même tué)")
     parser.add_argument("--log-level", default="info")
     return parser
+
+
+def _exit_when_stdin_closes(server: Any) -> None:
+    """The desktop's demonstration server must not outlive the app, even a killed one. The
+    app holds the other end of our standard input; the operating system closes it whatever
+    way the app ends, on every platform, and the server then shuts down cleanly."""
+
+    def watch() -> None:
+        while sys.stdin.buffer.read(4096):
+            pass
+        server.should_exit = True
+
+    threading.Thread(target=watch, name="stdin-watch", daemon=True).start()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,7 +71,11 @@ def main(argv: list[str] | None = None) -> int:
 
         app = create_app(settings)
         print(f"bannette : API à l'écoute sur http://{settings.host}:{settings.port}", flush=True)
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level)
+        server = uvicorn.Server(uvicorn.Config(
+            app, host=settings.host, port=settings.port, log_level=args.log_level))
+        if args.exit_with_stdin:
+            _exit_when_stdin_closes(server)
+        server.run()
         return 0
 
     from server.auth.passwords import Passwords

@@ -40,17 +40,10 @@ def _free_port() -> int:
 
 
 def _server_command(port: int) -> list[str]:
-    args = ["-m", "server", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    if sys.platform.startswith("linux"):
-        # The server dies with the app even when the app is killed outright: the kernel sends
-        # it SIGTERM (PR_SET_PDEATHSIG survives the exec). Elsewhere only a normal quit
-        # stops it.
-        code = (
-            "import ctypes, os, signal, sys; ctypes.CDLL(None).prctl(1, signal.SIGTERM); "
-            "os.execv(sys.executable, [sys.executable] + sys.argv[1:])"
-        )
-        return [sys.executable, "-c", code, *args]
-    return [sys.executable, *args]
+    # --exit-with-stdin: the server dies with the app even when the app is killed outright
+    # (the system closes the pipe the app held), on Windows as on Linux.
+    return [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", str(port),
+            "--log-level", "warning", "--exit-with-stdin"]
 
 
 class DemoServer:
@@ -83,7 +76,7 @@ class DemoServer:
         port = _free_port()
         self.url = f"http://127.0.0.1:{port}"
         self.process = subprocess.Popen(
-            _server_command(port), env=self._env(),
+            _server_command(port), env=self._env(), stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
@@ -102,8 +95,13 @@ class DemoServer:
     def stop(self) -> None:
         if self.process is None:
             return
+        if self.process.stdin is not None:
+            self.process.stdin.close()  # the polite way: the server stops by itself
         if self.process.poll() is None:
-            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.terminate()
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
