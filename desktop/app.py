@@ -165,10 +165,12 @@ def _start_sync(app: object, window: object, conn: object, path: Path, *, demo: 
     logs in (issue 4), unless BANNETTE_DEMO_SERVER=0; otherwise a PC that logged in before
     syncs at once, and every minute after."""
     from desktop.syncing.worker import SyncController
+    from desktop.views.attachments_ui import install_attachments
     from desktop.views.sync_ui import install_sync
 
     controller = SyncController(path, conn, parent=window)  # type: ignore[arg-type]
     install_sync(window, controller)  # type: ignore[arg-type]
+    install_attachments(window, controller)  # type: ignore[arg-type]
     app.aboutToQuit.connect(controller.stop)  # type: ignore[attr-defined]
     known = conn.execute(  # type: ignore[attr-defined]
         "SELECT 1 FROM sync_state WHERE key = 'server_url'"

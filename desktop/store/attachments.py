@@ -4,16 +4,27 @@ The file is checked (5 MB, PDF/JPG/PNG by content) and copied into the content-a
 first; then, in one transaction, the local attachment row, the upload to do and the
 ``attachment.link`` mutation are written. The sync uploads the bytes before it pushes the
 mutation, so the server never hears of a file it does not have.
+
+The detail pane lists a request's attachments with what this PC holds of each
+(``request_attachments``), and a cached file opens through a copy that bears its real name
+(``opened_copy``): the cache keeps it under its hash, without the extension an OS needs.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import sqlite3
+import stat
+import unicodedata
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from desktop.store.database import StoreError, transaction
+import platformdirs
+
+from desktop.store.database import APP_NAME, StoreError, transaction
 from desktop.store.ids import iso, new_id
 from desktop.store.outbox import enqueue, server_may_know
 from desktop.store.sync_store import blob_path
@@ -69,3 +80,130 @@ def add_attachment(
             0,
         )
     return attachment_id
+
+
+@dataclass(frozen=True)
+class LocalAttachment:
+    """An attachment as this PC knows it: its metadata and where its bytes are."""
+
+    id: str
+    request_pk: int
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    #: The file is in the local cache: it opens without the network.
+    cached: bool
+    #: Added here, its bytes not yet received by the server.
+    upload_pending: bool
+
+
+_SELECT_ATTACHMENTS = """
+    SELECT a.id, a.request_pk, a.filename, a.media_type, a.size, a.sha256,
+           EXISTS (SELECT 1 FROM sync_upload u WHERE u.sha256 = a.sha256
+                   AND u.authority_id = au.id AND u.state = 'pending') AS upload_pending
+    FROM attachment a
+    JOIN request r ON r.pk = a.request_pk
+    JOIN authority au ON au.pk = r.authority_pk
+    WHERE a.deleted = 0 AND {where}
+    ORDER BY a.pk
+"""
+
+
+def _local(conn: sqlite3.Connection, row: sqlite3.Row | tuple[object, ...]) -> LocalAttachment:
+    attachment_id, request_pk, filename, media_type, size, digest, pending = tuple(row)
+    return LocalAttachment(
+        str(attachment_id), int(request_pk), str(filename), str(media_type), int(size),
+        str(digest), blob_path(conn, str(digest)).is_file(), bool(pending),
+    )
+
+
+def request_attachments(conn: sqlite3.Connection, request_pk: int) -> list[LocalAttachment]:
+    """The request's attachments in the order they came, each with its local state."""
+    rows = conn.execute(_SELECT_ATTACHMENTS.format(where="a.request_pk = ?"), (request_pk,))
+    return [_local(conn, row) for row in rows.fetchall()]
+
+
+def find_attachment(conn: sqlite3.Connection, attachment_id: str) -> LocalAttachment | None:
+    row = conn.execute(_SELECT_ATTACHMENTS.format(where="a.id = ?"), (attachment_id,)).fetchone()
+    return _local(conn, row) if row is not None else None
+
+
+# --- opening a cached file -------------------------------------------------------------------
+#: The extension an OS needs to pick the right application, per media type.
+EXTENSIONS = {
+    "application/pdf": (".pdf",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+}
+_NOT_IN_NAMES = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
+    f"{prefix}{n}" for prefix in ("COM", "LPT") for n in range(1, 10)
+}
+#: Room left for the folder in front of the name (Windows paths stop at 260 characters).
+MAX_STEM = 100
+DEFAULT_STEM = "piece-jointe"
+
+
+def opened_copies_dir() -> Path:
+    """Per-user cache folder of the named copies handed to other applications."""
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)) / "ouverts"
+
+
+def open_name(filename: str, media_type: str) -> str:
+    """A file name any OS accepts, ending with the extension of the real content.
+
+    The name comes from a citizen's upload or another PC: it may hold a path, characters
+    Windows forbids, a reserved device name, or an extension that lies about the content
+    (an OS opens by extension, so ``scan.pdf`` holding a PNG would open in the wrong viewer).
+    """
+    name = unicodedata.normalize("NFC", filename).replace("\\", "/").rsplit("/", 1)[-1]
+    name = _NOT_IN_NAMES.sub("_", name).strip().strip(".").strip()
+    stem, suffix = os.path.splitext(name)
+    wanted = EXTENSIONS.get(media_type, ())
+    if wanted and suffix.lower() not in wanted:
+        if suffix.lower() not in {ext for exts in EXTENSIONS.values() for ext in exts}:
+            stem = name  # "compte rendu.v2" keeps its whole name, the extension is added
+        suffix = wanted[0]
+    stem = stem.strip(" .")[:MAX_STEM].rstrip(" .") or DEFAULT_STEM
+    if stem.upper() in _WINDOWS_RESERVED:
+        stem = f"_{stem}"
+    return stem + suffix
+
+
+def opened_copy(conn: sqlite3.Connection, attachment: LocalAttachment, folder: Path) -> Path | None:
+    """A copy of the cached file named as the user knows it, under ``folder``; None when the
+    cache does not hold the file (or holds damaged bytes, which a download replaces).
+
+    The copy is read-only: what the secrétaire changes in it would never reach the request,
+    and the viewer says so instead of letting her believe it was saved.
+    """
+    blob = blob_path(conn, attachment.sha256)
+    try:
+        data = blob.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StoreError(f"Impossible de lire la copie locale de « {attachment.filename} » : "
+                         f"{exc}") from exc
+    if hashlib.sha256(data).hexdigest() != attachment.sha256:
+        return None
+    target = folder / attachment.sha256[:8] / open_name(attachment.filename, attachment.media_type)
+    try:
+        if not (target.is_file() and target.read_bytes() == data):
+            _write_read_only(target, data)
+    except OSError as exc:
+        raise StoreError(f"Impossible de préparer « {target.name} » pour l'ouvrir : {exc}") from exc
+    return target
+
+
+def _write_read_only(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".tmp")
+    if partial.exists():  # left read-only by an interrupted copy
+        partial.chmod(stat.S_IREAD | stat.S_IWRITE)
+    partial.write_bytes(data)
+    partial.chmod(stat.S_IREAD)
+    if target.exists():
+        target.chmod(stat.S_IREAD | stat.S_IWRITE)  # Windows will not replace a read-only file
+    os.replace(partial, target)

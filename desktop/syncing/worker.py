@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
 
-from desktop.store.database import connect
+from desktop.store.database import StoreError, connect
+from desktop.store.legal import record_implicit_decisions
 from desktop.store.outbox import pending_count
 from desktop.store.sync_store import SqliteSyncStore
 from desktop.syncing.demo_server import DEMO_LOGIN, DemoServer
@@ -28,6 +30,7 @@ from sync.client import ApiClient, RetryPolicy
 from sync.engine import SyncEngine, SyncReport
 from sync.protocol.wire import TokenPair
 from sync.store import LAST_SYNC_AT, SERVER_URL
+from sync.transfers import download
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,27 @@ SOON_MS = 2_000
 #: Share of the progress bar given to sending (the rest is receiving).
 PUSH_SHARE = 30
 
+NOT_LOGGED_IN_FOR_DOWNLOAD = "Connectez-vous au serveur pour télécharger cette pièce."
+DOWNLOAD_CANCELLED = "Téléchargement annulé."
+#: What a failed download keeps, in place of the sync's « modifications en attente ».
+DOWNLOAD_KEPT = (
+    "Réessayez au retour de la connexion : le téléchargement reprendra là où il s'est arrêté."
+)
+
+
+class DownloadCancelled(Exception):
+    """Raised from the progress callback: the bytes received so far stay in the ``.part``."""
+
+
+def download_message(exc: errors.SyncError) -> str:
+    """The sync's French sentence, with the advice that fits a download."""
+    message = exc.message.replace(errors.QUEUE_KEPT, "").strip()
+    if isinstance(exc, errors.SessionExpiredError | errors.AccessDeniedError):
+        return message
+    if isinstance(exc, errors.BadResponseError):
+        return message  # a damaged file is dropped: the next try starts from zero
+    return f"{message} {DOWNLOAD_KEPT}"
+
 
 class SyncWorker(QObject):
     """Lives on the sync thread. Slots run there; signals are queued to the GUI thread."""
@@ -45,14 +69,18 @@ class SyncWorker(QObject):
     succeeded = Signal(object)  # SyncReport
     failed = Signal(str, bool)  # French message, login needed
     loggedIn = Signal(str)  # agent display name
+    downloadProgress = Signal(str, int, int)  # attachment id, bytes done, bytes in all
+    downloaded = Signal(str, str)  # attachment id, path of the file in the cache
+    downloadFailed = Signal(str, str)  # attachment id, French message
 
     def __init__(
         self, database: Path, vault: TokenVault, retry: RetryPolicy | None = None,
-        timeout: float | None = None,
+        timeout: float | None = None, today: Callable[[], date] = date.today,
     ) -> None:
         super().__init__()
         self._database = database
         self._vault = vault
+        self._today = today
         self._retry = retry
         self._timeout = timeout
         self._store: SqliteSyncStore | None = None
@@ -60,6 +88,9 @@ class SyncWorker(QObject):
         self._demo: DemoServer | None = None
         #: Set from the GUI thread at close: the sync stops after the page being written.
         self.cancelled = threading.Event()
+        #: Downloads the user gave up (set from the GUI thread, read between two chunks).
+        self._dropped: set[str] = set()
+        self._dropped_lock = threading.Lock()
 
     # --- plumbing (worker thread only) ------------------------------------------------------
     def _open_store(self) -> SqliteSyncStore:
@@ -109,14 +140,20 @@ class SyncWorker(QObject):
         self.loggedIn.emit(pair.agent.display_name)
         self.sync()
 
+    def _session(self) -> ApiClient | None:
+        """The logged-in client, resumed from the keyring if need be; None if never logged in."""
+        return self._client if self._client and self._client.tokens else self._resume()
+
     @Slot()
     def sync(self) -> None:
         try:
-            client = self._client if self._client and self._client.tokens else self._resume()
+            client = self._session()
             if client is None:
                 self.failed.emit("Connectez-vous au serveur pour synchroniser.", True)
                 return
             report = self._engine(client).sync_once()
+            if report.pulled_rows:
+                self._record_implicit_decisions()
         except errors.SyncError as exc:
             login_needed = isinstance(exc, errors.SessionExpiredError)
             self.failed.emit(exc.message, login_needed)
@@ -126,6 +163,15 @@ class SyncWorker(QObject):
             self.failed.emit(f"Erreur de la base locale pendant la synchronisation : {exc}", False)
             return
         self.succeeded.emit(report)
+
+    def _record_implicit_decisions(self) -> None:
+        """Requests that just arrived may already be past their decision date: recorded here,
+        off the GUI thread (the sweep reads every open request: ~0.1 s at 100,000), and queued
+        for the server; the controller sends them at once."""
+        try:
+            record_implicit_decisions(self._open_store().conn, self._today())
+        except StoreError:
+            log.exception("implicit decisions could not be recorded after the sync")
 
     def _resume(self) -> ApiClient | None:
         """A session kept in the keyring: no password asked at start-up."""
@@ -144,6 +190,57 @@ class SyncWorker(QObject):
             raise
         self._engine(client).bind_agent(pair.agent)
         return client
+
+    @Slot(str, str)
+    def download(self, attachment_id: str, sha256: str) -> None:
+        """Fetches one attachment into the cache (resuming a cut download), verified by its
+        SHA-256. Queued behind a sync that is running: this thread does one job at a time."""
+        if self._take_dropped(attachment_id):
+            self.downloadFailed.emit(attachment_id, DOWNLOAD_CANCELLED)
+            return
+
+        def progress(done: int, total: int) -> None:
+            if self.cancelled.is_set() or self._take_dropped(attachment_id):
+                raise DownloadCancelled
+            self.downloadProgress.emit(attachment_id, done, total)
+
+        try:
+            client = self._session()
+            if client is None:
+                self.downloadFailed.emit(attachment_id, NOT_LOGGED_IN_FOR_DOWNLOAD)
+                return
+            path = download(client, self._open_store(), attachment_id, sha256, progress)
+        except DownloadCancelled:
+            self.downloadFailed.emit(attachment_id, DOWNLOAD_CANCELLED)
+            return
+        except errors.SyncError as exc:
+            self.downloadFailed.emit(attachment_id, download_message(exc))
+            return
+        except (OSError, sqlite3.Error) as exc:
+            log.exception("attachment %s could not be written to the cache", attachment_id)
+            self.downloadFailed.emit(
+                attachment_id, f"La pièce n'a pas pu être enregistrée sur ce poste : {exc}"
+            )
+            return
+        self.downloaded.emit(attachment_id, str(path))
+
+    def drop_download(self, attachment_id: str) -> None:
+        """Thread-safe, called from the GUI thread: the download stops at its next chunk (or
+        never starts), keeping what it received for next time."""
+        with self._dropped_lock:
+            self._dropped.add(attachment_id)
+
+    def keep_download(self, attachment_id: str) -> None:
+        """Thread-safe: the user asks for it again, an earlier « Annuler » no longer holds."""
+        with self._dropped_lock:
+            self._dropped.discard(attachment_id)
+
+    def _take_dropped(self, attachment_id: str) -> bool:
+        with self._dropped_lock:
+            if attachment_id in self._dropped:
+                self._dropped.discard(attachment_id)
+                return True
+            return False
 
     @Slot()
     def start_demo(self) -> None:
@@ -188,8 +285,12 @@ class SyncController(QObject):
     synced = Signal(object)  # SyncReport, e.g. to refresh the bannette and notify
     failed = Signal(str)  # French message (status line, tooltip)
     loggedIn = Signal(str)
+    downloadProgress = Signal(str, int, int)  # attachment id, bytes done, bytes in all
+    downloaded = Signal(str, str)  # attachment id, path in the cache
+    downloadFailed = Signal(str, str)  # attachment id, French message
 
     _requestSync = Signal()
+    _requestDownload = Signal(str, str)
     _requestLogin = Signal(str, str, str)
     _requestLogout = Signal()
     _requestDemo = Signal()
@@ -204,19 +305,27 @@ class SyncController(QObject):
         interval_ms: int = 60_000,
         retry: RetryPolicy | None = None,
         timeout: float | None = None,
+        today: Callable[[], date] = date.today,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._conn = conn  # the GUI thread's connection: counts only
         self._thread = QThread()
         self._thread.setObjectName("bannette-sync")
-        self.worker = SyncWorker(database, vault or TokenVault(), retry, timeout)
+        self.worker = SyncWorker(database, vault or TokenVault(), retry, timeout, today)
         self.worker.moveToThread(self._thread)
         self._requestSync.connect(self.worker.sync)
         self._requestLogin.connect(self.worker.login)
         self._requestLogout.connect(self.worker.logout)
         self._requestDemo.connect(self.worker.start_demo)
         self._requestShutdown.connect(self.worker.shutdown)
+        self._requestDownload.connect(self.worker.download)
+        self.worker.downloadProgress.connect(self._on_download_progress)
+        self.worker.downloaded.connect(self._on_downloaded)
+        self.worker.downloadFailed.connect(self._on_download_failed)
+        #: Set by stop(): answers still queued from the worker are dropped, the connection
+        #: they would read may be closed already.
+        self._stopped = False
         self.worker.progressed.connect(self._on_progress)
         self.worker.succeeded.connect(self._on_success)
         self.worker.failed.connect(self._on_failure)
@@ -258,6 +367,17 @@ class SyncController(QObject):
     def logout(self) -> None:
         self._requestLogout.emit()
 
+    def download(self, attachment_id: str, sha256: str) -> None:
+        """Fetches an attachment on the sync thread; the answer is ``downloaded`` or
+        ``downloadFailed``, with ``downloadProgress`` meanwhile. Asked during a sync, the
+        download starts once the sync is over (the thread runs one job at a time)."""
+        self.worker.keep_download(attachment_id)
+        self._requestDownload.emit(attachment_id, sha256)
+
+    def cancel_download(self, attachment_id: str) -> None:
+        """Stops that download at its next chunk; what arrived is kept for a later resume."""
+        self.worker.drop_download(attachment_id)
+
     def start_demo(self) -> None:
         """Starts the demonstration server on the sync thread, logs in and syncs."""
         self._running = True
@@ -275,6 +395,7 @@ class SyncController(QObject):
     def stop(self) -> None:
         """At close: the running sync stops after its current page, then the worker closes
         its connection (and the demo server) on its own thread."""
+        self._stopped = True
         self._timer.stop()
         self._soon.stop()
         self.worker.cancelled.set()
@@ -284,10 +405,12 @@ class SyncController(QObject):
 
     # --- from the worker (GUI thread) ---------------------------------------------------------
     def _on_progress(self, percent: int) -> None:
-        if self._running:
+        if self._running and not self._stopped:
             self._set(progress=percent)
 
     def _on_success(self, report: SyncReport) -> None:
+        if self._stopped:
+            return
         self._running = False
         self._set(
             connectivity=Connectivity.ONLINE, progress=None, pending=self._pending(),
@@ -298,8 +421,12 @@ class SyncController(QObject):
         if self._again:
             self._again = False
             self.sync_now()
+        elif self.status.pending:  # queued by the sync itself (implicit decisions)
+            self._soon.start()
 
     def _on_failure(self, message: str, login_needed: bool) -> None:
+        if self._stopped:
+            return
         self._running = False
         self._set(
             connectivity=Connectivity.LOGGED_OUT if login_needed else Connectivity.OFFLINE,
@@ -310,6 +437,18 @@ class SyncController(QObject):
         self.failed.emit(message)
         if login_needed:
             self.loginNeeded.emit(message)
+
+    def _on_download_progress(self, attachment_id: str, done: int, total: int) -> None:
+        if not self._stopped:
+            self.downloadProgress.emit(attachment_id, done, total)
+
+    def _on_downloaded(self, attachment_id: str, path: str) -> None:
+        if not self._stopped:
+            self.downloaded.emit(attachment_id, path)
+
+    def _on_download_failed(self, attachment_id: str, message: str) -> None:
+        if not self._stopped:
+            self.downloadFailed.emit(attachment_id, message)
 
     # --- helpers ------------------------------------------------------------------------------
     lastError: str = ""

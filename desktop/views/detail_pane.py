@@ -2,20 +2,27 @@
 
 Rendered as rich text in a QTextBrowser: it reads well, selects and copies like a document,
 and costs one widget however many events the history holds.
+
+Each attachment carries a link (``bannette-attachment:<id>``): « Ouvrir » when this PC holds
+the file, « Télécharger » when only the server does. The pane only says which one was
+clicked (``attachmentRequested``); ``desktop.views.attachments_ui`` opens or fetches it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from datetime import date
 from html import escape
 
+from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from desktop.domain.deadlines import LegalDates
 from desktop.domain.due import describe
 from desktop.domain.french import format_date_fr
-from desktop.store.inbox import RequestDetail
+from desktop.store.attachments import LocalAttachment
+from desktop.store.inbox import AttachmentView, RequestDetail
 from desktop.views.formatting import moment_fr, size_fr
 from sync.protocol.vocabulary import (
     CHANNEL_LABELS,
@@ -38,6 +45,7 @@ UNIT_LABELS = {
     "months": ("mois", "mois"),
 }
 MEDIA_LABELS = {"application/pdf": "PDF", "image/jpeg": "Image JPEG", "image/png": "Image PNG"}
+ATTACHMENT_SCHEME = "bannette-attachment"
 
 STYLE = """
 <style>
@@ -47,6 +55,7 @@ td.k { color: #555; padding-right: 12px; vertical-align: top; white-space: nowra
 .muted { color: #666; }
 .late { color: #842029; font-weight: bold; }
 .ok { color: #0f5132; }
+li { margin-bottom: 4px; }
 </style>
 """
 
@@ -155,7 +164,46 @@ def _legal_rows(legal: LegalDates, detail: RequestDetail, today: date) -> str:
     return f"<table cellspacing='0' cellpadding='2'>{cells}</table>"
 
 
-def render_detail(detail: RequestDetail, today: date, legal: LegalDates | None = None) -> str:
+def attachment_url(attachment_id: str) -> str:
+    return f"{ATTACHMENT_SCHEME}:{attachment_id}"
+
+
+def _attachment_item(attachment: AttachmentView | LocalAttachment) -> str:
+    """Name, type and size; with the local state, the link that opens or fetches it."""
+    media = MEDIA_LABELS.get(attachment.media_type, attachment.media_type)
+    head = (
+        f"<b>{escape(attachment.filename)}</b> "
+        f"<span class='muted'>— {escape(media)}, {size_fr(attachment.size)}</span>"
+    )
+    if not isinstance(attachment, LocalAttachment):
+        return f"<li>{head}</li>"
+    href = escape(attachment_url(attachment.id), quote=True)
+    if attachment.cached:
+        action = f"<a href='{href}'>Ouvrir</a> <span class='ok'>· disponible hors ligne</span>"
+    else:
+        action = f"<a href='{href}'>Télécharger</a> <span class='muted'>· sur le serveur</span>"
+    if attachment.upload_pending:
+        action += " <span class='muted'>· en attente d'envoi au serveur</span>"
+    return f"<li>{head}<br>{action}</li>"
+
+
+def _attachments_section(attachments: Sequence[AttachmentView | LocalAttachment]) -> list[str]:
+    parts = [f"<h3>Pièces jointes ({len(attachments)})</h3>"]
+    if attachments:
+        parts.append(f"<ul>{''.join(_attachment_item(a) for a in attachments)}</ul>")
+    else:
+        parts.append("<p class='muted'>Aucune pièce jointe.</p>")
+    return parts
+
+
+def render_detail(
+    detail: RequestDetail,
+    today: date,
+    legal: LegalDates | None = None,
+    attachments: Sequence[LocalAttachment] | None = None,
+) -> str:
+    """The request as rich text. ``attachments`` (with their local state) adds the « Ouvrir »
+    and « Télécharger » links; without it the attachments are listed by name only."""
     row = detail.row
     status = STATUS_LABELS[row.status]
     if row.outcome:
@@ -219,16 +267,7 @@ def render_detail(detail: RequestDetail, today: date, legal: LegalDates | None =
         parts += ["<h3>Message</h3>", f"<p>{escape(detail.body)}</p>"]
     if detail.form_fields:
         parts += ["<h3>Champs du formulaire</h3>", _rows(list(detail.form_fields.items()))]
-    parts.append(f"<h3>Pièces jointes ({len(detail.attachments)})</h3>")
-    if detail.attachments:
-        items = "".join(
-            f"<li>{escape(a.filename)} <span class='muted'>— "
-            f"{MEDIA_LABELS.get(a.media_type, a.media_type)}, {size_fr(a.size)}</span></li>"
-            for a in detail.attachments
-        )
-        parts.append(f"<ul>{items}</ul>")
-    else:
-        parts.append("<p class='muted'>Aucune pièce jointe.</p>")
+    parts += _attachments_section(detail.attachments if attachments is None else attachments)
     parts.append(f"<h3>Historique ({len(detail.events)})</h3>")
     history = "".join(
         f"<tr><td class='k'>{escape(moment_fr(e.at))}</td>"
@@ -240,17 +279,43 @@ def render_detail(detail: RequestDetail, today: date, legal: LegalDates | None =
     return "".join(parts)
 
 
+AttachmentSource = Callable[[int], Sequence[LocalAttachment]]
+
+
 class DetailPane(QTextBrowser):
     """Shows one request; empty with a hint when nothing is selected."""
 
     EMPTY = "<p style='color:#666'>Sélectionnez une demande pour afficher son détail.</p>"
+
+    #: « Ouvrir » or « Télécharger » clicked: the attachment's id.
+    attachmentRequested = Signal(str)
+    #: The request now shown (its pk), or None when the pane is empty.
+    requestShown = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("detail")
         self.setOpenLinks(False)
         self.shown_pk: int | None = None
+        self._attachments: AttachmentSource | None = None
+        self._shown: tuple[RequestDetail, date, LegalDates | None] | None = None
+        self.anchorClicked.connect(self._on_anchor)
         self.setHtml(self.EMPTY)
+
+    def set_attachment_source(self, source: AttachmentSource | None) -> None:
+        """Where the attachments' local state comes from (a store query bound to the window's
+        connection); with one, each attachment gets its « Ouvrir » / « Télécharger » link."""
+        self._attachments = source
+        self.refresh_attachments()
+
+    def refresh_attachments(self) -> None:
+        """Render again what is shown: a file arrived in the cache or left for the server."""
+        if self._shown is not None:
+            self._render(*self._shown, keep_position=True)
+
+    def _on_anchor(self, url: QUrl) -> None:
+        if url.scheme() == ATTACHMENT_SCHEME and url.path():
+            self.attachmentRequested.emit(url.path())
 
     def show_detail(
         self,
@@ -259,5 +324,24 @@ class DetailPane(QTextBrowser):
         today: date,
         legal: LegalDates | None = None,
     ) -> None:
+        same = detail is not None and pk == self.shown_pk
         self.shown_pk = pk if detail is not None else None
-        self.setHtml(render_detail(detail, today, legal) if detail is not None else self.EMPTY)
+        self._shown = (detail, today, legal) if detail is not None else None
+        if detail is None:
+            self.setHtml(self.EMPTY)
+        else:
+            self._render(detail, today, legal, keep_position=same)
+        self.requestShown.emit(self.shown_pk)
+
+    def _render(
+        self, detail: RequestDetail, today: date, legal: LegalDates | None, *,
+        keep_position: bool,
+    ) -> None:
+        local = None
+        if self._attachments is not None and self.shown_pk is not None:
+            local = self._attachments(self.shown_pk)
+        # setHtml scrolls back to the top: the same request re-rendered keeps its place.
+        position = self.verticalScrollBar().value()
+        self.setHtml(render_detail(detail, today, legal, local))
+        if keep_position:
+            self.verticalScrollBar().setValue(position)

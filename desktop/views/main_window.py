@@ -146,6 +146,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self._repo = repository
+        self.open_url = open_url  # attachments and letters open files with the same opener
         self._settings = settings
         self._today = today
         self.setObjectName("main-window")
@@ -345,19 +346,17 @@ class MainWindow(QMainWindow):
         self.request_actions.update()
         self.refresh_deadlines()
 
-    def data_arrived(self) -> list[int]:
-        """Rows came from the server (a sync): the communes and démarches may be new, and the
-        silence may have become a decision on requests this PC had not seen yet. Returns the
-        requests whose implicit decision was just recorded (queued for the server)."""
+    def data_arrived(self) -> None:
+        """Rows came from the server (a sync): the communes and démarches may be new, the
+        rows and the deadlines changed (implicit decisions included: the sync worker records
+        them for requests this PC had not seen)."""
         self.filters.set_lists(self._repo.authorities(), self._repo.procedures())
-        marked = self._record_implicit_decisions()
         self.model.reload(data_changed=True)
         if self.detail.shown_pk is not None:
             self._show(self.detail.shown_pk)
         else:
             self.request_actions.update()
         self.refresh_deadlines()
-        return marked
 
     def _record_implicit_decisions(self) -> list[int]:
         try:

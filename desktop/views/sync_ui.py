@@ -246,9 +246,8 @@ class _Glue(QObject):
                               dialog.password.text())
 
     def on_synced(self, report: SyncReport) -> None:
-        changed = bool(report.pulled_rows or report.pushed)
-        if changed and self.window.data_arrived():  # type: ignore[attr-defined]
-            self.controller.local_changed()  # implicit decisions to tell the server
+        if report.pulled_rows or report.pushed:
+            self.window.data_arrived()  # type: ignore[attr-defined]
         if report.new_requests and not report.initial:
             plural = "s" if report.new_requests > 1 else ""
             self.window._notify(  # type: ignore[attr-defined]  # noqa: SLF001

@@ -229,3 +229,10 @@ def server_request_state(server: ServerProcess) -> dict[str, tuple[Any, ...]]:
         str(uuid.UUID(str(r[0]))): tuple(r[1:])
         for r in server.query("SELECT id, status, outcome, subject, description FROM requests")
     }
+
+
+def settle(qtbot: Any, controller: Any) -> None:
+    """Wait for the follow-up sync that sends what the first one queued by itself (the
+    implicit decisions found in the server's rows), so a test starts from a quiet PC."""
+    qtbot.waitUntil(lambda: controller.status.pending == 0 and not controller.running,
+                    timeout=30_000)

@@ -17,7 +17,7 @@ from desktop.syncing.worker import SyncController
 from desktop.views.main_window import MainWindow
 from desktop.views.sync_ui import ConflictsDialog, LoginDialog, install_sync
 from tests.conftest import TODAY
-from tests.sync.conftest import CLERK, ServerProcess, local_db, sync_in_process
+from tests.sync.conftest import CLERK, ServerProcess, local_db, settle, sync_in_process
 from tests.sync.test_worker_gui import MemoryVault
 
 pytestmark = pytest.mark.gui
@@ -40,13 +40,6 @@ def synced_window(qtbot, tmp_path: Path, demo_db_path: Path, monkeypatch: pytest
     conn.close()
 
 
-def _settle(qtbot, controller: SyncController) -> None:  # type: ignore[no-untyped-def]
-    """The implicit decisions found in the server's rows leave a moment after the first sync,
-    by themselves: wait for that follow-up sync to finish."""
-    qtbot.waitUntil(lambda: controller.status.pending == 0 and not controller.running,
-                    timeout=30_000)
-
-
 def test_login_dialog_status_line_and_f5(qtbot, synced_window, server: ServerProcess) -> None:  # type: ignore[no-untyped-def]
     window, controller, ui = synced_window
     assert ui.status_label.text() == "Synchronisation non lancée"
@@ -67,7 +60,7 @@ def test_login_dialog_status_line_and_f5(qtbot, synced_window, server: ServerPro
     with qtbot.waitSignal(controller.synced, timeout=30_000):
         dialog.accept()
     assert window.model.total == before + 80
-    _settle(qtbot, controller)
+    settle(qtbot, controller)
     assert ui.status_label.text().startswith("En ligne · dernière synchronisation à")
 
     server.submit(server.authority_ids()[0], "Demande d'acte de décès")
@@ -84,7 +77,7 @@ def test_conflicts_list_resolves_both_ways(
     window, controller, ui = synced_window
     with qtbot.waitSignal(controller.synced, timeout=30_000):
         controller.login(server.url, *CLERK)
-    _settle(qtbot, controller)
+    settle(qtbot, controller)
     conn: sqlite3.Connection = window._repo.connection
     other = local_db(tmp_path / "autre-poste.sqlite3")
     sync_in_process(server.url, other)

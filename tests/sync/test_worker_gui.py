@@ -24,7 +24,14 @@ from desktop.syncing.status import Connectivity, SyncStatus, status_text
 from desktop.syncing.worker import SyncController
 from sync.client import RetryPolicy
 from sync.protocol.vocabulary import Status
-from tests.sync.conftest import CLERK, ServerProcess, local_db, request_state, server_request_state
+from tests.sync.conftest import (
+    CLERK,
+    ServerProcess,
+    local_db,
+    request_state,
+    server_request_state,
+    settle,
+)
 
 pytestmark = pytest.mark.gui
 
@@ -136,6 +143,10 @@ def test_login_then_sync_through_the_worker(
     assert reports[0].new_requests == 80
     assert controller.status.connectivity is Connectivity.ONLINE
     assert vault.load(server.url, CLERK[0])  # the refresh token, in the vault only
+    # Silence already turned into decisions in the server's data: recorded after the pull,
+    # then sent by a follow-up sync without anyone asking.
+    assert controller.status.pending > 0
+    settle(qtbot, controller)
     assert request_state(db) == server_request_state(server)
     controller.stop()
 
@@ -182,6 +193,7 @@ def test_revoked_session_asks_for_login_and_keeps_local_work(
     controller = SyncController(db, conn, vault=vault)
     with qtbot.waitSignal(controller.synced, timeout=30_000):
         controller.login(server.url, *CLERK)
+    settle(qtbot, controller)
     controller.stop()
     pk = conn.execute("SELECT pk FROM request WHERE status = 'received' LIMIT 1").fetchone()[0]
     set_status(conn, pk, Status.CLOSED, agent_id=None)

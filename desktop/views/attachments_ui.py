@@ -1,0 +1,271 @@
+"""Attachments in the window: open what this PC holds, download the rest with its progress,
+join a file to the selected request (online or not).
+
+A cached file opens at once, through a named copy (``desktop.store.attachments.opened_copy``).
+A file only the server holds is fetched by the sync worker on its own thread, so the window
+keeps working; a small progress dialog follows it and « Annuler » keeps what arrived for a
+later resume. A joined file is checked and cached at once, and leaves with the next sync.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QUrl
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressDialog,
+    QToolBar,
+    QWidget,
+)
+
+from desktop.store.attachments import (
+    LocalAttachment,
+    add_attachment,
+    find_attachment,
+    opened_copies_dir,
+    opened_copy,
+    request_attachments,
+)
+from desktop.store.database import StoreError
+from desktop.syncing.worker import SyncController
+from desktop.views.formatting import size_fr
+
+FILE_FILTER = "Pièces (*.pdf *.jpg *.jpeg *.png)"
+NO_SERVER = (
+    "Cette pièce n'est pas sur ce poste et aucun serveur de synchronisation n'est configuré : "
+    "elle ne peut pas être téléchargée."
+)
+GONE = "Cette pièce jointe n'existe plus dans la base locale."
+
+#: Asks the user for a file to join; None when she cancels.
+FileChooser = Callable[[QWidget], Path | None]
+UrlOpener = Callable[[QUrl], object]
+
+
+def choose_file(parent: QWidget) -> Path | None:
+    """The system's file dialog, limited to what may be attached."""
+    name, _filter = QFileDialog.getOpenFileName(parent, "Joindre un fichier", "", FILE_FILTER)
+    return Path(name) if name else None
+
+
+@dataclass
+class AttachmentsUi:
+    """What ``install_attachments`` added to the window (tests and app.py reach it here)."""
+
+    attach_action: QAction
+    glue: _Glue
+
+    @property
+    def message(self) -> QMessageBox | None:
+        """The last message box shown (a refusal, a failed download)."""
+        return self.glue.message
+
+    @property
+    def downloads(self) -> dict[str, QProgressDialog]:
+        """Downloads under way, by attachment id, with their progress dialogs."""
+        return self.glue.downloads
+
+
+@dataclass
+class _Services:
+    controller: SyncController | None
+    open_url: UrlOpener
+    choose_file: FileChooser
+    folder: Path
+
+
+class _Glue(QObject):
+    """Between the pane, the action, the store and the sync worker; owns the dialogs."""
+
+    def __init__(self, window: QMainWindow, services: _Services) -> None:
+        super().__init__(window)
+        self.window = window
+        self.services = services
+        self.conn = window._repo.connection  # type: ignore[attr-defined]  # noqa: SLF001
+        self.downloads: dict[str, QProgressDialog] = {}
+        self.message: QMessageBox | None = None
+        self.action: QAction | None = None
+
+    # --- « Ouvrir » / « Télécharger » -------------------------------------------------------
+    def requested(self, attachment_id: str) -> None:
+        attachment = find_attachment(self.conn, attachment_id)
+        if attachment is None:
+            self._warn(GONE)
+            return
+        if not self._open(attachment):
+            self._download(attachment)
+
+    def _open(self, attachment: LocalAttachment) -> bool:
+        """Opens the cached file. False when the cache does not hold it intact (a download
+        will); True once dealt with, opened or explained."""
+        try:
+            copy = opened_copy(self.conn, attachment, self.services.folder)
+        except StoreError as exc:
+            self._warn(str(exc))
+            return True
+        if copy is None:
+            return False
+        self.window.statusBar().showMessage(f"Ouverture de « {attachment.filename} »…", 5000)
+        if self.services.open_url(QUrl.fromLocalFile(str(copy))) is False:
+            self._warn(f"Aucune application de ce poste ne sait ouvrir « {copy.name} ».\n\n"
+                       f"Le fichier est ici : {copy}")
+        return True
+
+    def _download(self, attachment: LocalAttachment) -> None:
+        controller = self.services.controller
+        if controller is None:
+            self._warn(NO_SERVER)
+            return
+        if attachment.id in self.downloads:
+            self.downloads[attachment.id].raise_()
+            return
+        self.downloads[attachment.id] = self._progress_dialog(attachment)
+        controller.download(attachment.id, attachment.sha256)
+
+    def _progress_dialog(self, attachment: LocalAttachment) -> QProgressDialog:
+        dialog = QProgressDialog(
+            f"Téléchargement de « {attachment.filename} » ({size_fr(attachment.size)})…",
+            "Annuler", 0, 0, self.window,
+        )
+        dialog.setObjectName("download-progress")
+        dialog.setWindowTitle("Téléchargement")
+        dialog.setWindowModality(Qt.WindowModality.NonModal)  # the bannette stays usable
+        dialog.setMinimumDuration(0)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.canceled.connect(lambda: self._cancel(attachment.id))
+        dialog.show()
+        return dialog
+
+    def _cancel(self, attachment_id: str) -> None:
+        dialog = self.downloads.pop(attachment_id, None)
+        if dialog is None:
+            return  # already finished: this is the close of the dialog
+        if self.services.controller is not None:
+            self.services.controller.cancel_download(attachment_id)
+        dialog.deleteLater()
+        self.window.statusBar().showMessage(
+            "Téléchargement annulé : il reprendra là où il s'est arrêté.", 5000
+        )
+
+    def progressed(self, attachment_id: str, done: int, total: int) -> None:
+        dialog = self.downloads.get(attachment_id)
+        if dialog is None or total <= 0:
+            return
+        if dialog.maximum() != total:
+            dialog.setMaximum(total)
+        dialog.setValue(min(done, total))
+
+    def downloaded(self, attachment_id: str, _path: str) -> None:
+        dialog = self._finish(attachment_id)
+        attachment = find_attachment(self.conn, attachment_id)
+        if attachment is not None and self.window.detail.shown_pk == attachment.request_pk:  # type: ignore[attr-defined]
+            self.window.detail.refresh_attachments()  # type: ignore[attr-defined]
+        if dialog is None or attachment is None:
+            return  # cancelled meanwhile: kept for offline use, not opened by surprise
+        if not self._open(attachment):
+            self._warn(f"La pièce « {attachment.filename} » a été reçue mais n'a pas pu être "
+                       "ouverte : sa copie sur ce poste a disparu.")
+
+    def failed(self, attachment_id: str, message: str) -> None:
+        if self._finish(attachment_id) is None:
+            return  # cancelled by the user: she knows
+        attachment = find_attachment(self.conn, attachment_id)
+        what = f"La pièce « {attachment.filename} »" if attachment else "La pièce jointe"
+        self._warn(f"{what} n'a pas pu être téléchargée.\n\n{message}")
+
+    def _finish(self, attachment_id: str) -> QProgressDialog | None:
+        dialog = self.downloads.pop(attachment_id, None)
+        if dialog is not None:
+            if dialog.isActiveWindow():  # give the keyboard back to the bannette
+                self.window.activateWindow()
+            dialog.hide()  # not close(): a closed progress dialog emits « canceled »
+            dialog.deleteLater()
+        return dialog
+
+    # --- « Joindre un fichier… » ------------------------------------------------------------
+    def shown(self, pk: object) -> None:
+        if self.action is not None:
+            self.action.setEnabled(pk is not None)
+
+    def attach(self) -> None:
+        pk = self.window.detail.shown_pk  # type: ignore[attr-defined]
+        if pk is None:
+            return
+        source = self.services.choose_file(self.window)
+        if source is None:
+            return
+        try:
+            attachment_id = add_attachment(self.conn, pk, source)
+        except StoreError as exc:
+            self._warn(f"Le fichier n'a pas été joint.\n\n{exc}")
+            return
+        self.window.request_actions.requestChanged.emit(pk)  # type: ignore[attr-defined]
+        attachment = find_attachment(self.conn, attachment_id)
+        later = " ; il partira au serveur à la prochaine synchronisation" if (
+            attachment is not None and attachment.upload_pending) else ""
+        self.window.statusBar().showMessage(f"Fichier « {source.name} » joint{later}.", 10_000)
+
+    # --- messages ---------------------------------------------------------------------------
+    def _warn(self, text: str) -> None:
+        self.window.statusBar().showMessage(text.split("\n", 1)[0], 10_000)
+        if self.message is not None:
+            self.message.deleteLater()
+        box = QMessageBox(QMessageBox.Icon.Warning, "Pièces jointes", text,
+                          QMessageBox.StandardButton.Close, self.window)
+        box.setObjectName("attachment-message")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        self.message = box
+        box.open()
+
+
+def install_attachments(
+    window: QMainWindow,
+    controller: SyncController | None,
+    *,
+    open_url: UrlOpener | None = None,
+    choose: FileChooser = choose_file,
+    folder: Path | None = None,
+) -> AttachmentsUi:
+    """Adds the attachments to a main window: the links of the detail pane and
+    Demande › Joindre un fichier… (Ctrl+Maj+J). Without a controller (no sync), cached files
+    still open and a download explains why it cannot happen.
+
+    ``open_url`` defaults to the window's own opener (``window.open_url``) or the system's;
+    ``choose`` and ``folder`` (where the named copies go) are there for tests."""
+    opener = open_url or getattr(window, "open_url", None) or QDesktopServices.openUrl
+    services = _Services(controller, opener, choose, folder or opened_copies_dir())
+    glue = _Glue(window, services)
+    action = QAction("&Joindre un fichier…", window)
+    action.setObjectName("action-attach-file")
+    action.setShortcut(QKeySequence("Ctrl+Shift+J"))
+    action.setIconText("Joindre un fichier…")
+    action.setStatusTip("Joindre un PDF, un JPG ou un PNG (5 Mo au plus) à la demande")
+    action.triggered.connect(glue.attach)
+    glue.action = action
+    pane = window.detail  # type: ignore[attr-defined]
+    pane.set_attachment_source(lambda pk: request_attachments(glue.conn, pk))
+    pane.attachmentRequested.connect(glue.requested)
+    pane.requestShown.connect(glue.shown)
+    glue.shown(pane.shown_pk)
+    menu = window.findChild(QMenu, "menu-request")
+    if menu is not None:
+        menu.addSeparator()
+        menu.addAction(action)
+    toolbar = window.findChild(QToolBar, "request-toolbar")
+    if toolbar is not None:
+        toolbar.addSeparator()
+        toolbar.addAction(action)
+    window.addAction(action)  # the shortcut works with the menu bar hidden
+    if controller is not None:
+        controller.downloadProgress.connect(glue.progressed)
+        controller.downloaded.connect(glue.downloaded)
+        controller.downloadFailed.connect(glue.failed)
+    return AttachmentsUi(action, glue)
