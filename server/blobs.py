@@ -16,50 +16,19 @@ from pathlib import Path
 from typing import Protocol
 
 from server.problems import ProblemError
+from sync.protocol.files import attachment_problem, sniff
 from sync.protocol.vocabulary import MAX_ATTACHMENT_BYTES
 
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF-", "application/pdf"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-)
-_EXTENSIONS = {
-    ".pdf": "application/pdf",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-}
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 
 
-def sniff(data: bytes) -> str | None:
-    for magic, content_type in _MAGIC:
-        if data.startswith(magic):
-            return content_type
-    return None
-
-
 def check_content(data: bytes, filename: str) -> str:
-    """Returns the content type, or raises 413/415 with a message the citizen understands."""
-    if len(data) > MAX_ATTACHMENT_BYTES:
-        raise ProblemError(
-            413, f"Le fichier « {filename} » dépasse la taille maximale de 5 Mo."
-        )
-    if not data:
-        raise ProblemError(415, f"Le fichier « {filename} » est vide.")
-    content_type = sniff(data)
-    if content_type is None:
-        raise ProblemError(
-            415,
-            f"Le fichier « {filename} » n'est pas un PDF, un JPG ou un PNG "
-            "(seuls ces formats sont acceptés).",
-        )
-    declared = _EXTENSIONS.get(Path(filename).suffix.lower())
-    if Path(filename).suffix and declared != content_type:
-        raise ProblemError(
-            415, f"Le contenu du fichier « {filename} » ne correspond pas à son extension."
-        )
-    return content_type
+    """Returns the content type, or raises 413/415 with the reason in French: the same rule
+    and the same words as the desktop, which refuses the file before it is ever sent."""
+    problem = attachment_problem(data, filename)
+    if problem is not None:
+        raise ProblemError(413 if len(data) > MAX_ATTACHMENT_BYTES else 415, problem)
+    return str(sniff(data))
 
 
 def safe_filename(name: str | None) -> str:

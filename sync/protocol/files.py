@@ -5,6 +5,7 @@ would refuse hours later."""
 from __future__ import annotations
 
 import hashlib
+from pathlib import PurePath
 
 from sync.protocol.vocabulary import MAX_ATTACHMENT_BYTES
 
@@ -13,6 +14,15 @@ MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\xff\xd8\xff", "image/jpeg"),
     (b"\x89PNG\r\n\x1a\n", "image/png"),
 )
+
+
+#: What a file name promises; a name without extension promises nothing.
+EXTENSIONS: dict[str, str] = {
+    ".pdf": "application/pdf",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+}
 
 
 def sniff(data: bytes) -> str | None:
@@ -29,11 +39,15 @@ def attachment_problem(data: bytes, filename: str) -> str | None:
         return f"Le fichier « {filename} » dépasse la taille maximale de 5 Mo."
     if not data:
         return f"Le fichier « {filename} » est vide."
-    if sniff(data) is None:
+    content_type = sniff(data)
+    if content_type is None:
         return (
             f"Le fichier « {filename} » n'est pas un PDF, un JPG ou un PNG "
             "(son contenu a été vérifié, pas seulement son nom)."
         )
+    suffix = PurePath(filename).suffix.lower()
+    if suffix and EXTENSIONS.get(suffix) != content_type:
+        return f"Le contenu du fichier « {filename} » ne correspond pas à son extension."
     return None
 
 

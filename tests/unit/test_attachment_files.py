@@ -71,3 +71,27 @@ def test_state_and_named_copy(demo_db: sqlite3.Connection, tmp_path: Path) -> No
     blob_path(demo_db, attachment.sha256).unlink()
     assert opened_copy(demo_db, attachment, folder) is None
     assert not find_attachment(demo_db, attachment_id).cached  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("filename", "refused"),
+    [("plan.png", False), ("plan", False), ("PLAN.PNG", False), ("plan.pdf", True),
+     ("plan.jpg", True), ("plan.gif", True)],
+)
+def test_a_name_that_lies_about_the_content_is_refused_before_anything_is_sent(
+    demo_db: sqlite3.Connection, tmp_path: Path, filename: str, refused: bool
+) -> None:
+    """The server refuses a PNG called « .pdf »: the PC says so at once, not hours later."""
+    from desktop.store.database import StoreError
+
+    source = tmp_path / filename
+    source.write_bytes(png_bytes())
+    pk = demo_db.execute("SELECT pk FROM request LIMIT 1").fetchone()[0]
+    before = demo_db.execute("SELECT COUNT(*) FROM attachment").fetchone()[0]
+    if refused:
+        with pytest.raises(StoreError, match="ne correspond pas à son extension"):
+            add_attachment(demo_db, pk, source)
+        assert demo_db.execute("SELECT COUNT(*) FROM attachment").fetchone()[0] == before
+    else:
+        add_attachment(demo_db, pk, source)
+        assert demo_db.execute("SELECT COUNT(*) FROM attachment").fetchone()[0] == before + 1
