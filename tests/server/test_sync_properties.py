@@ -110,3 +110,73 @@ def test_incremental_pull_converges(world: World) -> None:
             assert len(replica.rows[entity.value]) == meta["counts"][entity.value], entity
 
     run()
+
+
+DECISION_REPORTS = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=2),  # which PC reports
+        st.sampled_from(["implicit_decision", "express_answer", "replay"]),
+    ),
+    min_size=1, max_size=12,
+)
+
+
+@pytest.mark.slow
+def test_implicit_decision_reports_merge_to_one_outcome(world: World) -> None:
+    """Whatever order several PCs report the same implicit decision in, replays included,
+    with a closing « sans suite » possibly racing them: the history holds one ``outcome_set``
+    per outcome actually taken (never the same one twice), the request the last of them, and
+    a PC is told of a conflict only when the server holds a different outcome."""
+    from datetime import date
+
+    @settings(max_examples=20, deadline=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(DECISION_REPORTS)
+    def run(reports: list[tuple[int, str]]) -> None:
+        creator = str(uuid.uuid4())
+        request_id = str(uuid.uuid4())
+        args = {"id": request_id, "authority_id": str(world.a.authority_id),
+                "channel": "paper", "subject": "Permis de végétaliser"}
+        world.client.post("/api/v1/sync/push", headers=world.a.headers(), json={
+            "client_id": creator, "mutations": [mutation(creator, 1, "request.create", args)]})
+        pcs = [str(uuid.uuid4()) for _ in range(3)]
+        next_id = [1, 1, 1]
+        answered = False
+        for pc, kind in reports:
+            if kind == "express_answer":
+                name, margs = "request.set_status", {
+                    "request_id": request_id, "from_status": "received", "status": "closed",
+                    "outcome": "no_follow_up"}
+            else:
+                name, margs = "request.implicit_decision", {
+                    "request_id": request_id, "outcome": "implicit_acceptance",
+                    "arose_on": str(date.today())}
+            mutation_id = next_id[pc] - 1 if kind == "replay" and next_id[pc] > 1 else next_id[pc]
+            body = {"client_id": pcs[pc], "mutations": [mutation(pcs[pc], mutation_id, name, margs)]}
+            response = world.client.post("/api/v1/sync/push", headers=world.a.headers(), json=body)
+            assert response.status_code == 200, response.text
+            result = response.json()["results"][0]
+            if result.get("replayed"):
+                continue
+            next_id[pc] = mutation_id + 1
+            if name == "request.set_status":
+                assert result["result"] in ("applied", "conflict", "rejected")
+                answered = answered or result["result"] == "applied"
+                continue
+            server_outcome = result.get("server_row", {}) or {}
+            if result["result"] == "conflict":
+                assert server_outcome.get("outcome") == "no_follow_up"
+            else:
+                assert result["result"] == "applied", result
+        row = world.client.get(f"/api/v1/requests/{request_id}", headers=world.a.headers()).json()
+        events = world.client.get(f"/api/v1/requests/{request_id}/events",
+                                  headers=world.a.headers()).json()
+        taken = [e["data"]["outcome"] for e in events if e["kind"] == "outcome_set"]
+        # Reported three times or once, the tacit acceptance is written once; a closing
+        # « sans suite » that came after it is a second, different entry, never a lost one.
+        assert taken.count("implicit_acceptance") <= 1
+        assert all(a != b for a, b in zip(taken, taken[1:], strict=False))
+        assert row["outcome"] == (taken[-1] if taken else None)
+        assert answered == (row["outcome"] == "no_follow_up")
+
+    run()
