@@ -152,7 +152,8 @@ def test_implicit_decision_reports_merge_to_one_outcome(world: World) -> None:
                     "request_id": request_id, "outcome": "implicit_acceptance",
                     "arose_on": str(date.today())}
             mutation_id = next_id[pc] - 1 if kind == "replay" and next_id[pc] > 1 else next_id[pc]
-            body = {"client_id": pcs[pc], "mutations": [mutation(pcs[pc], mutation_id, name, margs)]}
+            body = {"client_id": pcs[pc],
+                    "mutations": [mutation(pcs[pc], mutation_id, name, margs)]}
             response = world.client.post("/api/v1/sync/push", headers=world.a.headers(), json=body)
             assert response.status_code == 200, response.text
             result = response.json()["results"][0]
