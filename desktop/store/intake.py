@@ -164,9 +164,9 @@ def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _authority(conn: sqlite3.Connection, authority_pk: int) -> tuple[str, bool]:
+def authority_ref(conn: sqlite3.Connection, authority_pk: int) -> tuple[str, bool]:
     """(id, shared): shared when the server knows the commune, i.e. the mutations about it
-    are worth queuing."""
+    are worth queuing. Raises ``StoreError`` when the commune is gone."""
     row = conn.execute(
         "SELECT id, version FROM authority WHERE pk = ? AND deleted = 0", (authority_pk,)
     ).fetchone()
@@ -193,7 +193,7 @@ def _procedure_params(authority_pk: int, shared: bool) -> dict[str, Any]:
 
 def procedures_for(conn: sqlite3.Connection, authority_pk: int) -> list[Choice]:
     """The démarches a request of this commune may be registered under, by name."""
-    _id, shared = _authority(conn, authority_pk)
+    _id, shared = authority_ref(conn, authority_pk)
     return [
         Choice(pk, name)
         for pk, name in conn.execute(
@@ -219,7 +219,7 @@ def find_citizens(
     words = [w for w in _NAME_SEPARATORS.split(folded) if w]
     if sum(len(w) for w in words) < MIN_CITIZEN_SEARCH:
         return []
-    _id, shared = _authority(conn, authority_pk)
+    _id, shared = authority_ref(conn, authority_pk)
     # The unary « + » keeps SQLite on the sort_key index (its order is the answer's order and
     # it stops at the limit) rather than reading every citizen of the commune.
     scope = "+c.authority_pk = ? AND c.deleted = 0"
@@ -379,7 +379,7 @@ def register_request(
     received_at = to_local(new.received_at).replace(microsecond=0)
     try:
         with transaction(conn):
-            authority_id, shared = _authority(conn, new.authority_pk)
+            authority_id, shared = authority_ref(conn, new.authority_pk)
             citizen = _citizen(conn, new, shared)
             # Checked after the citizen is written, inside the same transaction: a refusal
             # here must (and does) take the new citizen back with it.

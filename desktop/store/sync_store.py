@@ -50,6 +50,7 @@ from sync.protocol.wire import (
     Entity,
     EventRow,
     MutationOutcome,
+    PhoneCallRow,
     ProcedureRow,
     PullResponse,
     RequestRow,
@@ -58,7 +59,7 @@ from sync.protocol.wire import (
 from sync.store import AGENT_ID, CURSOR, EPOCH, RESYNC, Answered, OutboxEntry
 from sync.transfers import Upload
 
-#: Local table of each synced entity that has one (messages, calls, parapheur come later).
+#: Local table of each synced entity that has one (messages and parapheur come later).
 TABLES: dict[Entity, str] = {
     Entity.AUTHORITIES: "authority",
     Entity.AGENTS: "agent",
@@ -67,9 +68,16 @@ TABLES: dict[Entity, str] = {
     Entity.REQUESTS: "request",
     Entity.EVENTS: "event",
     Entity.ATTACHMENTS: "attachment",
+    Entity.PHONE_CALLS: "phone_call",
 }
 #: Tables whose rows a re-bootstrap re-confirms (events are append-only and never removed).
-_RESYNCED = ("authority", "agent", "procedure", "citizen", "request", "attachment")
+_RESYNCED = (
+    "authority", "agent", "procedure", "citizen", "request", "attachment", "phone_call",
+)
+#: Entities whose rows still parked at the end of a complete pull are applied anyway, without
+#: the parent that never came: a request with a placeholder citizen or procedure, a call
+#: without its link. Hiding them would be worse.
+_FLUSHED = (Entity.REQUESTS, Entity.PHONE_CALLS)
 #: Wire field of a request -> local column, for conflicts and the pending-change overlay.
 REQUEST_COLUMNS = {
     "subject": "subject",
@@ -222,7 +230,7 @@ class SqliteSyncStore:
             applier.tombstones(page.tombstones)
             applier.unpark()
             if not page.has_more:
-                applier.flush_parked_requests()
+                applier.flush_parked()
                 if self.get_state(RESYNC) == "1":
                     self._finish_resync()
                 if self.get_state(FTS_DEFERRED) == "1":
@@ -414,14 +422,14 @@ class _Applier:
     def apply(self, entity: Entity, rows: Iterable[Row], *, placeholders: bool = False) -> None:
         method = getattr(self, f"_{entity.value}", None)
         if method is None:
-            return  # no local table yet (messages, phone calls, parapheur folders)
+            return  # no local table yet (messages, parapheur folders)
         rows = list(rows)
         if not rows:
             return
         self._prefetch_for(entity, rows)
         for row in rows:
             try:
-                method(row, placeholders) if entity is Entity.REQUESTS else method(row)
+                method(row, placeholders) if entity in _FLUSHED else method(row)
             except _Parked as parked:
                 self.park(entity, row, parked.parent_id)
                 continue
@@ -453,6 +461,10 @@ class _Applier:
             self.prefetch("agent", (r.agent_id for r in rows))
         elif entity is Entity.ATTACHMENTS:
             self.prefetch("request", (r.request_id for r in rows))
+        elif entity is Entity.PHONE_CALLS:
+            self.prefetch("request", (r.request_id for r in rows))
+            self.prefetch("citizen", (r.citizen_id for r in rows))
+            self.prefetch("agent", (r.agent_id for r in rows))
 
     def unpark(self) -> None:
         """Applies parked rows whose parent just landed, until nothing more moves."""
@@ -481,18 +493,20 @@ class _Applier:
                 )
                 self.apply(entity, [row])
 
-    def flush_parked_requests(self) -> None:
+    def flush_parked(self) -> None:
         """End of a complete pull: a request whose citizen or procedure never came is shown
-        anyway, with a placeholder, rather than hidden."""
-        rows = [
-            RequestRow.model_validate_json(r[0])
-            for r in self.conn.execute(
-                "SELECT payload FROM sync_parked WHERE entity = 'requests'"
-            )
-        ]
-        if rows:
-            self.apply(Entity.REQUESTS, rows, placeholders=True)
-            self.unpark()
+        anyway, with a placeholder, and a call whose request or citizen never came is shown
+        without that link, rather than hidden. Requests first: calls may wait for them."""
+        for entity in _FLUSHED:
+            rows = [
+                ROW_MODELS[entity].model_validate_json(r[0])
+                for r in self.conn.execute(
+                    "SELECT payload FROM sync_parked WHERE entity = ?", (entity.value,)
+                )
+            ]
+            if rows:
+                self.apply(entity, rows, placeholders=True)
+                self.unpark()
 
     def tombstones(self, tombstones: Iterable[Any]) -> None:
         for tomb in tombstones:
@@ -809,6 +823,42 @@ class _Applier:
             (str(row.id), request_pk, row.filename, row.content_type,
              min(row.size, MAX_ATTACHMENT_BYTES), row.sha256, row.version),
         )
+
+
+    def _phone_calls(self, row: PhoneCallRow, placeholders: bool = False) -> None:
+        """Upserted on its id: a call logged on this PC and pulled back is the same row, now
+        confirmed (version > 0), never a second one. The server's row wins, links included
+        (it unlinks a call when the citizen is erased or the request deleted)."""
+        authority_pk = self.need("authority", row.authority_id)
+        request_pk = self._optional("request", row.request_id, placeholders)
+        citizen_pk = self._optional("citizen", row.citizen_id, placeholders)
+        self.conn.execute(
+            """INSERT INTO phone_call (id, authority_pk, citizen_pk, request_pk, caller_name,
+                   phone_number, motive, duration_seconds, called_at, agent_pk, version,
+                   deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+               ON CONFLICT(id) DO UPDATE SET authority_pk = excluded.authority_pk,
+                   citizen_pk = excluded.citizen_pk, request_pk = excluded.request_pk,
+                   caller_name = excluded.caller_name, phone_number = excluded.phone_number,
+                   motive = excluded.motive, duration_seconds = excluded.duration_seconds,
+                   called_at = excluded.called_at, agent_pk = excluded.agent_pk,
+                   version = excluded.version, deleted = 0
+               WHERE excluded.version >= phone_call.version""",
+            (
+                str(row.id), authority_pk, citizen_pk, request_pk, row.caller_name,
+                row.phone_number or "", row.motive,
+                # Clamped like attachment sizes: one bad row must not stop every later sync.
+                min(max(row.duration_seconds, 0), 86_400),
+                legal_time(row.called_at), self.pk("agent", row.agent_id), row.version,
+            ),
+        )
+
+    def _optional(self, table: str, row_id: Any, placeholders: bool) -> int | None:
+        """An optional link: waits (parks) for a parent that has not arrived yet, unless the
+        pull is complete (``placeholders``) and it never will."""
+        found = self.pk(table, row_id)
+        if found is None and row_id is not None and not placeholders:
+            raise _Parked(str(row_id))
+        return found
 
 
 def _iso_day(value: object) -> str | None:

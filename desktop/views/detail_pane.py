@@ -23,7 +23,8 @@ from desktop.domain.due import describe
 from desktop.domain.french import format_date_fr
 from desktop.store.attachments import LocalAttachment
 from desktop.store.inbox import AttachmentView, RequestDetail
-from desktop.views.formatting import moment_fr, size_fr
+from desktop.store.phone_calls import CallView
+from desktop.views.formatting import duration_fr, moment_fr, numeric_moment_fr, size_fr
 from sync.protocol.vocabulary import (
     CHANNEL_LABELS,
     CITIZEN_KIND_LABELS,
@@ -196,11 +197,34 @@ def _attachments_section(attachments: Sequence[AttachmentView | LocalAttachment]
     return parts
 
 
+def _call_row(call: CallView) -> str:
+    facts = " · ".join(
+        escape(part) for part in (call.phone_number, duration_fr(call.duration_seconds)) if part
+    )
+    agent = f" <span class='muted'>— {escape(call.agent)}</span>" if call.agent else ""
+    motive = f"<br>{escape(call.motive).replace(chr(10), '<br>')}" if call.motive else ""
+    return (
+        f"<tr><td class='k'>{escape(numeric_moment_fr(call.called_at))}</td>"
+        f"<td><b>{escape(call.caller_name)}</b> <span class='muted'>· {facts}</span>"
+        f"{agent}{motive}</td></tr>"
+    )
+
+
+def calls_html(calls: Sequence[CallView]) -> str:
+    """A request's calls as a section of the detail pane (its classes: ``k``, ``muted``)."""
+    head = f"<h3>Appels téléphoniques ({len(calls)})</h3>"
+    if not calls:
+        return head + "<p class='muted'>Aucun appel téléphonique.</p>"
+    rows = "".join(_call_row(call) for call in calls)
+    return f"{head}<table cellspacing='0' cellpadding='2'>{rows}</table>"
+
+
 def render_detail(
     detail: RequestDetail,
     today: date,
     legal: LegalDates | None = None,
     attachments: Sequence[LocalAttachment] | None = None,
+    calls: Sequence[CallView] | None = None,
 ) -> str:
     """The request as rich text. ``attachments`` (with their local state) adds the « Ouvrir »
     and « Télécharger » links; without it the attachments are listed by name only."""
@@ -268,6 +292,8 @@ def render_detail(
     if detail.form_fields:
         parts += ["<h3>Champs du formulaire</h3>", _rows(list(detail.form_fields.items()))]
     parts += _attachments_section(detail.attachments if attachments is None else attachments)
+    if calls is not None:
+        parts.append(calls_html(calls))
     parts.append(f"<h3>Historique ({len(detail.events)})</h3>")
     history = "".join(
         f"<tr><td class='k'>{escape(moment_fr(e.at))}</td>"
@@ -280,6 +306,7 @@ def render_detail(
 
 
 AttachmentSource = Callable[[int], Sequence[LocalAttachment]]
+CallSource = Callable[[int], Sequence[CallView]]
 
 
 class DetailPane(QTextBrowser):
@@ -298,6 +325,7 @@ class DetailPane(QTextBrowser):
         self.setOpenLinks(False)
         self.shown_pk: int | None = None
         self._attachments: AttachmentSource | None = None
+        self._calls: CallSource | None = None
         self._shown: tuple[RequestDetail, date, LegalDates | None] | None = None
         self.anchorClicked.connect(self._on_anchor)
         self.setHtml(self.EMPTY)
@@ -306,6 +334,11 @@ class DetailPane(QTextBrowser):
         """Where the attachments' local state comes from (a store query bound to the window's
         connection); with one, each attachment gets its « Ouvrir » / « Télécharger » link."""
         self._attachments = source
+        self.refresh_attachments()
+
+    def set_call_source(self, source: CallSource | None) -> None:
+        """Where the request's phone calls come from; with one, the pane lists them."""
+        self._calls = source
         self.refresh_attachments()
 
     def refresh_attachments(self) -> None:
@@ -337,11 +370,12 @@ class DetailPane(QTextBrowser):
         self, detail: RequestDetail, today: date, legal: LegalDates | None, *,
         keep_position: bool,
     ) -> None:
-        local = None
-        if self._attachments is not None and self.shown_pk is not None:
-            local = self._attachments(self.shown_pk)
+        local = calls = None
+        if self.shown_pk is not None:
+            local = self._attachments(self.shown_pk) if self._attachments else None
+            calls = self._calls(self.shown_pk) if self._calls else None
         # setHtml scrolls back to the top: the same request re-rendered keeps its place.
         position = self.verticalScrollBar().value()
-        self.setHtml(render_detail(detail, today, legal, local))
+        self.setHtml(render_detail(detail, today, legal, local, calls))
         if keep_position:
             self.verticalScrollBar().setValue(position)

@@ -31,3 +31,25 @@ def size_fr(size: int) -> str:
 
 def moment_fr(moment: datetime) -> str:
     return f"{format_date_fr(moment.date())} à {moment:%H:%M}"
+
+
+def numeric_moment_fr(moment: datetime) -> str:
+    """« 23/11/2026 à 14:05 »: the compact form for lists of dated entries (calls)."""
+    return f"{moment:%d/%m/%Y} à {moment:%H:%M}"
+
+
+NBSP = "\u00a0"
+
+
+def duration_fr(seconds: int) -> str:
+    """« 3 min 20 s », « 45 s », « 1 h 05 min »: a call's length as French writes it, the
+    number held to its unit by a no-break space."""
+    hours, rest = divmod(max(seconds, 0), 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}{NBSP}h {minutes:02d}{NBSP}min"
+    if minutes and secs:
+        return f"{minutes}{NBSP}min {secs}{NBSP}s"
+    if minutes:
+        return f"{minutes}{NBSP}min"
+    return f"{secs}{NBSP}s"

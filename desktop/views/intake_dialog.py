@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDate, QDateTime, QEvent, QLocale, QObject, Qt, QTime
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QDate, QDateTime, QLocale, QObject, Qt, QTime
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
-    QListWidgetItem,
     QMenu,
     QPlainTextEdit,
     QRadioButton,
@@ -47,7 +46,6 @@ from desktop.store.intake import (
     MAX_EMAIL,
     MAX_PHONE,
     MAX_SHORT,
-    MIN_CITIZEN_SEARCH,
     OLDEST_RECEIPT,
     CitizenMatch,
     NewCitizen,
@@ -56,13 +54,19 @@ from desktop.store.intake import (
     procedures_for,
     register_request,
 )
+from desktop.views.citizen_search import CitizenSearch, FindCitizens
+from desktop.views.dialog_parts import (
+    chain_tab_order,
+    combo_key,
+    error_label,
+    save_shortcuts,
+)
 from sync.protocol.vocabulary import CHANNEL_LABELS, CITIZEN_KIND_LABELS, Channel, CitizenKind
 
 if TYPE_CHECKING:
     from desktop.views.main_window import MainWindow
 
 Register = Callable[[NewRequest], int]
-FindCitizens = Callable[[int, str], list[CitizenMatch]]
 ListProcedures = Callable[[int], list[Choice]]
 
 FRENCH = QLocale(QLocale.Language.French, QLocale.Country.France)
@@ -72,23 +76,12 @@ ORGANISATION_LABELS = {
     CitizenKind.COMPANY: "&Raison sociale :",
 }
 SEARCH_HINT = "Tapez au moins deux lettres du nom, le début du courriel ou le téléphone."
-ERROR_STYLE = "color: #842029;"
 
 
 def to_qdatetime(moment: datetime) -> QDateTime:
     return QDateTime(
         QDate(moment.year, moment.month, moment.day), QTime(moment.hour, moment.minute)
     )
-
-
-def describe_match(match: CitizenMatch) -> str:
-    """Two lines per citizen found: the name, then enough to tell two « MARTIN » apart."""
-    name = match.display_name
-    if match.kind is not CitizenKind.PERSON:
-        name += f" ({CITIZEN_KIND_LABELS[match.kind].lower()})"
-    town = f"{match.postcode} {match.city}".strip()
-    details = " · ".join(part for part in (match.email, match.phone, town) if part)
-    return f"{name}\n{details}" if details else name
 
 
 class IntakeDialog(QDialog):
@@ -108,18 +101,12 @@ class IntakeDialog(QDialog):
         self.setObjectName("intake-dialog")
         self.setWindowTitle("Nouvelle demande")
         self._procedures_of = procedures_of
-        self._find = find
         self._register = register
         self.registered_pk: int | None = None
 
         request_box = self._build_request(authorities, now())
         citizen_box = self._build_citizen()
-        self.error = QLabel(self)
-        self.error.setObjectName("intake-error")
-        self.error.setStyleSheet(ERROR_STYLE)
-        self.error.setWordWrap(True)
-        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error.setVisible(False)
+        self.error = error_label(self, "intake-error")
         self.buttons = QDialogButtonBox(self)
         self.save_button = self.buttons.addButton(
             "Enre&gistrer", QDialogButtonBox.ButtonRole.AcceptRole
@@ -131,8 +118,7 @@ class IntakeDialog(QDialog):
         cancel.setText("Annuler")
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
-        for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(keys), self, self.save)
+        save_shortcuts(self, self.save)
 
         columns = QHBoxLayout()
         columns.addWidget(request_box, 1)
@@ -148,12 +134,14 @@ class IntakeDialog(QDialog):
         self.subject.textChanged.connect(self._update)
         self.procedure.currentIndexChanged.connect(self._update)
         self.modes.idToggled.connect(self._on_mode)
-        self.search.textChanged.connect(self._run_search)
-        self.matches.currentItemChanged.connect(self._update)
+        self.citizens = CitizenSearch(self.search, self.matches, find, self.authority_pk)
+        self.citizens.chosenChanged.connect(self._update)
+        self.citizens.entered.connect(
+            lambda: self.subject.setFocus(Qt.FocusReason.TabFocusReason)
+        )
         self.kind.currentIndexChanged.connect(self._on_kind)
         for field in (self.last_name, self.organisation):
             field.textChanged.connect(self._update)
-        self.search.installEventFilter(self)
         self._on_authority()
         self._on_kind()
         self._on_mode(0, True)
@@ -226,13 +214,9 @@ class IntakeDialog(QDialog):
         self.search = QLineEdit(page)
         self.search.setObjectName("intake-search")
         self.search.setPlaceholderText("Nom, courriel ou téléphone")
-        self.search.setClearButtonEnabled(True)
         self.matches = QListWidget(page)
         self.matches.setObjectName("intake-matches")
         self.matches.setMinimumHeight(120)
-        # Long lines end in « … » rather than hiding behind a horizontal scroll bar.
-        self.matches.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.matches.setAlternatingRowColors(True)
         self.chosen = QLabel(SEARCH_HINT, page)
         self.chosen.setObjectName("intake-chosen")
         self.chosen.setWordWrap(True)
@@ -295,26 +279,19 @@ class IntakeDialog(QDialog):
         return page
 
     def _set_tab_order(self) -> None:
-        chain: list[QWidget] = [
+        chain_tab_order([
             self.authority, self.procedure, self.channel, self.received, self.subject,
             self.body, self.existing_radio, self.new_radio, self.search, self.matches,
             self.kind, self.last_name, self.first_name, self.organisation, self.rna, self.siret,
             self.email, self.phone, self.address, self.postcode, self.city, self.save_button,
-        ]
-        for first, second in zip(chain, chain[1:], strict=False):
-            QWidget.setTabOrder(first, second)
+        ])
 
     # --- what was entered -------------------------------------------------------------------
     def authority_pk(self) -> int | None:
-        key = self.authority.currentData()
-        return int(key) if key is not None else None
+        return combo_key(self.authority)
 
     def chosen_match(self) -> CitizenMatch | None:
-        item = self.matches.currentItem()
-        if self.new_radio.isChecked() or item is None or not item.isSelected():
-            return None
-        match = item.data(Qt.ItemDataRole.UserRole)
-        return match if isinstance(match, CitizenMatch) else None
+        return None if self.new_radio.isChecked() else self.citizens.chosen()
 
     def new_citizen(self) -> NewCitizen:
         kind = CitizenKind(self.kind.currentData())
@@ -372,7 +349,7 @@ class IntakeDialog(QDialog):
         for choice in self._procedures_of(pk) if pk is not None else []:
             self.procedure.addItem(choice.label, choice.key)
         self.procedure.setCurrentIndex(0 if self.procedure.count() == 1 else -1)
-        self._run_search()
+        self.citizens.run()
 
     def _on_mode(self, mode: int, checked: bool) -> None:
         if not checked:
@@ -401,58 +378,11 @@ class IntakeDialog(QDialog):
             label.setText(ORGANISATION_LABELS[kind])
         self._update()
 
-    def _run_search(self) -> None:
-        """Citizens of the commune as the secrétaire types; the one chosen stays chosen while
-        it still matches."""
-        chosen = self.chosen_match()
-        text = self.search.text()
-        pk = self.authority_pk()
-        found: list[CitizenMatch] = []
-        if pk is not None and len(text.strip()) >= MIN_CITIZEN_SEARCH:
-            found = self._find(pk, text)
-        self.matches.blockSignals(True)
-        self.matches.clear()
-        for match in found:
-            item = QListWidgetItem(describe_match(match), self.matches)
-            item.setToolTip(describe_match(match).replace("\n", " — "))
-            item.setData(Qt.ItemDataRole.UserRole, match)
-            if chosen is not None and match.pk == chosen.pk:
-                self.matches.setCurrentItem(item)
-        self.matches.blockSignals(False)
-        self._update()
-
-    def _choose(self, row: int) -> None:
-        if 0 <= row < self.matches.count():
-            self.matches.setCurrentRow(row)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
-        """In the search field, ↑/↓ move in the list and Entrée takes the citizen (it does not
-        save the whole form)."""
-        if watched is self.search and event.type() == QEvent.Type.KeyPress:
-            assert isinstance(event, QKeyEvent)
-            key = event.key()
-            current = self.matches.currentRow()
-            if key == Qt.Key.Key_Down:
-                self._choose(current + 1 if self.chosen_match() is not None else 0)
-                return True
-            if key == Qt.Key.Key_Up:
-                self._choose(current - 1)
-                return True
-            plain = event.modifiers() in (
-                Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier
-            )
-            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and plain:
-                if self.chosen_match() is None:
-                    self._choose(0)
-                self.subject.setFocus(Qt.FocusReason.TabFocusReason)
-                return True
-        return super().eventFilter(watched, event)
-
     def _update(self) -> None:
         match = self.chosen_match()
         if match is not None:
             self.chosen.setText(f"Usager choisi : {match.display_name}")
-        elif len(self.search.text().strip()) >= MIN_CITIZEN_SEARCH and not self.matches.count():
+        elif self.citizens.searching() and not self.matches.count():
             self.chosen.setText(
                 "Aucun usager trouvé dans cette commune : choisissez « Nouvel usager »."
             )

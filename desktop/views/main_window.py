@@ -50,6 +50,7 @@ from desktop.views.filter_bar import FilterBar
 from desktop.views.formatting import requests_count
 from desktop.views.intake_dialog import install_intake
 from desktop.views.notifier import DailyNotifier
+from desktop.views.phone_call_dialog import install_phone_calls
 from desktop.views.request_actions import RequestActions
 
 #: How often the window checks whether the day changed (implicit decisions, notification).
@@ -228,6 +229,7 @@ class MainWindow(QMainWindow):
         self.table.openRequested.connect(self.open_detail_dialog)
         self._build_actions()
         self.new_request_action = install_intake(self)
+        self.phone_call_action = install_phone_calls(self)
 
         self.table.horizontalHeader().setSortIndicator(
             Column.RECEIVED, Qt.SortOrder.DescendingOrder

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from desktop.store.sync_store import conflicts, resolve_conflict
 from desktop.syncing.status import SyncStatus, status_text
 from desktop.syncing.worker import LOGIN_KEY, SyncController
+from desktop.views.phone_call_dialog import phone_calls_of
 from sync.engine import SyncReport
 from sync.store import SERVER_URL
 
@@ -304,5 +305,8 @@ def install_sync(window: QMainWindow, controller: SyncController) -> SyncUi:
     actions = getattr(window, "request_actions", None)
     if actions is not None:  # a change made in the window: « N modifications en attente »
         actions.requestChanged.connect(lambda _pk: controller.local_changed())
+    calls = phone_calls_of(window)
+    if calls is not None:  # a call linked to no request changes no row, but waits too
+        calls.localChanged.connect(controller.local_changed)
     glue.show_status(controller.status)
     return ui

@@ -64,7 +64,8 @@ def test_the_action_opens_the_dialog_with_ctrl_n(qtbot, window: MainWindow) -> N
     assert action.shortcut().toString() == "Ctrl+N"
     menu = window.findChild(QMenu, "menu-request")
     toolbar = window.findChild(QToolBar, "request-toolbar")
-    assert menu.actions()[0] is action and menu.actions()[1].isSeparator()
+    assert menu.actions()[0] is action and menu.actions()[1] is window.phone_call_action
+    assert menu.actions()[2].isSeparator()
     assert toolbar.actions()[0] is action
 
     dialog = open_dialog(qtbot, window)
