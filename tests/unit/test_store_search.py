@@ -127,6 +127,30 @@ def test_update_of_unindexed_columns_keeps_the_index(
     check_search_index(empty_db)
 
 
+def test_rewriting_the_same_texts_leaves_the_index_alone(
+    empty_db: sqlite3.Connection, world: dict[str, int]
+) -> None:
+    """A pulled row sets every column, searched texts included, with the values they already
+    have: the full-text entry must not be rewritten (each rewrite costs FTS5 a delete, an
+    insert and, every few syncs, a merge of its segments)."""
+    pk = _request(empty_db, world, subject="Fête de Noël")
+    attachment = add_attachment(empty_db, pk, "plan.pdf")
+    empty_db.execute("CREATE TEMP TABLE rewritten (rowid INTEGER)")
+    empty_db.execute("CREATE TEMP TRIGGER spy AFTER UPDATE ON request_search BEGIN "
+                     "INSERT INTO rewritten VALUES (new.rowid); END")
+    empty_db.execute(
+        "UPDATE request SET number = number, citizen_pk = citizen_pk, subject = subject, "
+        "body = body, status = 'acknowledged' WHERE pk = ?", (pk,))
+    empty_db.execute("UPDATE citizen SET display_name = display_name, email = email")
+    empty_db.execute("UPDATE attachment SET filename = filename, deleted = deleted, "
+                     "request_pk = request_pk WHERE pk = ?", (attachment,))
+    assert empty_db.execute("SELECT COUNT(*) FROM rewritten").fetchone()[0] == 0
+    empty_db.execute("UPDATE request SET subject = 'Fête des voisins' WHERE pk = ?", (pk,))
+    assert empty_db.execute("SELECT COUNT(*) FROM rewritten").fetchone()[0] == 1
+    assert search(empty_db, "voisins") == {pk}
+    check_search_index(empty_db)
+
+
 def test_delete_is_removed(empty_db: sqlite3.Connection, world: dict[str, int]) -> None:
     keep = _request(empty_db, world, number="2026-000001", subject="Fête de Noël")
     gone = _request(empty_db, world, number="2026-000002", subject="Marché de Noël")
