@@ -13,11 +13,13 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from sync import errors, faults
-from sync.client import ApiClient
 from sync.protocol.files import attachment_problem, sha256_hex
+
+if TYPE_CHECKING:  # the window imports this module at start-up; httpx loads with the sync
+    from sync.client import ApiClient
 
 
 @dataclass(frozen=True)
