@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable
 
@@ -208,3 +209,17 @@ def test_screenshot_of_the_main_window(qtbot, window: MainWindow) -> None:
         image.pixel(x, y) for x in range(0, image.width(), 37) for y in range(0, image.height(), 23)
     }
     assert len(colours) > 10
+
+
+def test_the_window_starts_without_loading_the_network_stack() -> None:
+    """httpx (and what it pulls in) costs ~80 ms at start-up; the sync loads it on its own
+    thread, after the first rows are on screen."""
+    import subprocess
+    import sys
+
+    probe = "import sys, desktop.views.main_window; print(sorted(m for m in sys.modules " \
+            "if m.split('.')[0] in ('httpx', 'httpcore', 'rich')))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
