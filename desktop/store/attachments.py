@@ -96,12 +96,15 @@ class LocalAttachment:
     cached: bool
     #: Added here, its bytes not yet received by the server.
     upload_pending: bool
+    #: The server holds it (it came from there, or its link was confirmed): it can be fetched.
+    on_server: bool = True
 
 
 _SELECT_ATTACHMENTS = """
     SELECT a.id, a.request_pk, a.filename, a.media_type, a.size, a.sha256,
            EXISTS (SELECT 1 FROM sync_upload u WHERE u.sha256 = a.sha256
-                   AND u.authority_id = au.id AND u.state = 'pending') AS upload_pending
+                   AND u.authority_id = au.id AND u.state = 'pending') AS upload_pending,
+           a.version > 0 AS on_server
     FROM attachment a
     JOIN request r ON r.pk = a.request_pk
     JOIN authority au ON au.pk = r.authority_pk
@@ -111,10 +114,10 @@ _SELECT_ATTACHMENTS = """
 
 
 def _local(conn: sqlite3.Connection, row: sqlite3.Row | tuple[object, ...]) -> LocalAttachment:
-    attachment_id, request_pk, filename, media_type, size, digest, pending = tuple(row)
+    attachment_id, request_pk, filename, media_type, size, digest, pending, shared = tuple(row)
     return LocalAttachment(
         str(attachment_id), int(request_pk), str(filename), str(media_type), int(size),
-        str(digest), blob_path(conn, str(digest)).is_file(), bool(pending),
+        str(digest), blob_path(conn, str(digest)).is_file(), bool(pending), bool(shared),
     )
 
 

@@ -43,6 +43,10 @@ NO_SERVER = (
     "elle ne peut pas être téléchargée."
 )
 GONE = "Cette pièce jointe n'existe plus dans la base locale."
+NOWHERE = (
+    "Le fichier de cette pièce n'est ni sur ce poste ni sur le serveur : il ne peut pas être "
+    "ouvert."
+)
 
 #: Asks the user for a file to join; None when she cancels.
 FileChooser = Callable[[QWidget], Path | None]
@@ -119,6 +123,9 @@ class _Glue(QObject):
         return True
 
     def _download(self, attachment: LocalAttachment) -> None:
+        if not attachment.on_server:
+            self._warn(NOWHERE)
+            return
         controller = self.services.controller
         if controller is None:
             self._warn(NO_SERVER)

@@ -181,6 +181,8 @@ def _attachment_item(attachment: AttachmentView | LocalAttachment) -> str:
     href = escape(attachment_url(attachment.id), quote=True)
     if attachment.cached:
         action = f"<a href='{href}'>Ouvrir</a> <span class='ok'>· disponible hors ligne</span>"
+    elif not attachment.on_server:  # a local-only row (the offline demonstration)
+        action = "<span class='muted'>fichier absent de ce poste et du serveur</span>"
     else:
         action = f"<a href='{href}'>Télécharger</a> <span class='muted'>· sur le serveur</span>"
     if attachment.upload_pending:

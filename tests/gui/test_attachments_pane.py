@@ -14,7 +14,7 @@ from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QMenu, QMessageBox
 
 from desktop.store.attachments import request_attachments
-from desktop.views.attachments_ui import NO_SERVER, install_attachments
+from desktop.views.attachments_ui import NO_SERVER, NOWHERE, install_attachments
 from desktop.views.detail_pane import DetailPane, attachment_url
 from desktop.views.main_window import MainWindow
 from tests.server.helpers import png_bytes
@@ -57,10 +57,19 @@ def test_offline_demo_opens_joined_files_and_explains_downloads(
     window.select_request(pk)
     assert ui.attach_action.isEnabled()
     demo = request_attachments(demo_db, pk)[0]  # metadata only: the demo has no files
-    assert not demo.cached and "Télécharger" in window.detail.toPlainText()
+    assert not demo.cached and not demo.on_server
+    assert "fichier absent de ce poste et du serveur" in window.detail.toPlainText()
+    assert "Télécharger" not in window.detail.toPlainText()  # nowhere to fetch it from
+    ui.glue.requested(demo.id)
+    assert ui.message is not None and ui.message.text() == NOWHERE
+    ui.message.button(QMessageBox.StandardButton.Close).click()
 
+    # Had it come from a server, « Télécharger » would say none is configured here.
+    demo_db.execute("UPDATE attachment SET version = 1 WHERE id = ?", (demo.id,))
+    window.detail.refresh_attachments()
+    assert "Télécharger · sur le serveur" in window.detail.toPlainText()
     click_link(qtbot, window.detail, attachment_url(demo.id))
-    assert ui.message is not None and ui.message.text() == NO_SERVER
+    assert ui.message.text() == NO_SERVER
     assert not opened
     ui.message.button(QMessageBox.StandardButton.Close).click()
 
