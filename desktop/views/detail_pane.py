@@ -338,6 +338,12 @@ class DetailPane(QTextBrowser):
         self._attachments = source
         self.refresh_attachments()
 
+    def mirror(self, other: DetailPane) -> None:
+        """Shows what ``other`` shows of a request (attachments' local state, calls), and hands
+        its attachment links to ``other``'s listeners (the request's own window)."""
+        self._attachments, self._calls = other._attachments, other._calls  # noqa: SLF001
+        self.attachmentRequested.connect(other.attachmentRequested)
+
     def set_call_source(self, source: CallSource | None) -> None:
         """Where the request's phone calls come from; with one, the pane lists them."""
         self._calls = source

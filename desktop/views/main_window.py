@@ -105,12 +105,14 @@ class InboxTable(QTableView):
 
 
 class DetailDialog(QDialog):
-    def __init__(self, title: str, html: str, parent: QWidget | None = None) -> None:
+    """One request in its own window (Enter); its pane mirrors the main one's attachments and
+    calls, and its « Ouvrir » / « Télécharger » links act the same."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
         self.resize(720, 760)
-        pane = DetailPane(self)
-        pane.setHtml(html)
+        self.pane = pane = DetailPane(self)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -454,12 +456,10 @@ class MainWindow(QMainWindow):
         detail = self._repo.detail(pk) if pk is not None else None
         if detail is None:
             return None
-        from desktop.views.detail_pane import render_detail
-
         legal = self.letters.legal_dates(pk, self._today()) if pk is not None else None
-        dialog = DetailDialog(
-            f"Demande {detail.row.number}", render_detail(detail, self._today(), legal), self
-        )
+        dialog = DetailDialog(f"Demande {detail.row.number}", self)
+        dialog.pane.mirror(self.detail)
+        dialog.pane.show_detail(pk, detail, self._today(), legal)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog

@@ -6,9 +6,9 @@ import os
 import sqlite3
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop.domain.text import fold
 from desktop.store.inbox import Column, InboxFilter, InboxRepository, InboxSort
@@ -168,7 +168,28 @@ def test_enter_opens_the_request_in_its_own_window(qtbot, window: MainWindow) ->
     assert len(dialogs) == 1
     row = window.model.row_at(0)
     assert row is not None and dialogs[0].windowTitle() == f"Demande {row.number}"
+    assert dialogs[0].pane.toPlainText() == window.detail.toPlainText()
     dialogs[0].close()
+
+
+def test_the_request_window_links_its_attachments_like_the_pane(
+    qtbot, window: MainWindow, demo_db: sqlite3.Connection
+) -> None:
+    from desktop.views.attachments_ui import install_attachments
+    from desktop.views.detail_pane import attachment_url
+
+    install_attachments(window, None)
+    pk, attachment_id = demo_db.execute(
+        "SELECT request_pk, id FROM attachment ORDER BY pk LIMIT 1").fetchone()
+    window.select_request(pk)
+    dialog = window.open_detail_dialog(window.table.currentIndex().row())
+    assert dialog is not None
+    assert "fichier absent de ce poste" in dialog.pane.toPlainText()
+    with qtbot.waitSignal(window.detail.attachmentRequested) as asked:
+        dialog.pane.anchorClicked.emit(QUrl(attachment_url(attachment_id)))
+    assert asked.args == [attachment_id]
+    window.findChild(QMessageBox).close()
+    dialog.close()
 
 
 def test_ctrl_f_puts_the_cursor_in_the_search_box(qtbot, window: MainWindow) -> None:
