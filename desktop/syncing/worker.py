@@ -421,7 +421,10 @@ class SyncController(QObject):
         if self._again:
             self._again = False
             self.sync_now()
-        elif self.status.pending:  # queued by the sync itself (implicit decisions)
+        elif self.status.pending > report.pending:
+            # Queued after the push, by the sync itself (implicit decisions found in the rows
+            # it pulled): they leave now, not at the next tick. What the push itself left
+            # behind waits for the timer, so nothing loops.
             self._soon.start()
 
     def _on_failure(self, message: str, login_needed: bool) -> None:
