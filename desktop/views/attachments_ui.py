@@ -14,14 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QUrl
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import (
     QFileDialog,
     QMainWindow,
-    QMenu,
     QMessageBox,
     QProgressDialog,
-    QToolBar,
     QWidget,
 )
 
@@ -36,6 +34,7 @@ from desktop.store.attachments import (
 from desktop.store.database import StoreError
 from desktop.syncing.worker import SyncController
 from desktop.views.formatting import size_fr
+from desktop.views.window_actions import request_action, request_bars
 
 FILE_FILTER = "Pièces (*.pdf *.jpg *.jpeg *.png)"
 NO_SERVER = (
@@ -250,27 +249,19 @@ def install_attachments(
     opener = open_url or getattr(window, "open_url", None) or QDesktopServices.openUrl
     services = _Services(controller, opener, choose, folder or opened_copies_dir())
     glue = _Glue(window, services)
-    action = QAction("&Joindre un fichier…", window)
-    action.setObjectName("action-attach-file")
-    action.setShortcut(QKeySequence("Ctrl+Shift+J"))
-    action.setIconText("Joindre un fichier…")
-    action.setStatusTip("Joindre un PDF, un JPG ou un PNG (5 Mo au plus) à la demande")
-    action.triggered.connect(glue.attach)
+    action = request_action(
+        window, "&Joindre un fichier…", name="action-attach-file", shortcut="Ctrl+Shift+J",
+        tip="Joindre un PDF, un JPG ou un PNG (5 Mo au plus) à la demande", slot=glue.attach,
+    )
     glue.action = action
     pane = window.detail  # type: ignore[attr-defined]
     pane.set_attachment_source(lambda pk: request_attachments(glue.conn, pk))
     pane.attachmentRequested.connect(glue.requested)
     pane.requestShown.connect(glue.shown)
     glue.shown(pane.shown_pk)
-    menu = window.findChild(QMenu, "menu-request")
-    if menu is not None:
-        menu.addSeparator()
-        menu.addAction(action)
-    toolbar = window.findChild(QToolBar, "request-toolbar")
-    if toolbar is not None:
-        toolbar.addSeparator()
-        toolbar.addAction(action)
-    window.addAction(action)  # the shortcut works with the menu bar hidden
+    for bar in request_bars(window):
+        bar.addSeparator()
+        bar.addAction(action)
     if controller is not None:
         controller.downloadProgress.connect(glue.progressed)
         controller.downloaded.connect(glue.downloaded)

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, QDateTime, QLocale, QObject, Qt, QTime
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -30,11 +30,9 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
-    QMenu,
     QPlainTextEdit,
     QRadioButton,
     QStackedWidget,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -61,6 +59,7 @@ from desktop.views.dialog_parts import (
     error_label,
     save_shortcuts,
 )
+from desktop.views.window_actions import request_action, request_bars
 from sync.protocol.vocabulary import CHANNEL_LABELS, CITIZEN_KIND_LABELS, Channel, CitizenKind
 
 if TYPE_CHECKING:
@@ -416,7 +415,7 @@ class IntakeDialog(QDialog):
 # --------------------------------------------------------------------------- in the window
 
 
-class _Intake(QObject):
+class IntakeFlow(QObject):
     """Opens the dialog over the window and, once a request is registered, shows it."""
 
     def __init__(self, window: MainWindow) -> None:
@@ -470,24 +469,16 @@ class _Intake(QObject):
 
 def install_intake(window: MainWindow) -> QAction:
     """« Demande › Nouvelle demande… » (Ctrl+N), first in the menu and the toolbar."""
-    intake = _Intake(window)
-    action = QAction("&Nouvelle demande…", window)
-    action.setObjectName("action-new-request")
-    action.setShortcut(QKeySequence("Ctrl+N"))
-    action.setIconText("Nouvelle demande…")
-    action.setStatusTip(
-        "Enregistrer une demande reçue par courrier, par téléphone, au guichet ou par courriel"
+    intake = IntakeFlow(window)
+    action = request_action(
+        window, "&Nouvelle demande…", name="action-new-request", shortcut="Ctrl+N",
+        tip="Enregistrer une demande reçue par courrier, par téléphone, au guichet ou par "
+            "courriel",
+        slot=intake.open,
     )
-    action.triggered.connect(intake.open)
-    menu = window.findChild(QMenu, "menu-request")
-    toolbar = window.findChild(QToolBar, "request-toolbar")
-    for container in (menu, toolbar):
-        if container is None:
-            continue
-        first = container.actions()[0] if container.actions() else None
-        container.insertAction(first, action)  # type: ignore[arg-type]
+    for bar in request_bars(window):
+        first = bar.actions()[0] if bar.actions() else None
+        bar.insertAction(first, action)  # type: ignore[arg-type]
         if first is not None:
-            container.insertSeparator(first)
-    if menu is None:
-        window.addAction(action)  # the shortcut works even without the menu
+            bar.insertSeparator(first)
     return action

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTime, QTimer, Signal
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,11 +36,9 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
-    QMenu,
     QPlainTextEdit,
     QPushButton,
     QTimeEdit,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -72,7 +70,8 @@ from desktop.views.dialog_parts import (
     error_label,
     save_shortcuts,
 )
-from desktop.views.intake_dialog import IntakeDialog, _Intake, to_qdatetime
+from desktop.views.intake_dialog import IntakeDialog, IntakeFlow, to_qdatetime
+from desktop.views.window_actions import request_action, request_bars
 from sync.protocol.vocabulary import Channel
 
 if TYPE_CHECKING:
@@ -563,7 +562,7 @@ class PhoneCalls(QObject):
         self.setObjectName("phone-calls")
         self._window = window
         # The window's own « Nouvelle demande » flow (numbering, selection, status), reused.
-        self._intake = _Intake(window)
+        self._intake = IntakeFlow(window)
         self._last_authority: int | None = None
         self.dialog: PhoneCallDialog | None = None
 
@@ -652,23 +651,14 @@ def install_phone_calls(window: MainWindow) -> QAction:
     if existing is not None:
         return existing
     calls = PhoneCalls(window)
-    action = QAction("Appe&l téléphonique…", window)
-    action.setObjectName("action-phone-call")
-    action.setShortcut(QKeySequence("Ctrl+Shift+N"))
-    action.setIconText("Appel téléphonique…")
-    action.setStatusTip(
-        "Noter un appel (appelant, numéro, motif, durée) et, au besoin, en faire une demande"
+    action = request_action(
+        window, "Appe&l téléphonique…", name="action-phone-call", shortcut="Ctrl+Shift+N",
+        tip="Noter un appel (appelant, numéro, motif, durée) et, au besoin, en faire une demande",
+        slot=calls.open,
     )
-    action.triggered.connect(calls.open)
     anchor = window.findChild(QAction, "action-new-request")
-    for container in (window.findChild(QMenu, "menu-request"),
-                      window.findChild(QToolBar, "request-toolbar")):
-        if container is not None:
-            _insert_after(container, anchor, action)
-    window.addAction(action)  # the shortcut works with the menu bar hidden
-    # Once the detail pane can show calls, give it this window's.
-    set_source = getattr(window.detail, "set_call_source", None)
-    if set_source is not None:
-        conn = calls.conn
-        set_source(lambda pk: calls_for_request(conn, pk))
+    for bar in request_bars(window):
+        _insert_after(bar, anchor, action)
+    conn = calls.conn
+    window.detail.set_call_source(lambda pk: calls_for_request(conn, pk))
     return action
