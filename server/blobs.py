@@ -7,7 +7,6 @@ Also the content checks of the seed CGU: PDF, JPG, PNG only, recognised by their
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tempfile
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from server.problems import ProblemError
-from sync.protocol.files import attachment_problem, sniff
+from sync.protocol.files import attachment_problem, sha256_hex, sniff
 from sync.protocol.vocabulary import MAX_ATTACHMENT_BYTES
 
 _SHA = re.compile(r"^[0-9a-f]{64}$")
@@ -44,10 +43,6 @@ def safe_filename(name: str | None) -> str:
     if dot and len(ext) <= 10:
         return stem[: 250 - len(ext)] + "." + ext
     return name[:255]
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 class BlobStore(Protocol):

@@ -12,7 +12,6 @@ The detail pane lists a request's attachments with what this PC holds of each
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sqlite3
@@ -28,6 +27,7 @@ from desktop.store.database import APP_NAME, StoreError, transaction
 from desktop.store.ids import iso, new_id
 from desktop.store.outbox import enqueue, server_may_know
 from desktop.store.sync_store import blob_path
+from sync.protocol.files import EXTENSIONS as FILE_EXTENSIONS
 from sync.protocol.files import attachment_problem, sha256_hex, sniff
 from sync.protocol.wire import MutationName
 
@@ -134,10 +134,9 @@ def find_attachment(conn: sqlite3.Connection, attachment_id: str) -> LocalAttach
 
 # --- opening a cached file -------------------------------------------------------------------
 #: The extension an OS needs to pick the right application, per media type.
-EXTENSIONS = {
-    "application/pdf": (".pdf",),
-    "image/jpeg": (".jpg", ".jpeg"),
-    "image/png": (".png",),
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    media_type: tuple(ext for ext, kind in FILE_EXTENSIONS.items() if kind == media_type)
+    for media_type in dict.fromkeys(FILE_EXTENSIONS.values())
 }
 _NOT_IN_NAMES = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
@@ -165,7 +164,7 @@ def open_name(filename: str, media_type: str) -> str:
     stem, suffix = os.path.splitext(name)
     wanted = EXTENSIONS.get(media_type, ())
     if wanted and suffix.lower() not in wanted:
-        if suffix.lower() not in {ext for exts in EXTENSIONS.values() for ext in exts}:
+        if suffix.lower() not in FILE_EXTENSIONS:
             stem = name  # "compte rendu.v2" keeps its whole name, the extension is added
         suffix = wanted[0]
     stem = stem.strip(" .")[:MAX_STEM].rstrip(" .") or DEFAULT_STEM
@@ -189,7 +188,7 @@ def opened_copy(conn: sqlite3.Connection, attachment: LocalAttachment, folder: P
     except OSError as exc:
         raise StoreError(f"Impossible de lire la copie locale de « {attachment.filename} » : "
                          f"{exc}") from exc
-    if hashlib.sha256(data).hexdigest() != attachment.sha256:
+    if sha256_hex(data) != attachment.sha256:
         return None
     target = folder / attachment.sha256[:8] / open_name(attachment.filename, attachment.media_type)
     try:
