@@ -26,6 +26,7 @@ import platformdirs
 from desktop.store.database import APP_NAME, StoreError, transaction
 from desktop.store.ids import iso, new_id
 from desktop.store.outbox import enqueue, server_may_know
+from desktop.store.requests import REQUEST_GONE
 from desktop.store.sync_store import blob_path
 from sync.protocol.files import EXTENSIONS as FILE_EXTENSIONS
 from sync.protocol.files import attachment_problem, sha256_hex, sniff
@@ -59,7 +60,7 @@ def add_attachment(
             (request_pk,),
         ).fetchone()
         if row is None:
-            raise StoreError("Cette demande n'existe plus dans la base locale.")
+            raise StoreError(REQUEST_GONE)
         request_id, authority_id, version = row
         conn.execute(
             "INSERT INTO attachment (id, request_pk, filename, media_type, size, sha256) "

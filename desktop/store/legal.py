@@ -33,7 +33,7 @@ from desktop.store.database import StoreError, transaction
 from desktop.store.ids import iso, new_id
 from desktop.store.inbox import end_of_week
 from desktop.store.outbox import enqueue_for_request
-from desktop.store.requests import insert_event, refresh_due
+from desktop.store.requests import REQUEST_GONE, insert_event, live_request, refresh_due
 from sync.protocol.vocabulary import (
     OPEN_STATUSES,
     Channel,
@@ -175,7 +175,7 @@ def legal_facts(conn: sqlite3.Connection, request_pk: int) -> LegalFacts:
         (request_pk,),
     ).fetchone()
     if row is None:
-        raise StoreError("Cette demande n'existe plus dans la base locale.")
+        raise StoreError(REQUEST_GONE)
     missing = tuple(
         MissingDocumentsRequest(
             asked_on=date.fromisoformat(m["asked_on"]),
@@ -264,11 +264,7 @@ def set_letterhead(
 
 
 def _state(conn: sqlite3.Connection, request_pk: int) -> RequestState:
-    row = conn.execute(
-        "SELECT status, outcome FROM request WHERE pk = ? AND deleted = 0", (request_pk,)
-    ).fetchone()
-    if row is None:
-        raise StoreError("Cette demande n'existe plus dans la base locale.")
+    row = live_request(conn, request_pk, "status, outcome")
     return RequestState(Status(row[0]), Outcome(row[1]) if row[1] else None)
 
 
@@ -311,13 +307,7 @@ def record_registration_receipt(
 ) -> None:
     """The registration receipt (L112-11) was produced: note when; the status does not move."""
     with transaction(conn):
-        row = conn.execute(
-            "SELECT channel, registration_receipt_at, status FROM request "
-            "WHERE pk = ? AND deleted = 0",
-            (request_pk,),
-        ).fetchone()
-        if row is None:
-            raise StoreError("Cette demande n'existe plus dans la base locale.")
+        row = live_request(conn, request_pk, "channel, registration_receipt_at, status")
         if not Channel(row["channel"]).is_electronic:
             raise TransitionError(
                 "L'accusé d'enregistrement ne concerne que les demandes électroniques."
@@ -351,12 +341,7 @@ def record_acknowledgement(
     acknowledgement is then recorded without moving it backwards.
     """
     with transaction(conn):
-        row = conn.execute(
-            "SELECT acknowledged_at, status FROM request WHERE pk = ? AND deleted = 0",
-            (request_pk,),
-        ).fetchone()
-        if row is None:
-            raise StoreError("Cette demande n'existe plus dans la base locale.")
+        row = live_request(conn, request_pk, "acknowledged_at, status")
         if row["acknowledged_at"] is not None:
             raise TransitionError("L'accusé de réception a déjà été envoyé.")
         status = Status(row["status"])
@@ -478,8 +463,6 @@ def record_missing_documents_received(
                 {"received_on": received_on.isoformat()}, fields=("status",),
             )
         refresh_due(conn, request_pk)
-
-
 
 
 def record_implicit_acceptance_certificate(

@@ -19,6 +19,19 @@ from desktop.store.outbox import enqueue, server_may_know
 from sync.protocol.vocabulary import Channel, Outcome, PeriodUnit, SilenceRule, Status
 from sync.protocol.wire import MutationName
 
+#: A request deleted meanwhile (by the sync, or another window) when an action reaches it.
+REQUEST_GONE = "Cette demande n'existe plus dans la base locale."
+
+
+def live_request(conn: sqlite3.Connection, request_pk: int, columns: str) -> sqlite3.Row:
+    """The request's ``columns`` (SQL list), or the French error when it is gone."""
+    row = conn.execute(
+        f"SELECT {columns} FROM request WHERE pk = ? AND deleted = 0", (request_pk,)
+    ).fetchone()
+    if row is None:
+        raise StoreError(REQUEST_GONE)
+    return row
+
 
 def insert_event(conn: sqlite3.Connection, request_pk: int, event: DomainEvent) -> None:
     agent_pk = None
@@ -52,7 +65,7 @@ def due_facts(conn: sqlite3.Connection, request_pk: int) -> DueFacts:
         (request_pk,),
     ).fetchone()
     if row is None:
-        raise StoreError("Cette demande n'existe plus dans la base locale.")
+        raise StoreError(REQUEST_GONE)
     missing = tuple(
         (
             date.fromisoformat(m["asked_on"]),
@@ -104,13 +117,7 @@ def set_status(
     """Apply a status change the domain allows; raises TransitionError otherwise."""
     at = at or datetime.now().replace(microsecond=0)
     with transaction(conn):
-        row = conn.execute(
-            "SELECT status, outcome, id, version, acknowledged_at FROM request "
-            "WHERE pk = ? AND deleted = 0",
-            (request_pk,),
-        ).fetchone()
-        if row is None:
-            raise StoreError("Cette demande n'existe plus dans la base locale.")
+        row = live_request(conn, request_pk, "status, outcome, id, version, acknowledged_at")
         state = RequestState(Status(row[0]), Outcome(row[1]) if row[1] else None)
         new_state, events = change_status(state, target, at=at, agent_id=agent_id, outcome=outcome)
         conn.execute(
@@ -176,13 +183,7 @@ def update_fields(conn: sqlite3.Connection, request_pk: int, changes: dict[str, 
     if "subject" in changes and not str(changes["subject"]).strip():
         raise StoreError("L'objet de la demande ne peut pas être vide.")
     with transaction(conn):
-        row = conn.execute(
-            "SELECT id, version, subject, body, form_fields FROM request "
-            "WHERE pk = ? AND deleted = 0",
-            (request_pk,),
-        ).fetchone()
-        if row is None:
-            raise StoreError("Cette demande n'existe plus dans la base locale.")
+        row = live_request(conn, request_pk, "id, version, subject, body, form_fields")
         previous: dict[str, Any] = {}
         for name, value in changes.items():
             column = EDITABLE_COLUMNS[name]
