@@ -53,6 +53,17 @@ HANDLERS: dict[MutationName, Handler] = {
     MutationName.ATTACHMENT_LINK: attachments.link,
     MutationName.ATTACHMENT_UNLINK: attachments.unlink,
 }
+
+
+def _not_yet(session: Session, principal: Principal, args: Any, base: int | None) -> Change:
+    """Reply-flow mutations declared in the contract whose server side is being built."""
+    raise ProblemError(422, "Cette action n'est pas encore prise en charge par le serveur.")
+
+
+for _name in (MutationName.PARAPHEUR_SEND, MutationName.PARAPHEUR_DECIDE,
+              MutationName.REPLY_SEND, MutationName.REQUEST_ASK_OPINION,
+              MutationName.REQUEST_GIVE_OPINION):
+    HANDLERS.setdefault(_name, _not_yet)
 assert set(HANDLERS) == set(MUTATION_ARGS), "every mutation name needs a handler"
 
 

@@ -117,6 +117,12 @@ class EventKind(StrEnum):
     ATTACHMENT_ADDED = "attachment_added"
     NOTE = "note"
     FIELD_CHANGED = "field_changed"
+    REPLY_DRAFTED = "reply_drafted"
+    SENT_TO_PARAPHEUR = "sent_to_parapheur"
+    PARAPHEUR_DECISION = "parapheur_decision"
+    REPLY_SENT = "reply_sent"
+    OPINION_REQUESTED = "opinion_requested"
+    OPINION_GIVEN = "opinion_given"
 
 
 # French labels for the UI and generated documents. Kept beside the enums so a new value
@@ -174,6 +180,12 @@ EVENT_LABELS: dict[EventKind, str] = {
     EventKind.ATTACHMENT_ADDED: "Pièce jointe ajoutée",
     EventKind.NOTE: "Note",
     EventKind.FIELD_CHANGED: "Modification",
+    EventKind.REPLY_DRAFTED: "Réponse rédigée",
+    EventKind.SENT_TO_PARAPHEUR: "Envoyée au parapheur",
+    EventKind.PARAPHEUR_DECISION: "Décision au parapheur",
+    EventKind.REPLY_SENT: "Réponse envoyée",
+    EventKind.OPINION_REQUESTED: "Avis demandé à un élu",
+    EventKind.OPINION_GIVEN: "Avis de l'élu",
 }
 
 #: Attachments accepted by the seed CGU: PDF, JPG, PNG; 5 MB each.

@@ -186,6 +186,14 @@ class MessageRow(Row):
     body: str
     at: datetime
     agent_id: UUID | None = None
+    # Outgoing mail (reply.send / message.add by e-mail): what the server's SMTP sending proved.
+    attachment_ids: list[UUID] = Field(default_factory=list)
+    to_email: str | None = None
+    delivery: Literal["queued", "sent", "failed", "posted"] | None = None
+    delivered_at: datetime | None = None
+    smtp_message_id: str | None = None
+    smtp_response: str | None = None
+    failure: str | None = None
 
 
 class AttachmentRow(Row):
@@ -241,6 +249,17 @@ class ParapheurFolderRow(Row):
     created_by: UUID | None = None
     created_at: datetime
     updated_at: datetime
+    # Filled for folders sent with parapheur.send (reply flow) and followed by the poller.
+    connector: str = "builtin"
+    public_annotation: str = ""
+    private_annotation: str = ""
+    wished_date: date | None = None
+    signed_attachment_id: UUID | None = Field(
+        default=None, description="Le PDF signé, rattaché à la demande comme pièce jointe")
+    bordereau_attachment_id: UUID | None = None
+    sending: Literal["queued", "sent", "failed"] = "sent"
+    last_error: str | None = None
+    stuck: bool = Field(default=False, description="Sans avancement depuis plus de N jours")
 
 
 ROW_MODELS: dict[Entity, type[Row]] = {
@@ -285,6 +304,11 @@ class MutationName(StrEnum):
     PHONE_CALL_ADD = "phone_call.add"
     ATTACHMENT_LINK = "attachment.link"
     ATTACHMENT_UNLINK = "attachment.unlink"
+    PARAPHEUR_SEND = "parapheur.send"
+    PARAPHEUR_DECIDE = "parapheur.decide"
+    REPLY_SEND = "reply.send"
+    REQUEST_ASK_OPINION = "request.ask_opinion"
+    REQUEST_GIVE_OPINION = "request.give_opinion"
 
 
 class RequestCreateArgs(_Model):
@@ -441,6 +465,91 @@ class AttachmentUnlinkArgs(_Model):
     attachment_id: UUID
 
 
+class ParapheurStepSpec(_Model):
+    kind: StepKind
+    official_id: UUID
+
+
+class ParapheurSendArgs(_Model):
+    """« Envoyer au parapheur »: the server creates and submits the folder through the
+    commune's parapheur connector (credentials never reach a PC); an offline PC queues it."""
+
+    folder_id: UUID
+    authority_id: UUID
+    request_id: UUID
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    main_attachment_id: UUID = Field(description="Le PDF de la réponse (pièce de la demande)")
+    annex_ids: list[UUID] = Field(default_factory=list, max_length=50)
+    steps: list[ParapheurStepSpec] = Field(min_length=1, max_length=10)
+    public_annotation: Annotated[str, StringConstraints(max_length=2000)] = ""
+    private_annotation: Annotated[str, StringConstraints(max_length=2000)] = ""
+    wished_date: date | None = Field(default=None, description="Date souhaitée de signature")
+
+
+class ParapheurDecideArgs(_Model):
+    """An official's visa, signature or rejection, possibly decided offline.
+
+    ``position`` is the step the official saw waiting: when another PC decided it meanwhile the
+    server answers ``conflict`` with its row, and nothing is signed twice."""
+
+    folder_id: UUID
+    position: int = Field(ge=1, le=10)
+    action: Literal["visa", "sign", "reject"]
+    comment: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+    @model_validator(mode="after")
+    def _reject_needs_comment(self) -> ParapheurDecideArgs:
+        if self.action == "reject" and not (self.comment or "").strip():
+            raise ValueError("un rejet doit être motivé par un commentaire")
+        return self
+
+
+class ReplyMode(StrEnum):
+    EMAIL = "email"
+    POST = "post"
+
+
+class ReplySendArgs(_Model):
+    """The answer leaves: e-mailed by the server (SMTP, proof kept on the message row) or
+    printed and posted by the clerk. The request becomes ``answered`` with its outcome, which
+    stops the implicit-decision clock. ``id`` is the outgoing message's id."""
+
+    id: UUID
+    request_id: UUID
+    attachment_id: UUID = Field(description="Le PDF envoyé (signé s'il est passé au parapheur)")
+    mode: ReplyMode
+    outcome: Literal[Outcome.ACCEPTED, Outcome.REJECTED, Outcome.NO_FOLLOW_UP]
+    to_email: Annotated[str, StringConstraints(max_length=254)] | None = None
+    subject: ShortText = ""
+    body: LongText = ""
+    sent_on: date | None = Field(default=None, description="Jour de mise à la poste")
+
+    @model_validator(mode="after")
+    def _email_needs_address(self) -> ReplySendArgs:
+        if self.mode == ReplyMode.EMAIL and not self.to_email:
+            raise ValueError("un envoi par courriel demande l'adresse de l'usager")
+        return self
+
+
+class RequestAskOpinionArgs(_Model):
+    """The clerk asks an official for their opinion (« Demandes à examiner » on the élu's desk)."""
+
+    id: UUID
+    request_id: UUID
+    official_id: UUID
+    question: LongText = ""
+
+
+class RequestGiveOpinionArgs(_Model):
+    """The official's avis on a request flagged for them (``ask_id`` is the question's id)."""
+
+    id: UUID
+    request_id: UUID
+    ask_id: UUID
+    opinion: Literal["favorable", "unfavorable", "reserved"]
+    comment: LongText = ""
+
+
 MUTATION_ARGS: dict[MutationName, type[BaseModel]] = {
     MutationName.REQUEST_CREATE: RequestCreateArgs,
     MutationName.REQUEST_SET_STATUS: RequestSetStatusArgs,
@@ -458,6 +567,11 @@ MUTATION_ARGS: dict[MutationName, type[BaseModel]] = {
     MutationName.PHONE_CALL_ADD: PhoneCallAddArgs,
     MutationName.ATTACHMENT_LINK: AttachmentLinkArgs,
     MutationName.ATTACHMENT_UNLINK: AttachmentUnlinkArgs,
+    MutationName.PARAPHEUR_SEND: ParapheurSendArgs,
+    MutationName.PARAPHEUR_DECIDE: ParapheurDecideArgs,
+    MutationName.REPLY_SEND: ReplySendArgs,
+    MutationName.REQUEST_ASK_OPINION: RequestAskOpinionArgs,
+    MutationName.REQUEST_GIVE_OPINION: RequestGiveOpinionArgs,
 }
 
 
