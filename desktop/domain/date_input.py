@@ -189,7 +189,8 @@ def parse_french_date(
     if not folded:
         raise ValueError("Saisissez une date, par exemple " + _example(with_time) + ".")
     try:
-        day, clock = _split(re.sub(r"\s+", " ", folded), today, with_time)
+        tight = re.sub(r"(?<=\d)\s*([/.\-])\s*(?=\d)", r"\1", re.sub(r"\s+", " ", folded))
+        day, clock = _split(tight, today, with_time)
     except _Unrecognised:
         raise _unrecognised(" ".join(text.split()), with_time) from None
     if not with_time:
