@@ -244,11 +244,11 @@ def check_range(
 
     if minimum is not None:
         mine, bound = comparable(minimum)
-        if mine < bound:  # type: ignore[operator]
+        if mine < bound:
             head = too_early or "Date trop ancienne."
             raise ValueError(f"{head} Au plus tôt le {_spoken(minimum)}.")
     if maximum is not None:
         mine, bound = comparable(maximum)
-        if mine > bound:  # type: ignore[operator]
+        if mine > bound:
             head = too_late or "Date trop tardive."
             raise ValueError(f"{head} Au plus tard le {_spoken(maximum)}.")

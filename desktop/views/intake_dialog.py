@@ -311,11 +311,13 @@ class IntakeDialog(QDialog):
     def entry(self) -> NewRequest:
         """The entry as the store takes it (validated there, not here)."""
         match = self.chosen_match()
+        received = self.received.value()  # a datetime: the field takes a time
         return NewRequest(
             authority_pk=self.authority_pk() or 0,
             procedure_pk=int(self.procedure.currentData() or 0),
             channel=Channel(self.channel.currentData()),
-            received_at=self.received.value() or datetime.min,  # refused by missing() first
+            # None (invalid) never reaches the store: missing() and save() refuse it first.
+            received_at=received if isinstance(received, datetime) else datetime.min,
             subject=self.subject.text(),
             body=self.body.toPlainText(),
             citizen_pk=match.pk if match is not None else None,

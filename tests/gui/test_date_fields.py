@@ -36,7 +36,8 @@ ROADWORKS_PK = 215
 def double_click_and_type(qtbot, entry: DateEntry, text: str) -> None:
     """As the secrétaire does it: double-click the day of the date, type, leave the field."""
     entry.edit.setFocus(Qt.FocusReason.MouseFocusReason)
-    qtbot.mouseDClick(entry.edit, Qt.MouseButton.LeftButton, pos=QPoint(8, entry.edit.height() // 2))
+    day = QPoint(8, entry.edit.height() // 2)
+    qtbot.mouseDClick(entry.edit, Qt.MouseButton.LeftButton, pos=day)
     qtbot.keyClicks(entry.edit, text)
     qtbot.keyClick(entry.edit, Qt.Key.Key_Tab)
 
