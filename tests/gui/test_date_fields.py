@@ -195,6 +195,10 @@ def test_a_typed_deadline_on_a_holiday_is_allowed_with_a_warning(qtbot) -> None:
         "lundi 4 janvier 2027."
     )
     assert dialog.ok_button.isEnabled()  # a warning, not a refusal
+    ARTIFACTS.mkdir(exist_ok=True)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.grab().save(str(ARTIFACTS / "missing_documents_holiday.png"))
     double_click_and_type(qtbot, dialog.deadline, "26/12/2026")
     assert "samedi 26 décembre 2026 n'est pas un jour ouvré" in dialog.deadline.message.text()
     double_click_and_type(qtbot, dialog.deadline, "4/1/27")
@@ -240,6 +244,8 @@ def test_a_late_acknowledgement_is_shown_late(
             "en retard de 25 jours ouvrés\n10 jours ouvrés") in text
     assert "23 novembre 2026 à 09:00 — en retard de 25 jours ouvrés (délai légal)" in text
     assert "✓ envoyé le 23 novembre" not in text
+    ARTIFACTS.mkdir(exist_ok=True)
+    assert window.detail.grab().save(str(ARTIFACTS / "detail_late_acknowledgement.png"))
     html = window.detail.toHtml()
     due = html.index("16 octobre 2026")
     cell = html[due - 80:html.index("10 jours ouvrés", due)]
