@@ -86,7 +86,14 @@ def _year(raw: str | None) -> int | None:
     return 2000 + value if len(raw) == 2 else value
 
 
+#: Years a mairie's request can carry; « 0026 » is a typing slip, not the first century.
+_YEARS = range(1900, 2200)
+
+
 def _build(day: int, month: int, year: int) -> date:
+    if year not in _YEARS:
+        raise ValueError(f"Année improbable : {year:04d}. Tapez-la en entier (2026) ou en deux "
+                         "chiffres (26).")
     if not 1 <= month <= 12:
         raise ValueError(f"Mois impossible : {month} (de 1 à 12).")
     try:

@@ -87,6 +87,7 @@ def test_dates_and_times(typed: str, expected: datetime) -> None:
         ("28 brumaire 2026", "Mois non reconnu"),
         ("28 ju 2026", "Mois non reconnu"),  # juin or juillet?
         ("28/11/2026 9:30", "sans heure"),
+        ("28/11/0026", "Année improbable : 0026."),
     ],
 )
 def test_refusals_say_why_in_french(typed: str, message: str) -> None:
