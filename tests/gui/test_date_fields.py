@@ -117,15 +117,27 @@ def test_a_wrong_receipt_date_is_refused_next_to_the_field(
     assert "une date de réception valide" in dialog.save_button.toolTip()
     if typed == "28/11":
         ARTIFACTS.mkdir(exist_ok=True)
-        qtbot.wait(50)  # the form makes room for the wrapped message (a posted layout request)
         label = dialog.received.message
-        assert label.height() >= label.heightForWidth(label.width())  # the message is not cut
+        # The form makes room for the wrapped message (after a posted layout request): not cut.
+        qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()), timeout=2000)
         assert dialog.grab().save(str(ARTIFACTS / "intake_dialog_future_date.png"))
     qtbot.keyClick(dialog.subject, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert dialog.registered_pk is None and dialog.isVisible()
     assert message in dialog.error.text()
     assert QApplication.focusWidget() is dialog.received.edit
     assert demo_db.execute("SELECT COUNT(*) FROM request").fetchone()[0] == requests_before
+
+
+def test_tab_into_the_field_selects_the_date_so_typing_replaces_it(
+    qtbot, window: MainWindow
+) -> None:
+    dialog = open_dialog(qtbot, window)
+    dialog.channel.setFocus(Qt.FocusReason.OtherFocusReason)
+    qtbot.keyClick(dialog.channel, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is dialog.received.edit
+    qtbot.waitUntil(lambda: dialog.received.edit.selectedText() == dialog.received.edit.text())
+    qtbot.keyClicks(dialog.received.edit, "20/11/2026 8h05")
+    assert dialog.received.value() == datetime(2026, 11, 20, 8, 5)
 
 
 # A popup raises itself and grabs the keyboard; the offscreen platform cannot and says so.
@@ -203,6 +215,11 @@ def test_a_typed_deadline_on_a_holiday_is_allowed_with_a_warning(qtbot) -> None:
     assert "samedi 26 décembre 2026 n'est pas un jour ouvré" in dialog.deadline.message.text()
     double_click_and_type(qtbot, dialog.deadline, "4/1/27")
     assert dialog.deadline.message.text() == "lundi 4 janvier 2027"
+    # Accents typed as key events (QTest.keyClicks aborts on them).
+    dialog.deadline.edit.selectAll()
+    type_text(dialog.deadline.edit, "1er févr. 2027")
+    assert dialog.chosen_deadline() == date(2027, 2, 1)
+    assert dialog.deadline.message.text() == "lundi 1er février 2027"
     double_click_and_type(qtbot, dialog.deadline, "1/12")
     assert dialog.chosen_deadline() is None and not dialog.ok_button.isEnabled()
     assert "postérieure à aujourd'hui" in dialog.error.text()
