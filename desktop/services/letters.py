@@ -280,7 +280,8 @@ def letter_context(
         documents = tuple(dict.fromkeys(d for m in pending for d in m.documents))
         # Requests asked before deadlines were stored get the default delay from their date.
         deadline = max(
-            m.deadline or add_months(m.asked_on, DEFAULT_MISSING_DOCUMENTS_MONTHS) for m in pending
+            m.deadline or default_missing_documents_deadline(m.asked_on, facts.authority.department)
+            for m in pending
         )
         implicit_on = None
     a = facts.authority

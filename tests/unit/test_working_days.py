@@ -3,14 +3,21 @@ items 3 and 5): how late an acknowledgement was, and deadlines that end on a wor
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from desktop.documents import LetterKind
 from desktop.domain import deadlines
-from desktop.services.letters import add_months, default_missing_documents_deadline
+from desktop.services.letters import (
+    add_months,
+    default_missing_documents_deadline,
+    letter_context,
+)
+from desktop.store import legal
 
 
 @pytest.mark.parametrize(
@@ -89,3 +96,22 @@ def test_the_default_missing_documents_deadline_is_a_working_day(
     assert month_later <= deadline <= month_later + timedelta(days=5)
     skipped = (month_later + timedelta(days=i) for i in range((deadline - month_later).days))
     assert not any(deadlines.is_working_day(day, department) for day in skipped)
+
+
+def test_an_old_request_for_documents_without_deadline_gets_a_working_day(
+    demo_db: sqlite3.Connection,
+) -> None:
+    """Requests for documents stored before deadlines were: the acknowledgement states the
+    default delay from their date, moved off a holiday (asked 1 December: not 1 January)."""
+    pk = demo_db.execute(
+        "SELECT r.pk FROM request r JOIN authority a ON a.pk = r.authority_pk "
+        "WHERE r.status = 'received' AND a.department = '88' ORDER BY r.pk LIMIT 1"
+    ).fetchone()[0]
+    with demo_db:
+        demo_db.execute(
+            "INSERT INTO missing_documents (id, request_pk, asked_on, received_on, documents, "
+            "deadline) VALUES ('old-request', ?, '2026-12-01', NULL, '[\"RIB\"]', NULL)", (pk,)
+        )
+    facts = legal.legal_facts(demo_db, pk)
+    context = letter_context(LetterKind.ACKNOWLEDGEMENT, facts, date(2026, 12, 1))
+    assert context.missing_documents_deadline == date(2027, 1, 4)
