@@ -57,3 +57,14 @@ def demo_db(demo_db_path: Path) -> Iterator[sqlite3.Connection]:
     conn = connect(demo_db_path)
     yield conn
     conn.close()
+
+
+def migration_version(stem: str) -> int:
+    """The number of the local-store migration named ``NNNN_<stem>.sql``.
+
+    Tests that build a store just before a migration ask for it by name, so that renumbering
+    migrations when branches meet does not silently point them at another one."""
+    from desktop.store.database import load_migrations
+
+    (version,) = [m.version for m in load_migrations() if m.name == f"{m.version:04d}_{stem}.sql"]
+    return version

@@ -39,7 +39,7 @@ from typing import NamedTuple
 
 import holidays
 
-from desktop.domain.french import format_date_fr
+from desktop.domain.french import format_date_fr, format_long_date_fr
 from sync.protocol.vocabulary import PeriodUnit, SilenceRule
 
 __all__ = [
@@ -48,11 +48,16 @@ __all__ = [
     "REGISTRATION_RECEIPT_WORKING_DAYS",
     "LegalDates",
     "acknowledgement_due",
+    "holiday_name",
     "implicit_decision_date",
+    "is_working_day",
+    "next_working_day",
     "internal_target",
     "legal_dates",
     "registration_receipt_due",
+    "working_day_remark",
     "working_days_after",
+    "working_days_late",
 ]
 
 #: R112-11-1 CRPA: the registration receipt is sent at the latest one working day after receipt.
@@ -164,6 +169,47 @@ def _is_working_day(day: date, subdivision: str | None) -> bool:
     return day.weekday() < 5 and day not in _holiday_dates(subdivision, day.year)
 
 
+def is_working_day(day: date, department: str) -> bool:
+    """Whether ``day`` is a "jour ouvré" where the authority sits (its department's holidays:
+    Alsace-Moselle's Good Friday and 26 December, the overseas departments' own days)."""
+    _require_date(day, "day")
+    return _is_working_day(day, _subdivision_for(department))
+
+
+def next_working_day(day: date, department: str) -> date:
+    """``day`` itself when it is a working day, else the first working day after it.
+
+    A delay the mairie gives (missing documents, L114-5) should not end on a day its office is
+    closed: the citizen could not hand the documents in on that day.
+    """
+    return day if is_working_day(day, department) else working_days_after(day, 1, department)
+
+
+def working_day_remark(day: date, department: str) -> str | None:
+    """A French remark when ``day`` is not a working day of the commune, else None:
+    « Le vendredi 1er janvier 2027 est férié (Jour de l'an) : prochain jour ouvré le lundi
+    4 janvier 2027. » Shown under a deadline the secrétaire typed; it does not forbid it."""
+    if is_working_day(day, department):
+        return None
+    following = format_long_date_fr(next_working_day(day, department))
+    name = holiday_name(day, department)
+    what = f"est férié ({name})" if name else "n'est pas un jour ouvré"
+    return f"Le {format_long_date_fr(day)} {what} : prochain jour ouvré le {following}."
+
+
+@lru_cache(maxsize=256)
+def _holiday_names(subdivision: str | None, year: int) -> dict[date, str]:
+    return dict(
+        holidays.country_holidays("FR", subdiv=subdivision, years=year, language="fr").items()
+    )
+
+
+def holiday_name(day: date, department: str) -> str | None:
+    """The French name of the public holiday on ``day`` there (« Jour de l'an »), else None."""
+    _require_date(day, "day")
+    return _holiday_names(_subdivision_for(department), day.year).get(day)
+
+
 def working_days_after(start: date, n: int, department: str) -> date:
     """Return the ``n``-th working day after ``start``, ``start`` itself not counted.
 
@@ -183,6 +229,25 @@ def working_days_after(start: date, n: int, department: str) -> date:
         if _is_working_day(day, subdivision):
             remaining -= 1
     return day
+
+
+def working_days_late(due: date, done: date, department: str) -> int:
+    """How many working days after ``due`` a step was done on ``done`` (0 when on time).
+
+    Counted in the unit of the legal delays (R112-11-1: « jours ouvrés »): an acknowledgement
+    due on Friday 16 October and sent on Monday 19 October is one working day late. A step
+    done after ``due`` on a closed day (the Saturday after) is still late: one day at least.
+    """
+    _require_date(due, "due")
+    _require_date(done, "done")
+    subdivision = _subdivision_for(department)
+    late = 0
+    day = due
+    while day < done:
+        day += timedelta(days=1)
+        if _is_working_day(day, subdivision):
+            late += 1
+    return max(late, 1) if done > due else 0
 
 
 def registration_receipt_due(received: date, department: str) -> date:

@@ -19,6 +19,9 @@ class DueKind(StrEnum):
     REGISTRATION_RECEIPT = "registration_receipt"
     ACKNOWLEDGEMENT = "acknowledgement"
     INTERNAL_TARGET = "internal_target"
+    #: Acknowledged, no silence rule: nothing legal falls due, but an answer is still awaited;
+    #: the mairie's internal target stays the request's échéance so it is not forgotten.
+    ANSWER_TARGET = "answer_target"
     IMPLICIT_ACCEPTANCE = "implicit_acceptance"
     IMPLICIT_REJECTION = "implicit_rejection"
     SUSPENDED = "suspended"
@@ -79,7 +82,12 @@ def next_due(facts: DueFacts) -> Due | None:
                 return Due(DueKind.ACKNOWLEDGEMENT, legal)
         return Due(DueKind.INTERNAL_TARGET, internal)
     if facts.silence_rule == SilenceRule.NONE or facts.period <= 0:
-        return None
+        # No silence turns into a decision, yet the citizen awaits an answer: the request keeps
+        # an échéance (and its place in « Échéances ») until it is answered or closed.
+        return Due(
+            DueKind.ANSWER_TARGET,
+            facts.received + timedelta(days=facts.internal_target_days),
+        )
     decision = deadlines.implicit_decision_date(
         facts.received, facts.period, facts.unit.value, list(facts.missing_documents)
     )
@@ -128,6 +136,10 @@ def describe(kind: DueKind | str | None, due_on: date | None) -> str:
             f"Accusé de réception attendu le {when} (objectif interne de la mairie, "
             "7 jours calendaires par défaut)."
         ),
+        DueKind.ANSWER_TARGET: (
+            f"Réponse attendue : objectif interne de la mairie le {when}. Pas de décision "
+            "implicite pour cette démarche : la demande reste à traiter."
+        ),
         DueKind.IMPLICIT_ACCEPTANCE: (
             f"Sans réponse expresse, accord tacite le {when} "
             "(silence vaut accord, art. L231-1 CRPA)."
@@ -143,6 +155,7 @@ SHORT_LABELS: dict[DueKind, str] = {
     DueKind.REGISTRATION_RECEIPT: "AE",
     DueKind.ACKNOWLEDGEMENT: "AR",
     DueKind.INTERNAL_TARGET: "AR",
+    DueKind.ANSWER_TARGET: "réponse",
     DueKind.IMPLICIT_ACCEPTANCE: "SVA",
     DueKind.IMPLICIT_REJECTION: "SVR",
     DueKind.SUSPENDED: "suspendu",

@@ -36,6 +36,7 @@ from desktop.documents import (
     render_letter,
 )
 from desktop.documents.pdf import PdfConverter
+from desktop.domain import deadlines
 from desktop.domain.deadlines import LegalDates
 from desktop.store import legal
 from desktop.store.database import APP_NAME
@@ -98,8 +99,12 @@ def add_months(start: date, months: int) -> date:
     return date(year, month0 + 1, min(start.day, calendar.monthrange(year, month0 + 1)[1]))
 
 
-def default_missing_documents_deadline(today: date) -> date:
-    return add_months(today, DEFAULT_MISSING_DOCUMENTS_MONTHS)
+def default_missing_documents_deadline(today: date, department: str) -> date:
+    """One month from ``today``, moved to the commune's next working day when that falls on a
+    weekend or a public holiday (the citizen could not hand the documents in that day)."""
+    return deadlines.next_working_day(
+        add_months(today, DEFAULT_MISSING_DOCUMENTS_MONTHS), department
+    )
 
 
 def action_availability(facts: LegalFacts) -> dict[RequestAction, str | None]:
@@ -275,7 +280,8 @@ def letter_context(
         documents = tuple(dict.fromkeys(d for m in pending for d in m.documents))
         # Requests asked before deadlines were stored get the default delay from their date.
         deadline = max(
-            m.deadline or add_months(m.asked_on, DEFAULT_MISSING_DOCUMENTS_MONTHS) for m in pending
+            m.deadline or default_missing_documents_deadline(m.asked_on, facts.authority.department)
+            for m in pending
         )
         implicit_on = None
     a = facts.authority

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from html import escape
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from desktop.domain.deadlines import LegalDates
+from desktop.domain.deadlines import LegalDates, working_days_late
 from desktop.domain.due import describe
 from desktop.domain.french import format_date_fr
 from desktop.store.attachments import LocalAttachment
@@ -115,29 +115,53 @@ def _basis(reason: str) -> str:
     return match.group(1) if match else reason
 
 
+def lateness_fr(due: date, done: date, department: str) -> str:
+    """« en retard de 32 jours ouvrés » for a step done after its due day, "" when on time."""
+    late = working_days_late(due, done, department)
+    if not late:
+        return ""
+    return f"en retard de {late} jour{'s' if late > 1 else ''} ouvré{'s' if late > 1 else ''}"
+
+
+def _sent(moment: datetime | None, due: date, department: str) -> tuple[str, bool]:
+    """What the pane says of a letter sent at ``moment`` against its due day, and whether it
+    was late: « envoyé le 1er décembre 2026, en retard de 32 jours ouvrés »."""
+    if moment is None:
+        return "", False
+    late = lateness_fr(due, moment.date(), department)
+    text = f"envoyé le {format_date_fr(moment.date())}"
+    return (f"{text}, {late}", True) if late else (text, False)
+
+
 def _legal_rows(legal: LegalDates, detail: RequestDetail, today: date) -> str:
     """The four legal dates: the date, what happens then, and the article that sets it."""
+    department = detail.row.department
 
-    def cell(when: date, what: str, reason: str, done: str = "") -> str:
-        css = "ok" if done else ("late" if when < today else "")
+    def cell(
+        when: date, what: str, reason: str, done: str = "", late_done: bool = False
+    ) -> str:
+        css = "late" if late_done or (not done and when < today) else ("ok" if done else "")
         head = f"<b class='{css}'>{escape(format_date_fr(when))}</b>"
         if what:
             head += f" — {escape(what)}"
         if done:
-            head += f" <span class='ok'>✓ {escape(done)}</span>"
+            mark = "late" if late_done else "ok"
+            head += f" <span class='{mark}'>{'⚠' if late_done else '✓'} {escape(done)}</span>"
         return f"{head}<br><span class='muted'>{escape(_basis(reason))}</span>"
 
-    ack_done = "envoyé" if detail.acknowledged_at is not None else ""
     if legal.registration_receipt_due is None:
         receipt = f"<span class='muted'>{escape(legal.registration_receipt_reason)}</span>"
     else:
-        done = "envoyé" if detail.registration_receipt_at is not None else ""
-        receipt = cell(legal.registration_receipt_due, "", legal.registration_receipt_reason, done)
+        receipt = cell(
+            legal.registration_receipt_due, "", legal.registration_receipt_reason,
+            *_sent(detail.registration_receipt_at, legal.registration_receipt_due, department),
+        )
     if legal.acknowledgement_due is None:
         acknowledgement = f"<span class='muted'>{escape(legal.acknowledgement_reason)}</span>"
     else:
         acknowledgement = cell(
-            legal.acknowledgement_due, "", legal.acknowledgement_reason, ack_done
+            legal.acknowledgement_due, "", legal.acknowledgement_reason,
+            *_sent(detail.acknowledged_at, legal.acknowledgement_due, department),
         )
     if legal.implicit_decision_date is None:
         reason = escape(legal.implicit_decision_reason)
@@ -154,7 +178,10 @@ def _legal_rows(legal: LegalDates, detail: RequestDetail, today: date) -> str:
             legal.implicit_decision_reason,
             decided,
         )
-    target = cell(legal.internal_target_due, "", legal.internal_target_reason, ack_done)
+    target = cell(
+        legal.internal_target_due, "", legal.internal_target_reason,
+        *_sent(detail.acknowledged_at, legal.internal_target_due, department),
+    )
     rows = [
         ("Accusé d'enregistrement", receipt),
         ("Accusé de réception", acknowledgement),
@@ -221,6 +248,23 @@ def calls_html(calls: Sequence[CallView]) -> str:
     return f"{head}<table cellspacing='0' cellpadding='2'>{rows}</table>"
 
 
+def _acknowledgement_summary(detail: RequestDetail, legal: LegalDates | None) -> str:
+    """When the acknowledgement was sent and, when that was after its due day, by how much:
+    the legal delay for an electronic request, the mairie's own target otherwise."""
+    sent = detail.acknowledged_at
+    if sent is None:
+        return "—"
+    text = moment_fr(sent)
+    if legal is None:
+        return text
+    department = detail.row.department
+    if legal.acknowledgement_due is not None:
+        late = lateness_fr(legal.acknowledgement_due, sent.date(), department)
+        return f"{text} — {late} (délai légal)" if late else text
+    late = lateness_fr(legal.internal_target_due, sent.date(), department)
+    return f"{text} — {late} sur l'objectif interne" if late else text
+
+
 def render_detail(
     detail: RequestDetail,
     today: date,
@@ -252,10 +296,7 @@ def render_detail(
             "Accusé d'enregistrement",
             moment_fr(detail.registration_receipt_at) if detail.registration_receipt_at else "",
         ),
-        (
-            "Accusé de réception",
-            moment_fr(detail.acknowledged_at) if detail.acknowledged_at else "—",
-        ),
+        ("Accusé de réception", _acknowledgement_summary(detail, legal)),
         ("Échéance", describe(row.due_kind, row.due_date)),
     ]
     for asked, received, documents in detail.missing_documents:

@@ -16,12 +16,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDate, QDateTime, QLocale, QObject, Qt, QTime
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
-    QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -53,6 +52,7 @@ from desktop.store.intake import (
     register_request,
 )
 from desktop.views.citizen_search import CitizenSearch, FindCitizens
+from desktop.views.date_entry import DateEntry
 from desktop.views.dialog_parts import (
     chain_tab_order,
     combo_key,
@@ -68,19 +68,12 @@ if TYPE_CHECKING:
 Register = Callable[[NewRequest], int]
 ListProcedures = Callable[[int], list[Choice]]
 
-FRENCH = QLocale(QLocale.Language.French, QLocale.Country.France)
 #: The label of the organisation field, by kind (the field is one, its meaning is not).
 ORGANISATION_LABELS = {
     CitizenKind.ASSOCIATION: "No&m de l'association :",
     CitizenKind.COMPANY: "&Raison sociale :",
 }
 SEARCH_HINT = "Tapez au moins deux lettres du nom, le début du courriel ou le téléphone."
-
-
-def to_qdatetime(moment: datetime) -> QDateTime:
-    return QDateTime(
-        QDate(moment.year, moment.month, moment.day), QTime(moment.hour, moment.minute)
-    )
 
 
 class IntakeDialog(QDialog):
@@ -101,6 +94,7 @@ class IntakeDialog(QDialog):
         self.setWindowTitle("Nouvelle demande")
         self._procedures_of = procedures_of
         self._register = register
+        self._now = now
         self.registered_pk: int | None = None
 
         request_box = self._build_request(authorities, now())
@@ -132,6 +126,7 @@ class IntakeDialog(QDialog):
         self.authority.currentIndexChanged.connect(self._on_authority)
         self.subject.textChanged.connect(self._update)
         self.procedure.currentIndexChanged.connect(self._update)
+        self.received.valueChanged.connect(self._update)
         self.modes.idToggled.connect(self._on_mode)
         self.citizens = CitizenSearch(self.search, self.matches, find, self.authority_pk)
         self.citizens.chosenChanged.connect(self._update)
@@ -160,15 +155,19 @@ class IntakeDialog(QDialog):
         self.channel.setObjectName("intake-channel")
         for channel in INTAKE_CHANNELS:
             self.channel.addItem(CHANNEL_LABELS[channel], channel)
-        self.received = QDateTimeEdit(box)
-        self.received.setObjectName("intake-received")
-        self.received.setLocale(FRENCH)
-        self.received.setDisplayFormat("dd/MM/yyyy HH:mm")
-        self.received.setCalendarPopup(True)
         moment = now.replace(second=0, microsecond=0)
-        self.received.setDateTimeRange(to_qdatetime(moment - OLDEST_RECEIPT), to_qdatetime(moment))
-        self.received.setDateTime(to_qdatetime(moment))
-        self.received.setToolTip("Jour et heure d'arrivée en mairie : les délais partent de là.")
+        # Typed, never silently another date: the legal deadlines all start from this one.
+        self.received = DateEntry(
+            box, name="intake-received", today=lambda: self._now().date(), with_time=True,
+            minimum=moment - OLDEST_RECEIPT, maximum=moment,
+            too_early="La date de réception remonte à plus d'un an : vérifiez l'année.",
+            too_late="La date de réception ne peut pas être dans le futur.",
+        )
+        self.received.set_value(moment)
+        self.received.edit.setToolTip(
+            "Jour et heure d'arrivée en mairie : les délais partent de là. "
+            + self.received.edit.toolTip()
+        )
         self.subject = QLineEdit(box)
         self.subject.setObjectName("intake-subject")
         self.subject.setMaxLength(MAX_SHORT)
@@ -279,7 +278,7 @@ class IntakeDialog(QDialog):
 
     def _set_tab_order(self) -> None:
         chain_tab_order([
-            self.authority, self.procedure, self.channel, self.received, self.subject,
+            self.authority, self.procedure, self.channel, self.received.edit, self.subject,
             self.body, self.existing_radio, self.new_radio, self.search, self.matches,
             self.kind, self.last_name, self.first_name, self.organisation, self.rna, self.siret,
             self.email, self.phone, self.address, self.postcode, self.city, self.save_button,
@@ -312,11 +311,13 @@ class IntakeDialog(QDialog):
     def entry(self) -> NewRequest:
         """The entry as the store takes it (validated there, not here)."""
         match = self.chosen_match()
+        received = self.received.value()  # a datetime: the field takes a time
         return NewRequest(
             authority_pk=self.authority_pk() or 0,
             procedure_pk=int(self.procedure.currentData() or 0),
             channel=Channel(self.channel.currentData()),
-            received_at=self.received.dateTime().toPython(),  # type: ignore[arg-type]
+            # None (invalid) never reaches the store: missing() and save() refuse it first.
+            received_at=received if isinstance(received, datetime) else datetime.min,
             subject=self.subject.text(),
             body=self.body.toPlainText(),
             citizen_pk=match.pk if match is not None else None,
@@ -330,6 +331,8 @@ class IntakeDialog(QDialog):
             needed.append("la commune")
         if self.procedure.currentIndex() < 0:
             needed.append("la démarche")
+        if self.received.problem() is not None:
+            needed.append("une date de réception valide")
         if not self.subject.text().strip():
             needed.append("l'objet")
         if self.new_radio.isChecked():
@@ -400,6 +403,11 @@ class IntakeDialog(QDialog):
 
     def save(self) -> None:
         """Register through the store; on refusal, say why and keep everything typed."""
+        problem = self.received.problem()
+        if problem is not None:
+            self.show_error(f"Date de réception : {problem}")
+            self.received.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
         if not self.save_button.isEnabled():
             self.show_error("À renseigner avant d'enregistrer : " + ", ".join(self.missing()) + ".")
             return

@@ -8,13 +8,12 @@ day, not the day it is typed in, restarts the decision clock.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from html import escape
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -28,8 +27,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.domain.deadlines import next_working_day, working_day_remark
 from desktop.domain.french import format_date_fr, format_long_date_fr
-from desktop.services.letters import DEFAULT_MISSING_DOCUMENTS_MONTHS, add_months
+from desktop.services.letters import (
+    DEFAULT_MISSING_DOCUMENTS_MONTHS,
+    add_months,
+    default_missing_documents_deadline,
+)
+from desktop.views.date_entry import DateEntry
 
 #: Delays offered to the citizen: (label, days, months). One month is the default, see
 #: ``DEFAULT_MISSING_DOCUMENTS_MONTHS`` for why.
@@ -42,14 +47,6 @@ DELAYS: tuple[tuple[str, int, int], ...] = (
 OTHER_DATE = "Autre date"
 
 
-def to_qdate(d: date) -> QDate:
-    return QDate(d.year, d.month, d.day)
-
-
-def from_qdate(d: QDate) -> date:
-    return date(d.year(), d.month(), d.day())
-
-
 class MissingDocumentsDialog(QDialog):
     """Choose the missing documents and the delay; the window produces the letter on accept."""
 
@@ -59,11 +56,14 @@ class MissingDocumentsDialog(QDialog):
         required_documents: tuple[str, ...],
         today: date,
         parent: QWidget | None = None,
+        *,
+        department: str,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("missing-documents-dialog")
         self.setWindowTitle(f"Demander des pièces manquantes — {number}")
         self._today = today
+        self._department = department
 
         self.required = QListWidget(self)
         self.required.setObjectName("required-documents")
@@ -89,11 +89,13 @@ class MissingDocumentsDialog(QDialog):
         for label, _days, _months in DELAYS:
             self.delay.addItem(label)
         self.delay.addItem(OTHER_DATE)
-        self.deadline = QDateEdit(self)
-        self.deadline.setObjectName("deadline")
-        self.deadline.setCalendarPopup(True)
-        self.deadline.setDisplayFormat("dd/MM/yyyy")
-        self.deadline.setMinimumDate(to_qdate(today).addDays(1))
+        self.deadline = DateEntry(
+            self, name="deadline", today=lambda: today, minimum=today + timedelta(days=1),
+            too_early="La date limite doit être postérieure à aujourd'hui.",
+        )
+        # A typed deadline on a closed day is allowed (the mairie may have its reasons) but
+        # said, in amber, with the next working day.
+        self.deadline.set_warning(lambda day: working_day_remark(day, department))
         default_index = next(i for i, d in enumerate(DELAYS) if d[2] == 1)
         assert DELAYS[default_index][2] == DEFAULT_MISSING_DOCUMENTS_MONTHS
         self.delay.setCurrentIndex(default_index)
@@ -116,7 +118,7 @@ class MissingDocumentsDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
 
         when = QHBoxLayout()
-        when.addWidget(self.delay)
+        when.addWidget(self.delay, 0, Qt.AlignmentFlag.AlignTop)
         when.addWidget(self.deadline, 1)
         form = QFormLayout()
         form.addRow("Pièces requises par la démarche :", self.required)
@@ -133,7 +135,7 @@ class MissingDocumentsDialog(QDialog):
         self.required.itemChanged.connect(self._update)
         self.others.textChanged.connect(self._update)
         self.delay.currentIndexChanged.connect(self._on_delay)
-        self.deadline.dateChanged.connect(self._on_date)
+        self.deadline.valueChanged.connect(self._on_date)
         self._update()
 
     # --- what the secrétaire chose ----------------------------------------------------------
@@ -150,8 +152,11 @@ class MissingDocumentsDialog(QDialog):
                 seen[doc.casefold()] = doc
         return list(seen.values())
 
-    def chosen_deadline(self) -> date:
-        return from_qdate(self.deadline.date())
+    def chosen_deadline(self) -> date | None:
+        """The deadline typed or chosen, None while the field holds no valid date."""
+        value = self.deadline.value()
+        assert value is None or isinstance(value, date)
+        return value
 
     def problems(self) -> list[str]:
         """French validation messages; empty when the letter can be produced."""
@@ -161,8 +166,9 @@ class MissingDocumentsDialog(QDialog):
         too_long = [d for d in self.documents() if len(d) > 200]
         if too_long:
             found.append("Une pièce est décrite en plus de 200 caractères : raccourcissez-la.")
-        if self.chosen_deadline() <= self._today:
-            found.append("La date limite doit être postérieure à aujourd'hui.")
+        problem = self.deadline.problem()
+        if problem is not None:
+            found.append(f"Date limite : {problem}")
         return found
 
     # --- reactions --------------------------------------------------------------------------
@@ -170,20 +176,23 @@ class MissingDocumentsDialog(QDialog):
         if index >= len(DELAYS):
             return
         _label, days, months = DELAYS[index]
-        target = (
-            add_months(self._today, months)
-            if months
-            else date.fromordinal(self._today.toordinal() + days)
-        )
+        if months == DEFAULT_MISSING_DOCUMENTS_MONTHS:
+            target = default_missing_documents_deadline(self._today, self._department)
+        else:
+            # Never a delay that ends on a day the mairie is closed: the next working day.
+            target = next_working_day(
+                add_months(self._today, months) if months else self._today + timedelta(days),
+                self._department,
+            )
         self.deadline.blockSignals(True)
-        self.deadline.setDate(to_qdate(target))
+        self.deadline.set_value(target)
         self.deadline.blockSignals(False)
 
     def _on_delay(self, index: int) -> None:
         self._apply_delay(index)
         self._update()
 
-    def _on_date(self, _value: QDate) -> None:
+    def _on_date(self, _value: object) -> None:
         self.delay.blockSignals(True)
         self.delay.setCurrentIndex(len(DELAYS))  # « Autre date »
         self.delay.blockSignals(False)
@@ -196,10 +205,11 @@ class MissingDocumentsDialog(QDialog):
             "<li><i>aucune pièce pour l'instant</i></li>"
         )
         deadline = self.chosen_deadline()
+        when = format_long_date_fr(deadline) if deadline is not None else "… (date à corriger)"
         self.preview.setHtml(
             "<p>Pièces à fournir :</p>"
             f"<ul>{items}</ul>"
-            f"<p>À transmettre au plus tard le <b>{escape(format_long_date_fr(deadline))}</b>. "
+            f"<p>À transmettre au plus tard le <b>{escape(when)}</b>. "
             "Le délai de décision implicite est suspendu jusqu'à leur réception "
             "(art. L114-5 CRPA).</p>"
         )
@@ -227,12 +237,12 @@ class DocumentsReceivedDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("documents-received-dialog")
         self.setWindowTitle(f"Pièces reçues — {number}")
-        self.received_on = QDateEdit(self)
-        self.received_on.setObjectName("received-on")
-        self.received_on.setCalendarPopup(True)
-        self.received_on.setDisplayFormat("dd/MM/yyyy")
-        self.received_on.setDateRange(to_qdate(asked_on), to_qdate(today))
-        self.received_on.setDate(to_qdate(today))
+        self.received_on = DateEntry(
+            self, name="received-on", today=lambda: today, minimum=asked_on, maximum=today,
+            too_early="Les pièces ne peuvent pas être arrivées avant d'avoir été demandées.",
+            too_late="Le jour de réception des pièces ne peut pas être dans le futur.",
+        )
+        self.received_on.set_value(today)
         text = QLabel(
             f"Pièces demandées le {escape(format_date_fr(asked_on))} : "
             f"{escape(', '.join(documents))}.<br>Le délai de décision implicite repartira du "
@@ -241,7 +251,12 @@ class DocumentsReceivedDialog(QDialog):
         )
         text.setWordWrap(True)
         buttons = QDialogButtonBox(self)
-        buttons.addButton("Enregistrer la réception", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok_button = buttons.addButton(
+            "Enregistrer la réception", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.received_on.valueChanged.connect(
+            lambda value: self.ok_button.setEnabled(value is not None)
+        )
         buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -254,4 +269,13 @@ class DocumentsReceivedDialog(QDialog):
         self.resize(460, 180)
 
     def chosen_date(self) -> date:
-        return from_qdate(self.received_on.date())
+        value = self.received_on.value()
+        assert isinstance(value, date), "accept() lets only a valid date through"
+        return value
+
+    def accept(self) -> None:
+        """Refused (the field says why) while the day typed is not a valid one."""
+        if self.received_on.problem() is not None:
+            self.received_on.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        super().accept()

@@ -70,7 +70,7 @@ from desktop.views.dialog_parts import (
     error_label,
     save_shortcuts,
 )
-from desktop.views.intake_dialog import IntakeDialog, IntakeFlow, to_qdatetime
+from desktop.views.intake_dialog import IntakeDialog, IntakeFlow
 from desktop.views.window_actions import request_action, request_bars
 from sync.protocol.vocabulary import Channel
 
@@ -521,7 +521,7 @@ def prefill_intake(dialog: IntakeDialog, prefill: IntakePrefill) -> None:
     """Fills « Nouvelle demande » from the call, leaving the focus where typing is needed."""
     _select_data(dialog.authority, prefill.authority_pk)
     _select_data(dialog.channel, Channel.PHONE)
-    dialog.received.setDateTime(to_qdatetime(prefill.received_at))
+    dialog.received.set_value(prefill.received_at)
     dialog.subject.setText(prefill.subject)
     dialog.body.setPlainText(prefill.body)
     if prefill.citizen is not None:

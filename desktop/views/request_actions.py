@@ -230,7 +230,8 @@ class RequestActions(QObject):
     def _ask_missing_documents(self, pk: int) -> None:
         facts = self._letters.facts(pk)
         dialog = MissingDocumentsDialog(
-            facts.number, facts.procedure.required_documents, self._today(), self._window
+            facts.number, facts.procedure.required_documents, self._today(), self._window,
+            department=facts.authority.department,
         )
         self._show_dialog(dialog)
 

@@ -7,7 +7,6 @@ Everything is typed as the secrétaire types it: Ctrl+N, the mnemonics, accented
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timedelta
 
 import pytest
 from PySide6.QtCore import Qt
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QToolBar, QWidget
 from desktop.domain.text import fold
 from desktop.views.intake_dialog import IntakeDialog
 from desktop.views.main_window import MainWindow
+from tests.conftest import TODAY
 from tests.gui.conftest import ARTIFACTS, type_text
 
 pytestmark = pytest.mark.gui
@@ -74,11 +74,10 @@ def test_the_action_opens_the_dialog_with_ctrl_n(qtbot, window: MainWindow) -> N
     assert dialog.channel.currentText() == "Courrier"
     assert [dialog.channel.itemText(i) for i in range(dialog.channel.count())] == [
         "Courrier", "Téléphone", "Guichet", "Courriel"]
-    assert dialog.received.displayFormat() == "dd/MM/yyyy HH:mm"
-    assert dialog.received.calendarPopup()
-    received = dialog.received.dateTime().toPython()
-    assert abs(received - datetime.now()) < timedelta(minutes=2)
-    assert dialog.received.maximumDateTime() == dialog.received.dateTime()
+    assert dialog.received.edit.placeholderText() == "jj/mm/aaaa hh:mm"
+    received = dialog.received.value()
+    assert received is not None and received.date() == TODAY  # the window's (injected) day
+    assert dialog.received.problem() is None
     assert not dialog.save_button.isEnabled()
     assert QApplication.focusWidget() is dialog.authority
 

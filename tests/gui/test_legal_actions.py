@@ -164,7 +164,8 @@ def test_detail_pane_shows_the_four_legal_dates(qtbot, legal_window: LegalWindow
     text = window.detail.toPlainText()
     assert "Délais légaux" in text
     assert (
-        "Accusé d'enregistrement\n24 novembre 2026 ✓ envoyé\n1 jour ouvré, art. R112-11-1" in text
+        "Accusé d'enregistrement\n24 novembre 2026 ✓ envoyé le 23 novembre 2026\n"
+        "1 jour ouvré, art. R112-11-1" in text
     )
     assert "Accusé de réception\n7 décembre 2026\n10 jours ouvrés, art. R112-11-1 CRPA" in text
     assert "Décision implicite\n24 janvier 2027 — rejet tacite\nsilence de 2 mois" in text
@@ -385,14 +386,21 @@ def test_missing_documents_dialog_suspends_then_restarts_the_clock(
 
 
 def test_missing_documents_dialog_validates_the_date(qtbot) -> None:
-    dialog = MissingDocumentsDialog("2026-000001", ("Pièce d'identité",), TODAY)
+    dialog = MissingDocumentsDialog(
+        "2026-000001", ("Pièce d'identité",), TODAY, department="88"
+    )
     qtbot.addWidget(dialog)
     dialog.required.item(0).setCheckState(Qt.CheckState.Checked)
     assert dialog.ok_button.isEnabled()
-    # The date editor refuses today and the past: its minimum is tomorrow.
-    dialog.deadline.setDate(dialog.deadline.minimumDate().addDays(-5))
-    assert dialog.chosen_deadline() == TODAY + timedelta(days=1)
+    # Today and the past are refused, with the reason next to the field.
+    dialog.deadline.edit.setText(format_date_fr(TODAY - timedelta(days=4)))
+    assert dialog.chosen_deadline() is None
     assert dialog.delay.currentText() == "Autre date"
+    assert "postérieure à aujourd'hui" in dialog.deadline.message.text()
+    assert not dialog.ok_button.isEnabled()
+    dialog.deadline.edit.setText(format_date_fr(TODAY + timedelta(days=1)))
+    assert dialog.chosen_deadline() == TODAY + timedelta(days=1)
+    assert dialog.ok_button.isEnabled()
     dialog.others.setPlainText("Pièce d'identité\n - pièce d'identité\n")
     assert dialog.documents() == ["Pièce d'identité"], "the same document is asked once"
     dialog.required.item(0).setCheckState(Qt.CheckState.Unchecked)

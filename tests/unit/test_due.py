@@ -191,17 +191,23 @@ def test_one_pending_request_among_answered_ones_suspends() -> None:
 
 
 @pytest.mark.parametrize("period", [0, 2])
-def test_rule_none_has_no_decision_date(period: int) -> None:
+@pytest.mark.parametrize("status", [Status.ACKNOWLEDGED, Status.DRAFTING])
+def test_rule_none_keeps_the_internal_target_until_answered(period: int, status: Status) -> None:
+    """No silence decides (« Signalement voirie »), yet after the acknowledgement the citizen
+    still awaits an answer: the request keeps the internal target as its échéance instead of
+    leaving « Échéances » as if it were done."""
     due = next_due(
         facts(
-            status=Status.ACKNOWLEDGED,
+            status=status,
             registration_receipt_sent=True,
             acknowledged=True,
             silence_rule=SilenceRule.NONE,
             period=period,
         )
     )
-    assert due is None
+    assert due == Due(DueKind.ANSWER_TARGET, FRIDAY + timedelta(days=7))
+    assert "Réponse attendue" in describe(due.kind, due.on)
+    assert "traitée" not in describe(due.kind, due.on)
 
 
 def test_rule_none_still_has_the_acknowledgement_target() -> None:
@@ -276,7 +282,8 @@ def test_describe_is_french_and_cites_the_rule(kind: DueKind) -> None:
         assert f"art. {ARTICLES[kind]}" in text or f"et {ARTICLES[kind]}" in text
         assert "CRPA" in text
     else:  # the internal target is the mairie's own, not the law's
-        assert kind == DueKind.INTERNAL_TARGET and "objectif interne" in text
+        assert kind in (DueKind.INTERNAL_TARGET, DueKind.ANSWER_TARGET)
+        assert "objectif interne" in text
     assert text.endswith(".") and text[0].isupper()
     assert kind.value not in text and "_" not in text
 
