@@ -198,9 +198,7 @@ def convert_to_pdf(
     return converter.convert(Path(docx), Path(output_dir), timeout)
 
 
-def select_converter(
-    *, platform: str, soffice: bool, uno_python: bool, word: bool
-) -> str | None:
+def select_converter(*, platform: str, soffice: bool, uno_python: bool, word: bool) -> str | None:
     """Which converter to use, from what the computer has (pure: unit-tested everywhere).
 
     ``"libreoffice-warm"`` (one LibreOffice kept running, conversions in well under a second)

@@ -265,8 +265,7 @@ def write_document(data: bytes, target: Path) -> Path:
         ) from exc
     except OSError as exc:
         raise OutputError(
-            f"Impossible d'écrire « {target.name} » dans {target.parent} : "
-            f"{exc.strerror or exc}."
+            f"Impossible d'écrire « {target.name} » dans {target.parent} : {exc.strerror or exc}."
         ) from exc
     return target
 
