@@ -277,6 +277,11 @@ class WarmLibreOffice:
                             "document Word est conservé ; LibreOffice sera redémarré à la "
                             "prochaine conversion."
                         ) from None
+                    if answer is not None and not answer.get("ok"):
+                        # The worker leaves when soffice is gone: then it is a crash, not a
+                        # document LibreOffice cannot read.
+                        with contextlib.suppress(subprocess.TimeoutExpired):
+                            instance.worker.wait(timeout=1.0)
                     if answer is None or not instance.alive():
                         # soffice or the worker died mid-way: once more on a new instance.
                         instance.kill()
