@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 import zipfile
 from dataclasses import dataclass
 from enum import StrEnum
@@ -209,6 +210,37 @@ def _template_error(template: Path, exc: Exception) -> TemplateError:
     )
 
 
+_PATCHED: dict[str, str] = {}
+_PATCHED_LOCK = threading.Lock()
+
+
+def _template_class() -> type:
+    """docxtpl's template whose XML clean-up (``patch_xml``: merging fields Word split across
+    runs, a few dozen regular expressions over the whole document) is remembered per source:
+    it depends on the XML alone, and a template is rendered again and again."""
+    global _TEMPLATE_CLASS
+    if _TEMPLATE_CLASS is None:
+        from docxtpl import DocxTemplate
+
+        class RememberingTemplate(DocxTemplate):
+            def patch_xml(self, src_xml: str) -> str:
+                with _PATCHED_LOCK:
+                    patched = _PATCHED.get(src_xml)
+                if patched is None:
+                    patched = super().patch_xml(src_xml)
+                    with _PATCHED_LOCK:
+                        if len(_PATCHED) >= 64:
+                            _PATCHED.pop(next(iter(_PATCHED)))
+                        _PATCHED[src_xml] = patched
+                return patched
+
+        _TEMPLATE_CLASS = RememberingTemplate
+    return _TEMPLATE_CLASS
+
+
+_TEMPLATE_CLASS: type | None = None
+
+
 def render_bytes(template_path: Path, context: LetterContext) -> bytes:
     """Fill ``template_path`` with ``context`` and return the .docx bytes; writes nothing.
 
@@ -216,16 +248,15 @@ def render_bytes(template_path: Path, context: LetterContext) -> bytes:
     damaged file, an unclosed condition or an unknown field is a French :class:`TemplateError`
     naming the template and the field.
     """
-    from docxtpl import DocxTemplate
     from jinja2 import TemplateError as JinjaTemplateError
 
     from .checks import check_format, check_template
 
     template_path = Path(template_path)
     check_template(template_path)
-    data = check_format(template_path)
+    data = check_format(template_path, verify=False)
     try:
-        document = DocxTemplate(io.BytesIO(data))
+        document = _template_class()(io.BytesIO(data))
         document.render(build_fields(context), jinja_env=_jinja_environment(), autoescape=True)
         buffer = io.BytesIO()
         document.save(buffer)
