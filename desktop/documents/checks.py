@@ -190,7 +190,7 @@ def check_format(path: Path, *, verify: bool = True) -> bytes:
                 raise zipfile.BadZipFile("bad CRC")
     except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as exc:
         raise CorruptTemplate(
-            f"Le modèle {_where(path)} n'est pas un document Word (.docx) lisible : il est "
+            f"Le modèle {_where(path)} n'est pas un document Word (.docx) valide : il est "
             "endommagé ou d'un autre format renommé en .docx. Ouvrez-le dans Word et "
             "enregistrez-le à nouveau au format « Document Word (.docx) »."
         ) from exc

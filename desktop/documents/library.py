@@ -25,7 +25,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from .checks import template_problems
-from .errors import TemplateError
+from .errors import MissingMention, TemplateError
 from .mentions import MENTION_CHECKED, check_legal_template
 from .render import default_template_dir
 
@@ -152,7 +152,7 @@ def list_templates(
         if name in MENTION_CHECKED:
             try:
                 check_legal_template(path, name)
-            except TemplateError as exc:
+            except MissingMention as exc:
                 return TemplateInfo(
                     name,
                     title,
@@ -161,6 +161,8 @@ def list_templates(
                     shipped.path,
                     notice=f"{exc} Le modèle fourni avec bannette est utilisé à sa place.",
                 )
+            except TemplateError as exc:
+                return TemplateInfo(name, title, kind, TemplateSource.COMMUNE, path, (str(exc),))
             return TemplateInfo(name, title, kind, TemplateSource.COMMUNE, path)
         return TemplateInfo(
             name, title, kind, TemplateSource.COMMUNE, path, tuple(template_problems(path))

@@ -26,7 +26,13 @@ from desktop.domain.french import format_date_fr
 from sync.protocol.vocabulary import SilenceRule
 
 from .context import LetterContext
-from .errors import IncompleteContext, OutputError, TemplateError, TemplateNotFound
+from .errors import (
+    IncompleteContext,
+    MissingMention,
+    OutputError,
+    TemplateError,
+    TemplateNotFound,
+)
 from .fields import build_fields
 
 if TYPE_CHECKING:  # docxtpl and Jinja load on the first letter, not at application start-up
@@ -94,8 +100,13 @@ def _candidates(name: str, template_dir: Path | None) -> list[Path]:
 
 
 def resolve_template(kind: LetterKind | str, template_dir: Path | None = None) -> ResolvedTemplate:
-    """The authority's own template when it has one (and, for a legal letter, when it keeps
-    every R112-5 mention), else the shipped one."""
+    """The authority's own template when it has one (and, for an acknowledgement or a request
+    for missing documents, when it keeps every R112-5 mention), else the shipped one.
+
+    ``refusal`` (French) says why the commune's own was set aside. A commune template with
+    another problem (not a .docx, unknown field…) is returned as is: rendering it raises the
+    French error, as for any template.
+    """
     from .mentions import MENTION_CHECKED, check_legal_template
 
     letter = _letter_kind(kind)
@@ -108,7 +119,9 @@ def resolve_template(kind: LetterKind | str, template_dir: Path | None = None) -
             return ResolvedTemplate(own)
         try:
             check_legal_template(own, letter.value)
-        except TemplateError as exc:
+        except MissingMention as exc:
+            # A broken file or a misspelt field is the commune's to fix, and is raised; a
+            # letter without its legal mentions must not wait for that: the shipped one goes.
             if not shipped.is_file():
                 raise
             return ResolvedTemplate(

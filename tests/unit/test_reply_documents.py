@@ -399,6 +399,37 @@ def test_templates_folder_is_a_local_setting_of_the_commune(empty_db: sqlite3.Co
     assert templates_folder(empty_db, world["authority"]) is None
 
 
+def test_templates_folder_survives_the_authority_pulled_again(
+    empty_db: sqlite3.Connection,
+) -> None:
+    """The folder is a path of this PC: a newer version of the authority from the server
+    (its own columns only) leaves it alone."""
+    import uuid
+
+    from desktop.store.sync_store import SqliteSyncStore
+    from sync.protocol.wire import AuthorityRow, PullResponse
+
+    store = SqliteSyncStore(empty_db)
+    authority_id = uuid.uuid4()
+
+    def pulled(version: int, name: str) -> PullResponse:
+        row = AuthorityRow(
+            id=authority_id, version=version, name=name, kind="commune", department_code="88"
+        )
+        return PullResponse(epoch="e1", cursor=version, has_more=False, authorities=[row])
+
+    store.apply_page(pulled(1, "Mairie de Test"))
+    pk = empty_db.execute("SELECT pk FROM authority WHERE id = ?", (str(authority_id),)).fetchone()[
+        0
+    ]
+    set_templates_folder(empty_db, pk, Path("/srv/modèles"))
+    store.apply_page(pulled(2, "Mairie de Test-sur-Meurthe"))
+    assert empty_db.execute("SELECT name FROM authority WHERE pk = ?", (pk,)).fetchone()[0] == (
+        "Mairie de Test-sur-Meurthe"
+    )
+    assert templates_folder(empty_db, pk) == Path("/srv/modèles")
+
+
 # --------------------------------------------------------------------------- field list
 
 
@@ -617,3 +648,38 @@ def test_cli_render(tmp_path: Path, demo_db_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 1 and "« casse.docx »" in done.stderr
     assert not (tmp_path / "y.docx").exists()
+
+
+# --------------------------------------------------------------------------- legal letters
+
+
+class NoPdf(pdf_module.LibreOfficeConverter):
+    """A PC without LibreOffice nor Word: the letter stays a .docx."""
+
+    def available(self) -> bool:
+        return False
+
+    def convert(self, docx: Path, output_dir: Path, timeout: float = 0) -> Path:
+        raise PdfConversionUnavailable("pas de convertisseur")
+
+
+def test_acknowledgement_uses_the_communes_folder_and_reports_a_refusal(
+    empty_db: sqlite3.Connection, tmp_path: Path
+) -> None:
+    from desktop.services.letters import LetterService, RequestAction
+
+    world = add_world(empty_db)
+    folder = commune_folder(tmp_path)
+    without_paragraphs(
+        TEMPLATES / "accuse_reception.docx",
+        folder / "accuse_reception.docx",
+        "L232-3",
+    )
+    set_templates_folder(empty_db, world["authority"], folder)
+    service = LetterService(empty_db, documents_root=tmp_path / "docs", converter=NoPdf())
+    job = service.prepare(RequestAction.ACKNOWLEDGEMENT, world["request"], TODAY)
+    assert job.template_dir == folder
+    files = service.produce(job)
+    assert files.pdf is None and len(files.notices) == 1
+    assert "attestation" in files.notices[0] and "modèle fourni" in files.notices[0]
+    assert "article L232-3" in document_text(files.docx)  # the shipped template was used
