@@ -269,9 +269,11 @@ def _field_names(ast: nodes.Template) -> list[str]:
 
     declared: set[str] = set()
     for node in ast.find_all((nodes.For, nodes.Assign)):
-        target = node.target
-        for name in target.find_all(nodes.Name) if not isinstance(target, nodes.Name) else [target]:
-            declared.add(name.name)
+        target: nodes.Node = node.target  # type: ignore[attr-defined]
+        names = [target] if isinstance(target, nodes.Name) else target.find_all(nodes.Name)
+        declared.update(name.name for name in names)
+        if isinstance(node, nodes.For):
+            declared.add("loop")  # Jinja's loop.index, loop.first… inside a for
     found: list[str] = []
 
     def visit(node: nodes.Node) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 
 def _connect(pipe: str, patience: float):  # noqa: ANN202 - uno types are dynamic
-    import uno  # type: ignore[import-not-found]
+    import uno
 
     local = uno.getComponentContext()
     resolver = local.ServiceManager.createInstanceWithContext(
@@ -43,7 +43,7 @@ def _connect(pipe: str, patience: float):  # noqa: ANN202 - uno types are dynami
 
 
 def _property(name: str, value: object):  # noqa: ANN202
-    from com.sun.star.beans import PropertyValue  # type: ignore[import-not-found]
+    from com.sun.star.beans import PropertyValue
 
     prop = PropertyValue()
     prop.Name, prop.Value = name, value
@@ -51,7 +51,7 @@ def _property(name: str, value: object):  # noqa: ANN202
 
 
 def _convert(desktop, docx: str, pdf: str) -> None:  # noqa: ANN001
-    import uno  # type: ignore[import-not-found]
+    import uno
 
     source = uno.systemPathToFileUrl(str(Path(docx).resolve()))
     target = uno.systemPathToFileUrl(str(Path(pdf).resolve()))

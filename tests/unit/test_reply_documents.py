@@ -158,7 +158,7 @@ def test_loop_variables_are_not_unknown_fields(tmp_path: Path) -> None:
     template = one_paragraph_template(
         tmp_path / "liste.docx",
         "{%p for piece in pieces_manquantes %}",
-        "– {{ piece }}",
+        "{{ loop.index }}. {{ piece }}",
         "{%p endfor %}",
     )
     assert check_template(template).fields == ("pieces_manquantes",)
