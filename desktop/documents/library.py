@@ -12,6 +12,7 @@ with a ``notice`` saying why the commune's was refused.
 Public API (Qt-free, for the reply dialog)::
 
     for info in list_templates(folder):          # folder: the commune's, or None
+    for info in commune_library(conn, authority_pk):   # the same, folder read from the store
         info.name, info.title, info.kind, info.source, info.path, info.problems, info.notice
 
 ``problems`` empty means usable; otherwise each entry is a French message naming the template
@@ -20,6 +21,7 @@ and the faulty field (the same as :func:`.checks.check_template` raises).
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -192,3 +194,14 @@ def list_templates(
     if include_legal:
         result.extend(legal)
     return result
+
+
+def commune_library(
+    conn: sqlite3.Connection, authority_pk: int, *, include_legal: bool = False
+) -> list[TemplateInfo]:
+    """:func:`list_templates` for a commune of the local store (its templates folder as set on
+    this PC). Reads the database: call it on the thread that owns ``conn``; the checks of the
+    commune's files take a few ms each, once per saved version of a file."""
+    from desktop.store.authorities import templates_folder
+
+    return list_templates(templates_folder(conn, authority_pk), include_legal=include_legal)

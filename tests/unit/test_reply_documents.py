@@ -44,6 +44,7 @@ from desktop.documents.library import (
     SHIPPED_REPLIES,
     TemplateKind,
     TemplateSource,
+    commune_library,
     list_templates,
 )
 from desktop.documents.mentions import check_legal_template, document_text
@@ -390,11 +391,19 @@ def test_library_lists_shipped_then_the_communes_own(tmp_path: Path) -> None:
     assert all(t.usable for t in list_templates(None))
 
 
-def test_templates_folder_is_a_local_setting_of_the_commune(empty_db: sqlite3.Connection) -> None:
+def test_templates_folder_is_a_local_setting_of_the_commune(
+    empty_db: sqlite3.Connection, tmp_path: Path
+) -> None:
     world = add_world(empty_db)
     assert templates_folder(empty_db, world["authority"]) is None
     set_templates_folder(empty_db, world["authority"], Path("/srv/partage/modèles"))
     assert templates_folder(empty_db, world["authority"]) == Path("/srv/partage/modèles")
+    folder = commune_folder(tmp_path)
+    one_paragraph_template(folder / "arrete.docx", "Arrêté n° {{ numero }}")
+    set_templates_folder(empty_db, world["authority"], folder)
+    library = commune_library(empty_db, world["authority"])
+    assert [t.name for t in library][-1] == "arrete"
+    assert {t.kind for t in library} == {TemplateKind.REPLY}
     set_templates_folder(empty_db, world["authority"], None)
     assert templates_folder(empty_db, world["authority"]) is None
 
@@ -683,3 +692,31 @@ def test_acknowledgement_uses_the_communes_folder_and_reports_a_refusal(
     assert files.pdf is None and len(files.notices) == 1
     assert "attestation" in files.notices[0] and "modèle fourni" in files.notices[0]
     assert "article L232-3" in document_text(files.docx)  # the shipped template was used
+
+
+def test_a_produced_acknowledgement_is_checked_against_its_own_request(tmp_path: Path) -> None:
+    """A commune template that typed the service's phone number instead of its field passes
+    the samples (same number) but not a request of a service with another number: the letter
+    is refused before it is written."""
+    import dataclasses
+
+    folder = commune_folder(tmp_path)
+    document = docx.Document(str(TEMPLATES / "accuse_reception.docx"))
+    parts = [document.element.body, *(s.footer._element for s in document.sections)]
+    for part in parts:
+        for text in part.iter(qn("w:t")):
+            if text.text and "{{ service.telephone }}" in text.text:
+                text.text = text.text.replace("{{ service.telephone }}", "03 29 00 00 00")
+    document.save(str(folder / "accuse_reception.docx"))
+    entry = next(t for t in list_templates(folder) if t.name == "accuse_reception")
+    assert entry.source is TemplateSource.COMMUNE  # the samples pass
+
+    sample = sample_context()
+    other = dataclasses.replace(
+        sample, service=dataclasses.replace(sample.service, phone="03 87 11 22 33")
+    )
+    with pytest.raises(MissingMention) as caught:
+        render_letter(LetterKind.ACKNOWLEDGEMENT, other, tmp_path / "out", folder)
+    assert caught.value.mentions == ("le numéro de téléphone du service",)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    assert render_letter(LetterKind.ACKNOWLEDGEMENT, sample, tmp_path / "out", folder).is_file()
