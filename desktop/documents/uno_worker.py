@@ -11,11 +11,13 @@ It connects to the soffice listening on ``pipe,name=PIPE_NAME`` and answers JSON
 stdout, one per request read on stdin: ``{"id": 1, "docx": "/a.docx", "pdf": "/a.pdf"}`` →
 ``{"id": 1, "ok": true}`` or ``{"id": 1, "ok": false, "error": "…"}``. The first line it prints
 is ``{"ready": true}`` once connected (or ``{"ready": false, "error": "…"}``). It exits when
-stdin closes or soffice goes away.
+soffice goes away, or when stdin closes (the application quit or was killed), and then asks
+soffice to terminate too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -98,6 +100,10 @@ def main() -> int:
                 return 2  # soffice is gone: the parent restarts both
             continue
         _say({"id": request.get("id"), "ok": True})
+    # stdin closed: the application is gone, even killed without a chance to clean up. Take
+    # its LibreOffice down with it rather than leave an invisible soffice running for days.
+    with contextlib.suppress(Exception):  # soffice already gone
+        desktop.terminate()
     return 0
 
 

@@ -215,3 +215,41 @@ def test_cli_render_with_pdf(tmp_path: Path, demo_db_path: Path) -> None:
     assert "conversion" in done.stderr and "PDF" in done.stderr
     assert not out2.exists() and not out2.with_suffix(".pdf").exists()
     assert list(out2.parent.iterdir()) == []
+
+
+def alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_libreoffice_leaves_with_a_killed_application(tmp_path: Path, refusal: Path) -> None:
+    """The application killed without cleaning up (no atexit): its soffice does not stay."""
+    script = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from desktop.documents.warm import WarmLibreOffice\n"
+        "warm = WarmLibreOffice()\n"
+        f"warm.convert(Path({str(refusal)!r}), Path({str(tmp_path / 'pdf')!r}))\n"
+        "print(warm.office_pid(), flush=True)\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    launcher = psutil.Process(int(done.stdout.split()[0]))
+    family = [launcher, *launcher.children(recursive=True)]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        running = [p for p in family if alive(p)]
+        if not running:
+            break
+        time.sleep(0.2)
+    assert not running, [p.name() for p in running]
