@@ -87,6 +87,13 @@ def test_warm_conversions_reuse_one_libreoffice(
     assert warm.office_pid() == pid and warm.started == started  # the same soffice
     assert pdf_text(second) == text
     assert not [p for p in (tmp_path / "pdf").iterdir() if p.name.startswith(".")]
+    # Folders and names as a mairie writes them: accents, spaces, apostrophes.
+    folder = tmp_path / "Réponses de l'été" / "Demande n° 2026-000123"
+    folder.mkdir(parents=True)
+    accented = folder / "refus motivé – Noël.docx"
+    accented.write_bytes(refusal.read_bytes())
+    assert pdf_text(warm.convert(accented, folder)) == text
+    assert (folder / "refus motivé – Noël.pdf").is_file()
 
 
 def test_a_killed_libreoffice_is_restarted(
