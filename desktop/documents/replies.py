@@ -25,17 +25,31 @@ from datetime import date
 from pathlib import Path
 
 from .context import LetterContext
-from .errors import RequestNotFound
+from .errors import IncompleteContext, RequestNotFound
 from .mentions import check_letter
 from .render import render_bytes, write_document
 
+#: The prefix of a number given offline (``desktop.store.intake.PROVISIONAL_PREFIX``; not
+#: imported from there: this module stays free of the store at import time).
+PROVISIONAL_PREFIX = "P-"
 
-def render_reply(template: Path, request_context: LetterContext, out_path: Path) -> Path:
+
+def render_reply(
+    template: Path, request_context: LetterContext, out_path: Path, *, final: bool = False
+) -> Path:
     """Fill ``template`` for the request and write ``out_path`` (.docx); return ``out_path``.
 
     A template named like a legal letter (``accuse_reception.docx``…) is checked for its
-    mentions exactly as :func:`~.render.render_letter` does.
+    mentions exactly as :func:`~.render.render_letter` does. ``final`` is for the version that
+    leaves (parapheur, sending): it refuses a request still under its provisional number
+    (« P-… », given offline until the server numbers it), which must never reach a citizen.
     """
+    if final and request_context.number.startswith(PROVISIONAL_PREFIX):
+        raise IncompleteContext(
+            f"La demande porte encore un numéro provisoire (« {request_context.number} ») : "
+            "synchronisez pour obtenir son numéro définitif, puis produisez à nouveau le "
+            "courrier. Aucun courrier ne part avec un numéro provisoire."
+        )
     template = Path(template)
     data = render_bytes(template, request_context)
     check_letter(data, template.stem, request_context, template)

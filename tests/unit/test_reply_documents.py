@@ -100,6 +100,20 @@ def test_shipped_reply_templates_are_clean_and_render(tmp_path: Path, name: str)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["brouillon.docx"]  # no temp left
 
 
+def test_no_final_letter_with_a_provisional_number(tmp_path: Path) -> None:
+    from desktop.documents import IncompleteContext
+    from desktop.documents.replies import PROVISIONAL_PREFIX
+    from desktop.store.intake import PROVISIONAL_PREFIX as STORE_PREFIX
+
+    assert PROVISIONAL_PREFIX == STORE_PREFIX
+    context = sample_context(number="P-2026-0004")
+    draft = render_reply(TEMPLATES / "reponse_accord.docx", context, tmp_path / "brouillon.docx")
+    assert "P-2026-0004" in document_text(draft)  # a draft may be written offline
+    with pytest.raises(IncompleteContext, match="numéro provisoire"):
+        render_reply(TEMPLATES / "reponse_accord.docx", context, tmp_path / "x.docx", final=True)
+    assert not (tmp_path / "x.docx").exists()
+
+
 def test_reasoned_refusal_states_the_appeal_routes(tmp_path: Path) -> None:
     out = render_reply(
         TEMPLATES / "reponse_refus_motive.docx", sample_context(), tmp_path / "refus.docx"
