@@ -7,13 +7,14 @@ shipped template replaces it; other files are added as reply templates.
 
 A commune's own acknowledgement or missing-documents template replaces the shipped one only if
 it keeps every legal mention (:mod:`.mentions`); otherwise the shipped one stays in the list
-with a ``notice`` saying why the commune's was refused.
+with a ``notice`` saying why the commune's was refused (the letters use the shipped one too).
+A commune file that is broken (not a .docx, unknown field…) is listed with its ``problems``.
 
 Public API (Qt-free, for the reply dialog)::
 
-    for info in list_templates(folder):          # folder: the commune's, or None
-    for info in commune_library(conn, authority_pk):   # the same, folder read from the store
-        info.name, info.title, info.kind, info.source, info.path, info.problems, info.notice
+    list_templates(folder)                  # folder: the commune's, or None (shipped only)
+    commune_library(conn, authority_pk)     # the same, the folder read from the store
+    # each TemplateInfo: name, title, kind, source, path, problems, notice, usable
 
 ``problems`` empty means usable; otherwise each entry is a French message naming the template
 and the faulty field (the same as :func:`.checks.check_template` raises).
