@@ -33,3 +33,60 @@ class PdfConversionError(DocumentError):
 
 class PdfConversionUnavailable(PdfConversionError):
     """No PDF converter (LibreOffice, Microsoft Word) is installed on this computer."""
+
+
+class UnsupportedTemplateFormat(TemplateError):
+    """A ``.doc`` (Word 97) or ``.docm`` (macros) file, or anything that is not a ``.docx``."""
+
+
+class CorruptTemplate(TemplateError):
+    """The file has a ``.docx`` name but is not a readable Word document (not a zip, truncated)."""
+
+
+class TemplateLocked(TemplateError):
+    """The template (or a draft) is open in Word, or otherwise cannot be read right now."""
+
+
+class TemplateSyntaxProblem(TemplateError):
+    """A condition or loop is not closed, or a field is badly written (broken Jinja)."""
+
+
+class UnknownField(TemplateError):
+    """The template uses a merge field bannette does not know (often a typing mistake).
+
+    ``fields`` holds every unknown name, ``suggestions`` the closest known name for each (or
+    None), so the dialog and the command can both say « did you mean … ».
+    """
+
+    def __init__(
+        self,
+        message: str,
+        fields: tuple[str, ...] = (),
+        suggestions: dict[str, str | None] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.fields = fields
+        self.suggestions = dict(suggestions or {})
+
+
+class MissingMention(TemplateError):
+    """A legal letter (acknowledgement, missing documents) lacks a mention R112-5 requires.
+
+    ``mentions`` names each missing mention in French (« la date de réception »…), ``rule`` the
+    silence rule of the sample or request it was missing for.
+    """
+
+    def __init__(
+        self, message: str, mentions: tuple[str, ...] = (), rule: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.mentions = mentions
+        self.rule = rule
+
+
+class AssemblyError(DocumentError):
+    """An annex cannot go into the reply's PDF (not a PDF/image, encrypted, damaged)."""
+
+
+class RequestNotFound(DocumentError):
+    """No request with that number in the local database (or the number is ambiguous)."""

@@ -1,8 +1,10 @@
 """Turn a rendered .docx into PDF with whatever office suite the computer has.
 
-Two converters share one small interface (``PdfConverter``): LibreOffice headless, which runs
-everywhere it is installed (and in CI), and Microsoft Word driven through COM, which many mairie
-PCs have instead. ``convert_to_pdf`` picks the first one available.
+Converters share one small interface (``PdfConverter``): LibreOffice kept warm (one headless
+instance for the life of the application, :mod:`.warm`), LibreOffice started for each
+conversion (when no Python with ``uno`` exists), and Microsoft Word driven through COM, which
+many mairie PCs have instead. :func:`available_converter` picks one (French
+:class:`PdfConversionUnavailable` when there is none); ``convert_to_pdf`` uses it.
 """
 
 from __future__ import annotations
@@ -192,10 +194,49 @@ def convert_to_pdf(
     the conversion fails or exceeds ``timeout`` seconds (the converter is then killed).
     """
     if converter is None:
-        converter = next((c for c in default_converters() if c.available()), None)
-        if converter is None:
-            raise PdfConversionUnavailable(_unavailable_message())
+        converter = available_converter()
     return converter.convert(Path(docx), Path(output_dir), timeout)
+
+
+def select_converter(*, platform: str, soffice: bool, uno_python: bool, word: bool) -> str | None:
+    """Which converter to use, from what the computer has (pure: unit-tested everywhere).
+
+    ``"libreoffice-warm"`` (one LibreOffice kept running, conversions in well under a second)
+    first; then ``"word"`` on Windows, whose rendering of a Word document is exact and whose
+    start is quicker than a cold LibreOffice; then ``"libreoffice"`` started for each
+    conversion; None when there is nothing.
+    """
+    if soffice and uno_python:
+        return "libreoffice-warm"
+    if platform == "win32" and word:
+        return "word"
+    if soffice:
+        return "libreoffice"
+    return None
+
+
+def available_converter() -> PdfConverter:
+    """The converter this computer can use (see :func:`select_converter`).
+
+    Raises :class:`PdfConversionUnavailable` with a French message when there is none.
+    """
+    from .warm import find_uno_python, shared_warm_libreoffice
+
+    soffice = find_soffice()
+    word = WordComConverter()
+    choice = select_converter(
+        platform=sys.platform,
+        soffice=soffice is not None,
+        uno_python=soffice is not None and find_uno_python(soffice) is not None,
+        word=word.available(),
+    )
+    if choice == "libreoffice-warm":
+        return shared_warm_libreoffice()
+    if choice == "word":
+        return word
+    if choice == "libreoffice":
+        return LibreOfficeConverter(soffice)
+    raise PdfConversionUnavailable(_unavailable_message())
 
 
 def _run_killable(command: list[str], timeout: float) -> tuple[int, str]:

@@ -9,11 +9,15 @@ docxtpl merges such fields back before rendering.
 from __future__ import annotations
 
 import contextlib
+import io
+import logging
 import os
 import re
 import sys
 import tempfile
+import threading
 import zipfile
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,12 +26,19 @@ from desktop.domain.french import format_date_fr
 from sync.protocol.vocabulary import SilenceRule
 
 from .context import LetterContext
-from .errors import IncompleteContext, OutputError, TemplateError, TemplateNotFound
+from .errors import (
+    IncompleteContext,
+    MissingMention,
+    OutputError,
+    TemplateError,
+    TemplateNotFound,
+)
 from .fields import build_fields
 
 if TYPE_CHECKING:  # docxtpl and Jinja load on the first letter, not at application start-up
-    from docxtpl import DocxTemplate
     from jinja2 import Environment
+
+_log = logging.getLogger(__name__)
 
 
 class LetterKind(StrEnum):
@@ -74,20 +85,63 @@ def _letter_kind(kind: LetterKind | str) -> LetterKind:
         raise ValueError(f"unknown letter kind: {kind!r}") from None
 
 
-def find_template(kind: LetterKind | str, template_dir: Path | None = None) -> Path:
-    """The authority's own template when it has one, else the default one."""
-    name = f"{_letter_kind(kind).value}.docx"
+@dataclass(frozen=True)
+class ResolvedTemplate:
+    """The template a letter is produced from, and why the commune's own was refused if so."""
+
+    path: Path
+    refusal: str | None = None
+
+
+def _candidates(name: str, template_dir: Path | None) -> list[Path]:
     candidates = [Path(template_dir) / name] if template_dir else []
     candidates.append(default_template_dir() / name)
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
+    return candidates
+
+
+def resolve_template(kind: LetterKind | str, template_dir: Path | None = None) -> ResolvedTemplate:
+    """The authority's own template when it has one (and, for an acknowledgement or a request
+    for missing documents, when it keeps every R112-5 mention), else the shipped one.
+
+    ``refusal`` (French) says why the commune's own was set aside. A commune template with
+    another problem (not a .docx, unknown field…) is returned as is: rendering it raises the
+    French error, as for any template.
+    """
+    from .mentions import MENTION_CHECKED, check_legal_template
+
+    letter = _letter_kind(kind)
+    name = f"{letter.value}.docx"
+    candidates = _candidates(name, template_dir)
+    own = candidates[0] if template_dir else None
+    shipped = candidates[-1]
+    if own is not None and own.is_file():
+        if letter.value not in MENTION_CHECKED:
+            return ResolvedTemplate(own)
+        try:
+            check_legal_template(own, letter.value)
+        except MissingMention as exc:
+            # A broken file or a misspelt field is the commune's to fix, and is raised; a
+            # letter without its legal mentions must not wait for that: the shipped one goes.
+            if not shipped.is_file():
+                raise
+            return ResolvedTemplate(
+                shipped,
+                f"{exc} Le modèle fourni avec bannette est utilisé à sa place.",
+            )
+        return ResolvedTemplate(own)
+    if shipped.is_file():
+        return ResolvedTemplate(shipped)
     searched = " ; ".join(str(c) for c in candidates)
     raise TemplateNotFound(
         f"Modèle de document introuvable : « {name} ». Dossiers consultés : {searched}. "
         "Vérifiez l'installation ou déposez ce modèle dans le dossier des modèles de la "
         "collectivité."
     )
+
+
+def find_template(kind: LetterKind | str, template_dir: Path | None = None) -> Path:
+    """The template :func:`render_letter` would use (see :func:`resolve_template`)."""
+    return resolve_template(kind, template_dir).path
 
 
 def check_context(kind: LetterKind, context: LetterContext) -> None:
@@ -145,11 +199,9 @@ def output_name(kind: LetterKind, context: LetterContext) -> str:
 
 
 def _jinja_environment() -> Environment:
-    from jinja2 import Environment, StrictUndefined
+    from .checks import jinja_environment
 
-    # Autoescape: a citizen named « Sports & Loisirs » must not break the document's XML.
-    # StrictUndefined: a misspelt field in a mairie's template is reported, not left blank.
-    return Environment(autoescape=True, undefined=StrictUndefined)
+    return jinja_environment()
 
 
 def _template_error(template: Path, exc: Exception) -> TemplateError:
@@ -171,27 +223,56 @@ def _template_error(template: Path, exc: Exception) -> TemplateError:
     )
 
 
-def render_letter(
-    kind: LetterKind | str,
-    context: LetterContext,
-    output_dir: Path,
-    template_dir: Path | None = None,
-) -> Path:
-    """Render one letter to ``output_dir`` and return the path of the new .docx.
+_PATCHED: dict[str, str] = {}
+_PATCHED_LOCK = threading.Lock()
 
-    ``template_dir`` is the authority's own template folder, searched before the defaults. An
-    existing file of the same name is replaced, atomically: readers see the old document or the
-    new one, never a half-written one, even if the process dies mid-write.
+
+def _template_class() -> type:
+    """docxtpl's template whose XML clean-up (``patch_xml``: merging fields Word split across
+    runs, a few dozen regular expressions over the whole document) is remembered per source:
+    it depends on the XML alone, and a template is rendered again and again."""
+    global _TEMPLATE_CLASS
+    if _TEMPLATE_CLASS is None:
+        from docxtpl import DocxTemplate
+
+        class RememberingTemplate(DocxTemplate):
+            def patch_xml(self, src_xml: str) -> str:
+                with _PATCHED_LOCK:
+                    patched = _PATCHED.get(src_xml)
+                if patched is None:
+                    patched = super().patch_xml(src_xml)
+                    with _PATCHED_LOCK:
+                        if len(_PATCHED) >= 64:
+                            _PATCHED.pop(next(iter(_PATCHED)))
+                        _PATCHED[src_xml] = patched
+                return patched
+
+        _TEMPLATE_CLASS = RememberingTemplate
+    return _TEMPLATE_CLASS
+
+
+_TEMPLATE_CLASS: type | None = None
+
+
+def render_bytes(template_path: Path, context: LetterContext) -> bytes:
+    """Fill ``template_path`` with ``context`` and return the .docx bytes; writes nothing.
+
+    The template is checked first (:func:`.checks.check_template`): a ``.doc``, a locked or
+    damaged file, an unclosed condition or an unknown field is a French :class:`TemplateError`
+    naming the template and the field.
     """
-    letter = _letter_kind(kind)
-    check_context(letter, context)
-    template_path = find_template(letter, template_dir)
-    from docxtpl import DocxTemplate
     from jinja2 import TemplateError as JinjaTemplateError
 
+    from .checks import check_format, check_template
+
+    template_path = Path(template_path)
+    check_template(template_path)
+    data = check_format(template_path, verify=False)
     try:
-        document = DocxTemplate(template_path)
+        document = _template_class()(io.BytesIO(data))
         document.render(build_fields(context), jinja_env=_jinja_environment(), autoescape=True)
+        buffer = io.BytesIO()
+        document.save(buffer)
     except JinjaTemplateError as exc:
         raise _template_error(template_path, exc) from exc
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
@@ -200,26 +281,72 @@ def render_letter(
             f"Le modèle « {template_path.name} » ({template_path.parent}) n'est pas un "
             f"document Word (.docx) valide : {exc}. Enregistrez-le au format « Document Word »."
         ) from exc
+    return buffer.getvalue()
 
-    output_dir = Path(output_dir)
-    target = output_dir / output_name(letter, context)
+
+def write_document(data: bytes, target: Path) -> Path:
+    """Write ``data`` to ``target`` atomically, with French errors (:class:`OutputError`).
+
+    Refused while Word or LibreOffice has ``target`` open (its lock file is beside it): the
+    secrétaire would otherwise lose the edits she has not saved yet.
+    """
+    from .checks import open_elsewhere
+
+    target = Path(target)
+    busy = open_elsewhere(target) if target.exists() else None
+    if busy:
+        raise OutputError(
+            f"Impossible de remplacer « {target.name} » : {busy}. Fermez-le puis recommencez."
+        )
     try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_save(document, target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(data, target)
     except PermissionError as exc:
         raise OutputError(
-            f"Impossible d'écrire « {target.name} » dans {output_dir} : le fichier est peut-être "
-            "ouvert dans Word ou LibreOffice, ou le dossier est protégé. Fermez le document puis "
-            "recommencez."
+            f"Impossible d'écrire « {target.name} » dans {target.parent} : le fichier est "
+            "peut-être ouvert dans Word ou LibreOffice, ou le dossier est protégé. Fermez le "
+            "document puis recommencez."
         ) from exc
     except OSError as exc:
         raise OutputError(
-            f"Impossible d'écrire « {target.name} » dans {output_dir} : {exc.strerror or exc}."
+            f"Impossible d'écrire « {target.name} » dans {target.parent} : {exc.strerror or exc}."
         ) from exc
     return target
 
 
-def _atomic_save(document: DocxTemplate, target: Path) -> None:
+def render_letter(
+    kind: LetterKind | str,
+    context: LetterContext,
+    output_dir: Path,
+    template_dir: Path | None = None,
+    *,
+    notices: list[str] | None = None,
+) -> Path:
+    """Render one letter to ``output_dir`` and return the path of the new .docx.
+
+    ``template_dir`` is the authority's own template folder, searched before the defaults. A
+    commune's own acknowledgement or missing-documents template that lacks an R112-5 mention is
+    not used: the shipped one is, and the refusal (French) is appended to ``notices``. Every
+    acknowledgement and request for missing documents is read back and checked for its
+    mentions before it is written (:class:`MissingMention` otherwise: nothing is written).
+    An existing file of the same name is replaced, atomically: readers see the old document or
+    the new one, never a half-written one, even if the process dies mid-write.
+    """
+    from .mentions import check_letter
+
+    letter = _letter_kind(kind)
+    check_context(letter, context)
+    resolved = resolve_template(letter, template_dir)
+    if resolved.refusal:
+        _log.warning("%s", resolved.refusal)
+        if notices is not None:
+            notices.append(resolved.refusal)
+    data = render_bytes(resolved.path, context)
+    check_letter(data, letter.value, context, resolved.path)
+    return write_document(data, Path(output_dir) / output_name(letter, context))
+
+
+def _atomic_write(data: bytes, target: Path) -> None:
     """Write to a hidden temporary file beside ``target``, flush it to disk, then rename.
 
     The temporary file is in the same folder so ``os.replace`` is a rename on one file system,
@@ -230,7 +357,7 @@ def _atomic_save(document: DocxTemplate, target: Path) -> None:
     )
     try:
         with os.fdopen(handle, "wb") as stream:
-            document.save(stream)
+            stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temp_name, target)

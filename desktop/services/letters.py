@@ -38,7 +38,7 @@ from desktop.documents import (
 from desktop.documents.pdf import PdfConverter
 from desktop.domain import deadlines
 from desktop.domain.deadlines import LegalDates
-from desktop.store import legal
+from desktop.store import authorities, legal
 from desktop.store.database import APP_NAME
 from desktop.store.legal import LegalFacts
 from sync.protocol.vocabulary import (
@@ -185,6 +185,9 @@ class LetterFiles:
     docx: Path
     pdf: Path | None
     pdf_problem: str | None = None
+    #: French notices to show with the result: a commune template refused for a missing legal
+    #: mention (the shipped one was used instead).
+    notices: tuple[str, ...] = ()
 
     @property
     def names(self) -> list[str]:
@@ -198,12 +201,13 @@ def produce_letter(job: LetterJob, converter: PdfConverter | None = None) -> Let
     produced, nothing will be recorded. A PDF error does not: the Word document is a complete
     letter that can be printed, so it is kept and the problem returned for the message.
     """
-    docx = render_letter(job.kind, job.context, job.output_dir, job.template_dir)
+    notices: list[str] = []
+    docx = render_letter(job.kind, job.context, job.output_dir, job.template_dir, notices=notices)
     try:
         pdf = convert_to_pdf(docx, job.output_dir, converter=converter)
     except PdfConversionError as exc:
-        return LetterFiles(docx, None, str(exc))
-    return LetterFiles(docx, pdf)
+        return LetterFiles(docx, None, str(exc), tuple(notices))
+    return LetterFiles(docx, pdf, notices=tuple(notices))
 
 
 # --------------------------------------------------------------------------- building contexts
@@ -372,8 +376,10 @@ class LetterService:
             missing_documents=missing_documents,
             missing_documents_deadline=missing_documents_deadline,
         )
-        template_dir = None
-        if self.template_root is not None:
+        # The commune's own templates folder (set on this PC) first, else the per-commune
+        # folder under ``template_root``.
+        template_dir = authorities.templates_folder(self._conn, facts.authority.pk)
+        if template_dir is None and self.template_root is not None:
             template_dir = self.template_root / safe_folder_name(facts.authority.name)
         return LetterJob(
             action=action,

@@ -24,7 +24,7 @@ from docx.document import Document as WordDocument
 from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
@@ -757,11 +757,269 @@ def implicit_acceptance_certificate() -> WordDocument:
     return document
 
 
+# --------------------------------------------------------------------------------------------
+# The replies (issue 10): drafts the secrétaire completes in Word before the parapheur
+# --------------------------------------------------------------------------------------------
+
+
+def to_complete(paragraph: Paragraph, text: str) -> None:
+    """A « [à compléter] » passage, highlighted in yellow so it cannot be missed in Word."""
+    run = paragraph.add_run(text)
+    run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+
+
+def reply_letter(title_lines: list[str], title: str, subject: str) -> WordDocument:
+    """Letterhead, address window, subject and « Madame, Monsieur, » of every reply."""
+    document = new_document(title)
+    add_footer(document)
+    letterhead(
+        document,
+        title_lines,
+        [("Réf.", "{{ numero }}"), ("Demande reçue le", "{{ date_reception }}")],
+    )
+    recipient_block(document)
+    subject_block(document, subject)
+    return document
+
+
+def reply_closing(document: WordDocument) -> None:
+    para(document, "Service chargé de votre dossier", S_HEADING)
+    service_in_charge(document)
+    signature(document)
+
+
+def acceptance_reply() -> WordDocument:
+    """Réponse favorable: the decision, its conditions, its date."""
+    document = reply_letter(
+        ["Réponse", "à votre demande"], "Réponse favorable", f"Votre demande {q('{{ objet }}')}"
+    )
+    para(
+        document,
+        [
+            "Par votre demande ",
+            (q("{{ objet }}"), True),
+            " ({{ demarche.nom }}), reçue le {{ date_reception }} et enregistrée sous la "
+            "référence {{ numero }}, vous avez sollicité ",
+        ],
+    )
+    to_complete(document.paragraphs[-1], "[rappelez ici l'objet précis de la demande]")
+    document.paragraphs[-1].add_run(".")
+    para(
+        document,
+        [
+            "J'ai le plaisir de vous informer que ",
+            ("votre demande est acceptée", True),
+            ".",
+        ],
+    )
+    conditions = para(document, "")
+    to_complete(
+        conditions,
+        "[Le cas échéant, précisez ici les conditions, la durée ou les modalités de cet accord, "
+        "ou supprimez ce paragraphe.]",
+    )
+    reply_closing(document)
+    return document
+
+
+def reasoned_refusal() -> WordDocument:
+    """Refus motivé (L211-2, L211-5): reasons in law and in fact, then the appeal routes."""
+    document = reply_letter(
+        ["Réponse", "à votre demande"], "Refus motivé", f"Votre demande {q('{{ objet }}')}"
+    )
+    para(
+        document,
+        [
+            "Par votre demande ",
+            (q("{{ objet }}"), True),
+            " ({{ demarche.nom }}), reçue le {{ date_reception }} et enregistrée sous la "
+            "référence {{ numero }}, vous avez sollicité ",
+        ],
+    )
+    to_complete(document.paragraphs[-1], "[rappelez ici l'objet précis de la demande]")
+    document.paragraphs[-1].add_run(".")
+    para(
+        document,
+        [
+            "J'ai le regret de vous informer que ",
+            ("je ne peux pas donner une suite favorable à votre demande", True),
+            ", pour les motifs suivants.",
+        ],
+    )
+    para(document, "Motifs de la décision", S_HEADING)
+    law = para(document, "En droit : ")
+    to_complete(
+        law,
+        "[citez les textes applicables : code, article, délibération ou arrêté, avec leur date]",
+    )
+    law.add_run(".")
+    fact = para(document, "En fait : ")
+    to_complete(
+        fact,
+        "[exposez les circonstances propres à votre demande qui conduisent au refus]",
+    )
+    fact.add_run(".")
+    para(
+        document,
+        "La présente décision est motivée conformément aux articles L211-2 et L211-5 du "
+        + CRPA
+        + ".",
+    )
+    para(document, "Voies et délais de recours", S_HEADING)
+    para(
+        document,
+        "Si vous estimez cette décision contestable, vous pouvez, dans un délai de deux mois à "
+        "compter de sa notification :",
+    )
+    para(
+        document,
+        [
+            "–\t",
+            ("former un recours gracieux", True),
+            " auprès de l'auteur de la décision ({{ service.collectivite }}, "
+            "{{ service.adresse_complete }}) ; ce recours prolonge le délai du recours "
+            "contentieux, qui ne recommence à courir qu'à compter de la réponse de "
+            "l'administration (son silence pendant deux mois valant rejet) ;",
+        ],
+        S_BULLET,
+    )
+    para(
+        document,
+        [
+            "–\t",
+            ("former un recours contentieux devant {{ service.tribunal }}", True),
+            ", ",
+            ("dans un délai de deux mois", True),
+            " à compter de la notification de la présente décision ou de la réponse à votre "
+            "recours gracieux (article R421-1 du code de justice administrative). Le tribunal "
+            "administratif peut être saisi par l'application ",
+            (q("Télérecours citoyens"), True),
+            " accessible sur le site www.telerecours.fr.",
+        ],
+        S_BULLET,
+    )
+    reply_closing(document)
+    return document
+
+
+def clarification_request() -> WordDocument:
+    """Demande de précisions: a question to the citizen that is not a missing document."""
+    document = reply_letter(
+        ["Demande", "de précisions"],
+        "Demande de précisions",
+        f"Précisions sur votre demande {q('{{ objet }}')}",
+    )
+    para(
+        document,
+        [
+            "Votre demande ",
+            (q("{{ objet }}"), True),
+            " ({{ demarche.nom }}), reçue le {{ date_reception }}, est en cours d'examen sous "
+            "la référence {{ numero }}. Afin de pouvoir l'instruire, je vous remercie de bien "
+            "vouloir me préciser les points suivants :",
+        ],
+    )
+    point = para(document, "–\t", S_BULLET)
+    to_complete(point, "[première question]")
+    point = para(document, "–\t", S_BULLET)
+    to_complete(point, "[deuxième question, ou supprimez cette ligne]")
+    para(
+        document,
+        "Vous pouvez répondre par courriel à {{ service.courriel }}, par courrier à l'adresse "
+        "ci-dessus ou au guichet, en rappelant la référence {{ numero }}.",
+    ).paragraph_format.space_before = Pt(4)
+    para(
+        document,
+        "S'il s'agit de pièces manquantes au sens de l'article L114-5 du " + CRPA + ", "
+        "utilisez plutôt la « Demande de pièces manquantes », qui suspend le délai de décision.",
+        S_NOTE,
+    )
+    reply_closing(document)
+    return document
+
+
+def convocation() -> WordDocument:
+    """Convocation: when, where, what to bring."""
+    document = reply_letter(
+        ["Convocation"], "Convocation", f"Convocation – demande {q('{{ objet }}')}"
+    )
+    para(
+        document,
+        [
+            "Dans le cadre de l'examen de votre demande ",
+            (q("{{ objet }}"), True),
+            " ({{ demarche.nom }}, référence {{ numero }}), je vous prie de bien vouloir vous "
+            "présenter :",
+        ],
+    )
+    when = para(document, [("–\tle ", True)], S_BULLET)
+    to_complete(when, "[jour et date]")
+    when.add_run(" à ").bold = True
+    to_complete(when, "[heure]")
+    where = para(document, [("–\tà ", True)], S_BULLET)
+    to_complete(where, "[lieu : mairie, salle, adresse]")
+    bring = para(document, "Merci de vous munir de ")
+    to_complete(bring, "[pièce d'identité, documents originaux…]")
+    bring.add_run(".")
+    para(
+        document,
+        "En cas d'empêchement, merci de prévenir le service au {{ service.telephone }} ou à "
+        "{{ service.courriel }} afin de convenir d'un autre rendez-vous.",
+    )
+    reply_closing(document)
+    return document
+
+
+def certificate() -> WordDocument:
+    """Attestation (other than the tacit-acceptance one, which has its own letter)."""
+    document = new_document("Attestation")
+    add_footer(document)
+    letterhead(document, ["Attestation"], [("Réf.", "{{ numero }}")])
+    recipient_block(document)
+    para(document, [(label("Objet") + " ", True), "Attestation"], S_REFERENCE)
+    para(
+        document, [(label("Réf.") + " ", True), "{{ numero }} – {{ demarche.nom }}"], S_REFERENCE
+    ).paragraph_format.space_after = Pt(16)
+    statement = para(
+        document,
+        [
+            "Je soussigné(e), ",
+            ("{{ signataire_nom }}", True),
+            " ({{ signataire_qualite }}, {{ service.collectivite }}), atteste que ",
+        ],
+    )
+    to_complete(statement, "[objet de l'attestation]")
+    statement.add_run(".")
+    para(
+        document,
+        "La présente attestation est délivrée à {{ usager.nom }}, à sa demande du "
+        "{{ date_reception }}, pour servir et valoir ce que de droit.",
+    )
+    para(document, "{{ signataire_qualite }}", S_SIGNATURE).paragraph_format.space_before = Pt(12)
+    para(document, [("{{ signataire_nom }}", True)], S_SIGNATURE)
+    return document
+
+
+def free_letter() -> WordDocument:
+    """Courrier libre: the frame of a letter about the request, the body to write."""
+    document = reply_letter(["Courrier"], "Courrier", f"Votre demande {q('{{ objet }}')}")
+    body = para(document, "")
+    to_complete(body, "[Votre texte]")
+    reply_closing(document)
+    return document
+
+
 TEMPLATES: dict[str, Callable[[], WordDocument]] = {
     "accuse_enregistrement": registration_receipt,
     "accuse_reception": acknowledgement,
     "demande_pieces_manquantes": missing_documents_letter,
     "attestation_accord_tacite": implicit_acceptance_certificate,
+    "reponse_accord": acceptance_reply,
+    "reponse_refus_motive": reasoned_refusal,
+    "demande_precisions": clarification_request,
+    "convocation": convocation,
+    "attestation": certificate,
+    "courrier_libre": free_letter,
 }
 
 

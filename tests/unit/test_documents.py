@@ -16,7 +16,6 @@ from pathlib import Path
 
 import docx
 import pytest
-from docxtpl import DocxTemplate
 
 from desktop.documents import (
     IncompleteContext,
@@ -344,12 +343,14 @@ def write_split_run_template(path: Path) -> None:
 def test_field_split_across_runs_still_merges(tmp_path: Path) -> None:
     authority = tmp_path / "modeles-saint-die"
     authority.mkdir()
-    template = authority / "accuse_reception.docx"
+    template = authority / "accuse_enregistrement.docx"
     write_split_run_template(template)
     runs = [run.text for run in docx.Document(str(template)).paragraphs[0].runs]
     assert runs == ["Référence : ", "{{ ", "numero", " }}"]  # really split
 
-    path = render_letter(LetterKind.ACKNOWLEDGEMENT, sample_context(), tmp_path / "out", authority)
+    path = render_letter(
+        LetterKind.REGISTRATION_RECEIPT, sample_context(), tmp_path / "out", authority
+    )
     text = docx_text(path)
     assert_clean(text)
     assert "Référence : 2026-000123" in text
@@ -362,12 +363,12 @@ def test_authority_template_overrides_default_and_falls_back(tmp_path: Path) -> 
     authority.mkdir()
     document = docx.Document()
     document.add_paragraph("Modèle maison {{ numero }}")
-    document.save(str(authority / "accuse_reception.docx"))
-    own = render_letter(LetterKind.ACKNOWLEDGEMENT, sample_context(), tmp_path, authority)
+    document.save(str(authority / "accuse_enregistrement.docx"))
+    own = render_letter(LetterKind.REGISTRATION_RECEIPT, sample_context(), tmp_path, authority)
     assert docx_text(own) == "Modèle maison 2026-000123"
-    # No registration receipt of its own: the default one is used.
-    default = render_letter(LetterKind.REGISTRATION_RECEIPT, sample_context(), tmp_path, authority)
-    assert "Accusé d'enregistrement électronique" in docx_text(default)
+    # No acknowledgement of its own: the default one is used.
+    default = render_letter(LetterKind.ACKNOWLEDGEMENT, sample_context(), tmp_path, authority)
+    assert "Accusé de réception" in docx_text(default)
 
 
 def test_missing_template_is_reported_in_french(
@@ -387,7 +388,7 @@ def test_missing_template_is_reported_in_french(
     ("body", "expected"),
     [
         ("Réf. {{ numero ", "mal écrit"),
-        ("{% if sva %}sans fin", "mal écrit"),
+        ("{% if sva %}sans fin", "n'est pas fermée"),
         ("Réf. {{ numéro_dossier }}", "champ de fusion inconnu"),
         ("{{ service.fax }}", "champ de fusion inconnu"),
     ],
@@ -395,30 +396,29 @@ def test_missing_template_is_reported_in_french(
 def test_faulty_template_is_reported_in_french(tmp_path: Path, body: str, expected: str) -> None:
     document = docx.Document()
     document.add_paragraph(body)
-    document.save(str(tmp_path / "accuse_reception.docx"))
+    document.save(str(tmp_path / "accuse_enregistrement.docx"))
     with pytest.raises(TemplateError) as caught:
-        render_letter(LetterKind.ACKNOWLEDGEMENT, sample_context(), tmp_path / "out", tmp_path)
+        render_letter(LetterKind.REGISTRATION_RECEIPT, sample_context(), tmp_path / "out", tmp_path)
     message = str(caught.value)
-    assert message.startswith("Le modèle « accuse_reception.docx »")
+    assert message.startswith("Le modèle « accuse_enregistrement.docx »")
     assert expected in message
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
 def test_a_file_that_is_not_a_docx_is_reported(tmp_path: Path) -> None:
-    (tmp_path / "accuse_reception.docx").write_bytes(b"ceci n'est pas un document Word")
+    (tmp_path / "accuse_enregistrement.docx").write_bytes(b"ceci n'est pas un document Word")
     with pytest.raises(TemplateError, match="n'est pas un document Word"):
-        render_letter(LetterKind.ACKNOWLEDGEMENT, sample_context(), tmp_path / "out", tmp_path)
+        render_letter(LetterKind.REGISTRATION_RECEIPT, sample_context(), tmp_path / "out", tmp_path)
 
 
 def test_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     first = render_letter(LetterKind.ACKNOWLEDGEMENT, sample_context(), tmp_path)
     before = first.read_bytes()
 
-    def crash_mid_write(self: DocxTemplate, stream, *args, **kwargs) -> None:
-        stream.write(b"PK\x03\x04 half a zip")
+    def crash_mid_write(descriptor: int) -> None:  # the bytes are written, not yet on disk
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(DocxTemplate, "save", crash_mid_write)
+    monkeypatch.setattr(render_module.os, "fsync", crash_mid_write)
     changed = sample_context(subject="Une autre demande")
     with pytest.raises(OutputError, match="No space left on device"):
         render_letter(LetterKind.ACKNOWLEDGEMENT, changed, tmp_path)
