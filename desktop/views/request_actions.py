@@ -120,6 +120,10 @@ class RequestActions(QObject):
             self.actions[action] = qaction
         self._tips = {a: tip for a, (_t, _s, tip) in ACTION_TEXTS.items()}
 
+    def set_agent(self, agent_id: str | None) -> None:
+        """Who acts from now on (the sync session's agent, once logged in)."""
+        self._agent_id = agent_id
+
     def fill(self, menu: QMenu, toolbar: QToolBar) -> None:
         for action in RequestAction:
             if action == RequestAction.DOCUMENTS_RECEIVED:

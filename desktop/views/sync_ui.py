@@ -246,7 +246,12 @@ class _Glue(QObject):
         self.controller.login(dialog.server.text(), dialog.login.text().strip(),
                               dialog.password.text())
 
+    def on_logged_in(self, _name: str) -> None:
+        self.window.follow_current_agent()  # type: ignore[attr-defined]
+
     def on_synced(self, report: SyncReport) -> None:
+        # A session resumed from the keyring logs in without the dialog: same rule.
+        self.window.follow_current_agent()  # type: ignore[attr-defined]
         if report.pulled_rows or report.pushed:
             self.window.data_arrived()  # type: ignore[attr-defined]
         if report.new_requests and not report.initial:
@@ -302,6 +307,7 @@ def install_sync(window: QMainWindow, controller: SyncController) -> SyncUi:
     controller.synced.connect(glue.on_synced)
     controller.failed.connect(glue.on_failed)
     controller.loginNeeded.connect(glue.ask_login)
+    controller.loggedIn.connect(glue.on_logged_in)
     actions = getattr(window, "request_actions", None)
     if actions is not None:  # a change made in the window: « N modifications en attente »
         actions.requestChanged.connect(lambda _pk: controller.local_changed())

@@ -4,6 +4,7 @@ F5, notification of new requests, conflicts resolved from the list."""
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,10 @@ from desktop.store.inbox import InboxRepository
 from desktop.store.requests import update_fields
 from desktop.syncing.worker import SyncController
 from desktop.views.main_window import MainWindow
+from desktop.views.phone_call_dialog import phone_calls_of
 from desktop.views.sync_ui import ConflictsDialog, LoginDialog, install_sync
 from tests.conftest import TODAY
+from tests.gui.conftest import type_text
 from tests.sync.conftest import CLERK, ServerProcess, local_db, settle, sync_in_process
 from tests.sync.test_worker_gui import MemoryVault
 
@@ -145,3 +148,69 @@ def test_a_sync_refreshes_the_filter_lists_and_tells_the_server_of_implicit_deci
     ).fetchone()[0]
     qtbot.waitUntil(lambda: controller.status.pending == 0, timeout=30_000)
     assert decided_on_server() == local
+
+
+def test_the_window_works_as_the_session_agent_from_the_login_on(
+    qtbot, synced_window, server: ServerProcess  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 9 item 7: the demo bannette's local agent (Sophie Martin) must give way to the
+    agent who logged in (Claire Martin) at once, not after a restart."""
+    window, controller, _ui = synced_window
+    conn: sqlite3.Connection = window._repo.connection
+    demo_agent = window._agent_id
+    [(clerk_id, clerk_name)] = server.query(
+        "SELECT id, display_name FROM agents WHERE login = ?", CLERK[0])
+    clerk_id = str(uuid.UUID(str(clerk_id)))
+    assert demo_agent is not None and demo_agent != clerk_id
+    with qtbot.waitSignal(controller.loggedIn, timeout=30_000):
+        controller.login(server.url, *CLERK)
+    # From the login on, before the first pull is over.
+    assert window._agent_id == clerk_id
+    assert window.request_actions._agent_id == clerk_id
+    assert window.statusBar().currentMessage() == f"Connectée : {clerk_name}"
+    settle(qtbot, controller)
+    assert window._agent_id == clerk_id
+
+    calls = phone_calls_of(window)
+    assert calls is not None
+    window.table.clearSelection()
+    calls.open()
+    dialog = calls.dialog
+    assert dialog is not None
+    type_text(dialog.caller, "Lea Roux")
+    type_text(dialog.motive, "Horaires de la mairie")
+    dialog.save_button.click()
+    agent = conn.execute(
+        "SELECT a.id, a.display_name FROM phone_call c JOIN agent a ON a.pk = c.agent_pk "
+        "ORDER BY c.pk DESC LIMIT 1").fetchone()
+    assert tuple(agent) == (clerk_id, clerk_name)
+    settle(qtbot, controller)
+
+
+def test_a_wrong_password_leaves_the_working_session_alone(
+    qtbot, synced_window, server: ServerProcess  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 9 item 8: « Se connecter… » with a wrong password says so in the dialog and
+    changes nothing else: still « En ligne », and the next sync runs on the same session."""
+    window, controller, ui = synced_window
+    with qtbot.waitSignal(controller.synced, timeout=30_000):
+        controller.login(server.url, *CLERK)
+    settle(qtbot, controller)
+    online = ui.status_label.text()
+    assert online.startswith("En ligne")
+    ui.login_action.trigger()
+    dialog = ui.login_dialog
+    assert dialog is not None and dialog.isVisible()
+    dialog.password.setText("mauvais")
+    with qtbot.waitSignal(controller.loginNeeded, timeout=30_000):
+        dialog.accept()
+    qtbot.waitUntil(lambda: not controller.running, timeout=30_000)
+    again = ui.login_dialog
+    assert again is not None and "Identifiant ou mot de passe incorrect" in again.message.text()
+    assert ui.status_label.text() == online
+    again.reject()
+    server.submit(server.authority_ids()[0], "Demande d'acte de décès")
+    with qtbot.waitSignal(controller.synced, timeout=30_000):
+        ui.sync_action.trigger()
+    assert ui.login_dialog is None
+    assert ui.status_label.text().startswith("En ligne")
