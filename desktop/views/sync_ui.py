@@ -35,6 +35,10 @@ from sync.engine import SyncReport
 from sync.store import SERVER_URL
 
 DEFAULT_SERVER = "http://127.0.0.1:8765"
+NO_CONFLICT = (
+    "Aucun conflit.\n\nUn conflit apparaît ici quand une même information d'une demande a été "
+    "modifiée à la fois sur ce poste et sur le serveur."
+)
 FIELD_LABELS = {
     "status": "Statut",
     "subject": "Objet",
@@ -113,6 +117,11 @@ class ConflictsDialog(QDialog):
         )
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        #: Shown in place of an empty table (none yet, or the last one resolved).
+        self.empty = QLabel(NO_CONFLICT, self)
+        self.empty.setObjectName("conflicts-empty")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
         self.keep_server = QPushButton("Garder la valeur du &serveur", self)
         self.keep_local = QPushButton("Garder &ma valeur", self)
         self.keep_server.clicked.connect(lambda: self._resolve("server"))
@@ -126,6 +135,7 @@ class ConflictsDialog(QDialog):
         buttons.addWidget(close)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
+        layout.addWidget(self.empty, 1)
         layout.addLayout(buttons)
         self.resize(820, 360)
         self.changed = False
@@ -153,6 +163,8 @@ class ConflictsDialog(QDialog):
         self.table.resizeColumnsToContents()
         for button in (self.keep_server, self.keep_local):
             button.setEnabled(bool(rows))
+        self.table.setVisible(bool(rows))
+        self.empty.setVisible(not rows)
 
     def _resolve(self, keep: str) -> None:
         item = self.table.item(self.table.currentRow(), 0)

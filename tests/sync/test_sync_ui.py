@@ -214,3 +214,18 @@ def test_a_wrong_password_leaves_the_working_session_alone(
         ui.sync_action.trigger()
     assert ui.login_dialog is None
     assert ui.status_label.text().startswith("En ligne")
+
+
+def test_the_conflicts_list_says_when_there_is_none(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 9 item 17: « Conflits… » with nothing to resolve says so, not an empty table."""
+    conn = connect(tmp_path / "poste.sqlite3")
+    dialog = ConflictsDialog(conn)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.empty.isVisible() and dialog.empty.text().startswith("Aucun conflit.")
+    assert not dialog.table.isVisible()
+    assert not dialog.keep_server.isEnabled() and not dialog.keep_local.isEnabled()
+    (Path(__file__).parents[2] / "test-artifacts").mkdir(exist_ok=True)
+    assert dialog.grab().save(str(Path(__file__).parents[2] / "test-artifacts" / "no_conflict.png"))
+    conn.close()
