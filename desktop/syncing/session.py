@@ -2,22 +2,50 @@
 
 Only the server address and the login (not secret) are kept in the local database, so the
 app knows whom to ask the keyring for. Without a usable keyring (a Linux box without a
-Secret Service), the token is kept in memory for the session and the password is asked again
-at the next start: a file would be the one place a stolen laptop gives it away.
+Secret Service, a locked or unreachable one), the token is kept in memory for the session and
+the password is asked again at the next start: a file would be the one place a stolen laptop
+gives it away. ``problem`` then says so in French, for the window to tell the secrétaire.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from sync.cli import KEYRING_SERVICE, session_key
 
 log = logging.getLogger(__name__)
 
+#: Why the session will not survive a restart (shown once, in the status bar).
+KEYRING_LOCKED = (
+    "Le trousseau de mots de passe du système est verrouillé : la connexion au serveur ne sera "
+    "pas mémorisée sur ce poste, le mot de passe sera demandé au prochain démarrage."
+)
+KEYRING_UNAVAILABLE = (
+    "Le trousseau de mots de passe du système est inaccessible : la connexion au serveur ne "
+    "sera pas mémorisée sur ce poste, le mot de passe sera demandé au prochain démarrage."
+)
+
+
+def keyring_problem(exc: Exception) -> str:
+    """The French sentence for a keyring failure (locked; no backend or bus unreachable: the
+    technical reason goes to the log, it means nothing to a secrétaire)."""
+    from keyring.errors import KeyringLocked
+
+    return KEYRING_LOCKED if isinstance(exc, KeyringLocked) else KEYRING_UNAVAILABLE
+
 
 class TokenVault:
     def __init__(self) -> None:
         self._memory: dict[str, str] = {}
+        #: Set when the keyring failed: the session is kept in memory only. Read and cleared
+        #: with ``take_problem``.
+        self.problem: str | None = None
+        self._told: set[str] = set()
+
+    def take_problem(self) -> str | None:
+        problem, self.problem = self.problem, None
+        return problem
 
     def load(self, server: str, login: str) -> str | None:
         key = session_key(server, login)
@@ -38,10 +66,16 @@ class TokenVault:
             self._memory[key] = refresh_token
         try:
             import keyring
+            from keyring.errors import PasswordDeleteError
 
             if refresh_token is None:
-                keyring.delete_password(KEYRING_SERVICE, key)
+                with contextlib.suppress(PasswordDeleteError):  # nothing stored to forget
+                    keyring.delete_password(KEYRING_SERVICE, key)
             else:
                 keyring.set_password(KEYRING_SERVICE, key, refresh_token)
         except Exception as exc:  # noqa: BLE001
             log.info("keyring unavailable, token kept in memory only: %s", exc)
+            problem = keyring_problem(exc)
+            if refresh_token is not None and problem not in self._told:
+                self._told.add(problem)  # said once: every token rotation would say it again
+                self.problem = problem

@@ -70,6 +70,7 @@ class SyncWorker(QObject):
     failed = Signal(str, bool)  # French message, login needed
     loggedIn = Signal(str)  # agent display name
     loginFailed = Signal(str)  # French message; the session that was there goes on
+    sessionNotKept = Signal(str)  # French message: the keyring refused the session
     downloadProgress = Signal(str, int, int)  # attachment id, bytes done, bytes in all
     downloaded = Signal(str, str)  # attachment id, path of the file in the cache
     downloadFailed = Signal(str, str)  # attachment id, French message
@@ -151,7 +152,15 @@ class SyncWorker(QObject):
         store.set_state({SERVER_URL: server, LOGIN_KEY: login})
         self._know_agent(pair.agent)
         self.loggedIn.emit(pair.agent.display_name)
+        self._tell_keyring_problem()
         self.sync()
+
+    def _tell_keyring_problem(self) -> None:
+        """A locked or unreachable keyring: the work goes on (the session stays in memory),
+        but the secrétaire learns why the password will be asked again."""
+        problem = self._vault.take_problem()
+        if problem:
+            self.sessionNotKept.emit(problem)
 
     def _know_agent(self, agent: AgentRow) -> None:
         """The session's agent is in the local database from the login on, so what is done
@@ -170,6 +179,7 @@ class SyncWorker(QObject):
                 self.failed.emit("Connectez-vous au serveur pour synchroniser.", True)
                 return
             report = self._engine(client).sync_once()
+            self._tell_keyring_problem()  # a token rotated during the sync
             if report.pulled_rows:
                 self._record_implicit_decisions()
         except errors.SyncError as exc:
@@ -304,6 +314,7 @@ class SyncController(QObject):
     synced = Signal(object)  # SyncReport, e.g. to refresh the bannette and notify
     failed = Signal(str)  # French message (status line, tooltip)
     loggedIn = Signal(str)
+    sessionNotKept = Signal(str)  # French message: the session lives in memory only
     downloadProgress = Signal(str, int, int)  # attachment id, bytes done, bytes in all
     downloaded = Signal(str, str)  # attachment id, path in the cache
     downloadFailed = Signal(str, str)  # attachment id, French message
@@ -350,6 +361,7 @@ class SyncController(QObject):
         self.worker.failed.connect(self._on_failure)
         self.worker.loggedIn.connect(self.loggedIn)
         self.worker.loginFailed.connect(self._on_login_failed)
+        self.worker.sessionNotKept.connect(self.sessionNotKept)
         self._running = False
         self._again = False
         self.status = SyncStatus(pending=self._pending(), last_sync=self._last_sync())

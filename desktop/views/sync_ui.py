@@ -261,6 +261,9 @@ class _Glue(QObject):
     def on_logged_in(self, _name: str) -> None:
         self.window.follow_current_agent()  # type: ignore[attr-defined]
 
+    def on_session_not_kept(self, message: str) -> None:
+        self.window.statusBar().showMessage(message, 60_000)
+
     def on_synced(self, report: SyncReport) -> None:
         # A session resumed from the keyring logs in without the dialog: same rule.
         self.window.follow_current_agent()  # type: ignore[attr-defined]
@@ -320,6 +323,7 @@ def install_sync(window: QMainWindow, controller: SyncController) -> SyncUi:
     controller.failed.connect(glue.on_failed)
     controller.loginNeeded.connect(glue.ask_login)
     controller.loggedIn.connect(glue.on_logged_in)
+    controller.sessionNotKept.connect(glue.on_session_not_kept)
     actions = getattr(window, "request_actions", None)
     if actions is not None:  # a change made in the window: « N modifications en attente »
         actions.requestChanged.connect(lambda _pk: controller.local_changed())

@@ -229,3 +229,35 @@ def test_the_conflicts_list_says_when_there_is_none(qtbot, tmp_path: Path) -> No
     (Path(__file__).parents[2] / "test-artifacts").mkdir(exist_ok=True)
     assert dialog.grab().save(str(Path(__file__).parents[2] / "test-artifacts" / "no_conflict.png"))
     conn.close()
+
+
+def test_a_keyring_that_refuses_the_session_is_told_and_the_work_goes_on(
+    qtbot, tmp_path: Path, demo_db_path: Path, server: ServerProcess  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 9 item 11: with no usable keyring (keyring's own « fail » backend, what it picks
+    when there is none) the login works, the sync runs, and the status bar says the password
+    will be asked again."""
+    import keyring
+    from keyring.backends import fail
+
+    from desktop.syncing.session import KEYRING_UNAVAILABLE, TokenVault
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    conn = connect(demo_db_path)
+    settings = QSettings(str(tmp_path / "bannette.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(InboxRepository(conn), settings, today=lambda: TODAY)
+    qtbot.addWidget(window)
+    controller = SyncController(demo_db_path, conn, vault=TokenVault())
+    try:
+        install_sync(window, controller)
+        with qtbot.waitSignal(controller.sessionNotKept, timeout=30_000):
+            controller.login(server.url, *CLERK)
+        assert window.statusBar().currentMessage() == KEYRING_UNAVAILABLE
+        settle(qtbot, controller)
+        assert controller.status.connectivity.value == "online"
+    finally:
+        controller.stop()
+        window.close()
+        conn.close()
+        keyring.set_keyring(previous)
