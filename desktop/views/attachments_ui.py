@@ -33,6 +33,7 @@ from desktop.store.attachments import (
 )
 from desktop.store.database import StoreError
 from desktop.syncing.worker import SyncController
+from desktop.views.file_opener import FileOpener
 from desktop.views.formatting import size_fr
 from desktop.views.window_actions import request_action, request_bars
 
@@ -95,6 +96,7 @@ class _Glue(QObject):
         self.downloads: dict[str, QProgressDialog] = {}
         self.message: QMessageBox | None = None
         self.action: QAction | None = None
+        self.files = FileOpener(window, services.open_url)
 
     # --- « Ouvrir » / « Télécharger » -------------------------------------------------------
     def requested(self, attachment_id: str) -> None:
@@ -116,9 +118,7 @@ class _Glue(QObject):
         if copy is None:
             return False
         self.window.statusBar().showMessage(f"Ouverture de « {attachment.filename} »…", 5000)
-        if self.services.open_url(QUrl.fromLocalFile(str(copy))) is False:
-            self._warn(f"Aucune application de ce poste ne sait ouvrir « {copy.name} ».\n\n"
-                       f"Le fichier est ici : {copy}")
+        self.files.open_file(copy)
         return True
 
     def _download(self, attachment: LocalAttachment) -> None:
