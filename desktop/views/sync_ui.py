@@ -105,9 +105,13 @@ class LoginDialog(QDialog):
 class ConflictsDialog(QDialog):
     """Both values side by side; « Garder la mienne » queues the local value again."""
 
-    def __init__(self, conn: object, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, conn: object, parent: QWidget | None = None, *, agent_id: str | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("conflicts-dialog")
+        #: Who chooses: « Garder ma valeur » is a change of theirs, in the history.
+        self._agent_id = agent_id
         self.setWindowTitle("Conflits de synchronisation")
         self._conn = conn
         self.table = QTableWidget(0, 4, self)
@@ -171,7 +175,8 @@ class ConflictsDialog(QDialog):
         if item is None:
             return
         try:
-            resolve_conflict(self._conn, int(item.data(Qt.ItemDataRole.UserRole)), keep)  # type: ignore[arg-type]
+            resolve_conflict(self._conn, int(item.data(Qt.ItemDataRole.UserRole)), keep,  # type: ignore[arg-type]
+                             agent_id=self._agent_id)
         except Exception as exc:  # noqa: BLE001 - the rules' message is for the secrétaire
             QMessageBox.warning(self, "Conflit", str(exc))
             return
@@ -287,7 +292,8 @@ class _Glue(QObject):
 
     def show_conflicts(self) -> None:
         conn = self.window._repo.connection  # type: ignore[attr-defined]  # noqa: SLF001
-        dialog = ConflictsDialog(conn, self.window)
+        agent_id = self.window._agent_id  # type: ignore[attr-defined]  # noqa: SLF001
+        dialog = ConflictsDialog(conn, self.window, agent_id=agent_id)
         dialog.exec()
         if dialog.changed:
             self.controller.local_changed()

@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 
 from desktop.services.letters import DOCUMENTS_ENV
 from desktop.store.database import connect
@@ -261,3 +261,36 @@ def test_a_keyring_that_refuses_the_session_is_told_and_the_work_goes_on(
         window.close()
         conn.close()
         keyring.set_keyring(previous)
+
+
+def test_keeping_my_value_in_a_conflict_is_recorded_under_my_name(
+    qtbot, synced_window  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 9 item 7: « Garder ma valeur » changes the request again; the history says who."""
+    window, _controller, ui = synced_window
+    conn: sqlite3.Connection = window._repo.connection
+    request_id, pk = conn.execute(
+        "SELECT id, pk FROM request WHERE status = 'received' ORDER BY pk LIMIT 1").fetchone()
+    conn.execute(
+        "INSERT INTO sync_conflict (entity, row_id, field, local_value, server_value, "
+        "detected_at) VALUES ('requests', ?, 'status', '\"closed\"', '\"received\"', "
+        "'2026-11-23T10:00:00')", (request_id,))
+    conn.commit()
+    seen: list[int] = []
+
+    def keep_mine() -> None:
+        dialog = window.findChild(ConflictsDialog, "conflicts-dialog")
+        if dialog is None or not dialog.isVisible():
+            QTimer.singleShot(10, keep_mine)
+            return
+        seen.append(dialog.table.rowCount())
+        dialog.keep_local.click()
+        dialog.accept()
+
+    QTimer.singleShot(0, keep_mine)
+    ui.conflicts_action.trigger()
+    assert seen == [1]
+    agent = conn.execute(
+        "SELECT a.id FROM event e JOIN agent a ON a.pk = e.agent_pk WHERE e.request_pk = ? "
+        "AND e.kind = 'status_changed' ORDER BY e.pk DESC LIMIT 1", (pk,)).fetchone()
+    assert agent is not None and agent[0] == window._agent_id
