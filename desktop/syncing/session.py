@@ -12,27 +12,15 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from sync.cli import KEYRING_SERVICE, session_key
+from sync.cli import (  # noqa: F401 - the messages are the window's too
+    KEYRING_LOCKED,
+    KEYRING_SERVICE,
+    KEYRING_UNAVAILABLE,
+    keyring_problem,
+    session_key,
+)
 
 log = logging.getLogger(__name__)
-
-#: Why the session will not survive a restart (shown once, in the status bar).
-KEYRING_LOCKED = (
-    "Le trousseau de mots de passe du système est verrouillé : la connexion au serveur ne sera "
-    "pas mémorisée sur ce poste, le mot de passe sera demandé au prochain démarrage."
-)
-KEYRING_UNAVAILABLE = (
-    "Le trousseau de mots de passe du système est inaccessible : la connexion au serveur ne "
-    "sera pas mémorisée sur ce poste, le mot de passe sera demandé au prochain démarrage."
-)
-
-
-def keyring_problem(exc: Exception) -> str:
-    """The French sentence for a keyring failure (locked; no backend or bus unreachable: the
-    technical reason goes to the log, it means nothing to a secrétaire)."""
-    from keyring.errors import KeyringLocked
-
-    return KEYRING_LOCKED if isinstance(exc, KeyringLocked) else KEYRING_UNAVAILABLE
 
 
 class TokenVault:

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop.syncing.session import KEYRING_LOCKED, KEYRING_UNAVAILABLE
+from sync.cli import KEYRING_LOCKED, KEYRING_UNAVAILABLE
+from tests.sync.conftest import ServerProcess, local_db, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_SERVICE = "keyring.backends.SecretService.Keyring"
@@ -174,3 +175,15 @@ def test_an_unreachable_keyring_keeps_the_session_in_memory_and_says_why(
         print(vault.problem)
     """)
     assert said == KEYRING_UNAVAILABLE
+
+
+def test_the_command_line_sync_says_when_the_keyring_refuses_the_session(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    """``python -m sync`` with no usable keyring (keyring's own « fail » backend): it syncs
+    all the same and says once, in French, that the session is not kept."""
+    db = local_db(tmp_path / "poste.sqlite3")
+    done = run_cli(server.url, db, env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
+    assert done.returncode == 0, done.stderr
+    assert "Synchronisation terminée" in done.stdout
+    assert done.stderr.count(KEYRING_UNAVAILABLE) == 1
