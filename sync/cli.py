@@ -88,7 +88,30 @@ def _keyring_get(key: str) -> str | None:
         return None
 
 
+#: Why the session will not survive (the window's status bar, the command's stderr).
+KEYRING_LOCKED = (
+    "Le trousseau de mots de passe du système est verrouillé : la connexion au serveur ne sera "
+    "pas mémorisée sur ce poste, le mot de passe sera demandé au prochain démarrage."
+)
+KEYRING_UNAVAILABLE = (
+    "Le trousseau de mots de passe du système est inaccessible : la connexion au serveur ne "
+    "sera pas mémorisée sur ce poste, le mot de passe sera demandé au prochain démarrage."
+)
+
+
+def keyring_problem(exc: Exception) -> str:
+    """The French sentence for a keyring failure (locked; no backend or bus unreachable: the
+    technical reason goes to the log, it means nothing to a secrétaire)."""
+    from keyring.errors import KeyringLocked
+
+    return KEYRING_LOCKED if isinstance(exc, KeyringLocked) else KEYRING_UNAVAILABLE
+
+
+_told_keyring = False
+
+
 def _keyring_set(key: str, value: str | None) -> None:
+    global _told_keyring
     try:
         import keyring
 
@@ -99,6 +122,9 @@ def _keyring_set(key: str, value: str | None) -> None:
             keyring.set_password(KEYRING_SERVICE, key, value)
     except Exception as exc:
         log.debug("keyring unavailable: %s", exc)
+        if not _told_keyring:  # once a run: every token rotation would say it again
+            _told_keyring = True
+            print(keyring_problem(exc), file=sys.stderr, flush=True)
 
 
 def session_key(server: str, login: str) -> str:

@@ -181,6 +181,12 @@ class InboxModel(QAbstractTableModel):
         if not unchanged:
             self.reload()
 
+    def set_agent(self, agent_id: str | None) -> None:
+        """« Mes demandes » now means the session agent's."""
+        if agent_id != self._agent_id:
+            self._agent_id = agent_id
+            self.reload()
+
     @property
     def current_filter(self) -> InboxFilter:
         return self._filter

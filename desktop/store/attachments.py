@@ -23,20 +23,24 @@ from pathlib import Path
 
 import platformdirs
 
+from desktop.domain.workflow import DomainEvent
 from desktop.store.database import APP_NAME, StoreError, transaction
 from desktop.store.ids import iso, new_id
 from desktop.store.outbox import enqueue, server_may_know
-from desktop.store.requests import REQUEST_GONE
+from desktop.store.requests import REQUEST_GONE, insert_event
 from desktop.store.sync_store import blob_path
 from sync.protocol.files import EXTENSIONS as FILE_EXTENSIONS
 from sync.protocol.files import attachment_problem, sha256_hex, sniff
+from sync.protocol.vocabulary import EventKind
 from sync.protocol.wire import MutationName
 
 
 def add_attachment(
-    conn: sqlite3.Connection, request_pk: int, source: Path, filename: str | None = None
+    conn: sqlite3.Connection, request_pk: int, source: Path, filename: str | None = None,
+    *, agent_id: str | None = None, now: datetime | None = None,
 ) -> str:
-    """Attaches ``source`` to the request; returns the new attachment's id."""
+    """Attaches ``source`` to the request; returns the new attachment's id. The history says
+    who joined it and when (the server's own record of it takes this one's place)."""
     name = filename or source.name
     try:
         data = source.read_bytes()
@@ -67,6 +71,10 @@ def add_attachment(
             "VALUES (?, ?, ?, ?, ?, ?)",
             (attachment_id, request_pk, name, sniff(data), len(data), digest),
         )
+        insert_event(conn, request_pk, DomainEvent(
+            EventKind.ATTACHMENT_ADDED, now or datetime.now(), agent_id,
+            {"attachment_id": attachment_id, "filename": name},
+        ))
         if not server_may_know(conn, request_id, version):
             return attachment_id
         conn.execute(
@@ -81,6 +89,70 @@ def add_attachment(
             0,
         )
     return attachment_id
+
+
+@dataclass(frozen=True)
+class AttachedCopy:
+    """The same file (same SHA-256) already joined to the request: its name and when."""
+
+    filename: str
+    added_at: datetime | None
+
+
+def same_file_attached(
+    conn: sqlite3.Connection, request_pk: int, source: Path
+) -> AttachedCopy | None:
+    """Whether these bytes are already joined to the request (whatever their name), so the
+    secrétaire is asked before joining them twice. None when the file cannot be read: the
+    attaching itself says why."""
+    try:
+        digest = sha256_hex(source.read_bytes())
+    except OSError:
+        return None
+    row = conn.execute(
+        "SELECT a.id, a.filename FROM attachment a "
+        "WHERE a.request_pk = ? AND a.sha256 = ? AND a.deleted = 0 ORDER BY a.pk LIMIT 1",
+        (request_pk, digest),
+    ).fetchone()
+    if row is None:
+        return None
+    added = conn.execute(
+        "SELECT MIN(at) FROM event WHERE request_pk = ? AND kind = ? "
+        "AND json_extract(detail, '$.attachment_id') = ?",
+        (request_pk, EventKind.ATTACHMENT_ADDED.value, row[0]),
+    ).fetchone()[0]
+    return AttachedCopy(str(row[1]), datetime.fromisoformat(added) if added else None)
+
+
+def remove_attachment(
+    conn: sqlite3.Connection, attachment_id: str, *, agent_id: str | None,
+    now: datetime | None = None,
+) -> LocalAttachment:
+    """Takes a file joined by mistake off its request; returns what was removed.
+
+    Applied here at once, kept in the history (who, when, which file) and, when the server
+    knows of the attachment or will (its link is queued), queued as ``attachment.unlink``: the
+    server then removes it for every PC and records the same event."""
+    with transaction(conn):
+        attachment = find_attachment(conn, attachment_id)
+        if attachment is None:
+            raise StoreError("Cette pièce jointe a déjà été retirée de la demande.")
+        version = int(conn.execute(
+            "SELECT version FROM attachment WHERE id = ?", (attachment_id,)
+        ).fetchone()[0])
+        conn.execute("UPDATE attachment SET deleted = 1 WHERE id = ?", (attachment_id,))
+        insert_event(conn, attachment.request_pk, DomainEvent(
+            EventKind.ATTACHMENT_REMOVED, now or datetime.now(), agent_id,
+            {"attachment_id": attachment_id, "filename": attachment.filename},
+        ))
+        linked = conn.execute(
+            "SELECT 1 FROM sync_outbox WHERE row_id = ? AND name = ? AND state != 'rejected'",
+            (attachment_id, MutationName.ATTACHMENT_LINK.value),
+        ).fetchone()
+        if version > 0 or linked is not None:
+            enqueue(conn, MutationName.ATTACHMENT_UNLINK, {"attachment_id": attachment_id},
+                    version)
+    return attachment
 
 
 @dataclass(frozen=True)

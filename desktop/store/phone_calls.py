@@ -23,14 +23,17 @@ from datetime import datetime
 from uuid import UUID
 
 from desktop.domain.legal_time import to_local, to_wire
+from desktop.domain.text import citizen_display_name, fold
 from desktop.store.database import StoreError, transaction
 from desktop.store.ids import iso, new_id
 from desktop.store.intake import (
     MAX_DESCRIPTION,
     MAX_PHONE,
     MAX_SHORT,
+    CitizenMatch,
     NewCitizen,
     authority_ref,
+    find_citizens,
 )
 from desktop.store.outbox import enqueue, server_may_know
 from sync.protocol.wire import MutationName, PhoneCallAddArgs
@@ -334,3 +337,28 @@ def citizen_from_caller(caller_name: str, phone_number: str = "") -> NewCitizen:
     return NewCitizen(
         last_name=" ".join(last), first_name=" ".join(first), phone=phone_number.strip()
     )
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
+
+
+def caller_on_file(
+    conn: sqlite3.Connection, authority_pk: int, caller_name: str, phone_number: str = ""
+) -> CitizenMatch | None:
+    """The commune's citizen the caller is, when the name says so without doubt.
+
+    A call turned into a request must not create the caller a second time: « Madame Éloïse
+    NOËL » is « NOËL Éloïse » of the commune when she is the only one of that name (and, when
+    both numbers are known, of that number). Several, or none: None, the agent decides."""
+    caller = citizen_from_caller(caller_name, phone_number)
+    name = citizen_display_name(caller.last_name, caller.first_name, "")
+    wanted = sorted(fold(name).split())
+    phone = _digits(phone_number)
+    same = [
+        match
+        for match in find_citizens(conn, authority_pk, name)
+        if sorted(fold(match.display_name).split()) == wanted
+        and not (phone and _digits(match.phone) and _digits(match.phone) != phone)
+    ]
+    return same[0] if len(same) == 1 else None

@@ -28,7 +28,7 @@ from desktop.syncing.status import Connectivity, SyncStatus
 from sync import errors
 from sync.client import ApiClient, RetryPolicy
 from sync.engine import SyncEngine, SyncReport
-from sync.protocol.wire import TokenPair
+from sync.protocol.wire import AgentRow, Entity, TokenPair
 from sync.store import LAST_SYNC_AT, SERVER_URL
 from sync.transfers import download
 
@@ -69,6 +69,8 @@ class SyncWorker(QObject):
     succeeded = Signal(object)  # SyncReport
     failed = Signal(str, bool)  # French message, login needed
     loggedIn = Signal(str)  # agent display name
+    loginFailed = Signal(str)  # French message; the session that was there goes on
+    sessionNotKept = Signal(str)  # French message: the keyring refused the session
     downloadProgress = Signal(str, int, int)  # attachment id, bytes done, bytes in all
     downloaded = Signal(str, str)  # attachment id, path of the file in the cache
     downloadFailed = Signal(str, str)  # attachment id, French message
@@ -101,6 +103,11 @@ class SyncWorker(QObject):
     def _new_client(self, server: str, login: str) -> ApiClient:
         if self._client is not None:
             self._client.close()
+        self._client = self._make_client(server, login)
+        return self._client
+
+    def _make_client(self, server: str, login: str) -> ApiClient:
+        """A client of its own: a login attempt must not touch the session that works."""
 
         def keep(pair: TokenPair | None) -> None:
             self._vault.save(server, login, pair.refresh_token if pair else None)
@@ -110,8 +117,7 @@ class SyncWorker(QObject):
             options["retry"] = self._retry
         if self._timeout is not None:
             options["timeout"] = self._timeout
-        self._client = ApiClient(server, **options)  # type: ignore[arg-type]
-        return self._client
+        return ApiClient(server, **options)  # type: ignore[arg-type]
 
     def _progress(self, phase: str, done: int, total: int) -> None:
         if self.cancelled.is_set():
@@ -128,17 +134,38 @@ class SyncWorker(QObject):
     # --- slots --------------------------------------------------------------------------------
     @Slot(str, str, str)
     def login(self, server: str, login: str, password: str) -> None:
+        """A failed attempt (wrong password, server unreachable) changes nothing: the session
+        that worked goes on, and only the dialog says why (``loginFailed``)."""
         server = server.strip().rstrip("/")
+        client = self._make_client(server, login)
         try:
-            client = self._new_client(server, login)
             pair = client.login(login, password)
             self._engine(client).bind_agent(pair.agent)
-            self._open_store().set_state({SERVER_URL: server, LOGIN_KEY: login})
         except errors.SyncError as exc:
-            self.failed.emit(exc.message, True)
+            client.close()
+            self.loginFailed.emit(exc.message)
             return
+        if self._client is not None:
+            self._client.close()
+        self._client = client
+        store = self._open_store()
+        store.set_state({SERVER_URL: server, LOGIN_KEY: login})
+        self._know_agent(pair.agent)
         self.loggedIn.emit(pair.agent.display_name)
+        self._tell_keyring_problem()
         self.sync()
+
+    def _tell_keyring_problem(self) -> None:
+        """A locked or unreachable keyring: the work goes on (the session stays in memory),
+        but the secrétaire learns why the password will be asked again."""
+        problem = self._vault.take_problem()
+        if problem:
+            self.sessionNotKept.emit(problem)
+
+    def _know_agent(self, agent: AgentRow) -> None:
+        """The session's agent is in the local database from the login on, so what is done
+        before the first pull already bears their name (not the demo's local agent)."""
+        self._open_store().apply_rows(Entity.AGENTS, [agent])
 
     def _session(self) -> ApiClient | None:
         """The logged-in client, resumed from the keyring if need be; None if never logged in."""
@@ -152,6 +179,7 @@ class SyncWorker(QObject):
                 self.failed.emit("Connectez-vous au serveur pour synchroniser.", True)
                 return
             report = self._engine(client).sync_once()
+            self._tell_keyring_problem()  # a token rotated during the sync
             if report.pulled_rows:
                 self._record_implicit_decisions()
         except errors.SyncError as exc:
@@ -189,6 +217,7 @@ class SyncWorker(QObject):
             self._vault.save(server, login, None)  # revoked or expired: forget it
             raise
         self._engine(client).bind_agent(pair.agent)
+        self._know_agent(pair.agent)
         return client
 
     @Slot(str, str)
@@ -285,6 +314,7 @@ class SyncController(QObject):
     synced = Signal(object)  # SyncReport, e.g. to refresh the bannette and notify
     failed = Signal(str)  # French message (status line, tooltip)
     loggedIn = Signal(str)
+    sessionNotKept = Signal(str)  # French message: the session lives in memory only
     downloadProgress = Signal(str, int, int)  # attachment id, bytes done, bytes in all
     downloaded = Signal(str, str)  # attachment id, path in the cache
     downloadFailed = Signal(str, str)  # attachment id, French message
@@ -330,6 +360,8 @@ class SyncController(QObject):
         self.worker.succeeded.connect(self._on_success)
         self.worker.failed.connect(self._on_failure)
         self.worker.loggedIn.connect(self.loggedIn)
+        self.worker.loginFailed.connect(self._on_login_failed)
+        self.worker.sessionNotKept.connect(self.sessionNotKept)
         self._running = False
         self._again = False
         self.status = SyncStatus(pending=self._pending(), last_sync=self._last_sync())
@@ -440,6 +472,15 @@ class SyncController(QObject):
         self.failed.emit(message)
         if login_needed:
             self.loginNeeded.emit(message)
+
+    def _on_login_failed(self, message: str) -> None:
+        """The status stays what it was (« En ligne » stays « En ligne »); the dialog comes
+        back with the reason."""
+        if self._stopped:
+            return
+        self._running = False
+        self._set(progress=None)
+        self.loginNeeded.emit(message)
 
     def _on_download_progress(self, attachment_id: str, done: int, total: int) -> None:
         if not self._stopped:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QUrl
@@ -23,16 +24,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.domain.french import format_date_fr
 from desktop.store.attachments import (
+    AttachedCopy,
     LocalAttachment,
     add_attachment,
     find_attachment,
     opened_copies_dir,
     opened_copy,
+    remove_attachment,
     request_attachments,
+    same_file_attached,
 )
 from desktop.store.database import StoreError
 from desktop.syncing.worker import SyncController
+from desktop.views.file_opener import FileOpener
 from desktop.views.formatting import size_fr
 from desktop.views.window_actions import request_action, request_bars
 
@@ -95,6 +101,9 @@ class _Glue(QObject):
         self.downloads: dict[str, QProgressDialog] = {}
         self.message: QMessageBox | None = None
         self.action: QAction | None = None
+        #: The question on screen (duplicate file, removal), for tests to answer.
+        self.question: QMessageBox | None = None
+        self.files = FileOpener(window, services.open_url)
 
     # --- « Ouvrir » / « Télécharger » -------------------------------------------------------
     def requested(self, attachment_id: str) -> None:
@@ -116,9 +125,7 @@ class _Glue(QObject):
         if copy is None:
             return False
         self.window.statusBar().showMessage(f"Ouverture de « {attachment.filename} »…", 5000)
-        if self.services.open_url(QUrl.fromLocalFile(str(copy))) is False:
-            self._warn(f"Aucune application de ce poste ne sait ouvrir « {copy.name} ».\n\n"
-                       f"Le fichier est ici : {copy}")
+        self.files.open_file(copy)
         return True
 
     def _download(self, attachment: LocalAttachment) -> None:
@@ -208,8 +215,14 @@ class _Glue(QObject):
         source = self.services.choose_file(self.window)
         if source is None:
             return
+        twin = same_file_attached(self.conn, pk, source)
+        if twin is not None and not self._join_anyway(twin):
+            self.window.statusBar().showMessage(
+                f"Fichier « {source.name} » non joint : il l'était déjà.", 10_000)
+            return
         try:
-            attachment_id = add_attachment(self.conn, pk, source)
+            attachment_id = add_attachment(self.conn, pk, source, agent_id=self._agent_id(),
+                                           now=self._now())
         except StoreError as exc:
             self._warn(f"Le fichier n'a pas été joint.\n\n{exc}")
             return
@@ -218,6 +231,73 @@ class _Glue(QObject):
         later = " ; il partira au serveur à la prochaine synchronisation" if (
             attachment is not None and attachment.upload_pending) else ""
         self.window.statusBar().showMessage(f"Fichier « {source.name} » joint{later}.", 10_000)
+
+    def _join_anyway(self, twin: AttachedCopy) -> bool:
+        """The same bytes are on the request already: a second copy is nearly always a slip
+        (the same scan chosen twice), so « Ne pas joindre » is the default answer."""
+        when = f", joint le {format_date_fr(twin.added_at.date())}" if twin.added_at else ""
+        box = QMessageBox(
+            QMessageBox.Icon.Question, "Fichier déjà joint",
+            f"Ce fichier est déjà joint à la demande (« {twin.filename} »{when}).\n\n"
+            "Le joindre quand même ?",
+            parent=self.window,
+        )
+        box.setObjectName("attachment-twin")
+        again = box.addButton("&Joindre quand même", QMessageBox.ButtonRole.AcceptRole)
+        keep = box.addButton("&Ne pas joindre", QMessageBox.ButtonRole.RejectRole)
+        again.setObjectName("join-anyway")
+        keep.setObjectName("do-not-join")
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        self.question = box
+        box.exec()
+        self.question = None
+        return box.clickedButton() is again
+
+    # --- « Retirer la pièce » ---------------------------------------------------------------
+    def remove(self, attachment_id: str) -> None:
+        """Asks first; then the file leaves the request here, in the history and, through the
+        next sync, on the server."""
+        attachment = find_attachment(self.conn, attachment_id)
+        if attachment is None:
+            self._warn(GONE)
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question, "Retirer la pièce",
+            f"Retirer la pièce « {attachment.filename} » de la demande ?\n\n"
+            "Le retrait restera inscrit dans l'historique de la demande.",
+            parent=self.window,
+        )
+        box.setObjectName("attachment-remove")
+        confirm = box.addButton("&Retirer la pièce", QMessageBox.ButtonRole.DestructiveRole)
+        cancel = box.addButton("Annuler", QMessageBox.ButtonRole.RejectRole)
+        confirm.setObjectName("confirm-remove")
+        cancel.setObjectName("cancel-remove")
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+        self.question = box
+        box.exec()
+        self.question = None
+        if box.clickedButton() is not confirm:
+            return
+        try:
+            removed = remove_attachment(self.conn, attachment_id, agent_id=self._agent_id(),
+                                        now=self._now())
+        except StoreError as exc:
+            self._warn(f"La pièce n'a pas été retirée.\n\n{exc}")
+            return
+        # The detail, the actions and « N modifications en attente » follow.
+        self.window.request_actions.requestChanged.emit(removed.request_pk)  # type: ignore[attr-defined]
+        self.window.statusBar().showMessage(
+            f"Pièce « {removed.filename} » retirée de la demande.", 10_000)
+
+    def _agent_id(self) -> str | None:
+        return self.window._agent_id  # type: ignore[attr-defined]  # noqa: SLF001
+
+    def _now(self) -> datetime:
+        """The window's day (injectable in tests) at the clock's time of day."""
+        today = self.window._today()  # type: ignore[attr-defined]  # noqa: SLF001
+        return datetime.combine(today, datetime.now().time())
 
     # --- messages ---------------------------------------------------------------------------
     def _warn(self, text: str) -> None:
@@ -257,6 +337,7 @@ def install_attachments(
     pane = window.detail  # type: ignore[attr-defined]
     pane.set_attachment_source(lambda pk: request_attachments(glue.conn, pk))
     pane.attachmentRequested.connect(glue.requested)
+    pane.attachmentRemovalRequested.connect(glue.remove)
     pane.requestShown.connect(glue.shown)
     glue.shown(pane.shown_pk)
     for bar in request_bars(window):

@@ -86,15 +86,31 @@ class CitizenSearch(QObject):
         self.matches.blockSignals(True)
         self.matches.clear()
         for match in found:
-            text = describe_match(match)
-            shown = text.replace("\n", " — ") if self._one_line else text
-            item = QListWidgetItem(shown, self.matches)
-            item.setToolTip(text.replace("\n", " — "))
-            item.setData(Qt.ItemDataRole.UserRole, match)
+            item = self._item(match)
+            self.matches.addItem(item)
             if chosen is not None and match.pk == chosen.pk:
                 self.matches.setCurrentItem(item)
         self.matches.blockSignals(False)
         self.chosenChanged.emit()
+
+    def pick(self, match: CitizenMatch) -> None:
+        """Searches for that citizen by name and chooses them, even when their name is too
+        common to come in the first answers: a citizen chosen elsewhere stays the one."""
+        self.search.setText(match.display_name)
+        for row in range(self.matches.count()):
+            found = self.matches.item(row).data(Qt.ItemDataRole.UserRole)
+            if isinstance(found, CitizenMatch) and found.pk == match.pk:
+                self.choose(row)
+                return
+        self.matches.insertItem(0, self._item(match))
+        self.choose(0)
+
+    def _item(self, match: CitizenMatch) -> QListWidgetItem:
+        text = describe_match(match)
+        item = QListWidgetItem(text.replace("\n", " — ") if self._one_line else text)
+        item.setToolTip(text.replace("\n", " — "))
+        item.setData(Qt.ItemDataRole.UserRole, match)
+        return item
 
     def choose(self, row: int) -> None:
         if 0 <= row < self.matches.count():

@@ -47,6 +47,8 @@ UNIT_LABELS = {
 }
 MEDIA_LABELS = {"application/pdf": "PDF", "image/jpeg": "Image JPEG", "image/png": "Image PNG"}
 ATTACHMENT_SCHEME = "bannette-attachment"
+#: « Retirer la pièce »: a file joined by mistake (``attachmentRemovalRequested``).
+REMOVE_SCHEME = "bannette-attachment-remove"
 
 STYLE = """
 <style>
@@ -97,6 +99,10 @@ def _event_text(kind: str, detail: dict[str, object]) -> str:
     if event_kind == EventKind.MISSING_DOCUMENTS_RECEIVED and detail.get("received_on"):
         received = date.fromisoformat(str(detail["received_on"]))
         return f"{label} le {format_date_fr(received)} : le délai repart"
+    if event_kind in (EventKind.ATTACHMENT_ADDED, EventKind.ATTACHMENT_REMOVED) and detail.get(
+        "filename"
+    ):
+        return f"{label} : {detail['filename']}"
     if event_kind == EventKind.REGISTRATION_RECEIPT_SENT and detail.get("automatic"):
         return f"{label} (automatique)"
     return label
@@ -214,6 +220,8 @@ def _attachment_item(attachment: AttachmentView | LocalAttachment) -> str:
         action = f"<a href='{href}'>Télécharger</a> <span class='muted'>· sur le serveur</span>"
     if attachment.upload_pending:
         action += " <span class='muted'>· en attente d'envoi au serveur</span>"
+    remove = escape(f"{REMOVE_SCHEME}:{attachment.id}", quote=True)
+    action += f" · <a href='{remove}'>Retirer la pièce</a>"
     return f"<li>{head}<br>{action}</li>"
 
 
@@ -359,6 +367,8 @@ class DetailPane(QTextBrowser):
 
     #: « Ouvrir » or « Télécharger » clicked: the attachment's id.
     attachmentRequested = Signal(str)
+    #: « Retirer la pièce » clicked: the attachment's id.
+    attachmentRemovalRequested = Signal(str)
     #: The request now shown (its pk), or None when the pane is empty.
     requestShown = Signal(object)
 
@@ -384,6 +394,7 @@ class DetailPane(QTextBrowser):
         its attachment links to ``other``'s listeners (the request's own window)."""
         self._attachments, self._calls = other._attachments, other._calls  # noqa: SLF001
         self.attachmentRequested.connect(other.attachmentRequested)
+        self.attachmentRemovalRequested.connect(other.attachmentRemovalRequested)
 
     def set_call_source(self, source: CallSource | None) -> None:
         """Where the request's phone calls come from; with one, the pane lists them."""
@@ -398,6 +409,8 @@ class DetailPane(QTextBrowser):
     def _on_anchor(self, url: QUrl) -> None:
         if url.scheme() == ATTACHMENT_SCHEME and url.path():
             self.attachmentRequested.emit(url.path())
+        elif url.scheme() == REMOVE_SCHEME and url.path():
+            self.attachmentRemovalRequested.emit(url.path())
 
     def show_detail(
         self,

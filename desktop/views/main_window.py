@@ -350,6 +350,18 @@ class MainWindow(QMainWindow):
         self.request_actions.update()
         self.refresh_deadlines()
 
+    def follow_current_agent(self) -> None:
+        """The agent of the sync session is the one who works here from now on: the calls,
+        requests and letters that follow bear their name, not the previous (demo) agent's."""
+        agent = self._repo.current_agent()
+        agent_id = agent[0] if agent else None
+        if agent is None or agent_id == self._agent_id:
+            return
+        self._agent_id = agent_id
+        self.request_actions.set_agent(agent_id)
+        self.model.set_agent(agent_id)
+        self.statusBar().showMessage(f"Connectée : {agent[1]}", 10_000)
+
     def data_arrived(self) -> None:
         """Rows came from the server (a sync): the communes and démarches may be new, the
         rows and the deadlines changed (implicit decisions included: the sync worker records

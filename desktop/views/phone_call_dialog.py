@@ -58,6 +58,7 @@ from desktop.store.phone_calls import (
     NewCall,
     RequestLink,
     call_problems,
+    caller_on_file,
     calls_for_request,
     citizen_from_caller,
     log_call,
@@ -128,6 +129,8 @@ class CallServices:
     #: Opens « Nouvelle demande » prefilled; its ``registered_pk`` says what became of it.
     open_intake: Callable[[IntakePrefill], IntakeDialog]
     now: Callable[[], datetime] = datetime.now
+    #: The commune's citizen the caller is beyond doubt (same name), when none was chosen.
+    on_file: Callable[[NewCall], CitizenMatch | None] = lambda _call: None
     #: Seconds on a clock that never goes back (the chronometer's; injectable for tests).
     clock: Callable[[], float] = time.monotonic
 
@@ -486,7 +489,10 @@ class PhoneCallDialog(QDialog):
             return
         self.show_error("")
         self.stop_chrono()
-        intake = self._services.open_intake(intake_prefill(call.normalised(), self.chosen_match()))
+        call = call.normalised()
+        # The caller chosen in the list, else the one citizen of that name: never a double.
+        citizen = self.chosen_match() or self._services.on_file(call)
+        intake = self._services.open_intake(intake_prefill(call, citizen))
         self.intake = intake
         self.setEnabled(False)  # one form at a time; this one waits, filled in, underneath
         intake.accepted.connect(lambda: self._after_intake(intake.registered_pk))
@@ -526,13 +532,7 @@ def prefill_intake(dialog: IntakeDialog, prefill: IntakePrefill) -> None:
     dialog.body.setPlainText(prefill.body)
     if prefill.citizen is not None:
         dialog.existing_radio.setChecked(True)
-        dialog.search.setText(prefill.citizen.display_name)
-        for row in range(dialog.matches.count()):
-            item = dialog.matches.item(row)
-            match = item.data(Qt.ItemDataRole.UserRole)
-            if isinstance(match, CitizenMatch) and match.pk == prefill.citizen.pk:
-                dialog.matches.setCurrentItem(item)
-                break
+        dialog.citizens.pick(prefill.citizen)
     elif prefill.new_citizen is not None:
         dialog.new_radio.setChecked(True)
         dialog.last_name.setText(prefill.new_citizen.last_name)
@@ -581,6 +581,8 @@ class PhoneCalls(QObject):
             log=lambda call: log_call(conn, call, agent_id=agent_id, now=self._now()),
             request_link=lambda pk: request_link(conn, pk),
             open_intake=self._open_intake,
+            on_file=lambda call: caller_on_file(
+                conn, call.authority_pk, call.caller_name, call.phone_number),
             now=self._now,
         )
 

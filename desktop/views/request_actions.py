@@ -29,6 +29,7 @@ from desktop.services.letters import (
 )
 from desktop.services.tasks import TaskRunner
 from desktop.store.database import StoreError
+from desktop.views.file_opener import FileOpener
 from desktop.views.missing_documents_dialog import DocumentsReceivedDialog, MissingDocumentsDialog
 
 #: (menu text, shortcut, what it does) of each action, in menu order.
@@ -103,6 +104,7 @@ class RequestActions(QObject):
         self._agent_id = agent_id
         self._current_pk = current_pk
         self._open_url = open_url
+        self.files = FileOpener(window, open_url)
         self._working: set[int] = set()
         #: The last dialog and message box shown (tests drive them; one at a time).
         self.dialog: QDialog | None = None
@@ -119,6 +121,10 @@ class RequestActions(QObject):
             qaction.triggered.connect(lambda _checked=False, a=action: self.trigger(a))
             self.actions[action] = qaction
         self._tips = {a: tip for a, (_t, _s, tip) in ACTION_TEXTS.items()}
+
+    def set_agent(self, agent_id: str | None) -> None:
+        """Who acts from now on (the sync session's agent, once logged in)."""
+        self._agent_id = agent_id
 
     def fill(self, menu: QMenu, toolbar: QToolBar) -> None:
         for action in RequestAction:
@@ -333,8 +339,9 @@ class RequestActions(QObject):
         box.addButton(QMessageBox.StandardButton.Close)
         box.setDefaultButton(open_button)
         open_button.clicked.connect(lambda: self._open(target))
-        folder_button.clicked.connect(lambda: self._open(folder))
+        folder_button.clicked.connect(lambda: self.files.open_folder(folder))
         box.open()
 
     def _open(self, path: Path) -> None:
-        self._open_url(QUrl.fromLocalFile(str(path)))
+        """No viewer on this PC: said, and the folder offered (``FileOpener``)."""
+        self.files.open_file(path)

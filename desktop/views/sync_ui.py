@@ -35,6 +35,10 @@ from sync.engine import SyncReport
 from sync.store import SERVER_URL
 
 DEFAULT_SERVER = "http://127.0.0.1:8765"
+NO_CONFLICT = (
+    "Aucun conflit.\n\nUn conflit apparaît ici quand une même information d'une demande a été "
+    "modifiée à la fois sur ce poste et sur le serveur."
+)
 FIELD_LABELS = {
     "status": "Statut",
     "subject": "Objet",
@@ -101,9 +105,13 @@ class LoginDialog(QDialog):
 class ConflictsDialog(QDialog):
     """Both values side by side; « Garder la mienne » queues the local value again."""
 
-    def __init__(self, conn: object, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, conn: object, parent: QWidget | None = None, *, agent_id: str | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("conflicts-dialog")
+        #: Who chooses: « Garder ma valeur » is a change of theirs, in the history.
+        self._agent_id = agent_id
         self.setWindowTitle("Conflits de synchronisation")
         self._conn = conn
         self.table = QTableWidget(0, 4, self)
@@ -113,6 +121,11 @@ class ConflictsDialog(QDialog):
         )
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        #: Shown in place of an empty table (none yet, or the last one resolved).
+        self.empty = QLabel(NO_CONFLICT, self)
+        self.empty.setObjectName("conflicts-empty")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
         self.keep_server = QPushButton("Garder la valeur du &serveur", self)
         self.keep_local = QPushButton("Garder &ma valeur", self)
         self.keep_server.clicked.connect(lambda: self._resolve("server"))
@@ -126,6 +139,7 @@ class ConflictsDialog(QDialog):
         buttons.addWidget(close)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
+        layout.addWidget(self.empty, 1)
         layout.addLayout(buttons)
         self.resize(820, 360)
         self.changed = False
@@ -153,13 +167,16 @@ class ConflictsDialog(QDialog):
         self.table.resizeColumnsToContents()
         for button in (self.keep_server, self.keep_local):
             button.setEnabled(bool(rows))
+        self.table.setVisible(bool(rows))
+        self.empty.setVisible(not rows)
 
     def _resolve(self, keep: str) -> None:
         item = self.table.item(self.table.currentRow(), 0)
         if item is None:
             return
         try:
-            resolve_conflict(self._conn, int(item.data(Qt.ItemDataRole.UserRole)), keep)  # type: ignore[arg-type]
+            resolve_conflict(self._conn, int(item.data(Qt.ItemDataRole.UserRole)), keep,  # type: ignore[arg-type]
+                             agent_id=self._agent_id)
         except Exception as exc:  # noqa: BLE001 - the rules' message is for the secrétaire
             QMessageBox.warning(self, "Conflit", str(exc))
             return
@@ -246,7 +263,15 @@ class _Glue(QObject):
         self.controller.login(dialog.server.text(), dialog.login.text().strip(),
                               dialog.password.text())
 
+    def on_logged_in(self, _name: str) -> None:
+        self.window.follow_current_agent()  # type: ignore[attr-defined]
+
+    def on_session_not_kept(self, message: str) -> None:
+        self.window.statusBar().showMessage(message, 60_000)
+
     def on_synced(self, report: SyncReport) -> None:
+        # A session resumed from the keyring logs in without the dialog: same rule.
+        self.window.follow_current_agent()  # type: ignore[attr-defined]
         if report.pulled_rows or report.pushed:
             self.window.data_arrived()  # type: ignore[attr-defined]
         if report.new_requests and not report.initial:
@@ -267,7 +292,8 @@ class _Glue(QObject):
 
     def show_conflicts(self) -> None:
         conn = self.window._repo.connection  # type: ignore[attr-defined]  # noqa: SLF001
-        dialog = ConflictsDialog(conn, self.window)
+        agent_id = self.window._agent_id  # type: ignore[attr-defined]  # noqa: SLF001
+        dialog = ConflictsDialog(conn, self.window, agent_id=agent_id)
         dialog.exec()
         if dialog.changed:
             self.controller.local_changed()
@@ -302,6 +328,8 @@ def install_sync(window: QMainWindow, controller: SyncController) -> SyncUi:
     controller.synced.connect(glue.on_synced)
     controller.failed.connect(glue.on_failed)
     controller.loginNeeded.connect(glue.ask_login)
+    controller.loggedIn.connect(glue.on_logged_in)
+    controller.sessionNotKept.connect(glue.on_session_not_kept)
     actions = getattr(window, "request_actions", None)
     if actions is not None:  # a change made in the window: « N modifications en attente »
         actions.requestChanged.connect(lambda _pk: controller.local_changed())

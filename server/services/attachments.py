@@ -70,6 +70,10 @@ def unlink(
 ) -> Change:
     authorize(principal, Action.DELETE)
     row = get_scoped(session, Attachment, args.attachment_id, principal, WHAT)
+    if row.request_id is not None:
+        # The history keeps who took which file off the request, and when.
+        add_event(session, row.authority_id, row.request_id, EventKind.ATTACHMENT_REMOVED,
+                  principal, {"attachment_id": str(row.id), "filename": row.filename})
     tombstone(session, Entity.ATTACHMENTS, row.id, row.authority_id, principal)
     audit.record(session, principal, "delete", "attachments", row.id, row.authority_id)
     session.delete(row)

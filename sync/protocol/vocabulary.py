@@ -115,6 +115,7 @@ class EventKind(StrEnum):
     IMPLICIT_ACCEPTANCE_CERTIFIED = "implicit_acceptance_certified"
     MESSAGE_ADDED = "message_added"
     ATTACHMENT_ADDED = "attachment_added"
+    ATTACHMENT_REMOVED = "attachment_removed"
     NOTE = "note"
     FIELD_CHANGED = "field_changed"
     REPLY_DRAFTED = "reply_drafted"
@@ -178,6 +179,7 @@ EVENT_LABELS: dict[EventKind, str] = {
     EventKind.IMPLICIT_ACCEPTANCE_CERTIFIED: "Attestation d'accord tacite délivrée",
     EventKind.MESSAGE_ADDED: "Message",
     EventKind.ATTACHMENT_ADDED: "Pièce jointe ajoutée",
+    EventKind.ATTACHMENT_REMOVED: "Pièce jointe retirée",
     EventKind.NOTE: "Note",
     EventKind.FIELD_CHANGED: "Modification",
     EventKind.REPLY_DRAFTED: "Réponse rédigée",

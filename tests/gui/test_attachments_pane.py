@@ -9,14 +9,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import QTextCursor
-from PySide6.QtWidgets import QMenu, QMessageBox
+from PySide6.QtWidgets import QMenu, QMessageBox, QPushButton
 
 from desktop.store.attachments import request_attachments
 from desktop.views.attachments_ui import NO_SERVER, NOWHERE, install_attachments
-from desktop.views.detail_pane import DetailPane, attachment_url
+from desktop.views.detail_pane import REMOVE_SCHEME, DetailPane, attachment_url
 from desktop.views.main_window import MainWindow
+from tests.gui.conftest import ARTIFACTS
 from tests.server.helpers import png_bytes
 
 pytestmark = pytest.mark.gui
@@ -95,3 +96,78 @@ def test_offline_demo_opens_joined_files_and_explains_downloads(
     assert [Path(u.toLocalFile()).name for u in opened] == [scan.name]
     assert Path(opened[0].toLocalFile()).read_bytes() == scan.read_bytes()
     assert Path(opened[0].toLocalFile()).is_relative_to(tmp_path / "ouverts")
+
+
+def answer(qtbot, ui, button: str, seen: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Clicks ``button`` of the question the next action asks (a modal box), noting its text."""
+
+    def click() -> None:
+        box = ui.glue.question
+        if box is None:
+            QTimer.singleShot(10, click)
+            return
+        seen.append(box.text())
+        ARTIFACTS.mkdir(exist_ok=True)
+        box.grab().save(str(ARTIFACTS / f"attachment_{box.objectName()}.png"))
+        found = box.findChild(QPushButton, button)
+        assert found is not None, button
+        found.click()
+
+    QTimer.singleShot(0, click)
+
+
+def test_the_same_file_twice_is_questioned_and_a_mistake_can_be_removed(
+    qtbot, make_window: Callable[..., MainWindow], demo_db: sqlite3.Connection,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    """Issue 9 item 15, in the offline demonstration: joining the same bytes again asks first
+    (« Ne pas joindre » by default); « Retirer la pièce » asks, then removes it and says so in
+    the history, under the agent's name."""
+    window = make_window()
+    scan = tmp_path / "Avis d'imposition.png"
+    scan.write_bytes(png_bytes())
+    same = tmp_path / "copie.png"
+    same.write_bytes(png_bytes())
+    ui = install_attachments(window, None, open_url=lambda _url: True,
+                             choose=lambda _parent: chosen.pop(0), folder=tmp_path / "ouverts")
+    chosen: list[Path] = [scan, same, same]
+    pk = int(demo_db.execute("SELECT pk FROM request ORDER BY pk DESC LIMIT 1").fetchone()[0])
+    window.select_request(pk)
+    before = len(request_attachments(demo_db, pk))
+    ui.attach_action.trigger()
+    assert len(request_attachments(demo_db, pk)) == before + 1
+
+    seen: list[str] = []
+    answer(qtbot, ui, "do-not-join", seen)
+    ui.attach_action.trigger()
+    assert len(request_attachments(demo_db, pk)) == before + 1
+    assert seen == [
+        "Ce fichier est déjà joint à la demande (« Avis d'imposition.png », joint le "
+        "23 novembre 2026).\n\nLe joindre quand même ?"
+    ]
+    assert window.statusBar().currentMessage() == (
+        "Fichier « copie.png » non joint : il l'était déjà.")
+    answer(qtbot, ui, "join-anyway", seen)
+    ui.attach_action.trigger()
+    joined = request_attachments(demo_db, pk)
+    assert [a.filename for a in joined[before:]] == ["Avis d'imposition.png", "copie.png"]
+
+    mistake = joined[-1]
+    assert "Retirer la pièce" in window.detail.toPlainText()
+    answer(qtbot, ui, "cancel-remove", seen)
+    click_link(qtbot, window.detail, f"{REMOVE_SCHEME}:{mistake.id}")
+    assert len(request_attachments(demo_db, pk)) == before + 2
+    answer(qtbot, ui, "confirm-remove", seen)
+    click_link(qtbot, window.detail, f"{REMOVE_SCHEME}:{mistake.id}")
+    assert seen[-1] == (
+        "Retirer la pièce « copie.png » de la demande ?\n\n"
+        "Le retrait restera inscrit dans l'historique de la demande.")
+    assert [a.filename for a in request_attachments(demo_db, pk)[before:]] == [
+        "Avis d'imposition.png"]
+    agent = demo_db.execute(
+        "SELECT a.display_name FROM setting s JOIN agent a ON a.id = s.value "
+        "WHERE s.key = 'current_agent'").fetchone()[0]
+    text = window.detail.toPlainText()
+    assert f"Pièce jointe retirée : copie.png — {agent}" in text
+    assert f"Pièce jointe ajoutée : Avis d'imposition.png — {agent}" in text
+    assert window.statusBar().currentMessage() == "Pièce « copie.png » retirée de la demande."

@@ -388,6 +388,45 @@ def test_a_request_for_the_chosen_citizen(
     assert count(demo_db, "citizen") == citizens_before
 
 
+def test_a_request_from_a_call_finds_the_caller_on_file(
+    qtbot, phone_window: MainWindow, demo_db: sqlite3.Connection
+) -> None:
+    """Issue 9 item 9: the caller typed as said on the phone (« Madame Prénom NOM ») is the
+    commune's citizen of that name: the request is theirs, no second citizen is created."""
+    citizen_pk, name, phone = a_citizen(demo_db)
+    last, first = name.split(" ", 1)
+    citizens_before = count(demo_db, "citizen")
+    dialog = start_call(qtbot, phone_window)
+    type_text(dialog.caller, f"Madame {first} {last}")
+    type_text(dialog.number, phone)
+    dialog, intake = make_request_from_call(qtbot, phone_window, dialog)
+    assert intake.existing_radio.isChecked()
+    chosen = intake.chosen_match()
+    assert chosen is not None and chosen.pk == citizen_pk
+    intake.procedure.setCurrentIndex(intake.procedure.findText("Réservation de salle communale"))
+    with qtbot.waitSignal(dialog.accepted, timeout=2000):
+        intake.save_button.click()
+    row = logged(demo_db)
+    request_citizen = demo_db.execute(
+        "SELECT citizen_pk FROM request WHERE pk = ?", (row["request_pk"],)).fetchone()[0]
+    assert (request_citizen, row["citizen_pk"]) == (citizen_pk, citizen_pk)
+    assert count(demo_db, "citizen") == citizens_before
+
+
+def test_a_caller_of_another_number_is_not_taken_for_the_citizen(
+    qtbot, phone_window: MainWindow, demo_db: sqlite3.Connection
+) -> None:
+    """Same name, another number: maybe someone else; the caller is offered as new."""
+    _pk, name, _phone = a_citizen(demo_db)
+    last, first = name.split(" ", 1)
+    dialog = start_call(qtbot, phone_window)
+    type_text(dialog.caller, f"{first} {last}")
+    type_text(dialog.number, "01 02 03 04 05")
+    dialog, intake = make_request_from_call(qtbot, phone_window, dialog)
+    assert intake.new_radio.isChecked() and intake.chosen_match() is None
+    intake.reject()
+
+
 # --------------------------------------------------------------------------- in the detail
 
 
