@@ -225,6 +225,7 @@ class MainWindow(QMainWindow):
         self.notifier = DailyNotifier(settings, self._notify)
 
         self.filters.filterChanged.connect(self.model.set_filter)
+        self.filters.listRequested.connect(self.show_inbox)
         self.model.countChanged.connect(self._show_count)
         self.model.modelReset.connect(self._after_reset)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
@@ -303,8 +304,14 @@ class MainWindow(QMainWindow):
         self.filters.search.selectAll()
 
     def show_inbox(self) -> None:
+        """Ctrl+L, or Down from the search box: the focus goes to the list and a row is
+        selected (the first when none was), so the detail pane shows what the cursor is on."""
         self.tabs.setCurrentIndex(0)
         self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        selection = self.table.selectionModel()
+        if not selection.hasSelection() and self.model.rowCount() > 0:
+            self.table.selectRow(0)
+            self.table.scrollTo(self.model.index(0, 0))
 
     def show_deadlines(self) -> None:
         self.tabs.setCurrentWidget(self.deadlines_view)
