@@ -110,18 +110,10 @@ def prepare_database(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def install_french(app: object) -> list[object]:
-    """French for Qt's own dialogs and for QLocale formatting."""
-    from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+    """French for Qt's own dialogs and for QLocale formatting (``desktop.views.qt_french``)."""
+    from desktop.views.qt_french import install_french as install
 
-    QLocale.setDefault(QLocale(QLocale.Language.French, QLocale.Country.France))
-    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
-    kept = []
-    for name in ("qtbase_fr",):
-        translator = QTranslator(app)  # type: ignore[arg-type]
-        if translator.load(name, folder):
-            app.installTranslator(translator)  # type: ignore[attr-defined]
-            kept.append(translator)
-    return kept
+    return list(install(app))  # type: ignore[arg-type]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
