@@ -54,6 +54,7 @@ from desktop.views.intake_dialog import install_intake
 from desktop.views.notifier import DailyNotifier
 from desktop.views.phone_call_dialog import install_phone_calls
 from desktop.views.request_actions import RequestActions
+from desktop.views.tall_tabs import give_accents_room
 
 #: How often the window checks whether the day changed (implicit decisions, notification).
 DAY_CHECK_MS = 60_000
@@ -192,6 +193,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("tabs")
         self.tabs.setDocumentMode(True)
+        give_accents_room(self.tabs.tabBar())
         self.tabs.addTab(inbox_page, "&Bannette")
         self.tabs.addTab(self.deadlines_view, "É&chéances")
         self.setCentralWidget(self.tabs)

@@ -1,0 +1,44 @@
+"""Words and widths of the window (issue 9, item 20)."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QTabWidget, QWidget
+
+from desktop.views.main_window import MainWindow
+from desktop.views.tall_tabs import give_accents_room
+from tests.gui.conftest import ARTIFACTS
+
+
+def _inactive_tab_image(qtbot, title: str) -> QImage:
+    tabs = QTabWidget()
+    qtbot.addWidget(tabs)
+    tabs.setDocumentMode(True)
+    give_accents_room(tabs.tabBar())
+    tabs.addTab(QWidget(), "&Bannette")
+    tabs.addTab(QWidget(), title)
+    tabs.resize(400, 80)
+    tabs.show()
+    qtbot.waitExposed(tabs)
+    bar = tabs.tabBar()
+    return bar.grab(bar.tabRect(1)).toImage()
+
+
+def test_the_inactive_tab_shows_the_accent_of_echeances(qtbot) -> None:
+    accented = _inactive_tab_image(qtbot, "É&chéances (49)")
+    plain = _inactive_tab_image(qtbot, "E&chéances (49)")
+    assert accented != plain  # the accent was clipped: both tabs looked the same
+
+
+def test_the_window_tab_bar_gives_the_accent_room(qtbot, window: MainWindow) -> None:
+    bar = window.tabs.tabBar()
+    window.tabs.setCurrentIndex(0)
+    ARTIFACTS.mkdir(exist_ok=True)
+    title = bar.tabText(1)
+    assert title.startswith("É")
+    accented = bar.grab(bar.tabRect(1))
+    assert accented.save(str(ARTIFACTS / "onglet-echeances-inactif.png"))
+    bar.setTabText(1, "E" + title[1:])
+    plain = bar.grab(bar.tabRect(1))
+    bar.setTabText(1, title)
+    assert accented.toImage() != plain.toImage()
