@@ -42,3 +42,19 @@ def test_the_window_tab_bar_gives_the_accent_room(qtbot, window: MainWindow) -> 
     plain = bar.grab(bar.tabRect(1))
     bar.setTabText(1, title)
     assert accented.toImage() != plain.toImage()
+
+
+def test_new_citizen_keeps_the_searched_name_as_typed(qtbot, window: MainWindow) -> None:
+    """« Nouvel usager » takes the search text with its accents and capitals (not folded)."""
+    from tests.gui.conftest import type_text
+    from tests.gui.test_intake_dialog import open_dialog
+
+    dialog = open_dialog(qtbot, window)
+    for typed in ("Hélène Roux", "LEFÈVRE"):
+        dialog.existing_radio.click()
+        dialog.last_name.clear()
+        dialog.search.clear()
+        type_text(dialog.search, typed)
+        dialog.new_radio.click()
+        assert dialog.last_name.text() == typed
+    dialog.reject()
