@@ -35,6 +35,8 @@ from sync.engine import SyncReport
 from sync.store import SERVER_URL
 
 DEFAULT_SERVER = "http://127.0.0.1:8765"
+#: The longest address the login dialog shows whole without widening it.
+ROOMY_SERVER = "https://bannette.cc-des-hautes-vosges.fr:8443"
 FIELD_LABELS = {
     "status": "Statut",
     "subject": "Objet",
@@ -63,6 +65,8 @@ class LoginDialog(QDialog):
         self.message.setVisible(bool(message))
         self.server = QLineEdit(server or DEFAULT_SERVER, self)
         self.server.setObjectName("login-server")
+        # Room for a whole address (Qt's default field cut « http://127.0.0.1:8765 » short).
+        self.server.setMinimumWidth(self.server.fontMetrics().horizontalAdvance(ROOMY_SERVER))
         self.login = QLineEdit(login, self)
         self.login.setObjectName("login-login")
         self.password = QLineEdit(self)

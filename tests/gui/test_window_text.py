@@ -58,3 +58,20 @@ def test_new_citizen_keeps_the_searched_name_as_typed(qtbot, window: MainWindow)
         dialog.new_radio.click()
         assert dialog.last_name.text() == typed
     dialog.reject()
+
+
+def test_the_login_dialog_shows_the_whole_server_address(qtbot) -> None:
+    from desktop.views.sync_ui import LoginDialog
+
+    for server in ("http://127.0.0.1:8765", "https://bannette.agglo-saint-die.fr"):
+        dialog = LoginDialog(server, "secretaire")
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        field = dialog.server
+        margins = 12  # the frame and the text margins of a QLineEdit
+        assert field.width() >= field.fontMetrics().horizontalAdvance(server) + margins
+        if server.startswith("https"):
+            ARTIFACTS.mkdir(exist_ok=True)
+            dialog.grab().save(str(ARTIFACTS / "connexion-serveur.png"))
+        dialog.close()
