@@ -38,6 +38,8 @@ def test_help_is_the_last_menu_even_with_the_sync_installed(
         assert menu_titles(window) == [
             "Fichier", "Affichage", "Demande", "Synchronisation", "Aide"
         ]
+        ARTIFACTS.mkdir(exist_ok=True)
+        window.menuBar().grab().save(str(ARTIFACTS / "barre-de-menus.png"))
         window.menuBar().addMenu("Parapheur")  # any screen that comes later
         assert menu_titles(window)[-2:] == ["Parapheur", "Aide"]
     finally:
