@@ -35,8 +35,6 @@ from sync.engine import SyncReport
 from sync.store import SERVER_URL
 
 DEFAULT_SERVER = "http://127.0.0.1:8765"
-#: The longest address the login dialog shows whole without widening it.
-ROOMY_SERVER = "https://bannette.cc-des-hautes-vosges.fr:8443"
 FIELD_LABELS = {
     "status": "Statut",
     "subject": "Objet",
@@ -53,6 +51,9 @@ class LoginDialog(QDialog):
     """Server address, login, password. The password is sent once and never stored; the
     session lives in the OS keyring (see ``desktop.syncing.session``)."""
 
+    #: The longest address the dialog shows whole without being widened.
+    ROOMY = "https://bannette.cc-des-hautes-vosges.fr:8443"
+
     def __init__(
         self, server: str, login: str, message: str = "", parent: QWidget | None = None
     ) -> None:
@@ -66,7 +67,7 @@ class LoginDialog(QDialog):
         self.server = QLineEdit(server or DEFAULT_SERVER, self)
         self.server.setObjectName("login-server")
         # Room for a whole address (Qt's default field cut « http://127.0.0.1:8765 » short).
-        self.server.setMinimumWidth(self.server.fontMetrics().horizontalAdvance(ROOMY_SERVER))
+        self.server.setMinimumWidth(self.server.fontMetrics().horizontalAdvance(self.ROOMY))
         self.login = QLineEdit(login, self)
         self.login.setObjectName("login-login")
         self.password = QLineEdit(self)

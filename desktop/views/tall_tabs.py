@@ -19,7 +19,7 @@ class _TallTabs(QProxyStyle):
         self, kind: QStyle.ContentsType, option: QStyleOption, size: QSize,
         widget: QWidget | None = None,
     ) -> QSize:
-        result = super().sizeFromContents(kind, option, size, widget)
+        result = super().sizeFromContents(kind, option, size, widget)  # type: ignore[arg-type]
         if kind == QStyle.ContentsType.CT_TabBarTab:
             result.setHeight(result.height() + EXTRA_HEIGHT)
         return result

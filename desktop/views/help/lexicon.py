@@ -35,7 +35,8 @@ TERMS: tuple[tuple[str, str], ...] = (
         "laquelle, sans réponse, la demande sera réputée acceptée ou rejetée, service chargé "
         "du dossier et ses coordonnées, voies et délais de recours en cas de rejet tacite, "
         "liste des pièces manquantes s'il y en a. Pour une demande électronique, il est dû "
-        "au plus tard 10 jours ouvrés après la réception (art. L112-3 et R112-5 CRPA). Sans "
+        "au plus tard 10 jours ouvrés après la réception (art. L112-3, R112-5 et R112-11-1 "
+        "CRPA). Sans "
         "accusé de réception conforme, les délais de recours ne courent pas contre l'usager "
         "(art. L112-6 CRPA).",
     ),
