@@ -30,6 +30,8 @@ STARTUP_PROBE_ENV = "BANNETTE_STARTUP_PROBE"
 SETTINGS_ENV = "BANNETTE_SETTINGS"
 #: "0" keeps ``--demo`` fully offline (no background server).
 DEMO_SERVER_ENV = "BANNETTE_DEMO_SERVER"
+#: After the window closed, how long the sync thread may take to close its connection.
+QUIT_GRACE_MS = 1_000
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -110,18 +112,10 @@ def prepare_database(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def install_french(app: object) -> list[object]:
-    """French for Qt's own dialogs and for QLocale formatting."""
-    from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+    """French for Qt's own dialogs and for QLocale formatting (``desktop.views.qt_french``)."""
+    from desktop.views.qt_french import install_french as install
 
-    QLocale.setDefault(QLocale(QLocale.Language.French, QLocale.Country.France))
-    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
-    kept = []
-    for name in ("qtbase_fr",):
-        translator = QTranslator(app)  # type: ignore[arg-type]
-        if translator.load(name, folder):
-            app.installTranslator(translator)  # type: ignore[attr-defined]
-            kept.append(translator)
-    return kept
+    return list(install(app))  # type: ignore[arg-type]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -145,17 +139,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = MainWindow(
         InboxRepository(conn), settings, title_suffix=" (démonstration)" if args.demo else ""
     )
+    controller = None
     if os.environ.get(STARTUP_PROBE_ENV):
         _install_startup_probe(window)
     else:
-        _start_sync(app, window, conn, database_path(args), demo=args.demo)
+        controller = _start_sync(app, window, conn, database_path(args), demo=args.demo)
     window.show()
     if os.environ.get(STARTUP_PROBE_ENV):
         QTimer.singleShot(30_000, app.quit)
     else:
         # After the first paint: the morning summary of what is due (once a day).
         QTimer.singleShot(1500, window.notify_deadlines)
-    return app.exec()
+    code = app.exec()
+    if controller is not None and not controller.finish(QUIT_GRACE_MS):  # type: ignore[attr-defined]
+        # The window is already gone; the sync thread is still inside a request to a slow
+        # server. Leaving now is safe (each pulled page is its own transaction, a push is
+        # replayed idempotently) and Qt must not destroy a thread that still runs.
+        os._exit(code)
+    return code
 
 
 def _start_sync(app: object, window: object, conn: object, path: Path, *, demo: bool) -> object:
@@ -171,7 +172,8 @@ def _start_sync(app: object, window: object, conn: object, path: Path, *, demo: 
     controller = SyncController(path, conn, parent=window)  # type: ignore[arg-type]
     install_sync(window, controller)  # type: ignore[arg-type]
     install_attachments(window, controller)  # type: ignore[arg-type]
-    app.aboutToQuit.connect(controller.stop)  # type: ignore[attr-defined]
+    # Quitting waits for nothing: neither a request in flight nor the demo server (issue 9).
+    app.aboutToQuit.connect(lambda: controller.stop(wait=False))  # type: ignore[attr-defined]
     known = conn.execute(  # type: ignore[attr-defined]
         "SELECT 1 FROM sync_state WHERE key = 'server_url'"
     ).fetchone()

@@ -134,7 +134,7 @@ PROCEDURES: tuple[DemoProcedure, ...] = (
         ),
         (
             "Bonjour, je vous prie de bien vouloir m'adresser une copie intégrale de l'acte de "
-            "naissance de {child} {last}, né(e) le {birth} à {city}. Je vous remercie par avance.",
+            "naissance {de_child} {last}, né(e) le {birth} à {city}. Je vous remercie par avance.",
             "Madame, Monsieur, dans le cadre d'un dossier de retraite, j'ai besoin d'un extrait "
             "avec filiation de mon acte de naissance. Cordialement, {first} {last}.",
         ),
@@ -178,7 +178,7 @@ PROCEDURES: tuple[DemoProcedure, ...] = (
             "Carnet de vaccinations",
         ),
         (
-            "Inscription de {child} en {grade} — {school}",
+            "Inscription {de_child} en {grade} — {school}",
             "Inscription scolaire rentrée {year}",
             "Demande de dérogation de secteur pour {child}",
         ),

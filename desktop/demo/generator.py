@@ -33,6 +33,7 @@ from desktop.demo.catalogue import (
     DemoProcedure,
 )
 from desktop.domain.due import DueFacts, next_due
+from desktop.domain.french import de_name
 from desktop.domain.text import citizen_display_name, fold
 from desktop.store.database import transaction
 from sync.protocol.vocabulary import Channel, CitizenKind, EventKind, Outcome, Status
@@ -255,7 +256,7 @@ def _insert_citizens(
             last, first = fake.last_name(), fake.first_name()
             organisation = rna = siret = ""
             if kind == CitizenKind.ASSOCIATION:
-                organisation = f"{rng.choice(ASSOCIATION_WORDS)} de {authority.city}"
+                organisation = f"{rng.choice(ASSOCIATION_WORDS)} {de_name(authority.city)}"
                 rna = f"W{rng.randrange(10**8, 10**9)}"
             elif kind == CitizenKind.COMPANY:
                 organisation = fake.company()
@@ -520,7 +521,7 @@ def _words(
     birth = fake.date_between(start_date="-80y", end_date="-1y")
     child_birth = fake.date_between(start_date="-16y", end_date="-3y")
     event_day = received.date() + timedelta(days=rng.randint(20, 120))
-    return {
+    words = {
         "child_birth": child_birth.strftime("%d/%m/%Y"),
         "event_date": event_day.strftime("%d/%m/%Y"),
         "rna": f"W{rng.randrange(10**8, 10**9)}",
@@ -546,6 +547,8 @@ def _words(
         "parcel": f"{rng.choice('ABCDEK')}{rng.choice('ABCDEFGH')} {rng.randint(1, 999)}",
         "place": rng.choice(PLACES),
     }
+    words["de_child"] = de_name(words["child"])  # « Inscription d'Honoré », not « de Honoré »
+    return words
 
 
 def _form_fields(procedure: DemoProcedure, words: dict[str, str]) -> dict[str, str]:

@@ -12,6 +12,7 @@ so a date can never be spelt one way on screen and another way in a letter with 
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 
 from sync.protocol.vocabulary import PeriodUnit
@@ -21,6 +22,8 @@ __all__ = [
     "SHORT_MONTH_NAMES",
     "WEEKDAY_NAMES",
     "day_ordinal",
+    "de_name",
+    "elide",
     "format_date_fr",
     "format_long_date_fr",
     "format_short_date_fr",
@@ -131,3 +134,59 @@ def format_period_fr(amount: int, unit: PeriodUnit | str) -> str:
     if 0 <= amount < len(_NUMBER_WORDS):
         return f"{_NUMBER_WORDS[amount]} {noun}"
     return f"{amount} {noun}"
+
+
+# --------------------------------------------------------------------------- elision
+
+_VOWELS = frozenset("aeiouyæœ")
+
+
+def _base_letters(text: str) -> str:
+    """``text`` folded to lower case without accents: « Éa » → « ea »."""
+    decomposed = unicodedata.normalize("NFD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _elides_before(word: str) -> bool:
+    """Whether « de », « le », « que »… lose their vowel before ``word``.
+
+    The rule, as French writes names:
+    * before a vowel, accented or not, and before « æ », « œ »: « d'Anne », « d'Émile »,
+      « d'Œdipe »;
+    * before « y » only when a consonant follows, where it sounds like « i »: « d'Yves »,
+      but « de Yasmine », « de Yann »;
+    * before « h » followed by a vowel: given names start with a mute h (« d'Hélène »,
+      « d'Henri », « d'Hugo »). Which h is aspirated cannot be known from the spelling; the
+      few names that are (« de Hauteclocque ») read acceptably either way, a clipped
+      « de Hélène » does not;
+    * never before a consonant, a digit, a sign or nothing.
+    """
+    folded = _base_letters(word.strip()[:3])
+    if not folded:
+        return False
+    first, second = folded[0], folded[1:2]
+    if first == "y":
+        return bool(second) and second.isalpha() and second not in _VOWELS
+    if first in _VOWELS:
+        return True
+    if first == "h":
+        return second in _VOWELS
+    return False
+
+
+def elide(word: str, following: str) -> str:
+    """``word`` then ``following``, elided where French wants it:
+    ``elide("de", "Hélène")`` → « d'Hélène », ``elide("de", "Claire")`` → « de Claire ».
+
+    ``word`` is a short word ending in « e » (« de », « le », « que », « je »); the apostrophe
+    is the straight one, like every other text of the app.
+    """
+    following = following.strip()
+    if word.endswith("e") and _elides_before(following):
+        return f"{word[:-1]}'{following}"
+    return f"{word} {following}".rstrip()
+
+
+def de_name(name: str) -> str:
+    """« de Claire Martin », « d'Hélène Roux »: the name as a complement."""
+    return elide("de", name)

@@ -38,6 +38,7 @@ from desktop.documents import (
 from desktop.documents.pdf import PdfConverter
 from desktop.domain import deadlines
 from desktop.domain.deadlines import LegalDates
+from desktop.domain.french import de_name
 from desktop.store import authorities, legal
 from desktop.store.database import APP_NAME
 from desktop.store.legal import LegalFacts
@@ -239,7 +240,7 @@ def _recipient(facts: LegalFacts) -> Recipient:
     else:
         name = c.organisation or c.display_name
         if person:
-            lines.append(f"À l'attention de {person}")
+            lines.append(f"À l'attention {de_name(person)}")
     lines += [c.address, f"{c.postcode} {c.city}".strip()]
     return Recipient(kind=c.kind, display_name=name, address_lines=tuple(lines), email=c.email)
 

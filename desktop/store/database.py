@@ -42,6 +42,12 @@ def default_database_path() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "bannette.sqlite3"
 
 
+def database_file(conn: sqlite3.Connection) -> Path | None:
+    """The file behind ``conn``; None for a database in memory."""
+    row = conn.execute("PRAGMA database_list").fetchone()
+    return Path(row[2]) if row and row[2] else None
+
+
 def load_migrations() -> list[Migration]:
     folder = resources.files("desktop.store") / "migrations"
     found = []

@@ -32,6 +32,7 @@ from typing import Any
 from uuid import UUID
 
 from desktop.domain.legal_time import to_local, to_wire
+from desktop.domain.phone import phone_problem
 from desktop.domain.text import citizen_display_name, fold
 from desktop.domain.workflow import DomainEvent
 from desktop.store.database import StoreError, transaction
@@ -73,7 +74,6 @@ MIN_CITIZEN_SEARCH = 2
 PROVISIONAL_PREFIX = "P-"
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE = re.compile(r"^\+?[\d\s.()\-]{4,}$")
 _POSTCODE = re.compile(r"^\d{5}$")
 
 
@@ -335,8 +335,10 @@ def citizen_problems(citizen: NewCitizen) -> list[str]:
             problems.append(f"{label} dépasse {MAX_SHORT} caractères.")
     if citizen.email and (len(citizen.email) > MAX_EMAIL or not _EMAIL.match(citizen.email)):
         problems.append(f"L'adresse électronique « {citizen.email} » n'est pas valide.")
-    if citizen.phone and (len(citizen.phone) > MAX_PHONE or not _PHONE.match(citizen.phone)):
-        problems.append(f"Le numéro de téléphone « {citizen.phone} » n'est pas valide.")
+    if citizen.phone and len(citizen.phone) > MAX_PHONE:
+        problems.append(f"Le numéro de téléphone compte plus de {MAX_PHONE} caractères.")
+    elif wrong_phone := phone_problem(citizen.phone):
+        problems.append(wrong_phone)
     if citizen.siret and not re.fullmatch(r"\d{14}", citizen.siret):
         problems.append("Le SIRET doit compter 14 chiffres.")
     elif citizen.siret and not siret_is_valid(citizen.siret):

@@ -23,6 +23,7 @@ from datetime import datetime
 from uuid import UUID
 
 from desktop.domain.legal_time import to_local, to_wire
+from desktop.domain.phone import phone_problem
 from desktop.domain.text import citizen_display_name, fold
 from desktop.store.database import StoreError, transaction
 from desktop.store.ids import iso, new_id
@@ -120,6 +121,8 @@ def call_problems(call: NewCall, now: datetime) -> list[str]:
             f"Le numéro de téléphone compte {len(call.phone_number)} caractères : "
             f"{MAX_PHONE} au plus."
         )
+    elif wrong_phone := phone_problem(call.phone_number):
+        problems.append(wrong_phone)
     if len(call.motive) > MAX_MOTIVE:
         problems.append("Le motif dépasse 20 000 caractères : résumez-le.")
     if not 0 <= call.duration_seconds <= MAX_DURATION:

@@ -8,6 +8,7 @@ window never waits for it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -92,8 +93,27 @@ class DemoServer:
         self.stop()
         raise errors.ServerError("Le serveur de démonstration n'a pas démarré.")
 
-    def stop(self) -> None:
+    def interrupt(self) -> None:
+        """Returns at once, from any thread: the server is told to go (its pipe closes, and a
+        terminate signal follows) and nobody waits for it to finish: the app quits without
+        the two seconds a Python server takes to wind down."""
+        process = self.process
+        if process is None:
+            return
+        with contextlib.suppress(OSError, ValueError):  # already closed by the other thread
+            if process.stdin is not None:
+                process.stdin.close()
+        if process.poll() is None:
+            with contextlib.suppress(OSError):
+                process.terminate()
+
+    def stop(self, *, wait: bool = True) -> None:
+        """Stops the server; ``wait=False`` when the app quits (see ``interrupt``)."""
         if self.process is None:
+            return
+        if not wait:
+            self.interrupt()
+            self.process = None
             return
         if self.process.stdin is not None:
             self.process.stdin.close()  # the polite way: the server stops by itself

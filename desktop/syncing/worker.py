@@ -35,6 +35,7 @@ from sync.transfers import download
 log = logging.getLogger(__name__)
 
 LOGIN_KEY = "login"
+INTERRUPTED = "Synchronisation interrompue à la fermeture."
 #: Delay between a local change and its sync when online (a burst of changes goes together).
 SOON_MS = 2_000
 #: Share of the progress bar given to sending (the rest is receiving).
@@ -90,6 +91,8 @@ class SyncWorker(QObject):
         self._demo: DemoServer | None = None
         #: Set from the GUI thread at close: the sync stops after the page being written.
         self.cancelled = threading.Event()
+        #: Set when the app quits: nothing on this thread waits any more (demo server).
+        self.leaving = threading.Event()
         #: Downloads the user gave up (set from the GUI thread, read between two chunks).
         self._dropped: set[str] = set()
         self._dropped_lock = threading.Lock()
@@ -112,17 +115,23 @@ class SyncWorker(QObject):
         def keep(pair: TokenPair | None) -> None:
             self._vault.save(server, login, pair.refresh_token if pair else None)
 
-        options: dict[str, object] = {"on_tokens": keep}
+        options: dict[str, object] = {"on_tokens": keep, "sleep": self._pause}
         if self._retry is not None:
             options["retry"] = self._retry
         if self._timeout is not None:
             options["timeout"] = self._timeout
         return ApiClient(server, **options)  # type: ignore[arg-type]
 
+    def _pause(self, seconds: float) -> None:
+        """The client's wait before another attempt (up to a minute when the server says
+        « Retry-After »), cut short when the app closes."""
+        if self.cancelled.wait(seconds):
+            raise errors.SyncError(INTERRUPTED)
+
     def _progress(self, phase: str, done: int, total: int) -> None:
         if self.cancelled.is_set():
             # Called between two committed steps: stopping here loses nothing.
-            raise errors.SyncError("Synchronisation interrompue à la fermeture.")
+            raise errors.SyncError(INTERRUPTED)
         share = done / total if total else 1.0
         percent = share * PUSH_SHARE if phase == "push" else PUSH_SHARE + share * (100 - PUSH_SHARE)
         self.progressed.emit(int(percent))
@@ -288,10 +297,19 @@ class SyncWorker(QObject):
         if self._client is not None:
             self._client.logout()
 
+    def interrupt(self) -> None:
+        """Thread-safe, from the GUI thread when the app quits: the running sync stops at its
+        next step or pause, and the demo server is told to go without anyone waiting."""
+        self.leaving.set()
+        self.cancelled.set()
+        demo = self._demo
+        if demo is not None:
+            demo.interrupt()
+
     @Slot()
     def shutdown(self) -> None:
         if self._demo is not None:
-            self._demo.stop()
+            self._demo.stop(wait=not self.leaving.is_set())
             self._demo = None
         if self._client is not None:
             self._client.close()
@@ -424,16 +442,31 @@ class SyncController(QObject):
         if self.status.connectivity is Connectivity.ONLINE and self.status.pending:
             self._soon.start()
 
-    def stop(self) -> None:
-        """At close: the running sync stops after its current page, then the worker closes
-        its connection (and the demo server) on its own thread."""
+    def stop(self, *, wait: bool = True) -> bool:
+        """The running sync stops after its current page, then the worker closes its
+        connection (and the demo server) on its own thread. Returns whether that thread
+        has ended.
+
+        ``wait=False`` when the app quits: nothing here waits, neither for a request in
+        flight to a slow server nor for the demo server to wind down; the window is gone at
+        once. ``finish`` then gives the thread a moment to close its connection."""
         self._stopped = True
         self._timer.stop()
         self._soon.stop()
         self.worker.cancelled.set()
+        if not wait:
+            self.worker.interrupt()
         self._requestShutdown.emit()
+        if not wait:
+            return self._thread.isFinished()
         if not self._thread.wait(30_000):
             log.warning("sync thread did not stop in time")
+            return False
+        return True
+
+    def finish(self, timeout_ms: int) -> bool:
+        """Waits at most ``timeout_ms`` for the sync thread to end (after ``stop``)."""
+        return self._thread.wait(timeout_ms)
 
     # --- from the worker (GUI thread) ---------------------------------------------------------
     def _on_progress(self, percent: int) -> None:

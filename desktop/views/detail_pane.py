@@ -55,6 +55,7 @@ STYLE = """
 h2 { margin: 0 0 4px 0; }
 h3 { margin: 14px 0 4px 0; color: #444; border-bottom: 1px solid #ccc; }
 td.k { color: #555; padding-right: 12px; vertical-align: top; white-space: nowrap; }
+td.kw { color: #555; padding-right: 12px; vertical-align: top; width: 40%; }
 .muted { color: #666; }
 .late { color: #842029; font-weight: bold; }
 .ok { color: #0f5132; }
@@ -63,9 +64,21 @@ li { margin-bottom: 4px; }
 """
 
 
+UNASSIGNED = ("Assignation", "Non assignée")
+
+#: A label longer than this may wrap (a form field's label is the citizen's form's words):
+#: kept on one line it would widen the label column and squeeze every value beside it.
+LONG_LABEL = 24
+
+
+def _label_cell(label: str) -> str:
+    css = "kw" if len(label) > LONG_LABEL else "k"
+    return f"<td class='{css}'>{escape(label)}</td>"
+
+
 def _rows(pairs: list[tuple[str, str]]) -> str:
     cells = "".join(
-        f"<tr><td class='k'>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in pairs if v
+        f"<tr>{_label_cell(k)}<td>{escape(v)}</td></tr>" for k, v in pairs if v
     )
     return f"<table cellspacing='0' cellpadding='2'>{cells}</table>"
 
@@ -299,7 +312,7 @@ def render_detail(
         ("Règle de silence", rule_text),
         ("Commune", row.authority),
         ("Statut", status),
-        ("Assignée à", detail.assigned_to or "Personne"),
+        ("Assignée à", detail.assigned_to) if detail.assigned_to else UNASSIGNED,
         (
             "Accusé d'enregistrement",
             moment_fr(detail.registration_receipt_at) if detail.registration_receipt_at else "",
@@ -308,9 +321,11 @@ def render_detail(
         ("Échéance", describe(row.due_kind, row.due_date)),
     ]
     for asked, received, documents in detail.missing_documents:
+        # The date goes with the value: in the label it made the label column as wide as the
+        # pane and squeezed every value to one word per line.
         state = f"reçues le {format_date_fr(received)}" if received else "en attente"
         summary.append(
-            (f"Pièces demandées le {format_date_fr(asked)}", f"{', '.join(documents)} ({state})")
+            ("Pièces demandées", f"le {format_date_fr(asked)} : {', '.join(documents)} ({state})")
         )
 
     c = detail.citizen

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -97,6 +97,8 @@ class ChoiceButton(QToolButton):
 
 class FilterBar(QWidget):
     filterChanged = Signal(object)  # InboxFilter
+    #: Down in the search box: the user goes on to the list below (the window moves there).
+    listRequested = Signal()
 
     def __init__(
         self,
@@ -118,6 +120,7 @@ class FilterBar(QWidget):
         self._debounce.timeout.connect(self._emit)
         self.search.textChanged.connect(lambda _text: self._debounce.start())
         self.search.returnPressed.connect(self.apply_now)
+        self.search.installEventFilter(self)
 
         self.statuses = ChoiceButton(
             "Statut", [Choice(s.value, STATUS_LABELS[s]) for s in Status], self
@@ -154,6 +157,19 @@ class FilterBar(QWidget):
             button.changed.connect(self._emit)
         for box in (self.overdue, self.due_this_week, self.assigned_to_me, self.not_acknowledged):
             box.toggled.connect(self._emit)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if (
+            watched is self.search
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Down
+            and event.modifiers() == Qt.KeyboardModifier.NoModifier
+        ):
+            self.apply_now()  # the list below shows what was typed, not what was typed before
+            self.listRequested.emit()
+            return True
+        return super().eventFilter(watched, event)
 
     def current(self) -> InboxFilter:
         return InboxFilter(

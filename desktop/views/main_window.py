@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 from PySide6.QtCore import (
     QByteArray,
@@ -41,17 +42,19 @@ from desktop.models.inbox_model import InboxModel
 from desktop.services.deadlines import DeadlineService
 from desktop.services.letters import LetterService
 from desktop.services.tasks import TaskRunner
-from desktop.store.database import StoreError
+from desktop.store.database import StoreError, database_file
 from desktop.store.inbox import Column, InboxRepository
 from desktop.store.legal import DeadlineSection
 from desktop.views.deadlines_view import DeadlinesView
 from desktop.views.detail_pane import DetailPane
 from desktop.views.filter_bar import FilterBar
 from desktop.views.formatting import requests_count
+from desktop.views.help import install_help
 from desktop.views.intake_dialog import install_intake
 from desktop.views.notifier import DailyNotifier
 from desktop.views.phone_call_dialog import install_phone_calls
 from desktop.views.request_actions import RequestActions
+from desktop.views.tall_tabs import give_accents_room
 
 #: How often the window checks whether the day changed (implicit decisions, notification).
 DAY_CHECK_MS = 60_000
@@ -190,6 +193,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("tabs")
         self.tabs.setDocumentMode(True)
+        give_accents_room(self.tabs.tabBar())
         self.tabs.addTab(inbox_page, "&Bannette")
         self.tabs.addTab(self.deadlines_view, "É&chéances")
         self.setCentralWidget(self.tabs)
@@ -225,12 +229,14 @@ class MainWindow(QMainWindow):
         self.notifier = DailyNotifier(settings, self._notify)
 
         self.filters.filterChanged.connect(self.model.set_filter)
+        self.filters.listRequested.connect(self.show_inbox)
         self.model.countChanged.connect(self._show_count)
         self.model.modelReset.connect(self._after_reset)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.table.openRequested.connect(self.open_detail_dialog)
         self._build_actions()
         self.new_request_action = install_intake(self)
+        self.file_menu.insertAction(self.file_menu.actions()[0], self.new_request_action)
         self.phone_call_action = install_phone_calls(self)
 
         self.table.horizontalHeader().setSortIndicator(
@@ -248,10 +254,23 @@ class MainWindow(QMainWindow):
 
     # --- actions ----------------------------------------------------------------------------
     def _build_actions(self) -> None:
-        menu_file = self.menuBar().addMenu("&Fichier")
+        self.file_menu = menu_file = self.menuBar().addMenu("&Fichier")
+        menu_file.setObjectName("menu-file")
+        letters_folder = QAction("Ouvrir le dossier des &courriers", self)
+        letters_folder.setObjectName("action-letters-folder")
+        letters_folder.setStatusTip("Les accusés et courriers produits, rangés par commune")
+        letters_folder.triggered.connect(lambda: self.open_folder(self.letters.documents_root))
+        data_folder = QAction("Ouvrir le dossier des &données", self)
+        data_folder.setObjectName("action-data-folder")
+        data_folder.setStatusTip("La base locale et les pièces jointes gardées sur ce poste")
+        data_folder.triggered.connect(self._open_data_folder)
         quit_action = QAction("&Quitter", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.setObjectName("action-quit")
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))  # StandardKey.Quit is empty on Windows
         quit_action.triggered.connect(self.close)
+        for action in (letters_folder, data_folder):
+            menu_file.addAction(action)
+        menu_file.addSeparator()
         menu_file.addAction(quit_action)
 
         menu_view = self.menuBar().addMenu("&Affichage")
@@ -292,10 +311,7 @@ class MainWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.request_toolbar)
         self.request_actions.fill(menu_request, self.request_toolbar)
 
-        menu_help = self.menuBar().addMenu("A&ide")
-        about = QAction("À &propos", self)
-        about.triggered.connect(self._about)
-        menu_help.addAction(about)
+        install_help(self)  # last in the bar, whatever menus come after
 
     def focus_search(self) -> None:
         self.tabs.setCurrentIndex(0)
@@ -303,8 +319,14 @@ class MainWindow(QMainWindow):
         self.filters.search.selectAll()
 
     def show_inbox(self) -> None:
+        """Ctrl+L, or Down from the search box: the focus goes to the list and a row is
+        selected (the first when none was), so the detail pane shows what the cursor is on."""
         self.tabs.setCurrentIndex(0)
         self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        selection = self.table.selectionModel()
+        if not selection.hasSelection() and self.model.rowCount() > 0:
+            self.table.selectRow(0)
+            self.table.scrollTo(self.model.index(0, 0))
 
     def show_deadlines(self) -> None:
         self.tabs.setCurrentWidget(self.deadlines_view)
@@ -415,13 +437,22 @@ class MainWindow(QMainWindow):
             self.tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 15_000)
         self.statusBar().showMessage(f"{title} : {text}", 60_000)
 
-    def _about(self) -> None:
-        QMessageBox.about(
-            self,
-            "À propos de Bannette",
-            "<p><b>Bannette</b> — traitement des demandes des usagers pour les mairies.</p>"
-            "<p>Logiciel libre sous licence AGPL-3.0-or-later.</p>",
+    def open_folder(self, folder: Path) -> bool:
+        """Shows ``folder`` in the system's file manager; says where it is when none opens."""
+        folder.mkdir(parents=True, exist_ok=True)
+        if self.open_url(QUrl.fromLocalFile(str(folder))):
+            return True
+        QMessageBox.information(
+            self, "Bannette", f"Aucun gestionnaire de fichiers n'a pu ouvrir le dossier :\n{folder}"
         )
+        return False
+
+    def _open_data_folder(self) -> None:
+        path = database_file(self._repo.connection)
+        if path is None:
+            self.statusBar().showMessage("Base en mémoire : elle n'a pas de dossier.", 5000)
+            return
+        self.open_folder(path.parent)
 
     # --- selection and detail ---------------------------------------------------------------
     def _show_count(self, matching: int, total: int) -> None:

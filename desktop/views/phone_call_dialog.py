@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain.french import format_time_fr
+from desktop.domain.french import de_name, format_time_fr
 from desktop.store.database import StoreError
 from desktop.store.inbox import Choice
 from desktop.store.intake import (
@@ -616,7 +616,7 @@ class PhoneCalls(QObject):
         if dialog.logged_pk is None:
             return
         self._last_authority = dialog.authority_pk()
-        message = f"Appel de {dialog.caller.text().strip()} enregistré."
+        message = f"Appel {de_name(dialog.caller.text())} enregistré."
         request = dialog.logged_request
         if request is not None:
             # The window refreshes the request's detail; the sync counts one more change.

@@ -55,6 +55,9 @@ class LoginDialog(QDialog):
     """Server address, login, password. The password is sent once and never stored; the
     session lives in the OS keyring (see ``desktop.syncing.session``)."""
 
+    #: The longest address the dialog shows whole without being widened.
+    ROOMY = "https://bannette.cc-des-hautes-vosges.fr:8443"
+
     def __init__(
         self, server: str, login: str, message: str = "", parent: QWidget | None = None
     ) -> None:
@@ -67,6 +70,8 @@ class LoginDialog(QDialog):
         self.message.setVisible(bool(message))
         self.server = QLineEdit(server or DEFAULT_SERVER, self)
         self.server.setObjectName("login-server")
+        # Room for a whole address (Qt's default field cut « http://127.0.0.1:8765 » short).
+        self.server.setMinimumWidth(self.server.fontMetrics().horizontalAdvance(self.ROOMY))
         self.login = QLineEdit(login, self)
         self.login.setObjectName("login-login")
         self.password = QLineEdit(self)

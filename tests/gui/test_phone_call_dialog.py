@@ -202,7 +202,7 @@ def test_a_call_about_the_selected_request_is_logged_and_attached(
                             "ON s.value = a.id WHERE s.key = 'current_agent'").fetchone()
     if agent is not None:
         assert calls_for_request(demo_db, pk)[0].agent == agent[0]
-    assert window.statusBar().currentMessage() == "Appel de Éloïse Noël enregistré."
+    assert window.statusBar().currentMessage() == "Appel d'Éloïse Noël enregistré."
     assert count(demo_db, "sync_outbox") == 0  # the demonstration's communes are local
     html = calls_html(calls_for_request(demo_db, pk))
     assert "Appels téléphoniques (1)" in html and "Éloïse Noël" in html

@@ -1,5 +1,5 @@
-"""Migration answer_target_without_silence_rule: requests acknowledged under a procedure without silence rule get back the
-échéance the earlier code emptied (issue 9, item 4)."""
+"""Migration answer_target_without_silence_rule: requests acknowledged under a procedure
+without silence rule get back the échéance the earlier code emptied (issue 9, item 4)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from tests.conftest import TODAY, migration_version
 
 
 def test_open_requests_without_an_echeance_get_the_internal_target(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "old.sqlite3", target=migration_version("answer_target_without_silence_rule") - 1)
+    before = migration_version("answer_target_without_silence_rule") - 1
+    conn = connect(tmp_path / "old.sqlite3", target=before)
     generate(conn, requests=300, seed=9, today=TODAY)
     # What the earlier code stored: no échéance once acknowledged, as if treated.
     answer = [pk for (pk,) in conn.execute(

@@ -303,7 +303,7 @@ def test_local_numbers_follow_the_last_one_of_the_commune_and_year(local: Local)
         ({"new_citizen": replace(ELOISE, email="eloise.noel@")},
          "L'adresse électronique « eloise.noel@ » n'est pas valide."),
         ({"new_citizen": replace(ELOISE, phone="appeler le soir")},
-         "Le numéro de téléphone « appeler le soir » n'est pas valide."),
+         "Le numéro de téléphone « appeler le soir » n'est pas valide : 10 chiffres"),
         ({"new_citizen": replace(ELOISE, siret="1234")}, "Le SIRET doit compter 14 chiffres."),
         ({"new_citizen": replace(ELOISE, siret="73282932000075")},
          "Le SIRET « 73282932000075 » est invalide (clé de contrôle incorrecte)."),
