@@ -3,19 +3,20 @@ attachments), so encoding and header folding are the standard library's, not our
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 
 from server.mail.settings import MailConfig
 
 
 def new_message_id(domain: str) -> str:
-    """A unique Message-ID, chosen once when the mail is queued (every retry reuses it, so a
+    """A unique Message-ID (short enough never to be folded), chosen once when the mail is queued (every retry reuses it, so a
     receiving server that got an earlier attempt can recognise the duplicate)."""
-    return make_msgid(idstring="bannette", domain=domain)
+    return f"<{uuid.uuid4().hex}@{domain}>"
 
 
 def _one_line(text: str) -> str:

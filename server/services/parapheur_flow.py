@@ -145,13 +145,12 @@ def send(session: Session, principal: Principal, args: ParapheurSendArgs,
         private_annotation=args.private_annotation.strip(), wished_date=args.wished_date,
         sending="queued", next_poll_at=now, poll_failures=0, stuck=False,
     )
-    session.add(folder)
+    session.add(stamp(session, folder))  # one version for the folder as this push leaves it
     session.flush()
     connector = open_connector(session, runtime.blobs, request.authority_id, connector_name)
     if connector.in_transaction:
         folder.remote_id = connector.send(outgoing_folder(session, runtime.blobs, folder))
         folder.sending, folder.next_poll_at = "sent", None
-    stamp(session, folder)
     add_event(session, request.authority_id, request.id, EventKind.SENT_TO_PARAPHEUR, principal,
               {"folder_id": str(folder.id), "title": folder.title, "connector": connector_name,
                "steps": [{"kind": s.kind.value, "official_id": str(s.official_id)}
