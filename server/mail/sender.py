@@ -108,6 +108,9 @@ def deliver_smtp(config: MailConfig, message: EmailMessage, recipient: str,
     except ConnectionRefusedError as exc:
         raise DeliveryError("le serveur de messagerie refuse la connexion", False) from exc
     except smtplib.SMTPServerDisconnected as exc:
+        if isinstance(exc.__context__, TimeoutError):  # smtplib wraps a read timeout
+            raise DeliveryError("le serveur de messagerie n'a pas répondu à temps",
+                                False) from exc
         raise DeliveryError("le serveur de messagerie a coupé la connexion", False) from exc
     except ssl.SSLError as exc:
         raise DeliveryError(f"échec du chiffrement TLS ({exc.reason or exc})", False) from exc
