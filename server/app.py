@@ -72,14 +72,19 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         poll_seconds=settings.mail_poll_seconds,
     )
 
+    running = [0]  # lifespans may nest (several test clients on one app): stop at the last
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        running[0] += 1
         if settings.mail_sender:
             mailer.start()
         try:
             yield
         finally:
-            mailer.stop()
+            running[0] -= 1
+            if running[0] == 0:
+                mailer.stop()
             if database is None:
                 db.dispose()
 

@@ -14,8 +14,9 @@ from server.mail.settings import MailConfig
 
 
 def new_message_id(domain: str) -> str:
-    """A unique Message-ID (short enough never to be folded), chosen once when the mail is queued (every retry reuses it, so a
-    receiving server that got an earlier attempt can recognise the duplicate)."""
+    """A unique Message-ID (short enough never to be folded), chosen once when the mail is
+    queued: every retry reuses it, so a receiving server that got an earlier attempt can
+    recognise the duplicate."""
     return f"<{uuid.uuid4().hex}@{domain}>"
 
 

@@ -53,10 +53,11 @@ def configure(session: Session, authority_id: uuid.UUID, *, from_address: str,
         raise ValueError(f"sécurité inconnue : {security}")
     if transport == "smtp" and (not host or not 0 < port < 65536):
         raise ValueError("un envoi SMTP demande un serveur et un port")
+    address = check_address(from_address)  # before touching the row: all or nothing
     row = session.get(MailSettings, authority_id) or MailSettings(authority_id=authority_id)
     row.transport, row.host, row.port, row.security = transport, host, port, security
     row.username, row.password = username, password
-    row.from_address = check_address(from_address)
+    row.from_address = address
     row.from_name = from_name.replace("\r", " ").replace("\n", " ")
     row.updated_at = utcnow()
     session.add(row)

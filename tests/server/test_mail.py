@@ -4,13 +4,18 @@ strict address checks. Nothing is ever lost: the message row keeps the state and
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
-from server.db.models import MailOutbox
+from server.db.database import Database
+from server.db.models import MailOutbox, MailSettings
 from server.db.types import utcnow
 from server.mail import sender
 from server.mail import settings as mail_settings
@@ -20,6 +25,7 @@ from server.mail.sender import RetryPolicy
 from tests.server.conftest import World
 from tests.server.helpers import new_request
 from tests.server.smtp import Recorder, silent_server, smtp_server
+from tests.server.test_migrations import ROOT
 from tests.server.test_reply_flow import Pc, events_of, get, reply_pdf, wait_for
 
 
@@ -169,3 +175,47 @@ def test_recorder_smoke(world: World) -> None:
         with smtplib.SMTP("127.0.0.1", port, timeout=5) as client:
             client.sendmail("a@example.fr", ["b@example.fr"], b"Subject: x\r\n\r\nbody\r\n")
     assert isinstance(recorder, Recorder) and len(recorder.received) == 1
+
+
+def test_demo_file_transport_keeps_the_mail(world: World) -> None:
+    """The demonstration server writes what it would send as .eml files."""
+    with world.db.write() as session:
+        mail_settings.configure(session, world.a.authority_id, transport="file",
+                                from_address="mairie@commune-a.example.fr")
+    _, message_id = send_reply(world, "demo@example.fr")
+    wait_for(lambda: delivery(world, message_id) == "sent")
+    message = get(world, f"messages/{message_id}")
+    drop = world.app.state.settings.mail_drop_dir
+    [eml] = [p for p in drop.glob("*.eml") if message["smtp_response"].count(p.name)]
+    assert message["smtp_message_id"].encode() in eml.read_bytes()
+
+
+def test_cli_configures_mail_and_demo_seeds_file_transport(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    base = [sys.executable, "-m", "server", "--database-url", url, "--data-dir", str(tmp_path)]
+    done = subprocess.run([*base[:3], "init", *base[3:], "--demo"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "courriels-envoyes" in done.stdout
+    configure = subprocess.run(
+        [*base[:3], "configure", *base[3:], "--authority", "57999",
+         "--mail-from", "accueil@bouxieres.example.fr", "--smtp-host", "smtp.example.fr",
+         "--smtp-login", "accueil"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "BANNETTE_SMTP_PASSWORD": "Secret-smtp-1"})
+    assert configure.returncode == 0, configure.stderr
+    bad = subprocess.run([*base[:3], "configure", *base[3:], "--authority", "57999",
+                          "--mail-from", "pas une adresse", "--smtp-host", "smtp.example.fr"],
+                         cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
+    assert bad.returncode == 2 and "invalide" in bad.stderr
+    db = Database(url)
+    try:
+        with db.read() as session:
+            rows = {r.from_address: r for r in session.query(MailSettings)}
+    finally:
+        db.dispose()
+    assert rows["mairie@saint-remy.example.fr"].transport == "file"
+    smtp = rows["accueil@bouxieres.example.fr"]
+    assert (smtp.transport, smtp.host, smtp.port, smtp.security) == (
+        "smtp", "smtp.example.fr", 587, "starttls")
+    assert (smtp.username, smtp.password) == ("accueil", "Secret-smtp-1")
