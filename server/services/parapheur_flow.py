@@ -226,6 +226,8 @@ def record_results(session: Session, blobs: BlobStore, folder: ParapheurFolder,
     main = session.get(Attachment, folder.main_attachment_id)
     stem = (main.filename.rsplit(".", 1)[0] if main else folder.title)[:200]
     request = session.get(Request, folder.request_id) if folder.request_id else None
+    if signed is not None:
+        folder.state = FolderState.SIGNED.value
     if signed is not None and folder.signed_attachment_id is None:
         folder.signed_sha256 = parapheur._store(session, blobs, folder.authority_id,
                                                 signed.content)
@@ -250,7 +252,7 @@ def record_rejected(session: Session, folder: ParapheurFolder, principal: Princi
     request = session.get(Request, folder.request_id) if folder.request_id else None
     if request is not None:
         if request.status == Status.AT_PARAPHEUR.value:
-            request_service.transition(session, principal, request, Status.DRAFTING)  # type: ignore[arg-type]
+            request_service.transition(session, principal, request, Status.DRAFTING)
             stamp(session, request)
         if event:
             add_event(session, folder.authority_id, request.id, EventKind.PARAPHEUR_DECISION,

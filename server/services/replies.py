@@ -130,7 +130,7 @@ def send_reply(session: Session, principal: Principal, args: ReplySendArgs,
     if to_email:
         data["to_email"] = to_email
     if args.mode is ReplyMode.POST:
-        data["sent_on"] = (args.sent_on or message.delivered_at.date()).isoformat()
+        data["sent_on"] = (args.sent_on or _posted_at(None).date()).isoformat()
     add_event(session, request.authority_id, request.id, EventKind.REPLY_SENT, principal, data)
     audit.record(session, principal, "reply", "requests", request.id, request.authority_id,
                  {"mode": args.mode.value, "outcome": outcome.value})

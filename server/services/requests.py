@@ -146,7 +146,7 @@ def create(
 
 
 def _transition(
-    session: Session, principal: Principal, row: Request, target: Status,
+    session: Session, principal: Principal | None, row: Request, target: Status,
     outcome: Outcome | None = None, documents_received_on: date | None = None,
     *, letter_sent: bool = False,
 ) -> None:

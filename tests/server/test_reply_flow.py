@@ -7,14 +7,23 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import pymupdf
 import pytest
 
+from server.connectors import parapheur as registry
+from server.connectors.parapheur.base import (
+    Document,
+    OutgoingFolder,
+    ParapheurConnector,
+    RemoteStatus,
+)
 from server.db.models import MailOutbox, ParapheurFolder
 from server.mail import settings as mail_settings
 from server.mail.sender import RetryPolicy
+from server.services import parapheur_flow as flow
+from sync.protocol.wire import FolderState
 from tests.server.conftest import Tenant, World
 from tests.server.helpers import mutation, new_request, pdf_bytes, png_bytes, upload
 from tests.server.smtp import Recorder, smtp_server
@@ -347,3 +356,110 @@ def test_outbox_row_is_written_with_the_message(world: World, smtp: Recorder) ->
         assert [(r.state, r.attempts) for r in rows] == [("sent", 1)]
         assert session.query(ParapheurFolder).filter_by(request_id=uuid.UUID(req["id"])
                                                         ).count() == 0
+
+
+def test_official_offline_decisions_apply_in_order(world: World) -> None:
+    """An élu's laptop queued a visa then a signature (two steps of theirs) while offline:
+    the one push applies both, in order."""
+    clerk, laptop = Pc(world, world.a, "clerk"), Pc(world, world.a, "official")
+    req = new_request(world.client, world.a, channel="web")
+    assert clerk.push("request.acknowledge", {"request_id": req["id"]}).result == "applied"
+    args = send_args(world, req["id"], reply_pdf(world, req["id"]),
+                     [("visa", "official"), ("signature", "official")])
+    assert clerk.push("parapheur.send", args).result == "applied"
+    batch = [mutation(laptop.client_id, 1, "parapheur.decide",
+                      {"folder_id": args["folder_id"], "position": 1, "action": "visa"}),
+             mutation(laptop.client_id, 2, "parapheur.decide",
+                      {"folder_id": args["folder_id"], "position": 2, "action": "sign"})]
+    results = push(world, world.a, laptop.client_id, batch, "official").results
+    assert [r.result for r in results] == ["applied", "applied"]
+    folder = get(world, f"parapheur/folders/{args['folder_id']}")
+    assert folder["state"] == "signed" and folder["signed_attachment_id"]
+    moves = [(e["data"]["from"], e["data"]["to"]) for e in events_of(world, req["id"])
+             if e["kind"] == "status_changed"]
+    assert moves == [("received", "acknowledged"), ("acknowledged", "drafting"),
+                     ("drafting", "at_parapheur")]
+
+
+class FakeExternal(ParapheurConnector):
+    """A stand-in for an external parapheur (i-Parapheur, Xparaph): only what the flow needs."""
+
+    name = "fake-external"
+    deposited: ClassVar[list[OutgoingFolder]] = []
+    outcome: ClassVar[RemoteStatus] = RemoteStatus(FolderState.SIGNED)
+
+    def send(self, folder: OutgoingFolder) -> str:
+        self.deposited.append(folder)
+        return f"remote-{len(self.deposited)}"
+
+    def status(self, remote_id: str) -> RemoteStatus:
+        return self.outcome
+
+    def signed_document(self, remote_id: str) -> Document:
+        return Document("signe.pdf", pdf_bytes("Signé dans le parapheur externe"))
+
+    def bordereau(self, remote_id: str) -> Document | None:
+        return Document("bordereau.pdf", pdf_bytes("Bordereau externe"))
+
+    def archive(self, remote_id: str) -> None:
+        pass
+
+
+@pytest.fixture
+def external(world: World) -> Iterator[None]:
+    registry.register(FakeExternal.name, lambda config: FakeExternal())
+    with world.db.write() as session:
+        registry.choose(session, world.a.authority_id, FakeExternal.name, {"url": "x"})
+    yield
+    registry._FACTORIES.pop(FakeExternal.name)
+
+
+@pytest.mark.parametrize("signed", [True, False], ids=["signed", "rejected"])
+def test_external_connector_is_queued_then_recorded(world: World, external: None,
+                                                    signed: bool) -> None:
+    """An external parapheur is never called inside the push: the folder waits « queued »
+    for the poller, which then records the results through the same flow functions."""
+    clerk, official = Pc(world, world.a, "clerk"), Pc(world, world.a, "official")
+    req = new_request(world.client, world.a)
+    args = send_args(world, req["id"], reply_pdf(world, req["id"]), [("signature", "official")],
+                     private_annotation="Pour le maire seulement")
+    FakeExternal.deposited.clear()
+    assert clerk.push("parapheur.send", args).result == "applied"
+    folder = get(world, f"parapheur/folders/{args['folder_id']}")
+    assert (folder["connector"], folder["sending"], folder["state"]) == (
+        "fake-external", "queued", "draft")
+    assert FakeExternal.deposited == []
+    assert get(world, f"requests/{req['id']}")["status"] == "at_parapheur"
+    refused = official.push("parapheur.decide", {"folder_id": args["folder_id"],
+                                                 "position": 1, "action": "sign"})
+    assert refused.result == "rejected" and "parapheur externe" in refused.reason
+    # What the poller does, outside any push.
+    FakeExternal.outcome = RemoteStatus(FolderState.SIGNED) if signed else RemoteStatus(
+        FolderState.REJECTED, rejection_reason="Montant erroné")
+    blobs = world.app.state.blobs
+    with world.db.write() as session:
+        row = session.get(ParapheurFolder, uuid.UUID(args["folder_id"]))
+        connector = registry.open_connector(session, blobs, row.authority_id, row.connector)
+        outgoing = flow.outgoing_folder(session, blobs, row)
+        assert outgoing.private_annotation == "Pour le maire seulement"
+        assert outgoing.main_document.content.startswith(b"%PDF")
+        assert outgoing.steps[0].official_name == "Élu A"
+        row.remote_id, row.sending = connector.send(outgoing), "sent"
+        status = connector.status(row.remote_id)
+        if status.is_signed:
+            flow.record_results(session, blobs, row, None,
+                                connector.signed_document(row.remote_id),
+                                connector.bordereau(row.remote_id))
+        else:
+            assert status.is_rejected and status.is_final
+            flow.record_rejected(session, row, None, status.rejection_reason or "")
+    folder = get(world, f"parapheur/folders/{args['folder_id']}")
+    request = get(world, f"requests/{req['id']}")
+    if signed:
+        assert folder["signed_attachment_id"] and folder["bordereau_attachment_id"]
+        assert folder["state"] == "signed" and request["status"] == "at_parapheur"
+    else:
+        assert folder["state"] == "rejected" and request["status"] == "drafting"
+        [decision] = [e for e in events_of(world, req["id"])
+                      if e["kind"] == "parapheur_decision"]
+        assert decision["data"]["comment"] == "Montant erroné"
