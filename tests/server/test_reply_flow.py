@@ -201,6 +201,20 @@ def test_decision_from_two_pcs_signs_once(world: World) -> None:
     assert len([e for e in events_of(world, req["id"])
                 if e["kind"] == "parapheur_decision"]) == 1
     assert get(world, f"requests/{req['id']}")["status"] == "at_parapheur"
+    status = builtin_status(world, args["folder_id"])
+    assert status.is_final and status.is_signed and not status.is_rejected
+    assert [h.label for h in status.history] == ["Déposé", "Signé"]
+
+
+def builtin_status(world: World, folder_id: str) -> RemoteStatus:
+    """The built-in parapheur seen through the connector interface."""
+    with world.db.read() as session:
+        connector = registry.open_connector(session, world.app.state.blobs,
+                                            world.a.authority_id, registry.BUILTIN)
+        status = connector.status(folder_id)
+        if status.is_signed:
+            assert connector.signed_document(folder_id).content.startswith(b"%PDF")
+        return status
 
 
 def test_rejection_puts_the_draft_back(world: World) -> None:
@@ -224,6 +238,8 @@ def test_rejection_puts_the_draft_back(world: World) -> None:
     [decision] = [e for e in events_of(world, req["id"]) if e["kind"] == "parapheur_decision"]
     assert decision["data"]["comment"] == "La date de l'arrêté est fausse"
     assert decision["data"]["action"] == "reject"
+    status = builtin_status(world, args["folder_id"])
+    assert status.is_rejected and status.rejection_reason == "La date de l'arrêté est fausse"
     # The corrected draft goes again.
     again = send_args(world, req["id"], reply_pdf(world, req["id"], "Version corrigée"),
                       [("signature", "official")])

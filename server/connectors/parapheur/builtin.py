@@ -21,7 +21,6 @@ from server.connectors.parapheur.base import (
     RemoteStatus,
 )
 from server.db.models import ParapheurFolder
-from server.db.types import utcnow
 from sync.protocol.wire import FolderState, StepState
 
 _ACTION = {("visa", "done"): "Visé", ("signature", "done"): "Signé",
@@ -77,5 +76,6 @@ class BuiltinConnector(ParapheurConnector):
         return Document(f"bordereau-{row.title}.pdf", self.blobs.read(row.bordereau_sha256))
 
     def archive(self, remote_id: str) -> None:
-        """The built-in folder stays as the archive (it is the row the desktops show)."""
-        self._folder(remote_id).updated_at = utcnow()
+        """Nothing to delete: the built-in folder is the row the desktops show, and it stays
+        as the archive of the circuit."""
+        self._folder(remote_id)
