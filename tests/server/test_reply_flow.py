@@ -479,3 +479,27 @@ def test_external_connector_is_queued_then_recorded(world: World, external: None
         [decision] = [e for e in events_of(world, req["id"])
                       if e["kind"] == "parapheur_decision"]
         assert decision["data"]["comment"] == "Montant erroné"
+
+
+def test_another_commune_cannot_touch_the_reply_flow(world: World) -> None:
+    clerk = Pc(world, world.a, "clerk")
+    intruder = Pc(world, world.b, "clerk")
+    req = new_request(world.client, world.a)
+    main_id = reply_pdf(world, req["id"])
+    args = send_args(world, req["id"], main_id, [("signature", "official")])
+    assert clerk.push("parapheur.send", args).result == "applied"
+    attempts = [
+        ("parapheur.send", {**args, "folder_id": str(uuid.uuid4()),
+                            "authority_id": str(world.b.authority_id)}),
+        ("parapheur.decide", {"folder_id": args["folder_id"], "position": 1,
+                              "action": "reject", "comment": "Non"}),
+        ("reply.send", {"id": str(uuid.uuid4()), "request_id": req["id"],
+                        "attachment_id": main_id, "mode": "post", "outcome": "accepted"}),
+        ("request.ask_opinion", {"id": str(uuid.uuid4()), "request_id": req["id"],
+                                 "official_id": str(world.a.agent_ids["official"])}),
+    ]
+    for name, payload in attempts:
+        result = intruder.push(name, payload)
+        assert result.result == "rejected", name
+        assert any(w in result.reason for w in ("introuvable", "rôle", "élus")), result.reason
+    assert get(world, f"parapheur/folders/{args['folder_id']}")["state"] == "pending"
