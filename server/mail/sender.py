@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import and_, or_, select
 
@@ -209,16 +210,21 @@ class MailWorker:
             return None
         return max(0.0, (nxt - utcnow()).total_seconds())
 
-    def _claim(self) -> _Job | None:
+    def _due(self) -> Any:
         now = utcnow()
         stale = now - timedelta(seconds=self.policy.lease)
+        return select(MailOutbox).where(or_(
+            and_(MailOutbox.state == QUEUED, MailOutbox.next_attempt_at <= now),
+            and_(MailOutbox.state == SENDING, MailOutbox.updated_at <= stale),
+        )).order_by(MailOutbox.next_attempt_at).limit(1)
+
+    def _claim(self) -> _Job | None:
+        with self.db.read() as session:  # most wake-ups find nothing: no write lock for that
+            if session.execute(self._due()).first() is None:
+                return None
+        now = utcnow()
         with self.db.write() as session:
-            row = session.execute(
-                select(MailOutbox).where(or_(
-                    and_(MailOutbox.state == QUEUED, MailOutbox.next_attempt_at <= now),
-                    and_(MailOutbox.state == SENDING, MailOutbox.updated_at <= stale),
-                )).order_by(MailOutbox.next_attempt_at).limit(1)
-            ).scalar_one_or_none()
+            row = session.execute(self._due()).scalar_one_or_none()
             if row is None:
                 return None
             row.state = SENDING
