@@ -36,7 +36,8 @@ def build(config: MailConfig, *, to: str, subject: str, body: str, message_id: s
     message["To"] = Address(username=to_local, domain=to_domain)
     message["Date"] = format_datetime(date)
     message["Message-ID"] = message_id
-    message.set_content(body or " ", charset="utf-8")
+    # Quoted-printable: 7-bit safe through any relay, even one without 8BITMIME.
+    message.set_content(body or " ", charset="utf-8", cte="quoted-printable")
     for filename, data, content_type in attachments:
         maintype, _, subtype = content_type.partition("/")
         message.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream",
