@@ -1,4 +1,4 @@
-"""Command line: ``python -m server [serve|migrate|init|seed] [options]``."""
+"""Command line: ``python -m server [serve|migrate|init|seed|configure] [options]``."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m server", description="API centrale de référence de bannette."
     )
     parser.add_argument("command", nargs="?", default="serve",
-                        choices=["serve", "migrate", "init", "seed"],
-                        help="serve (défaut), migrate, init/seed")
+                        choices=["serve", "migrate", "init", "seed", "configure"],
+                        help="serve (défaut), migrate, init/seed, configure (courriel et "
+                             "parapheur d'une commune)")
     parser.add_argument("--host", default=os.environ.get("BANNETTE_SERVER_HOST", "127.0.0.1"),
                         help="adresse d'écoute (BANNETTE_SERVER_HOST, défaut 127.0.0.1)")
     parser.add_argument("--port", type=int,
@@ -37,7 +38,59 @@ def _parser() -> argparse.ArgumentParser:
                         help="serve : s'arrête quand l'entrée standard se ferme (le programme "
                              "qui l'a lancé s'est arrêté, même tué)")
     parser.add_argument("--log-level", default="info")
+    conf = parser.add_argument_group(
+        "configure", "réglages d'une commune, gardés sur le serveur seulement (le mot de passe "
+        "SMTP se donne par la variable BANNETTE_SMTP_PASSWORD, jamais sur la ligne de commande)")
+    conf.add_argument("--authority", help="code INSEE de la commune à régler")
+    conf.add_argument("--mail-from", help="adresse d'expédition des courriels de la commune")
+    conf.add_argument("--mail-from-name", default="", help="nom affiché de l'expéditeur")
+    conf.add_argument("--mail-transport", choices=["smtp", "file"], default="smtp",
+                      help="smtp (défaut) ou file (démonstration : fichiers .eml)")
+    conf.add_argument("--smtp-host", default="", help="serveur SMTP sortant")
+    conf.add_argument("--smtp-port", type=int, default=587, help="port SMTP (défaut 587)")
+    conf.add_argument("--smtp-security", choices=["starttls", "tls", "none"],
+                      default="starttls", help="starttls (défaut), tls (port 465) ou none")
+    conf.add_argument("--smtp-login", default=None, help="identifiant SMTP")
+    conf.add_argument("--parapheur", default=None,
+                      help="connecteur de parapheur de la commune (défaut : builtin)")
     return parser
+
+
+def _configure(db: Any, args: argparse.Namespace) -> int:
+    """Sets a commune's outgoing mail and/or parapheur (server side only)."""
+    from sqlalchemy import select
+
+    from server.connectors import parapheur
+    from server.db.models import Authority
+    from server.mail import settings as mail_settings
+
+    if not args.authority:
+        print("configure : indiquez la commune avec --authority CODE_INSEE.", file=sys.stderr)
+        return 2
+    with db.write() as session:
+        authority = session.execute(
+            select(Authority).where(Authority.insee_code == args.authority)
+        ).scalar_one_or_none()
+        if authority is None:
+            print(f"configure : aucune commune de code INSEE {args.authority}.", file=sys.stderr)
+            return 2
+        try:
+            if args.mail_from:
+                mail_settings.configure(
+                    session, authority.id, from_address=args.mail_from,
+                    from_name=args.mail_from_name, transport=args.mail_transport,
+                    host=args.smtp_host, port=args.smtp_port, security=args.smtp_security,
+                    username=args.smtp_login,
+                    password=os.environ.get("BANNETTE_SMTP_PASSWORD") or None)
+                print(f"Envoi des courriels de {authority.name} réglé ({args.mail_transport}).")
+            if args.parapheur:
+                parapheur.choose(session, authority.id, args.parapheur)
+                print(f"Parapheur de {authority.name} : {args.parapheur}.")
+        except ValueError as exc:
+            session.rollback()
+            print(f"configure : {exc}", file=sys.stderr)
+            return 2
+    return 0
 
 
 def _exit_when_stdin_closes(server: Any) -> None:
@@ -88,7 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "migrate":
             print("Base de données à jour.")
             return 0
-        from server.seed import DEFAULT_AGENTS, seed, seed_demo
+        if args.command == "configure":
+            return _configure(db, args)
+        from server.seed import DEFAULT_AGENTS, seed, seed_demo, seed_demo_mail
 
         ids = seed(db, Passwords())
         print("Collectivités, agents et démarches en place. Comptes par défaut "
@@ -98,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.demo:
             for code in ("10999", "57999"):
                 seed_demo(db, ids[code])
-            print("Jeu de démonstration ajouté.")
+                seed_demo_mail(db, ids[code])
+            print("Jeu de démonstration ajouté. Les courriels envoyés sont écrits dans "
+                  f"{settings.mail_drop_dir} (aucun envoi réel).")
         return 0
     finally:
         db.dispose()

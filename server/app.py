@@ -34,7 +34,9 @@ from server.bodylimit import BodyLimitMiddleware
 from server.config import Settings
 from server.db.database import Database
 from server.db.migrate import upgrade
+from server.mail.sender import MailWorker, RetryPolicy
 from server.ratelimit import SlidingWindowLimiter
+from server.services.runtime import Runtime
 from sync.protocol.vocabulary import MAX_ATTACHMENT_BYTES
 from sync.protocol.wire import PROTOCOL_VERSION
 
@@ -63,11 +65,28 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     if settings.run_migrations:
         upgrade(db.engine)
 
+    blobs = DiskBlobStore(settings.blob_dir)
+    mailer = MailWorker(
+        db, blobs, settings.mail_drop_dir,
+        RetryPolicy(delays=tuple(settings.mail_retry_delays), timeout=settings.smtp_timeout),
+        poll_seconds=settings.mail_poll_seconds,
+    )
+
+    running = [0]  # lifespans may nest (several test clients on one app): stop at the last
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if database is None:
-            db.dispose()
+        running[0] += 1
+        if settings.mail_sender:
+            mailer.start()
+        try:
+            yield
+        finally:
+            running[0] -= 1
+            if running[0] == 0:
+                mailer.stop()
+            if database is None:
+                db.dispose()
 
     app = FastAPI(
         title="bannette — API centrale",
@@ -77,7 +96,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.db = db
-    app.state.blobs = DiskBlobStore(settings.blob_dir)
+    app.state.blobs = blobs
+    app.state.mailer = mailer
+    app.state.runtime = Runtime(blobs, mailer)
     app.state.passwords = Passwords(
         settings.argon2_time_cost, settings.argon2_memory_cost_kib, settings.argon2_parallelism
     )

@@ -49,6 +49,12 @@ class Settings:
     argon2_memory_cost_kib: int = 65536
     argon2_parallelism: int = 4
     echo_sql: bool = False
+    #: Outgoing mail: the sender thread runs with the app; waits after each failed attempt
+    #: (one more attempt than delays), SMTP timeout, and how often it looks at the outbox.
+    mail_sender: bool = True
+    mail_retry_delays: tuple[float, ...] = (60.0, 300.0, 1800.0, 7200.0)
+    smtp_timeout: float = 30.0
+    mail_poll_seconds: float = 30.0
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -59,6 +65,11 @@ class Settings:
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+    @property
+    def mail_drop_dir(self) -> Path:
+        """Where the demonstration « file » transport writes the e-mails it would send."""
+        return self.data_dir / "courriels-envoyes"
 
     @classmethod
     def from_env(cls) -> Settings:

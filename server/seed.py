@@ -176,3 +176,19 @@ def seed_demo(db: Database, authority_id: uuid.UUID, count: int = 40, rng_seed: 
                 trusted_received_at=received,
             )
     return count
+
+
+def seed_demo_mail(db: Database, authority_id: uuid.UUID) -> None:
+    """The demonstration's outgoing mail: written as .eml files in the data folder
+    (``courriels-envoyes``) instead of leaving, unless the commune already has settings."""
+    from server.db.models import MailSettings
+    from server.mail import settings as mail_settings
+
+    with db.write() as session:
+        authority = session.get(Authority, authority_id)
+        if authority is None or session.get(MailSettings, authority_id) is not None:
+            return
+        mail_settings.configure(
+            session, authority_id, transport="file",
+            from_address=authority.service_email or "mairie@demo.example.fr",
+            from_name=authority.name)

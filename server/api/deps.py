@@ -13,6 +13,7 @@ from server.blobs import BlobStore
 from server.config import Settings
 from server.db.database import Database
 from server.problems import ProblemError
+from server.services.runtime import Runtime
 from sync.protocol.vocabulary import Role
 
 _bearer = HTTPBearer(auto_error=False, description="Jeton d'accès obtenu par /api/v1/auth/login")
@@ -31,6 +32,11 @@ def get_settings(request: Request) -> Settings:
 def get_blobs(request: Request) -> BlobStore:
     store: BlobStore = request.app.state.blobs
     return store
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
 def client_ip(request: Request) -> str | None:
@@ -70,4 +76,5 @@ def get_principal(
 DbDep = Annotated[Database, Depends(get_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -15,6 +15,7 @@ from server.api.deps import BlobsDep, DbDep, PrincipalDep
 from server.db.models import ParapheurFolder
 from server.problems import ProblemError, problem_responses
 from server.services import parapheur as service
+from server.services import parapheur_flow as flow
 from sync.protocol.wire import FolderState, ParapheurFolderRow
 
 router = APIRouter(prefix="/parapheur", tags=["parapheur"])
@@ -87,7 +88,7 @@ def decide(
 ) -> ParapheurFolderRow:
     """``visa``, ``sign`` or ``reject`` by the official of the current step."""
     with db.write() as session:
-        folder = service.decide(session, principal, blobs, folder_id, body)
+        folder = flow.decide(session, principal, blobs, folder_id, body)
         return ParapheurFolderRow.model_validate(folder)
 
 

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from server import audit, faults
 from server.access import scope
-from server.api.deps import DbDep, PrincipalDep
+from server.api.deps import DbDep, PrincipalDep, RuntimeDep
 from server.db.models import SyncClient
 from server.db.session import current_epoch, current_version
 from server.db.types import utcnow
@@ -21,9 +21,11 @@ from sync.protocol.wire import MetaResponse, PullRequest, PullResponse, PushRequ
 router = APIRouter(prefix="/sync", tags=["synchronisation"])
 
 @router.post("/push", response_model=PushResponse, responses=problem_responses(401, 403, 422))
-def push(body: PushRequest, principal: PrincipalDep, db: DbDep) -> PushResponse:
+def push(
+    body: PushRequest, principal: PrincipalDep, db: DbDep, runtime: RuntimeDep
+) -> PushResponse:
     """Applies each mutation once, in order; the answer lists one result per mutation."""
-    response = push_service.push(db, principal, body)
+    response = push_service.push(db, principal, body, runtime)
     faults.pause(faults.AFTER_PUSH_ENV, "push committed")
     return response
 

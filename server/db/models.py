@@ -7,19 +7,21 @@ sequence number), indexed together so a pull scoped to a few authorities is one 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -220,6 +222,14 @@ class Message(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(default=utcnow)
     agent_id: Mapped[uuid.UUID | None] = mapped_column()
+    # Outgoing mail: the recipient, the attached PDFs and the proof the SMTP sending gave.
+    to_email: Mapped[str | None] = mapped_column(String(254))
+    attachment_ids: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
+    delivery: Mapped[str | None] = mapped_column(String(10))
+    delivered_at: Mapped[datetime | None] = mapped_column()
+    smtp_message_id: Mapped[str | None] = mapped_column(String(250))
+    smtp_response: Mapped[str | None] = mapped_column(Text)
+    failure: Mapped[str | None] = mapped_column(Text)
 
 
 class Blob(Base):
@@ -293,6 +303,82 @@ class ParapheurFolder(Base):
     signed_sha256: Mapped[str | None] = mapped_column(String(64))
     bordereau_sha256: Mapped[str | None] = mapped_column(String(64))
     created_by: Mapped[uuid.UUID | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The connector that carries the folder (``server.connectors.parapheur``) and how far the
+    # sending went; ``remote_id`` is the folder's id in an external parapheur.
+    connector: Mapped[str] = mapped_column(String(30), default="builtin",
+                                           server_default="builtin")
+    remote_id: Mapped[str | None] = mapped_column(String(200))
+    public_annotation: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: Seen by the circuit's officials only: never printed on the bordereau.
+    private_annotation: Mapped[str] = mapped_column(Text, default="", server_default="")
+    wished_date: Mapped[date | None] = mapped_column(Date)
+    signed_attachment_id: Mapped[uuid.UUID | None] = mapped_column()
+    bordereau_attachment_id: Mapped[uuid.UUID | None] = mapped_column()
+    sending: Mapped[str] = mapped_column(String(10), default="sent", server_default="sent")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    stuck: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: When the poller looks at the folder next (external connectors), and how often it failed.
+    next_poll_at: Mapped[datetime | None] = mapped_column()
+    poll_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class ParapheurSettings(Base):
+    """The parapheur a commune chose (server side only: credentials never reach a PC).
+
+    ``config`` holds what the connector needs (URL, login, password, desk…); the built-in
+    parapheur needs nothing."""
+
+    __tablename__ = "parapheur_settings"
+    authority_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("authorities.id", ondelete="CASCADE"), primary_key=True
+    )
+    connector: Mapped[str] = mapped_column(String(30), default="builtin")
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MailSettings(Base):
+    """How a commune's outgoing mail leaves (server side only, never synced).
+
+    ``transport`` is ``smtp`` or ``file`` (demonstration: messages written as .eml files);
+    ``security`` is ``starttls``, ``tls`` (implicit TLS, port 465) or ``none`` (a relay on the
+    same machine or the tests' loopback server)."""
+
+    __tablename__ = "mail_settings"
+    authority_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("authorities.id", ondelete="CASCADE"), primary_key=True
+    )
+    transport: Mapped[str] = mapped_column(String(10), default="smtp")
+    host: Mapped[str] = mapped_column(String(253), default="")
+    port: Mapped[int] = mapped_column(Integer, default=587)
+    security: Mapped[str] = mapped_column(String(10), default="starttls")
+    username: Mapped[str | None] = mapped_column(String(254))
+    password: Mapped[str | None] = mapped_column(String(500))
+    from_address: Mapped[str] = mapped_column(String(254))
+    from_name: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MailOutbox(Base):
+    """Persistent queue of the mail the server owes: written in the transaction that records
+    the message, sent afterwards by ``server.mail.sender`` with retries, so a crash or an SMTP
+    outage never loses a reply."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (Index("ix_mail_outbox_due", "state", "next_attempt_at"),)
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorities.id"))
+    message_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
+    #: The Message-ID header, fixed at queueing so every retry carries the same one.
+    header_id: Mapped[str] = mapped_column(String(250))
+    state: Mapped[str] = mapped_column(String(10), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -104,6 +104,8 @@ class Change:
     entity: Entity
     row: Any
     conflicting_fields: list[str] = field(default_factory=list)
+    #: A conflict's explanation when the generic one (« modifiée entre-temps ») says too little.
+    reason: str | None = None
 
     @property
     def is_conflict(self) -> bool:

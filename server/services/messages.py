@@ -14,6 +14,8 @@ from server.db.types import utcnow
 from server.problems import ProblemError
 from server.services import requests as request_service
 from server.services.common import Change, add_event, stamp
+from server.services.parapheur_flow import request_attachment
+from server.services.replies import queue_outbound_email
 from sync.protocol.vocabulary import EventKind
 from sync.protocol.wire import Entity, MessageAddArgs, PhoneCallAddArgs
 
@@ -25,12 +27,18 @@ def add_message(
     request = request_service.load(session, principal, args.request_id)
     if session.get(Message, args.id) is not None:
         raise ProblemError(409, "Ce message existe déjà.")
+    for attachment_id in args.attachment_ids:
+        request_attachment(session, request, attachment_id, pdf_only=False)
     row = Message(
         id=args.id, authority_id=request.authority_id, request_id=request.id,
         direction=args.direction.value, channel=args.channel.value, subject=args.subject,
         body=args.body, at=utcnow(), agent_id=principal.agent_id,
+        attachment_ids=[str(a) for a in args.attachment_ids],
     )
     session.add(stamp(session, row))
+    session.flush()
+    # An outbound e-mail with an address leaves through the server's sender (issue 12).
+    queue_outbound_email(session, request, row, args.to_email, args.attachment_ids)
     add_event(session, request.authority_id, request.id, EventKind.MESSAGE_ADDED, principal,
               {"message_id": str(row.id), "direction": row.direction})
     audit.record(session, principal, "create", "messages", row.id, row.authority_id)

@@ -69,6 +69,22 @@ def _attachment(session: Session, authority_id: uuid.UUID, attachment_id: uuid.U
     return row
 
 
+def check_official(session: Session, authority_id: uuid.UUID, agent_id: uuid.UUID,
+                   refusal: str = "Chaque étape doit désigner un élu de la collectivité.") -> Agent:
+    """The active official (or administrator) of the commune, or 422: only they may visa,
+    sign or give an opinion."""
+    member = session.execute(
+        select(Agent)
+        .join(AgentAuthority, AgentAuthority.agent_id == Agent.id)
+        .where(Agent.id == agent_id, AgentAuthority.authority_id == authority_id,
+               Agent.role.in_([Role.OFFICIAL.value, Role.ADMIN.value]),
+               Agent.active.is_(True))
+    ).scalar_one_or_none()
+    if member is None:
+        raise ProblemError(422, refusal)
+    return member
+
+
 def create(session: Session, principal: Principal, body: FolderCreate) -> ParapheurFolder:
     check_authority(principal, body.authority_id)
     authorize(principal, Action.SEND_TO_PARAPHEUR)
@@ -82,15 +98,7 @@ def create(session: Session, principal: Principal, body: FolderCreate) -> Paraph
     for annex in body.annex_ids:
         _attachment(session, body.authority_id, annex, pdf_only=False)
     for step in body.steps:
-        member = session.execute(
-            select(Agent.id)
-            .join(AgentAuthority, AgentAuthority.agent_id == Agent.id)
-            .where(Agent.id == step.official_id, AgentAuthority.authority_id == body.authority_id,
-                   Agent.role.in_([Role.OFFICIAL.value, Role.ADMIN.value]),
-                   Agent.active.is_(True))
-        ).first()
-        if member is None:
-            raise ProblemError(422, "Chaque étape doit désigner un élu de la collectivité.")
+        check_official(session, body.authority_id, step.official_id)
     now = utcnow()
     folder = ParapheurFolder(
         id=body.id, authority_id=body.authority_id, request_id=body.request_id,

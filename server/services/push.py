@@ -16,8 +16,17 @@ from server.db.models import MutationLog, SyncClient
 from server.db.session import current_version
 from server.db.types import utcnow
 from server.problems import ProblemError
-from server.services import attachments, citizens, messages, requests
+from server.services import (
+    attachments,
+    citizens,
+    messages,
+    opinions,
+    parapheur_flow,
+    replies,
+    requests,
+)
 from server.services.common import Change, to_wire
+from server.services.runtime import Runtime
 from sync.protocol.wire import (
     MUTATION_ARGS,
     Entity,
@@ -55,16 +64,17 @@ HANDLERS: dict[MutationName, Handler] = {
 }
 
 
-def _not_yet(session: Session, principal: Principal, args: Any, base: int | None) -> Change:
-    """Reply-flow mutations declared in the contract whose server side is being built."""
-    raise ProblemError(422, "Cette action n'est pas encore prise en charge par le serveur.")
-
-
-for _name in (MutationName.PARAPHEUR_SEND, MutationName.PARAPHEUR_DECIDE,
-              MutationName.REPLY_SEND, MutationName.REQUEST_ASK_OPINION,
-              MutationName.REQUEST_GIVE_OPINION):
-    HANDLERS.setdefault(_name, _not_yet)
-assert set(HANDLERS) == set(MUTATION_ARGS), "every mutation name needs a handler"
+#: Handlers that also need the runtime (blob store, mail sender): the reply flow.
+RuntimeHandler = Callable[[Session, Principal, Any, int | None, Runtime], Change]
+RUNTIME_HANDLERS: dict[MutationName, RuntimeHandler] = {
+    MutationName.PARAPHEUR_SEND: parapheur_flow.send,
+    MutationName.PARAPHEUR_DECIDE: parapheur_flow.decide_mutation,
+    MutationName.REPLY_SEND: replies.send_reply,
+}
+HANDLERS[MutationName.REQUEST_ASK_OPINION] = opinions.ask
+HANDLERS[MutationName.REQUEST_GIVE_OPINION] = opinions.give
+assert set(HANDLERS) | set(RUNTIME_HANDLERS) == set(MUTATION_ARGS), "a mutation lacks a handler"
+assert not set(HANDLERS) & set(RUNTIME_HANDLERS)
 
 
 def _validation_reason(exc: ValidationError) -> str:
@@ -72,7 +82,18 @@ def _validation_reason(exc: ValidationError) -> str:
     return "Données de la modification invalides : " + ", ".join(names) + "."
 
 
-def _apply(session: Session, principal: Principal, mutation: Mutation) -> MutationResult:
+def _run(session: Session, principal: Principal, mutation: Mutation, args: BaseModel,
+         runtime: Runtime | None) -> Change:
+    if mutation.name in RUNTIME_HANDLERS:
+        if runtime is None:
+            raise ProblemError(503, "Ce service n'est pas disponible sur ce serveur.")
+        return RUNTIME_HANDLERS[mutation.name](session, principal, args, mutation.base_version,
+                                               runtime)
+    return HANDLERS[mutation.name](session, principal, args, mutation.base_version)
+
+
+def _apply(session: Session, principal: Principal, mutation: Mutation,
+           runtime: Runtime | None = None) -> MutationResult:
     try:
         args: BaseModel = mutation.parsed_args()
     except ValidationError as exc:
@@ -82,7 +103,7 @@ def _apply(session: Session, principal: Principal, mutation: Mutation) -> Mutati
         )
     savepoint = session.begin_nested()
     try:
-        change = HANDLERS[mutation.name](session, principal, args, mutation.base_version)
+        change = _run(session, principal, mutation, args, runtime)
         session.flush()
     except ProblemError as exc:
         savepoint.rollback()
@@ -100,7 +121,7 @@ def _apply(session: Session, principal: Principal, mutation: Mutation) -> Mutati
     if change.is_conflict:
         return MutationResult(
             mutation_id=mutation.mutation_id, result=MutationOutcome.CONFLICT,
-            reason="La fiche a été modifiée entre-temps sur le serveur : "
+            reason=change.reason or "La fiche a été modifiée entre-temps sur le serveur : "
             "sa version est conservée pour " + ", ".join(change.conflicting_fields) + ".",
             entity=change.entity, conflicting_fields=change.conflicting_fields,
             server_row=to_wire(change.entity, change.row),
@@ -110,7 +131,8 @@ def _apply(session: Session, principal: Principal, mutation: Mutation) -> Mutati
     )
 
 
-def push(db: Database, principal: Principal, body: PushRequest) -> PushResponse:
+def push(db: Database, principal: Principal, body: PushRequest,
+         runtime: Runtime | None = None) -> PushResponse:
     results: list[MutationResult] = []
     last_id = 0
     for mutation in body.mutations:
@@ -128,7 +150,7 @@ def push(db: Database, principal: Principal, body: PushRequest) -> PushResponse:
                 results.append(_replayed(session, mutation))
                 last_id = client.last_mutation_id
                 continue
-            result = _apply(session, principal, mutation)
+            result = _apply(session, principal, mutation, runtime)
             client.last_mutation_id = mutation.mutation_id
             client.updated_at = utcnow()
             session.add(
@@ -140,6 +162,8 @@ def push(db: Database, principal: Principal, body: PushRequest) -> PushResponse:
             )
             results.append(result)
             last_id = mutation.mutation_id
+    if runtime is not None and body.mutations:
+        runtime.after_commit()
     with db.read() as session:
         if not body.mutations:
             client = session.get(SyncClient, body.client_id)

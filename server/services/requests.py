@@ -146,9 +146,12 @@ def create(
 
 
 def _transition(
-    session: Session, principal: Principal, row: Request, target: Status,
+    session: Session, principal: Principal | None, row: Request, target: Status,
     outcome: Outcome | None = None, documents_received_on: date | None = None,
+    *, letter_sent: bool = False,
 ) -> None:
+    """Moves the request, recording the events. ``letter_sent``: a reply letter told the
+    citizen, so « sans suite » is an answer too (``reply.send``)."""
     current = Status(row.status)
     if not can_transition(current, target):
         raise ProblemError(
@@ -157,7 +160,9 @@ def _transition(
             f"à « {STATUS_LABELS[target]} ».",
         )
     if target is Status.ANSWERED:
-        if outcome not in EXPRESS_OUTCOMES:
+        if outcome not in EXPRESS_OUTCOMES and not (
+            letter_sent and outcome is Outcome.NO_FOLLOW_UP
+        ):
             raise ProblemError(422, "Une réponse doit indiquer la décision : acceptée ou refusée.")
     elif target is Status.CLOSED:
         # Closing without an answer: no follow-up, or the implicit decision the silence gave.
@@ -182,6 +187,10 @@ def _transition(
                   {"outcome": outcome.value})
     add_event(session, row.authority_id, row.id, EventKind.STATUS_CHANGED, principal,
               {"from": current.value, "to": target.value})
+
+
+#: The life-cycle move with its events, for the services of the reply flow.
+transition = _transition
 
 
 def set_status(

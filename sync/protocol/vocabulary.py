@@ -124,6 +124,7 @@ class EventKind(StrEnum):
     REPLY_SENT = "reply_sent"
     OPINION_REQUESTED = "opinion_requested"
     OPINION_GIVEN = "opinion_given"
+    DELIVERY_FAILED = "delivery_failed"
 
 
 # French labels for the UI and generated documents. Kept beside the enums so a new value
@@ -188,6 +189,7 @@ EVENT_LABELS: dict[EventKind, str] = {
     EventKind.REPLY_SENT: "Réponse envoyée",
     EventKind.OPINION_REQUESTED: "Avis demandé à un élu",
     EventKind.OPINION_GIVEN: "Avis de l'élu",
+    EventKind.DELIVERY_FAILED: "Échec de l'envoi du courriel",
 }
 
 #: Attachments accepted by the seed CGU: PDF, JPG, PNG; 5 MB each.

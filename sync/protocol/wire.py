@@ -408,12 +408,18 @@ class RequestDeleteArgs(_Model):
 
 
 class MessageAddArgs(_Model):
+    """A message of the request's correspondence. An outbound ``email`` with ``to_email`` is
+    sent by the server (SMTP, proof on the row); without it, it only records a message sent
+    by other means."""
+
     id: UUID
     request_id: UUID
     direction: MessageDirection
     channel: Channel
     subject: ShortText = ""
     body: LongText = ""
+    to_email: Annotated[str, StringConstraints(max_length=254)] | None = None
+    attachment_ids: list[UUID] = Field(default_factory=list, max_length=20)
 
 
 class CitizenFields(_Model):

@@ -1,0 +1,23 @@
+"""What the mutation handlers of the reply flow need beyond the database session: the blob
+store (PDFs to read, sign and attach) and the mail sender to wake once a push committed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from server.blobs import BlobStore
+
+if TYPE_CHECKING:
+    from server.mail.sender import MailWorker
+
+
+@dataclass
+class Runtime:
+    blobs: BlobStore
+    mailer: MailWorker | None = None
+
+    def after_commit(self) -> None:
+        """Called once the changes are committed: queued mail may leave now."""
+        if self.mailer is not None:
+            self.mailer.wake()
