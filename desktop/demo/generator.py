@@ -33,6 +33,7 @@ from desktop.demo.catalogue import (
     DemoProcedure,
 )
 from desktop.domain.due import DueFacts, next_due
+from desktop.domain.legal_time import as_instant, stored
 from desktop.domain.text import citizen_display_name, fold
 from desktop.store.database import transaction
 from sync.protocol.vocabulary import Channel, CitizenKind, EventKind, Outcome, Status
@@ -399,6 +400,10 @@ def _insert_requests(
         status = _status_for_age(rng, (today - received.date()).days)
         assigned = rng.choice(agent_choices)
 
+        def utc(at: datetime, department: str = authority.department) -> str:
+            """The demo's wall times are the commune's; the store keeps UTC."""
+            return stored(as_instant(at, department))
+
         def event(
             at: datetime, kind: EventKind, detail: dict, agent: int | None, pk: int = pk
         ) -> None:
@@ -406,7 +411,7 @@ def _insert_requests(
                 (
                     new_id(),
                     pk,
-                    at.isoformat(timespec="seconds"),
+                    utc(at),
                     agent,
                     kind.value,
                     json.dumps(detail, ensure_ascii=False),
@@ -417,7 +422,7 @@ def _insert_requests(
         receipt_at = None
         if channel.is_electronic:
             receipt = received + timedelta(minutes=rng.randint(1, 5))
-            receipt_at = receipt.isoformat(timespec="seconds")
+            receipt_at = utc(receipt)
             event(receipt, EventKind.REGISTRATION_RECEIPT_SENT, {"automatic": True}, None)
         if assigned is not None:
             event(
@@ -434,7 +439,7 @@ def _insert_requests(
             moment = _between(rng, moment, min(now, moment + timedelta(days=6)))
             actor = official_pk if step == Status.ANSWERED and rng.random() < 0.3 else assigned
             if step == Status.ACKNOWLEDGED:
-                acknowledged_at = moment.isoformat(timespec="seconds")
+                acknowledged_at = utc(moment)
                 event(moment, EventKind.ACKNOWLEDGEMENT_SENT, {}, actor)
             if step == Status.AWAITING_DOCUMENTS:
                 asked = moment.date()
@@ -482,7 +487,7 @@ def _insert_requests(
                 new_id(),
                 authority_pks[authority.code],
                 number,
-                received.isoformat(timespec="seconds"),
+                utc(received),
                 channel.value,
                 citizen.pk,
                 procedure_pks[procedure.code],

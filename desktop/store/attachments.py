@@ -18,11 +18,11 @@ import sqlite3
 import stat
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import platformdirs
 
+from desktop.domain.legal_time import utc_now
 from desktop.store.database import APP_NAME, StoreError, transaction
 from desktop.store.ids import iso, new_id
 from desktop.store.outbox import enqueue, server_may_know
@@ -72,7 +72,7 @@ def add_attachment(
         conn.execute(
             "INSERT OR IGNORE INTO sync_upload (sha256, authority_id, filename, created_at) "
             "VALUES (?, ?, ?, ?)",
-            (digest, authority_id, name, iso(datetime.now())),
+            (digest, authority_id, name, iso(utc_now())),
         )
         enqueue(
             conn, MutationName.ATTACHMENT_LINK,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import IntEnum
 
+from desktop.domain.legal_time import in_zone, parse_stored, read
 from desktop.domain.text import fold
 from sync.protocol.vocabulary import Channel, CitizenKind, Outcome, Status
 
@@ -252,7 +253,8 @@ def _row(values: Sequence[object]) -> InboxRow:
     return InboxRow(
         pk=int(values[0]),  # type: ignore[arg-type]
         number=str(values[1]),
-        received_at=datetime.fromisoformat(str(values[2])),
+        # Every instant read from here on is in the commune's legal zone (see legal_time).
+        received_at=in_zone(parse_stored(str(values[2])), str(values[8])),
         channel=Channel(values[3]),
         citizen=str(values[4]),
         subject=str(values[5]),
@@ -483,9 +485,10 @@ class InboxRepository:
                 (pk,),
             )
         ]
+        department = found[pk].department
         events = [
             EventView(
-                datetime.fromisoformat(e["at"]),
+                in_zone(parse_stored(e["at"]), department),
                 e["kind"],
                 e["display_name"],
                 json.loads(e["detail"]),
@@ -511,7 +514,7 @@ class InboxRepository:
         ]
 
         def moment(value: str | None) -> datetime | None:
-            return datetime.fromisoformat(value) if value else None
+            return read(value, department)
 
         return RequestDetail(
             row=found[pk],

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
 
+from desktop.domain.legal_time import legal_today
 from desktop.store.database import StoreError, connect
 from desktop.store.legal import record_implicit_decisions
 from desktop.store.outbox import pending_count
@@ -75,7 +76,7 @@ class SyncWorker(QObject):
 
     def __init__(
         self, database: Path, vault: TokenVault, retry: RetryPolicy | None = None,
-        timeout: float | None = None, today: Callable[[], date] = date.today,
+        timeout: float | None = None, today: Callable[[], date] = legal_today,
     ) -> None:
         super().__init__()
         self._database = database
@@ -305,7 +306,7 @@ class SyncController(QObject):
         interval_ms: int = 60_000,
         retry: RetryPolicy | None = None,
         timeout: float | None = None,
-        today: Callable[[], date] = date.today,
+        today: Callable[[], date] = legal_today,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QDialog, QMainWindow, QMenu, QMessageBox, QToolBar
 
 from desktop.documents import DocumentError
 from desktop.domain.french import format_date_fr
+from desktop.domain.legal_time import as_instant, wall_clock
 from desktop.domain.workflow import TransitionError
 from desktop.services.letters import (
     LETTER_NAMES,
@@ -197,7 +198,9 @@ class RequestActions(QObject):
     def _produced(self, job: LetterJob, files: LetterFiles) -> None:
         self._working.discard(job.request_pk)
         try:
-            self._letters.record(job, files, at=self._now(), agent_id=self._agent_id)
+            self._letters.record(
+                job, files, at=self._now(job.request_pk), agent_id=self._agent_id
+            )
         except (TransitionError, StoreError) as exc:
             self.update()
             self._fail(
@@ -222,9 +225,11 @@ class RequestActions(QObject):
             f"rien n'a été enregistré.\n\n{text}"
         )
 
-    def _now(self) -> datetime:
-        """The app's day (injectable for tests) at the clock's time of day."""
-        return datetime.combine(self._today(), datetime.now().time().replace(microsecond=0))
+    def _now(self, pk: int) -> datetime:
+        """The app's day (injectable for tests) at the time the request's commune's clocks
+        show, as an instant: the PC's own zone plays no part."""
+        department = self._letters.facts(pk).authority.department
+        return as_instant(wall_clock(self._today(), department), department)
 
     # --- dialogs ----------------------------------------------------------------------------
     def _ask_missing_documents(self, pk: int) -> None:
@@ -259,7 +264,7 @@ class RequestActions(QObject):
             received_on = dialog.chosen_date()
             try:
                 self._letters.documents_received(
-                    pk, received_on, at=self._now(), agent_id=self._agent_id
+                    pk, received_on, at=self._now(pk), agent_id=self._agent_id
                 )
             except (TransitionError, StoreError) as exc:
                 self._fail(str(exc))
