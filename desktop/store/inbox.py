@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import IntEnum
+from typing import Any
 
 from desktop.domain.legal_time import in_zone, parse_stored, read
 from desktop.domain.text import fold
@@ -237,6 +238,8 @@ class RequestDetail:
     attachments: list[AttachmentView] = field(default_factory=list)
     events: list[EventView] = field(default_factory=list)
     missing_documents: list[tuple[date, date | None, list[str]]] = field(default_factory=list)
+    #: The letters produced for the request (``desktop.store.letters.LetterRecord``).
+    letters: list[Any] = field(default_factory=list)
 
 
 _ROW_SQL = """
@@ -516,6 +519,8 @@ class InboxRepository:
         def moment(value: str | None) -> datetime | None:
             return read(value, department)
 
+        from desktop.store.letters import letters_of  # noqa: PLC0415 - letters reads legal
+
         return RequestDetail(
             row=found[pk],
             body=r["body"],
@@ -530,4 +535,5 @@ class InboxRepository:
             attachments=attachments,
             events=events,
             missing_documents=missing,
+            letters=letters_of(self._conn, pk),
         )

@@ -49,6 +49,7 @@ from sync.protocol.vocabulary import (
     EventKind,
     Outcome,
     PeriodUnit,
+    SendMode,
     SilenceRule,
     Status,
 )
@@ -316,27 +317,41 @@ def record_registration_receipt(
     agent_id: str | None,
     files: list[str] = [],  # noqa: B006 - never mutated
 ) -> None:
-    """The registration receipt (L112-11) was produced: note when; the status does not move."""
+    """The registration receipt (L112-11) was sent: note when; the status does not move."""
     with transaction(conn):
-        row = live_request(conn, request_pk, "channel, registration_receipt_at, status")
-        if not Channel(row["channel"]).is_electronic:
-            raise TransitionError(
-                "L'accusé d'enregistrement ne concerne que les demandes électroniques."
-            )
-        if row["registration_receipt_at"] is not None:
-            raise TransitionError("L'accusé d'enregistrement a déjà été envoyé.")
-        if Status(row["status"]) not in OPEN_STATUSES:
-            raise TransitionError("La demande est déjà traitée.")
-        conn.execute(
-            "UPDATE request SET registration_receipt_at = ? WHERE pk = ?",
-            (instant_text(conn, request_pk, at), request_pk),
+        registration_receipt_in_transaction(
+            conn, request_pk, at=at, agent_id=agent_id, detail=_files_detail(files)
         )
-        insert_event(
-            conn,
-            request_pk,
-            DomainEvent(EventKind.REGISTRATION_RECEIPT_SENT, at, agent_id, _files_detail(files)),
+
+
+def registration_receipt_in_transaction(
+    conn: sqlite3.Connection,
+    request_pk: int,
+    *,
+    at: datetime,
+    agent_id: str | None,
+    detail: dict[str, object],
+) -> None:
+    """``record_registration_receipt`` inside the caller's transaction."""
+    row = live_request(conn, request_pk, "channel, registration_receipt_at, status")
+    if not Channel(row["channel"]).is_electronic:
+        raise TransitionError(
+            "L'accusé d'enregistrement ne concerne que les demandes électroniques."
         )
-        refresh_due(conn, request_pk)
+    if row["registration_receipt_at"] is not None:
+        raise TransitionError("L'accusé d'enregistrement a déjà été envoyé.")
+    if Status(row["status"]) not in OPEN_STATUSES:
+        raise TransitionError("La demande est déjà traitée.")
+    conn.execute(
+        "UPDATE request SET registration_receipt_at = ? WHERE pk = ?",
+        (instant_text(conn, request_pk, at), request_pk),
+    )
+    insert_event(
+        conn,
+        request_pk,
+        DomainEvent(EventKind.REGISTRATION_RECEIPT_SENT, at, agent_id, detail),
+    )
+    refresh_due(conn, request_pk)
 
 
 def record_acknowledgement(
@@ -347,37 +362,60 @@ def record_acknowledgement(
     agent_id: str | None,
     files: list[str] = [],  # noqa: B006 - never mutated
 ) -> None:
-    """The acknowledgement (L112-3) was produced: a received request becomes « Accusée ».
+    """The acknowledgement (L112-3) was sent: a received request becomes « Accusée ».
 
     A request already further on (documents asked, reply being drafted) keeps its status: the
     acknowledgement is then recorded without moving it backwards.
     """
     with transaction(conn):
-        row = live_request(conn, request_pk, "acknowledged_at, status")
-        if row["acknowledged_at"] is not None:
-            raise TransitionError("L'accusé de réception a déjà été envoyé.")
-        status = Status(row["status"])
-        if status not in OPEN_STATUSES:
-            raise TransitionError("La demande est déjà traitée.")
-        insert_event(
-            conn,
-            request_pk,
-            DomainEvent(EventKind.ACKNOWLEDGEMENT_SENT, at, agent_id, _files_detail(files)),
+        acknowledge_in_transaction(
+            conn, request_pk, at=at, agent_id=agent_id, detail=_files_detail(files)
         )
-        moved = status == Status.RECEIVED
-        if moved:
-            _move(conn, request_pk, Status.ACKNOWLEDGED, at=at, agent_id=agent_id)
-        # The server dates the acknowledgement itself (legal dates come from the server), late
-        # ones included: it moves a received request and leaves a further one where it is.
-        enqueue_for_request(
-            conn, request_pk, MutationName.REQUEST_ACKNOWLEDGE, {},
-            fields=("status", "acknowledged_at") if moved else ("acknowledged_at",),
-        )
-        conn.execute(
-            "UPDATE request SET acknowledged_at = ? WHERE pk = ?",
-            (instant_text(conn, request_pk, at), request_pk),
-        )
-        refresh_due(conn, request_pk)
+
+
+def acknowledge_in_transaction(
+    conn: sqlite3.Connection,
+    request_pk: int,
+    *,
+    at: datetime,
+    agent_id: str | None,
+    detail: dict[str, object],
+    sent_on: date | None = None,
+    mode: SendMode | None = None,
+) -> None:
+    """``record_acknowledgement`` inside the caller's transaction; ``sent_on`` and ``mode``
+    (« Marquer comme envoyé ») travel to the server, which dates the acknowledgement with
+    them."""
+    row = live_request(conn, request_pk, "acknowledged_at, status")
+    if row["acknowledged_at"] is not None:
+        raise TransitionError("L'accusé de réception a déjà été envoyé.")
+    status = Status(row["status"])
+    if status not in OPEN_STATUSES:
+        raise TransitionError("La demande est déjà traitée.")
+    insert_event(
+        conn,
+        request_pk,
+        DomainEvent(EventKind.ACKNOWLEDGEMENT_SENT, at, agent_id, detail),
+    )
+    moved = status == Status.RECEIVED
+    if moved:
+        _move(conn, request_pk, Status.ACKNOWLEDGED, at=at, agent_id=agent_id)
+    # The server dates the acknowledgement from the day the agent gives (or its own clock),
+    # late ones included: it moves a received request and leaves a further one where it is.
+    sending: dict[str, object] = {}
+    if sent_on is not None:
+        sending["sent_on"] = sent_on.isoformat()
+    if mode is not None:
+        sending["mode"] = mode.value
+    enqueue_for_request(
+        conn, request_pk, MutationName.REQUEST_ACKNOWLEDGE, sending,
+        fields=("status", "acknowledged_at") if moved else ("acknowledged_at",),
+    )
+    conn.execute(
+        "UPDATE request SET acknowledged_at = ? WHERE pk = ?",
+        (instant_text(conn, request_pk, at), request_pk),
+    )
+    refresh_due(conn, request_pk)
 
 
 def record_missing_documents_request(
