@@ -12,6 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from desktop.documents.render import LetterKind
 from desktop.domain.legal_time import as_instant, in_zone, local_day, parse_stored
 from desktop.domain.workflow import DomainEvent, TransitionError
 from desktop.store import legal
@@ -21,9 +22,9 @@ from desktop.store.requests import department_of, insert_event, live_request
 from sync.protocol.vocabulary import EventKind, SendMode
 from sync.protocol.wire import day_instant
 
-#: Letter kinds (``LetterKind`` values) whose sending is the legal step itself.
-ACKNOWLEDGEMENT = "acknowledgement"
-REGISTRATION_RECEIPT = "registration_receipt"
+#: The letter kinds whose sending is the legal step itself.
+ACKNOWLEDGEMENT = LetterKind.ACKNOWLEDGEMENT.value
+REGISTRATION_RECEIPT = LetterKind.REGISTRATION_RECEIPT.value
 
 
 @dataclass(frozen=True)

@@ -249,8 +249,9 @@ def calls_html(calls: Sequence[CallView]) -> str:
     return f"{head}<table cellspacing='0' cellpadding='2'>{rows}</table>"
 
 
-def _letter_line(letter: LetterRecord) -> tuple[str, str]:
-    """(« Accusé de réception », « produit le … ; envoyé le … par courrier »)."""
+def _letter_line(letter: LetterRecord, newer: int | None = None) -> tuple[str, str]:
+    """(« Accusé de réception », « produit le … ; envoyé le … par courrier »); ``newer`` is
+    the edition that replaced an unsent one."""
     name = LETTER_NAMES[LetterKind(letter.kind)]
     name = name[:1].upper() + name[1:]
     if letter.edition > 1:
@@ -262,6 +263,8 @@ def _letter_line(letter: LetterRecord) -> tuple[str, str]:
         how = f" par {mode}" if letter.sent_mode in (SendMode.POST, SendMode.EMAIL) else (
             f", {mode}" if mode else "")
         text += f" ; envoyé le {format_date_fr(letter.sent_on)}{how}"
+    elif newer is not None:
+        text += f" ; remplacé par la version {newer}"
     else:
         text += " ; pas encore envoyé"
     return name, text
@@ -270,7 +273,13 @@ def _letter_line(letter: LetterRecord) -> tuple[str, str]:
 def letters_section(letters: Sequence[LetterRecord]) -> list[str]:
     if not letters:
         return []
-    return [f"<h3>Courriers ({len(letters)})</h3>", _rows([_letter_line(x) for x in letters])]
+    latest = {x.kind: x.edition for x in letters}
+    for x in letters:
+        latest[x.kind] = max(latest[x.kind], x.edition)
+    lines = [
+        _letter_line(x, latest[x.kind] if x.edition < latest[x.kind] else None) for x in letters
+    ]
+    return [f"<h3>Courriers ({len(letters)})</h3>", _rows(lines)]
 
 
 def _acknowledgement_text(detail: RequestDetail) -> str:

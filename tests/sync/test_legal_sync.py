@@ -201,7 +201,7 @@ def test_a_letter_marked_sent_days_later_dates_the_acknowledgement_on_both_sides
 
     db, conn, pk, request_id = _synced_received_request(server, tmp_path)
     now = datetime.now(UTC).replace(microsecond=0)
-    record_produced(conn, pk, kind="acknowledgement", edition=1, docx="ar.docx", pdf=None,
+    record_produced(conn, pk, kind="accuse_reception", edition=1, docx="ar.docx", pdf=None,
                     at=now - timedelta(days=3), agent_id=None)
     assert pending_count(conn) == 0, "producing tells the server nothing"
     sync_in_process(server.url, db)
