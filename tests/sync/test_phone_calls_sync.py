@@ -140,7 +140,7 @@ def test_a_call_reaches_the_server_and_the_other_pc(
             "SELECT display_name FROM agent WHERE id = ?", (agent_id,)).fetchone()[0]
         assert (call.caller_name, call.phone_number, call.duration_seconds) == (
             "Éloïse Noël", "03 29 41 22 10", 200)
-        assert call.called_at == called_at  # the same legal time on both PCs
+        assert call.called_at == to_wire(called_at)  # the same instant on both PCs
         assert call.agent == agent_name
         assert call.request_number is not None
         citizen_on_b = conn.execute(
