@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -906,3 +907,29 @@ def test_the_store_refuses_steps_out_of_order(demo_db: sqlite3.Connection) -> No
         )
     assert demo_db.execute("SELECT COUNT(*) FROM event").fetchone()[0] == before
     assert request_row(demo_db, SVA_PK)["status"] == Status.RECEIVED
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
+def test_letters_are_dated_in_the_commune_whatever_the_pc_zone(
+    qtbot, legal_window: LegalWindow, demo_db: sqlite3.Connection,
+    monkeypatch: pytest.MonkeyPatch, zone: str,
+) -> None:
+    """Issue 9, item 2: a PC whose clock runs on UTC (or New York) dates what it records with
+    the commune's clock: the production shows Paris's hour in the history."""
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        window = legal_window()
+        select(qtbot, window, SVA_PK)
+        window.request_actions.actions[RequestAction.ACKNOWLEDGEMENT].trigger()
+        paris = datetime.now(ZoneInfo("Europe/Paris"))
+        [letter] = window.letters.letters(SVA_PK)
+        assert letter.produced_at.utcoffset() == paris.utcoffset()
+        assert abs(letter.produced_at.replace(tzinfo=None) - datetime.combine(
+            TODAY, paris.time().replace(tzinfo=None))) < timedelta(minutes=2)
+        history = window.detail.toPlainText().split("Historique")[1].splitlines()
+        produced = next(i for i, line in enumerate(history) if "Courrier produit" in line)
+        assert history[produced - 1] == f"23 novembre 2026 à {letter.produced_at:%H:%M}"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
