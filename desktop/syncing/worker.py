@@ -415,6 +415,9 @@ class SyncController(QObject):
         self._running = False
         self._set(
             connectivity=Connectivity.ONLINE, progress=None, pending=self._pending(),
+            # « Dernière synchronisation à … » stays on the PC's clock on purpose: it belongs
+            # to no commune (one sync covers them all) and answers « how long ago did this PC
+            # talk to the server », which the PC's own clock tells its user best.
             last_sync=datetime.now(), conflicts=self._count_conflicts(),
             rejected=self._count_rejected(),
         )
