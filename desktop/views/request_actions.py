@@ -276,18 +276,13 @@ class RequestActions(QObject):
 
         def accepted() -> None:
             letter, sent_on = dialog.chosen_letter(), dialog.chosen_date()
-            try:
-                self._letters.mark_sent(
+            self._record_step(
+                pk,
+                lambda: self._letters.mark_sent(
                     letter, sent_on, dialog.chosen_mode(), at=self._now(pk),
                     agent_id=self._agent_id,
-                )
-            except (TransitionError, StoreError) as exc:
-                self._fail(str(exc))
-                return
-            self.requestChanged.emit(pk)
-            self.update()
-            self._window.statusBar().showMessage(
-                f"{letter_label(letter)} : envoyé le {format_date_fr(sent_on)}.", 10_000
+                ),
+                f"{letter_label(letter)} : envoyé le {format_date_fr(sent_on)}.",
             )
 
         dialog.accepted.connect(accepted)
@@ -358,23 +353,29 @@ class RequestActions(QObject):
 
         def accepted() -> None:
             received_on = dialog.chosen_date()
-            try:
-                self._letters.documents_received(
+            self._record_step(
+                pk,
+                lambda: self._letters.documents_received(
                     pk, received_on, at=self._now(pk), agent_id=self._agent_id
-                )
-            except (TransitionError, StoreError) as exc:
-                self._fail(str(exc))
-                return
-            self.requestChanged.emit(pk)
-            self.update()
-            self._window.statusBar().showMessage(
+                ),
                 f"Pièces de la demande {facts.number} reçues le {format_date_fr(received_on)} : "
                 "le délai de décision repart.",
-                10_000,
             )
 
         dialog.accepted.connect(accepted)
         dialog.open()
+
+    def _record_step(self, pk: int, step: Callable[[], object], done: str) -> None:
+        """Run a store step on the request; refresh the window and say ``done``, or say why
+        nothing was recorded."""
+        try:
+            step()
+        except (TransitionError, StoreError) as exc:
+            self._fail(str(exc))
+            return
+        self.requestChanged.emit(pk)
+        self.update()
+        self._window.statusBar().showMessage(done, 10_000)
 
     def _show_dialog(self, dialog: QDialog) -> None:
         if self.dialog is not None:
