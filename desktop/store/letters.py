@@ -18,7 +18,7 @@ from desktop.domain.workflow import DomainEvent, TransitionError
 from desktop.store import legal
 from desktop.store.database import StoreError, transaction
 from desktop.store.ids import iso, new_id
-from desktop.store.requests import department_of, insert_event, live_request
+from desktop.store.requests import department_of, insert_event, instant_text, live_request
 from sync.protocol.vocabulary import EventKind, SendMode
 from sync.protocol.wire import day_instant
 
@@ -101,7 +101,7 @@ def record_produced(
         cur = conn.execute(
             "INSERT INTO letter (id, request_pk, kind, edition, produced_at, produced_by, docx, "
             "pdf) VALUES (?, ?, ?, ?, ?, (SELECT pk FROM agent WHERE id = ?), ?, ?)",
-            (new_id(), request_pk, kind, edition, _instant(conn, request_pk, at), agent_id,
+            (new_id(), request_pk, kind, edition, instant_text(conn, request_pk, at), agent_id,
              docx, pdf),
         )
         if kind in (ACKNOWLEDGEMENT, REGISTRATION_RECEIPT):
@@ -117,10 +117,6 @@ def record_pdf(conn: sqlite3.Connection, letter_pk: int, pdf: str) -> None:
     """The letter's PDF was made later (« Convertir en PDF »)."""
     with transaction(conn):
         conn.execute("UPDATE letter SET pdf = ? WHERE pk = ?", (pdf, letter_pk))
-
-
-def _instant(conn: sqlite3.Connection, request_pk: int, at: datetime) -> str:
-    return iso(as_instant(at, department_of(conn, request_pk)))
 
 
 def sending_problem(
