@@ -15,7 +15,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from faker import Faker
 
@@ -33,7 +33,7 @@ from desktop.demo.catalogue import (
     DemoProcedure,
 )
 from desktop.domain.due import DueFacts, next_due
-from desktop.domain.legal_time import as_instant, stored
+from desktop.domain.legal_time import zone_for
 from desktop.domain.text import citizen_display_name, fold
 from desktop.store.database import transaction
 from sync.protocol.vocabulary import Channel, CitizenKind, EventKind, Outcome, Status
@@ -400,9 +400,12 @@ def _insert_requests(
         status = _status_for_age(rng, (today - received.date()).days)
         assigned = rng.choice(agent_choices)
 
-        def utc(at: datetime, department: str = authority.department) -> str:
-            """The demo's wall times are the commune's; the store keeps UTC."""
-            return stored(as_instant(at, department))
+        commune_zone = zone_for(authority.department)
+
+        def utc(at: datetime, zone: tzinfo = commune_zone) -> str:
+            """The demo's wall times are the commune's; the store keeps UTC (what
+            ``legal_time.stored`` writes, without its checks: hundreds of thousands here)."""
+            return at.replace(tzinfo=zone).astimezone(UTC).isoformat(timespec="seconds")
 
         def event(
             at: datetime, kind: EventKind, detail: dict, agent: int | None, pk: int = pk
