@@ -15,7 +15,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from faker import Faker
 
@@ -34,6 +34,7 @@ from desktop.demo.catalogue import (
 )
 from desktop.domain.due import DueFacts, next_due
 from desktop.domain.french import de_name
+from desktop.domain.legal_time import zone_for
 from desktop.domain.text import citizen_display_name, fold
 from desktop.store.database import transaction
 from sync.protocol.vocabulary import Channel, CitizenKind, EventKind, Outcome, Status
@@ -400,6 +401,13 @@ def _insert_requests(
         status = _status_for_age(rng, (today - received.date()).days)
         assigned = rng.choice(agent_choices)
 
+        commune_zone = zone_for(authority.department)
+
+        def utc(at: datetime, zone: tzinfo = commune_zone) -> str:
+            """The demo's wall times are the commune's; the store keeps UTC (what
+            ``legal_time.stored`` writes, without its checks: hundreds of thousands here)."""
+            return at.replace(tzinfo=zone).astimezone(UTC).isoformat(timespec="seconds")
+
         def event(
             at: datetime, kind: EventKind, detail: dict, agent: int | None, pk: int = pk
         ) -> None:
@@ -407,7 +415,7 @@ def _insert_requests(
                 (
                     new_id(),
                     pk,
-                    at.isoformat(timespec="seconds"),
+                    utc(at),
                     agent,
                     kind.value,
                     json.dumps(detail, ensure_ascii=False),
@@ -418,7 +426,7 @@ def _insert_requests(
         receipt_at = None
         if channel.is_electronic:
             receipt = received + timedelta(minutes=rng.randint(1, 5))
-            receipt_at = receipt.isoformat(timespec="seconds")
+            receipt_at = utc(receipt)
             event(receipt, EventKind.REGISTRATION_RECEIPT_SENT, {"automatic": True}, None)
         if assigned is not None:
             event(
@@ -435,7 +443,7 @@ def _insert_requests(
             moment = _between(rng, moment, min(now, moment + timedelta(days=6)))
             actor = official_pk if step == Status.ANSWERED and rng.random() < 0.3 else assigned
             if step == Status.ACKNOWLEDGED:
-                acknowledged_at = moment.isoformat(timespec="seconds")
+                acknowledged_at = utc(moment)
                 event(moment, EventKind.ACKNOWLEDGEMENT_SENT, {}, actor)
             if step == Status.AWAITING_DOCUMENTS:
                 asked = moment.date()
@@ -483,7 +491,7 @@ def _insert_requests(
                 new_id(),
                 authority_pks[authority.code],
                 number,
-                received.isoformat(timespec="seconds"),
+                utc(received),
                 channel.value,
                 citizen.pk,
                 procedure_pks[procedure.code],

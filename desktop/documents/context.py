@@ -89,7 +89,7 @@ class LetterContext:
     """
 
     number: str  # « 2026-000123 »
-    received_at: datetime  # legal time of receipt; naive values are read as French local time
+    received_at: datetime  # instant of receipt; naive = wall time of the commune
     channel: Channel
     subject: str
     service: ServiceInCharge

@@ -9,9 +9,7 @@ is documented in ``resources/templates/README.md``; keep the two in step.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from desktop.domain.french import (
     format_date_fr,
@@ -19,6 +17,7 @@ from desktop.domain.french import (
     format_period_fr,
     format_time_fr,
 )
+from desktop.domain.legal_time import to_local
 from sync.protocol.vocabulary import (
     CHANNEL_LABELS,
     CITIZEN_KIND_LABELS,
@@ -42,20 +41,6 @@ CHANNEL_PHRASES: dict[Channel, str] = {
 DEFAULT_COURT = "le tribunal administratif territorialement compétent"
 
 
-def _paris_time(value: datetime) -> datetime:
-    """Receipt times are stored in UTC by the server; a French letter states French time.
-
-    Naive values are taken as already local. Without the tz database (a Windows PC lacking the
-    ``tzdata`` package) the computer's own zone is used, which is French time on a mairie's PC.
-    """
-    if value.tzinfo is None:
-        return value
-    try:
-        return value.astimezone(ZoneInfo("Europe/Paris"))
-    except ZoneInfoNotFoundError:
-        return value.astimezone()
-
-
 def _court_phrase(court: str) -> str:
     """« le tribunal administratif de Nancy » whether the setting says « Tribunal … » or not."""
     court = court.strip()
@@ -71,7 +56,8 @@ def build_fields(context: LetterContext) -> dict[str, Any]:
     service = context.service
     recipient = context.recipient
     procedure = context.procedure
-    received = _paris_time(context.received_at)
+    # A letter states the commune's legal time (Réunion time for a Réunion commune).
+    received = to_local(context.received_at, service.department)
     rule = procedure.silence_rule
     implicit = context.implicit_decision_on
     deadline = context.missing_documents_deadline

@@ -18,6 +18,7 @@ from PySide6.QtGui import QBrush, QColor
 
 from desktop.domain.due import SHORT_LABELS, DueKind, Urgency, describe, urgency
 from desktop.domain.french import format_short_date_fr
+from desktop.domain.legal_time import legal_today
 from desktop.store.inbox import Column, InboxFilter, InboxRepository, InboxRow, InboxSort
 from sync.protocol.vocabulary import CHANNEL_LABELS, OUTCOME_LABELS, STATUS_LABELS
 
@@ -71,7 +72,7 @@ class InboxModel(QAbstractTableModel):
         repository: InboxRepository,
         *,
         agent_id: str | None = None,
-        today: Callable[[], date] = date.today,
+        today: Callable[[], date] = legal_today,
         parent: Any = None,
     ) -> None:
         super().__init__(parent)

@@ -16,7 +16,9 @@ from __future__ import annotations
 import calendar
 import os
 import re
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -42,11 +44,23 @@ from desktop.domain.french import de_name
 from desktop.store import authorities, legal
 from desktop.store.database import APP_NAME
 from desktop.store.legal import LegalFacts
+from desktop.store.letters import (
+    ACKNOWLEDGEMENT,
+    REGISTRATION_RECEIPT,
+    LetterRecord,
+    latest_editions,
+    letters_of,
+    mark_sent,
+    next_edition,
+    record_pdf,
+    record_produced,
+)
 from sync.protocol.vocabulary import (
     OPEN_STATUSES,
     STATUS_LABELS,
     CitizenKind,
     Outcome,
+    SendMode,
     SilenceRule,
     Status,
     can_transition,
@@ -74,6 +88,10 @@ class RequestAction(StrEnum):
     MISSING_DOCUMENTS = "missing_documents"
     DOCUMENTS_RECEIVED = "documents_received"
     IMPLICIT_ACCEPTANCE_CERTIFICATE = "implicit_acceptance_certificate"
+    #: Record that a produced letter left (date and mode); for the receipts, the legal step.
+    MARK_SENT = "mark_sent"
+    #: Make the PDF of a letter produced as Word only.
+    CONVERT_PDF = "convert_pdf"
 
 
 #: The letter each action produces (« Pièces reçues » produces none).
@@ -108,11 +126,32 @@ def default_missing_documents_deadline(today: date, department: str) -> date:
     )
 
 
-def action_availability(facts: LegalFacts) -> dict[RequestAction, str | None]:
+def unsent_letters(facts: LegalFacts, letters: Sequence[LetterRecord]) -> list[LetterRecord]:
+    """The letters « Marquer comme envoyé » offers: the newest edition of each kind, not sent
+    yet, and for the receipts only while the request does not hold one already (sent from
+    another PC, or before letters were recorded apart)."""
+    done = {
+        ACKNOWLEDGEMENT: facts.acknowledged_at is not None,
+        REGISTRATION_RECEIPT: facts.registration_receipt_at is not None,
+    }
+    return [
+        x for x in latest_editions(list(letters)) if not x.sent and not done.get(x.kind, False)
+    ]
+
+
+def without_pdf(letters: Sequence[LetterRecord]) -> list[LetterRecord]:
+    """The newest editions that exist as Word only (« Convertir en PDF »)."""
+    return [x for x in latest_editions(list(letters)) if x.pdf is None]
+
+
+def action_availability(
+    facts: LegalFacts, letters: Sequence[LetterRecord] = ()
+) -> dict[RequestAction, str | None]:
     """For each action, None when allowed, else the French reason why not (for tooltips).
 
     The status moves go through the shared transition table (``can_transition``), so the menu
-    never offers what the store would refuse.
+    never offers what the store would refuse. A receipt produced but not sent can be produced
+    again (a new edition); once sent, it cannot.
     """
     status = facts.status
     open_request = status in OPEN_STATUSES
@@ -154,6 +193,17 @@ def action_availability(facts: LegalFacts) -> dict[RequestAction, str | None]:
         )
     else:
         result[RequestAction.IMPLICIT_ACCEPTANCE_CERTIFICATE] = "L'accord tacite n'est pas acquis."
+
+    result[RequestAction.MARK_SENT] = (
+        None if unsent_letters(facts, letters)
+        else "Aucun courrier produit n'attend d'être marqué comme envoyé."
+    )
+    if not letters:
+        result[RequestAction.CONVERT_PDF] = "Aucun courrier n'a été produit pour cette demande."
+    else:
+        result[RequestAction.CONVERT_PDF] = (
+            None if without_pdf(letters) else "Les courriers produits ont déjà leur PDF."
+        )
     return result
 
 
@@ -173,6 +223,8 @@ class LetterJob:
     template_dir: Path | None = None
     missing_documents: tuple[str, ...] = ()
     missing_documents_deadline: date | None = None
+    #: 1 for the first production, 2… when produced again (files named ``…_v2.docx``).
+    edition: int = 1
 
     @property
     def title(self) -> str:
@@ -203,12 +255,41 @@ def produce_letter(job: LetterJob, converter: PdfConverter | None = None) -> Let
     letter that can be printed, so it is kept and the problem returned for the message.
     """
     notices: list[str] = []
-    docx = render_letter(job.kind, job.context, job.output_dir, job.template_dir, notices=notices)
+    if job.edition == 1:
+        docx = render_letter(job.kind, job.context, job.output_dir, job.template_dir,
+                             notices=notices)
+    else:
+        # Rendered aside then renamed, so the earlier edition's file is kept as it was.
+        staging = Path(tempfile.mkdtemp(prefix=".bannette-letter-", dir=_made(job.output_dir)))
+        try:
+            rendered = render_letter(job.kind, job.context, staging, job.template_dir,
+                                     notices=notices)
+            docx = job.output_dir / f"{rendered.stem}_v{job.edition}{rendered.suffix}"
+            os.replace(rendered, docx)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     try:
         pdf = convert_to_pdf(docx, job.output_dir, converter=converter)
     except PdfConversionError as exc:
         return LetterFiles(docx, None, str(exc), tuple(notices))
     return LetterFiles(docx, pdf, notices=tuple(notices))
+
+
+def _made(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def convert_letter(docx: Path, converter: PdfConverter | None = None) -> Path:
+    """« Convertir en PDF » on a worker thread: the PDF beside the Word document. Raises
+    ``PdfConversionError`` (``PdfConversionUnavailable`` without any converter) with the
+    French sentence to show."""
+    if not docx.is_file():
+        raise PdfConversionError(
+            f"Le document Word « {docx.name} » est introuvable dans {docx.parent} : il a "
+            "peut-être été déplacé ou supprimé. Produisez le courrier à nouveau."
+        )
+    return convert_to_pdf(docx, docx.parent, converter=converter)
 
 
 # --------------------------------------------------------------------------- building contexts
@@ -343,8 +424,20 @@ class LetterService:
     def legal_dates(self, request_pk: int, today: date) -> LegalDates:
         return self.facts(request_pk).legal_dates(today)
 
+    def letters(self, request_pk: int) -> list[LetterRecord]:
+        return letters_of(self._conn, request_pk)
+
     def availability(self, request_pk: int) -> dict[RequestAction, str | None]:
-        return action_availability(self.facts(request_pk))
+        return action_availability(self.facts(request_pk), self.letters(request_pk))
+
+    def unsent(self, request_pk: int) -> list[LetterRecord]:
+        return unsent_letters(self.facts(request_pk), self.letters(request_pk))
+
+    def without_pdf(self, request_pk: int) -> list[LetterRecord]:
+        return without_pdf(self.letters(request_pk))
+
+    def document_path(self, request_pk: int, name: str) -> Path:
+        return self.folder_for(self.facts(request_pk)) / name
 
     def folder_for(self, facts: LegalFacts) -> Path:
         return (
@@ -366,7 +459,7 @@ class LetterService:
         if action not in LETTERS:
             raise ValueError(f"{action} produces no letter")
         facts = self.facts(request_pk)
-        refusal = action_availability(facts)[action]
+        refusal = action_availability(facts, self.letters(request_pk))[action]
         if refusal is not None:
             raise ActionRefused(refusal)
         kind = LETTERS[action]
@@ -392,6 +485,7 @@ class LetterService:
             template_dir=template_dir,
             missing_documents=tuple(context.missing_documents),
             missing_documents_deadline=missing_documents_deadline,
+            edition=next_edition(self._conn, request_pk, kind.value),
         )
 
     # --- 2. produce (worker thread) ---------------------------------------------------------
@@ -403,16 +497,11 @@ class LetterService:
     def record(
         self, job: LetterJob, files: LetterFiles, *, at: datetime, agent_id: str | None
     ) -> None:
+        """The letter exists: note its production. Producing the receipts is not sending
+        them (« Marquer comme envoyé » does that); asking for documents and certifying an
+        implicit acceptance are recorded as before, the letter being their proof."""
         names = files.names
-        if job.action == RequestAction.REGISTRATION_RECEIPT:
-            legal.record_registration_receipt(
-                self._conn, job.request_pk, at=at, agent_id=agent_id, files=names
-            )
-        elif job.action == RequestAction.ACKNOWLEDGEMENT:
-            legal.record_acknowledgement(
-                self._conn, job.request_pk, at=at, agent_id=agent_id, files=names
-            )
-        elif job.action == RequestAction.MISSING_DOCUMENTS:
+        if job.action == RequestAction.MISSING_DOCUMENTS:
             assert job.missing_documents_deadline is not None
             legal.record_missing_documents_request(
                 self._conn,
@@ -427,8 +516,28 @@ class LetterService:
             legal.record_implicit_acceptance_certificate(
                 self._conn, job.request_pk, at=at, agent_id=agent_id, files=names
             )
-        else:  # pragma: no cover - prepare() refuses the others
+        elif job.action not in (
+            RequestAction.REGISTRATION_RECEIPT, RequestAction.ACKNOWLEDGEMENT
+        ):  # pragma: no cover - prepare() refuses the others
             raise ValueError(job.action)
+        record_produced(
+            self._conn, job.request_pk, kind=job.kind.value, edition=job.edition,
+            docx=files.docx.name, pdf=files.pdf.name if files.pdf else None, at=at,
+            agent_id=agent_id,
+        )
+
+    def mark_sent(
+        self, letter: LetterRecord, sent_on: date, mode: SendMode, *, at: datetime,
+        agent_id: str | None,
+    ) -> None:
+        mark_sent(self._conn, letter.pk, sent_on=sent_on, mode=mode, at=at, agent_id=agent_id)
+
+    def convert(self, docx: Path) -> Path:
+        """Thread-safe: touches files only."""
+        return convert_letter(docx, self.converter)
+
+    def record_pdf(self, letter: LetterRecord, pdf: Path) -> None:
+        record_pdf(self._conn, letter.pk, pdf.name)
 
     def documents_received(
         self, request_pk: int, received_on: date, *, at: datetime, agent_id: str | None

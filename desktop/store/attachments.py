@@ -23,6 +23,7 @@ from pathlib import Path
 
 import platformdirs
 
+from desktop.domain.legal_time import utc_now
 from desktop.domain.workflow import DomainEvent
 from desktop.store.database import APP_NAME, StoreError, transaction
 from desktop.store.ids import iso, new_id
@@ -72,7 +73,7 @@ def add_attachment(
             (attachment_id, request_pk, name, sniff(data), len(data), digest),
         )
         insert_event(conn, request_pk, DomainEvent(
-            EventKind.ATTACHMENT_ADDED, now or datetime.now(), agent_id,
+            EventKind.ATTACHMENT_ADDED, now or utc_now(), agent_id,
             {"attachment_id": attachment_id, "filename": name},
         ))
         if not server_may_know(conn, request_id, version):
@@ -80,7 +81,7 @@ def add_attachment(
         conn.execute(
             "INSERT OR IGNORE INTO sync_upload (sha256, authority_id, filename, created_at) "
             "VALUES (?, ?, ?, ?)",
-            (digest, authority_id, name, iso(datetime.now())),
+            (digest, authority_id, name, iso(utc_now())),
         )
         enqueue(
             conn, MutationName.ATTACHMENT_LINK,
@@ -142,7 +143,7 @@ def remove_attachment(
         ).fetchone()[0])
         conn.execute("UPDATE attachment SET deleted = 1 WHERE id = ?", (attachment_id,))
         insert_event(conn, attachment.request_pk, DomainEvent(
-            EventKind.ATTACHMENT_REMOVED, now or datetime.now(), agent_id,
+            EventKind.ATTACHMENT_REMOVED, now or utc_now(), agent_id,
             {"attachment_id": attachment_id, "filename": attachment.filename},
         ))
         linked = conn.execute(

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import platformdirs
 
+from desktop.domain.legal_time import parse_stored, stored
 from desktop.domain.text import fold
 
 APP_NAME = "bannette"
@@ -84,6 +85,8 @@ def connect(
     conn.row_factory = sqlite3.Row
     # The same folding as the search, for sorting texts the way a French reader expects.
     conn.create_function("fold", 1, fold, deterministic=True)
+    # Migration 0007 rewrites the naive local times of older stores as UTC instants.
+    conn.create_function("utc_instant", 1, _utc_instant, deterministic=True)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA journal_mode = WAL")
     # NORMAL is durable across application crashes in WAL mode; only a power cut can lose the
@@ -99,6 +102,10 @@ def connect(
             conn.close()  # on Windows an open handle would keep the file locked
             raise
     return conn
+
+
+def _utc_instant(value: str | None) -> str | None:
+    return stored(parse_stored(value)) if value else value
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from desktop.domain.legal_time import stored
+
 
 def new_id() -> str:
     """A client-generated key: the row keeps it for life, on every machine and on the server."""
@@ -12,4 +14,5 @@ def new_id() -> str:
 
 
 def iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds")
+    """An instant as the store keeps it: UTC with its offset (see ``legal_time.stored``)."""
+    return stored(moment)

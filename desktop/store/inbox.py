@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import IntEnum
+from typing import Any
 
+from desktop.domain.legal_time import in_zone, parse_stored, read
 from desktop.domain.text import fold
 from sync.protocol.vocabulary import Channel, CitizenKind, Outcome, Status
 
@@ -236,6 +238,8 @@ class RequestDetail:
     attachments: list[AttachmentView] = field(default_factory=list)
     events: list[EventView] = field(default_factory=list)
     missing_documents: list[tuple[date, date | None, list[str]]] = field(default_factory=list)
+    #: The letters produced for the request (``desktop.store.letters.LetterRecord``).
+    letters: list[Any] = field(default_factory=list)
 
 
 _ROW_SQL = """
@@ -252,7 +256,8 @@ def _row(values: Sequence[object]) -> InboxRow:
     return InboxRow(
         pk=int(values[0]),  # type: ignore[arg-type]
         number=str(values[1]),
-        received_at=datetime.fromisoformat(str(values[2])),
+        # Every instant read from here on is in the commune's legal zone (see legal_time).
+        received_at=in_zone(parse_stored(str(values[2])), str(values[8])),
         channel=Channel(values[3]),
         citizen=str(values[4]),
         subject=str(values[5]),
@@ -483,9 +488,10 @@ class InboxRepository:
                 (pk,),
             )
         ]
+        department = found[pk].department
         events = [
             EventView(
-                datetime.fromisoformat(e["at"]),
+                in_zone(parse_stored(e["at"]), department),
                 e["kind"],
                 e["display_name"],
                 json.loads(e["detail"]),
@@ -511,7 +517,9 @@ class InboxRepository:
         ]
 
         def moment(value: str | None) -> datetime | None:
-            return datetime.fromisoformat(value) if value else None
+            return read(value, department)
+
+        from desktop.store.letters import letters_of  # noqa: PLC0415 - letters reads legal
 
         return RequestDetail(
             row=found[pk],
@@ -527,4 +535,5 @@ class InboxRepository:
             attachments=attachments,
             events=events,
             missing_documents=missing,
+            letters=letters_of(self._conn, pk),
         )

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from desktop.domain.legal_time import to_local, to_wire
+from desktop.domain.legal_time import as_instant, in_zone, utc_now
 from desktop.domain.phone import phone_problem
 from desktop.domain.text import citizen_display_name, fold
 from desktop.domain.workflow import DomainEvent
@@ -129,8 +129,8 @@ class NewCitizen:
 @dataclass(frozen=True)
 class NewRequest:
     """A request as the secrétaire registers it. Exactly one of ``citizen_pk`` (an existing
-    citizen of the commune) and ``new_citizen`` is given. ``received_at`` is the local legal
-    time of receipt, naive like every time the store holds."""
+    citizen of the commune) and ``new_citizen`` is given. ``received_at`` is the time of
+    receipt: naive wall time of the commune (what the secrétaire typed), or an aware instant."""
 
     authority_pk: int
     procedure_pk: int
@@ -282,10 +282,13 @@ def _other_matches(words: list[str], text: str) -> tuple[str, list[Any]]:
 # --------------------------------------------------------------------------- checking
 
 
-def request_problems(new: NewRequest, now: datetime) -> list[str]:
+def request_problems(
+    new: NewRequest, now: datetime, department: str | None = None
+) -> list[str]:
     """Everything wrong with an entry, in French, one sentence each; empty when it can be
     registered as far as the entry alone tells (the commune, the démarche and an existing
-    citizen are checked against the base by ``register_request``)."""
+    citizen are checked against the base by ``register_request``). Naive times are wall
+    times of the commune of ``department``."""
     problems: list[str] = []
     if new.channel not in INTAKE_CHANNELS:
         problems.append(
@@ -299,7 +302,8 @@ def request_problems(new: NewRequest, now: datetime) -> list[str]:
         problems.append(f"L'objet compte {len(subject)} caractères : {MAX_SHORT} au plus.")
     if len(new.body.strip()) > MAX_DESCRIPTION:
         problems.append("La description dépasse 20 000 caractères : joignez plutôt le document.")
-    received = to_local(new.received_at).replace(microsecond=0)
+    received = as_instant(new.received_at, department).replace(microsecond=0)
+    now = as_instant(now, department)
     if received > now:
         problems.append("La date de réception ne peut pas être dans le futur.")
     elif received < now - OLDEST_RECEIPT:
@@ -365,6 +369,14 @@ class _CitizenRef:
     created: NewCitizen | None = None
 
 
+def authority_department(conn: sqlite3.Connection, authority_pk: int | None) -> str | None:
+    """The commune's department, which gives its legal time zone (None when unknown)."""
+    row = conn.execute(
+        "SELECT department FROM authority WHERE pk = ?", (authority_pk or 0,)
+    ).fetchone()
+    return str(row[0]) if row else None
+
+
 def register_request(
     conn: sqlite3.Connection,
     new: NewRequest,
@@ -374,11 +386,12 @@ def register_request(
 ) -> int:
     """Registers the request (and its new citizen) and queues it for the server; returns the
     request's pk. Raises ``StoreError`` with French sentences, and then nothing is written."""
-    now = (now or datetime.now()).replace(microsecond=0)
-    problems = request_problems(new, now)
+    department = authority_department(conn, new.authority_pk)
+    now = as_instant(now or utc_now(), department).replace(microsecond=0)
+    problems = request_problems(new, now, department)
     if problems:
         raise StoreError("\n".join(problems))
-    received_at = to_local(new.received_at).replace(microsecond=0)
+    received_at = as_instant(new.received_at, department).replace(microsecond=0)
     try:
         with transaction(conn):
             authority_id, shared = authority_ref(conn, new.authority_pk)
@@ -386,7 +399,8 @@ def register_request(
             # Checked after the citizen is written, inside the same transaction: a refusal
             # here must (and does) take the new citizen back with it.
             procedure_id = _procedure_id(conn, new.procedure_pk, new.authority_pk, shared)
-            number = _next_number(conn, new.authority_pk, authority_id, received_at.year, shared)
+            year = in_zone(received_at, department).year  # the commune's year, not UTC's
+            number = _next_number(conn, new.authority_pk, authority_id, year, shared)
             request_id = new_id()
             pk = _insert_request(conn, new, request_id, number, received_at, citizen.pk)
             created = DomainEvent(EventKind.CREATED, now, agent_id, {"channel": new.channel.value})
@@ -546,7 +560,7 @@ def _enqueue(
         description=new.body.strip(),
         procedure_id=UUID(procedure_id),
         citizen_id=UUID(citizen.id),
-        received_at=to_wire(received_at),
+        received_at=received_at,
         form_fields=dict(new.form_fields),
     )
     enqueue(conn, MutationName.REQUEST_CREATE, create, 0)

@@ -22,6 +22,7 @@ from enum import StrEnum
 
 from desktop.domain import deadlines
 from desktop.domain.due import DueKind
+from desktop.domain.legal_time import as_instant, in_zone, local_day, parse_stored, read
 from desktop.domain.workflow import (
     DomainEvent,
     RequestState,
@@ -30,10 +31,17 @@ from desktop.domain.workflow import (
     record_implicit_decision,
 )
 from desktop.store.database import StoreError, transaction
-from desktop.store.ids import iso, new_id
+from desktop.store.ids import new_id
 from desktop.store.inbox import end_of_week
 from desktop.store.outbox import enqueue_for_request
-from desktop.store.requests import REQUEST_GONE, insert_event, live_request, refresh_due
+from desktop.store.requests import (
+    REQUEST_GONE,
+    department_of,
+    insert_event,
+    instant_text,
+    live_request,
+    refresh_due,
+)
 from sync.protocol.vocabulary import (
     OPEN_STATUSES,
     Channel,
@@ -41,6 +49,7 @@ from sync.protocol.vocabulary import (
     EventKind,
     Outcome,
     PeriodUnit,
+    SendMode,
     SilenceRule,
     Status,
 )
@@ -144,10 +153,6 @@ class LegalFacts:
         )
 
 
-def _moment(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
 def _day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
@@ -192,13 +197,14 @@ def legal_facts(conn: sqlite3.Connection, request_pk: int) -> LegalFacts:
     return LegalFacts(
         pk=row["pk"],
         number=row["number"],
-        received_at=datetime.fromisoformat(row["received_at"]),
+        # In the commune's zone: its .date() is the day of receipt the law counts from.
+        received_at=in_zone(parse_stored(row["received_at"]), row["department"]),
         channel=Channel(row["channel"]),
         subject=row["subject"],
         status=Status(row["status"]),
         outcome=Outcome(row["outcome"]) if row["outcome"] else None,
-        registration_receipt_at=_moment(row["registration_receipt_at"]),
-        acknowledged_at=_moment(row["acknowledged_at"]),
+        registration_receipt_at=read(row["registration_receipt_at"], row["department"]),
+        acknowledged_at=read(row["acknowledged_at"], row["department"]),
         authority=AuthorityLetterhead(
             pk=row["a_pk"],
             name=row["a_name"],
@@ -263,6 +269,12 @@ def set_letterhead(
 # --------------------------------------------------------------------------- recording
 
 
+def _day_in_commune(conn: sqlite3.Connection, request_pk: int, at: datetime) -> date:
+    """The calendar day of ``at`` in the request's commune (naive = its wall time)."""
+    department = department_of(conn, request_pk)
+    return local_day(as_instant(at, department), department)
+
+
 def _state(conn: sqlite3.Connection, request_pk: int) -> RequestState:
     row = live_request(conn, request_pk, "status, outcome")
     return RequestState(Status(row[0]), Outcome(row[1]) if row[1] else None)
@@ -305,26 +317,41 @@ def record_registration_receipt(
     agent_id: str | None,
     files: list[str] = [],  # noqa: B006 - never mutated
 ) -> None:
-    """The registration receipt (L112-11) was produced: note when; the status does not move."""
+    """The registration receipt (L112-11) was sent: note when; the status does not move."""
     with transaction(conn):
-        row = live_request(conn, request_pk, "channel, registration_receipt_at, status")
-        if not Channel(row["channel"]).is_electronic:
-            raise TransitionError(
-                "L'accusé d'enregistrement ne concerne que les demandes électroniques."
-            )
-        if row["registration_receipt_at"] is not None:
-            raise TransitionError("L'accusé d'enregistrement a déjà été envoyé.")
-        if Status(row["status"]) not in OPEN_STATUSES:
-            raise TransitionError("La demande est déjà traitée.")
-        conn.execute(
-            "UPDATE request SET registration_receipt_at = ? WHERE pk = ?", (iso(at), request_pk)
+        registration_receipt_in_transaction(
+            conn, request_pk, at=at, agent_id=agent_id, detail=_files_detail(files)
         )
-        insert_event(
-            conn,
-            request_pk,
-            DomainEvent(EventKind.REGISTRATION_RECEIPT_SENT, at, agent_id, _files_detail(files)),
+
+
+def registration_receipt_in_transaction(
+    conn: sqlite3.Connection,
+    request_pk: int,
+    *,
+    at: datetime,
+    agent_id: str | None,
+    detail: dict[str, object],
+) -> None:
+    """``record_registration_receipt`` inside the caller's transaction."""
+    row = live_request(conn, request_pk, "channel, registration_receipt_at, status")
+    if not Channel(row["channel"]).is_electronic:
+        raise TransitionError(
+            "L'accusé d'enregistrement ne concerne que les demandes électroniques."
         )
-        refresh_due(conn, request_pk)
+    if row["registration_receipt_at"] is not None:
+        raise TransitionError("L'accusé d'enregistrement a déjà été envoyé.")
+    if Status(row["status"]) not in OPEN_STATUSES:
+        raise TransitionError("La demande est déjà traitée.")
+    conn.execute(
+        "UPDATE request SET registration_receipt_at = ? WHERE pk = ?",
+        (instant_text(conn, request_pk, at), request_pk),
+    )
+    insert_event(
+        conn,
+        request_pk,
+        DomainEvent(EventKind.REGISTRATION_RECEIPT_SENT, at, agent_id, detail),
+    )
+    refresh_due(conn, request_pk)
 
 
 def record_acknowledgement(
@@ -335,34 +362,60 @@ def record_acknowledgement(
     agent_id: str | None,
     files: list[str] = [],  # noqa: B006 - never mutated
 ) -> None:
-    """The acknowledgement (L112-3) was produced: a received request becomes « Accusée ».
+    """The acknowledgement (L112-3) was sent: a received request becomes « Accusée ».
 
     A request already further on (documents asked, reply being drafted) keeps its status: the
     acknowledgement is then recorded without moving it backwards.
     """
     with transaction(conn):
-        row = live_request(conn, request_pk, "acknowledged_at, status")
-        if row["acknowledged_at"] is not None:
-            raise TransitionError("L'accusé de réception a déjà été envoyé.")
-        status = Status(row["status"])
-        if status not in OPEN_STATUSES:
-            raise TransitionError("La demande est déjà traitée.")
-        insert_event(
-            conn,
-            request_pk,
-            DomainEvent(EventKind.ACKNOWLEDGEMENT_SENT, at, agent_id, _files_detail(files)),
+        acknowledge_in_transaction(
+            conn, request_pk, at=at, agent_id=agent_id, detail=_files_detail(files)
         )
-        moved = status == Status.RECEIVED
-        if moved:
-            _move(conn, request_pk, Status.ACKNOWLEDGED, at=at, agent_id=agent_id)
-        # The server dates the acknowledgement itself (legal dates come from the server), late
-        # ones included: it moves a received request and leaves a further one where it is.
-        enqueue_for_request(
-            conn, request_pk, MutationName.REQUEST_ACKNOWLEDGE, {},
-            fields=("status", "acknowledged_at") if moved else ("acknowledged_at",),
-        )
-        conn.execute("UPDATE request SET acknowledged_at = ? WHERE pk = ?", (iso(at), request_pk))
-        refresh_due(conn, request_pk)
+
+
+def acknowledge_in_transaction(
+    conn: sqlite3.Connection,
+    request_pk: int,
+    *,
+    at: datetime,
+    agent_id: str | None,
+    detail: dict[str, object],
+    sent_on: date | None = None,
+    mode: SendMode | None = None,
+) -> None:
+    """``record_acknowledgement`` inside the caller's transaction; ``sent_on`` and ``mode``
+    (« Marquer comme envoyé ») travel to the server, which dates the acknowledgement with
+    them."""
+    row = live_request(conn, request_pk, "acknowledged_at, status")
+    if row["acknowledged_at"] is not None:
+        raise TransitionError("L'accusé de réception a déjà été envoyé.")
+    status = Status(row["status"])
+    if status not in OPEN_STATUSES:
+        raise TransitionError("La demande est déjà traitée.")
+    insert_event(
+        conn,
+        request_pk,
+        DomainEvent(EventKind.ACKNOWLEDGEMENT_SENT, at, agent_id, detail),
+    )
+    moved = status == Status.RECEIVED
+    if moved:
+        _move(conn, request_pk, Status.ACKNOWLEDGED, at=at, agent_id=agent_id)
+    # The server dates the acknowledgement from the day the agent gives (or its own clock),
+    # late ones included: it moves a received request and leaves a further one where it is.
+    sending: dict[str, object] = {}
+    if sent_on is not None:
+        sending["sent_on"] = sent_on.isoformat()
+    if mode is not None:
+        sending["mode"] = mode.value
+    enqueue_for_request(
+        conn, request_pk, MutationName.REQUEST_ACKNOWLEDGE, sending,
+        fields=("status", "acknowledged_at") if moved else ("acknowledged_at",),
+    )
+    conn.execute(
+        "UPDATE request SET acknowledged_at = ? WHERE pk = ?",
+        (instant_text(conn, request_pk, at), request_pk),
+    )
+    refresh_due(conn, request_pk)
 
 
 def record_missing_documents_request(
@@ -379,7 +432,8 @@ def record_missing_documents_request(
     cleaned = [d.strip() for d in documents if d and d.strip()]
     if not cleaned:
         raise TransitionError("Indiquez au moins une pièce manquante.")
-    if deadline <= at.date():
+    asked_on = _day_in_commune(conn, request_pk, at)
+    if deadline <= asked_on:
         raise TransitionError("La date limite d'envoi des pièces doit être postérieure à ce jour.")
     with transaction(conn):
         state = _state(conn, request_pk)
@@ -394,7 +448,7 @@ def record_missing_documents_request(
             (
                 new_id(),
                 request_pk,
-                at.date().isoformat(),
+                asked_on.isoformat(),
                 json.dumps(cleaned, ensure_ascii=False),
                 deadline.isoformat(),
             ),
@@ -408,7 +462,7 @@ def record_missing_documents_request(
         )
         enqueue_for_request(conn, request_pk, MutationName.REQUEST_REQUEST_DOCUMENTS,
                             {"documents": cleaned, "deadline": deadline.isoformat(),
-                             "asked_on": at.date().isoformat()},
+                             "asked_on": asked_on.isoformat()},
                             fields=("status",))
         refresh_due(conn, request_pk)
 
@@ -440,7 +494,7 @@ def record_missing_documents_received(
             raise TransitionError(
                 "Les pièces ne peuvent pas être arrivées avant d'avoir été demandées."
             )
-        if received_on > at.date():
+        if received_on > _day_in_commune(conn, request_pk, at):
             raise TransitionError("La date de réception des pièces ne peut pas être future.")
         conn.executemany(
             "UPDATE missing_documents SET received_on = ? WHERE pk = ?",
@@ -496,21 +550,24 @@ def record_implicit_decisions(conn: sqlite3.Connection, today: date) -> list[int
 
     SQL leaves out the requests whose period cannot have ended yet, counting from receipt (the
     clock never starts earlier). SQLite adds months by overflowing into the next month (31
-    January + 1 month = 3 March), at most 3 days later than the legal « quantième » end, hence
-    the 2-day margin in the months case: the filter may keep a request too many, never drop
-    one. The deadline engine then decides to the day, with the L114-5 restarts. The decision is
-    dated the day it arose.
+    January + 1 month = 3 March), at most 3 days later than the legal « quantième » end, and
+    reads the stored UTC instant, whose day may be the commune's next one (overseas in the
+    Americas), hence a day of margin everywhere and 3 in the months case: the filter may keep a
+    request too many, never drop one. The deadline engine then decides to the day, with the
+    L114-5 restarts. The decision is dated the day it arose.
     """
     candidates = conn.execute(
         f"""
-        SELECT r.pk, r.received_at, r.status, p.silence_rule, p.period, p.period_unit
+        SELECT r.pk, r.received_at, r.status, p.silence_rule, p.period, p.period_unit,
+               a.department
         FROM request r JOIN procedure p ON p.pk = r.procedure_pk
+        JOIN authority a ON a.pk = r.authority_pk
         WHERE r.deleted = 0 AND r.outcome IS NULL AND r.status IN ({_OPEN_SQL})
           AND p.silence_rule != 'none' AND p.period > 0
           AND CASE p.period_unit
-                WHEN 'days' THEN date(r.received_at, '+' || (p.period + 1) || ' days')
-                WHEN 'weeks' THEN date(r.received_at, '+' || (7 * p.period + 1) || ' days')
-                ELSE date(r.received_at, '+' || p.period || ' months', '-2 days') END <= ?
+                WHEN 'days' THEN date(r.received_at, '+' || p.period || ' days')
+                WHEN 'weeks' THEN date(r.received_at, '+' || (7 * p.period) || ' days')
+                ELSE date(r.received_at, '+' || p.period || ' months', '-3 days') END <= ?
           AND NOT EXISTS (SELECT 1 FROM missing_documents m WHERE m.request_pk = r.pk
                           AND m.deleted = 0 AND m.received_on IS NULL)
         """,
@@ -527,7 +584,7 @@ def record_implicit_decisions(conn: sqlite3.Connection, today: date) -> list[int
             )
         ]
         on = deadlines.implicit_decision_date(
-            datetime.fromisoformat(c["received_at"]).date(),
+            local_day(parse_stored(c["received_at"]), c["department"]),
             c["period"],
             c["period_unit"],
             pairs,

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from desktop.domain.legal_time import utc_now
 from desktop.store.database import StoreError
 from desktop.store.ids import iso
 from sync.protocol.wire import MUTATION_ARGS, Entity, MutationName
@@ -88,7 +89,7 @@ def enqueue(
             entity.value,
             str(payload.get(key, "")),
             json.dumps(sorted(set(fields))),
-            iso(at or datetime.now()),
+            iso(at or utc_now()),
         ),
     )
     return int(cur.lastrowid or 0)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
-from desktop.domain.legal_time import to_local, to_wire
+from desktop.domain.legal_time import as_instant, in_zone, parse_stored, utc_now
 from desktop.domain.phone import phone_problem
 from desktop.domain.text import citizen_display_name, fold
 from desktop.store.database import StoreError, transaction
@@ -50,9 +50,9 @@ _CIVILITIES = frozenset({"m", "m.", "mr", "mme", "mlle", "monsieur", "madame", "
 
 @dataclass(frozen=True, kw_only=True)
 class NewCall:
-    """A call as the agent logs it. ``called_at`` is when it started, in naive local legal time
-    like every time the store holds; ``citizen_pk`` and ``request_pk`` are optional links to
-    rows of the same commune."""
+    """A call as the agent logs it. ``called_at`` is when it started: an aware instant, or
+    naive wall time of the commune (what the agent reads on the dialog); ``citizen_pk`` and
+    ``request_pk`` are optional links to rows of the same commune."""
 
     authority_pk: int
     caller_name: str
@@ -70,7 +70,7 @@ class NewCall:
             caller_name=self.caller_name.strip(),
             phone_number=self.phone_number.strip(),
             motive=self.motive.strip(),
-            called_at=to_local(self.called_at).replace(microsecond=0),
+            called_at=self.called_at.replace(microsecond=0),
         )
 
 
@@ -104,9 +104,10 @@ class RequestLink:
 # --------------------------------------------------------------------------- checking
 
 
-def call_problems(call: NewCall, now: datetime) -> list[str]:
+def call_problems(call: NewCall, now: datetime, department: str | None = None) -> list[str]:
     """Everything wrong with a call, in French, one sentence each; empty when it can be logged
-    as far as the entry alone tells (its links are checked against the base by ``log_call``)."""
+    as far as the entry alone tells (its links are checked against the base by ``log_call``).
+    Naive times are wall times of the commune of ``department``."""
     call = call.normalised()
     problems: list[str] = []
     if not call.caller_name:
@@ -127,7 +128,9 @@ def call_problems(call: NewCall, now: datetime) -> list[str]:
         problems.append("Le motif dépasse 20 000 caractères : résumez-le.")
     if not 0 <= call.duration_seconds <= MAX_DURATION:
         problems.append("La durée de l'appel doit être comprise entre 0 et 24 heures.")
-    if call.called_at > now.replace(microsecond=0):
+    if as_instant(call.called_at, department) > as_instant(now, department).replace(
+        microsecond=0
+    ):
         problems.append("L'heure de l'appel ne peut pas être dans le futur.")
     return problems
 
@@ -149,11 +152,11 @@ def log_call(
     """Writes the call and, for a commune the server knows, queues ``phone_call.add`` in the
     same transaction; returns the call's pk. Raises ``StoreError`` with French sentences, and
     then nothing is written."""
-    now = now or datetime.now()
-    problems = call_problems(call, now)
+    department = _department(conn, call.authority_pk)
+    problems = call_problems(call, now or utc_now(), department)
     if problems:
         raise StoreError("\n".join(problems))
-    call = call.normalised()
+    call = replace(call.normalised(), called_at=as_instant(call.called_at, department))
     try:
         with transaction(conn):
             authority_id, shared = authority_ref(conn, call.authority_pk)
@@ -203,6 +206,11 @@ def _server_will_know(conn: sqlite3.Connection, row_id: str, version: int) -> bo
     return refused is None
 
 
+def _department(conn: sqlite3.Connection, authority_pk: int) -> str | None:
+    row = conn.execute("SELECT department FROM authority WHERE pk = ?", (authority_pk,)).fetchone()
+    return str(row[0]) if row else None
+
+
 def _insert(conn: sqlite3.Connection, call: NewCall, call_id: str, agent_id: str | None) -> int:
     cur = conn.execute(
         """INSERT INTO phone_call (id, authority_pk, citizen_pk, request_pk, caller_name,
@@ -238,7 +246,7 @@ def _enqueue(
         phone_number=call.phone_number or None,
         motive=call.motive,
         duration_seconds=call.duration_seconds,
-        called_at=to_wire(call.called_at),
+        called_at=as_instant(call.called_at),
         citizen_id=shared_id(citizen),
         request_id=shared_id(request),
     )
@@ -249,7 +257,7 @@ def _enqueue(
 
 _VIEW_SQL = """
 SELECT pc.pk, pc.caller_name, pc.phone_number, pc.motive, pc.duration_seconds, pc.called_at,
-       COALESCE(ag.display_name, ''), au.name, r.pk, r.number
+       COALESCE(ag.display_name, ''), au.name, r.pk, r.number, au.department
 FROM phone_call pc
 JOIN authority au ON au.pk = pc.authority_pk
 LEFT JOIN agent ag ON ag.pk = pc.agent_pk
@@ -258,14 +266,17 @@ LEFT JOIN request r ON r.pk = pc.request_pk AND r.deleted = 0
 
 
 def _view(row: Sequence[object]) -> CallView:
-    pk, caller, number, motive, duration, called_at, agent, authority, request_pk, request = row
+    pk, caller, number, motive, duration, called_at, agent, authority, request_pk, request = row[
+        :10
+    ]
     return CallView(
         pk=int(pk),  # type: ignore[call-overload]
         caller_name=str(caller),
         phone_number=str(number),
         motive=str(motive),
         duration_seconds=int(duration),  # type: ignore[call-overload]
-        called_at=datetime.fromisoformat(str(called_at)),
+        # In the commune's zone, like every instant the bannette shows.
+        called_at=in_zone(parse_stored(str(called_at)), str(row[10])),
         agent=str(agent),
         authority=str(authority),
         request_pk=int(request_pk) if request_pk is not None else None,  # type: ignore[call-overload]

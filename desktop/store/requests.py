@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from desktop.domain.due import DueFacts, next_due
+from desktop.domain.legal_time import as_instant, local_day, parse_stored, utc_now
 from desktop.domain.workflow import DomainEvent, RequestState, change_status
 from desktop.store.database import StoreError, transaction
 from desktop.store.ids import iso, new_id
@@ -33,6 +34,22 @@ def live_request(conn: sqlite3.Connection, request_pk: int, columns: str) -> sql
     return row
 
 
+def department_of(conn: sqlite3.Connection, request_pk: int) -> str | None:
+    """The department of the request's commune, which gives its legal time zone."""
+    row = conn.execute(
+        "SELECT a.department FROM request r JOIN authority a ON a.pk = r.authority_pk "
+        "WHERE r.pk = ?", (request_pk,),
+    ).fetchone()
+    return str(row[0]) if row else None
+
+
+def instant_text(conn: sqlite3.Connection, request_pk: int, at: datetime) -> str:
+    """``at`` as the store keeps it; a naive ``at`` is wall time in the request's commune."""
+    if at.tzinfo is None:
+        at = as_instant(at, department_of(conn, request_pk))
+    return iso(at)
+
+
 def insert_event(conn: sqlite3.Connection, request_pk: int, event: DomainEvent) -> None:
     agent_pk = None
     if event.agent_id is not None:
@@ -43,7 +60,7 @@ def insert_event(conn: sqlite3.Connection, request_pk: int, event: DomainEvent) 
         (
             new_id(),
             request_pk,
-            iso(event.at),
+            instant_text(conn, request_pk, event.at),
             agent_pk,
             event.kind.value,
             json.dumps(event.detail, ensure_ascii=False),
@@ -80,7 +97,7 @@ def due_facts(conn: sqlite3.Connection, request_pk: int) -> DueFacts:
     return DueFacts(
         status=Status(row["status"]),
         electronic=Channel(row["channel"]).is_electronic,
-        received=datetime.fromisoformat(row["received_at"]).date(),
+        received=local_day(parse_stored(row["received_at"]), row["department"]),
         department=row["department"],
         silence_rule=SilenceRule(row["silence_rule"]),
         period=row["period"],
@@ -115,7 +132,7 @@ def set_status(
     outcome: Outcome | None = None,
 ) -> None:
     """Apply a status change the domain allows; raises TransitionError otherwise."""
-    at = at or datetime.now().replace(microsecond=0)
+    at = at or utc_now()
     with transaction(conn):
         row = live_request(conn, request_pk, "status, outcome, id, version, acknowledged_at")
         state = RequestState(Status(row[0]), Outcome(row[1]) if row[1] else None)
@@ -131,7 +148,7 @@ def set_status(
         if target == Status.ACKNOWLEDGED:
             conn.execute(
                 "UPDATE request SET acknowledged_at = COALESCE(acknowledged_at, ?) WHERE pk = ?",
-                (iso(at), request_pk),
+                (instant_text(conn, request_pk, at), request_pk),
             )
         for event in events:
             insert_event(conn, request_pk, event)

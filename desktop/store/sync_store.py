@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.domain.due import DueFacts, next_due
-from desktop.domain.legal_time import to_local
+from desktop.domain.legal_time import local_day, parse_stored, utc_now
 from desktop.domain.text import citizen_display_name, fold
 from desktop.store.database import connect, transaction
 from desktop.store.ids import iso
@@ -98,10 +98,11 @@ _DUE_CACHE: dict[DueFacts, Any] = {}
 
 
 def legal_time(moment: datetime | None) -> str | None:
-    """Server instants (UTC) as the local legal time the bannette stores and sorts on."""
+    """Server instants as the store keeps them (UTC, like the instants written here): the
+    commune's zone is applied when they are read, so local and pulled events sort together."""
     if moment is None:
         return None
-    return iso(to_local(moment))
+    return iso(moment)
 
 
 def _split_address(address: str | None) -> tuple[str, str, str]:
@@ -172,7 +173,7 @@ class SqliteSyncStore:
         )
 
     def record_answers(self, answers: Sequence[Answered], restored: Sequence[Row] = ()) -> None:
-        now = iso(datetime.now())
+        now = iso(utc_now())
         with transaction(self.conn):
             for answer in answers:
                 entry, result = answer.entry, answer.result
@@ -733,7 +734,7 @@ class _Applier:
         facts = DueFacts(
             status=Status(values["status"]),
             electronic=Channel(values["channel"]).is_electronic,
-            received=datetime.fromisoformat(values["received_at"]).date(),
+            received=local_day(parse_stored(values["received_at"]), department),
             department=department,
             silence_rule=SilenceRule(rule),
             period=period,
@@ -788,15 +789,23 @@ class _Applier:
         # The days the agent entered (a PC offline for a week sends them late); the event's
         # own date when absent. Arrival is never put before the ask: the deadline engine
         # refuses such a history, and one bad row must not stop every later sync.
-        day = (legal_time(row.at) or "")[:10]
+        if row.kind not in (EventKind.MISSING_DOCUMENTS_REQUESTED,
+                            EventKind.MISSING_DOCUMENTS_RECEIVED):
+            return
+        # Days are the commune's, not UTC's: an ask at 00:30 in Paris is that day's.
+        received_at, department = self.conn.execute(
+            "SELECT r.received_at, a.department FROM request r "
+            "JOIN authority a ON a.pk = r.authority_pk WHERE r.pk = ?", (request_pk,),
+        ).fetchone()
+        day = local_day(row.at, department).isoformat()
         if row.kind is EventKind.MISSING_DOCUMENTS_REQUESTED:
             documents = json.dumps(list(row.data.get("documents") or []), ensure_ascii=False)
+            received_day = local_day(parse_stored(received_at), department).isoformat()
             self.conn.execute(
                 "INSERT OR IGNORE INTO missing_documents (id, request_pk, asked_on, documents, "
-                "deadline, version) VALUES (?, ?, MAX(?, (SELECT date(received_at) FROM request "
-                "WHERE pk = ?)), ?, ?, ?)",
-                (str(row.id), request_pk, _iso_day(row.data.get("asked_on")) or day, request_pk,
-                 documents, _iso_day(row.data.get("deadline")), row.version),
+                "deadline, version) VALUES (?, ?, MAX(?, ?), ?, ?, ?)",
+                (str(row.id), request_pk, _iso_day(row.data.get("asked_on")) or day,
+                 received_day, documents, _iso_day(row.data.get("deadline")), row.version),
             )
         elif row.kind is EventKind.MISSING_DOCUMENTS_RECEIVED:
             self.conn.execute(
@@ -804,8 +813,6 @@ class _Applier:
                 "WHERE request_pk = ? AND received_on IS NULL AND deleted = 0",
                 (_iso_day(row.data.get("received_on")) or day, request_pk),
             )
-        else:
-            return
         refresh_due(self.conn, request_pk)
 
     def _attachments(self, row: AttachmentRow) -> None:
@@ -918,5 +925,5 @@ def resolve_conflict(
             update_fields(conn, found[0], {row["field"]: value})
     conn.execute(
         "UPDATE sync_conflict SET resolved_at = ?, resolution = ? WHERE pk = ?",
-        (iso(datetime.now()), keep, conflict_pk),
+        (iso(utc_now()), keep, conflict_pk),
     )

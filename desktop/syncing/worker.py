@@ -18,6 +18,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
 
+from desktop.domain.legal_time import legal_today
 from desktop.store.database import StoreError, connect
 from desktop.store.legal import record_implicit_decisions
 from desktop.store.outbox import pending_count
@@ -78,7 +79,7 @@ class SyncWorker(QObject):
 
     def __init__(
         self, database: Path, vault: TokenVault, retry: RetryPolicy | None = None,
-        timeout: float | None = None, today: Callable[[], date] = date.today,
+        timeout: float | None = None, today: Callable[[], date] = legal_today,
     ) -> None:
         super().__init__()
         self._database = database
@@ -353,7 +354,7 @@ class SyncController(QObject):
         interval_ms: int = 60_000,
         retry: RetryPolicy | None = None,
         timeout: float | None = None,
-        today: Callable[[], date] = date.today,
+        today: Callable[[], date] = legal_today,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -479,6 +480,9 @@ class SyncController(QObject):
         self._running = False
         self._set(
             connectivity=Connectivity.ONLINE, progress=None, pending=self._pending(),
+            # « Dernière synchronisation à … » stays on the PC's clock on purpose: it belongs
+            # to no commune (one sync covers them all) and answers « how long ago did this PC
+            # talk to the server », which the PC's own clock tells its user best.
             last_sync=datetime.now(), conflicts=self._count_conflicts(),
             rejected=self._count_rejected(),
         )

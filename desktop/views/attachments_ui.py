@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.domain.french import format_date_fr
+from desktop.domain.legal_time import wall_clock
 from desktop.store.attachments import (
     AttachedCopy,
     LocalAttachment,
@@ -295,9 +296,10 @@ class _Glue(QObject):
         return self.window._agent_id  # type: ignore[attr-defined]  # noqa: SLF001
 
     def _now(self) -> datetime:
-        """The window's day (injectable in tests) at the clock's time of day."""
+        """The window's day (injectable in tests) at the time Paris's clocks show now (a naive
+        wall time, read as metropolitan legal time by the store)."""
         today = self.window._today()  # type: ignore[attr-defined]  # noqa: SLF001
-        return datetime.combine(today, datetime.now().time())
+        return wall_clock(today, None)
 
     # --- messages ---------------------------------------------------------------------------
     def _warn(self, text: str) -> None:

@@ -10,6 +10,7 @@ clicked (``attachmentRequested``); ``desktop.views.attachments_ui`` opens or fet
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -18,11 +19,14 @@ from html import escape
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
+from desktop.documents import LetterKind
 from desktop.domain.deadlines import LegalDates, working_days_late
 from desktop.domain.due import describe
 from desktop.domain.french import format_date_fr
+from desktop.services.letters import LETTER_NAMES
 from desktop.store.attachments import LocalAttachment
 from desktop.store.inbox import AttachmentView, RequestDetail
+from desktop.store.letters import LetterRecord
 from desktop.store.phone_calls import CallView
 from desktop.views.formatting import duration_fr, moment_fr, numeric_moment_fr, size_fr
 from sync.protocol.vocabulary import (
@@ -31,11 +35,13 @@ from sync.protocol.vocabulary import (
     EVENT_LABELS,
     IMPLICIT_OUTCOMES,
     OUTCOME_LABELS,
+    SEND_MODE_LABELS,
     SILENCE_RULE_LABELS,
     STATUS_LABELS,
     CitizenKind,
     EventKind,
     Outcome,
+    SendMode,
     SilenceRule,
     Status,
 )
@@ -118,7 +124,29 @@ def _event_text(kind: str, detail: dict[str, object]) -> str:
         return f"{label} : {detail['filename']}"
     if event_kind == EventKind.REGISTRATION_RECEIPT_SENT and detail.get("automatic"):
         return f"{label} (automatique)"
+    if event_kind in (EventKind.ACKNOWLEDGEMENT_SENT, EventKind.REGISTRATION_RECEIPT_SENT):
+        return label + _sending_text(detail)
+    if event_kind == EventKind.LETTER_PRODUCED:
+        try:
+            name = LETTER_NAMES[LetterKind(str(detail.get("letter")))]
+        except ValueError:
+            return label
+        edition = detail.get("edition")
+        version = f" (version {edition})" if isinstance(edition, int) and edition > 1 else ""
+        return f"{label} : {name}{version}"
     return label
+
+
+def _sending_text(detail: dict[str, object]) -> str:
+    """« le 24 novembre 2026 (courrier) » from a sending's day and mode, when recorded."""
+    text = ""
+    sent_on = detail.get("sent_on")
+    if isinstance(sent_on, str):
+        with contextlib.suppress(ValueError):
+            text += f" le {format_date_fr(date.fromisoformat(sent_on))}"
+    with contextlib.suppress(ValueError):
+        text += f" ({SEND_MODE_LABELS[SendMode(str(detail.get('mode')))]})"
+    return text
 
 
 _BASIS = re.compile(r"\(([^()]*)\)\s*$")
@@ -274,7 +302,7 @@ def _acknowledgement_summary(detail: RequestDetail, legal: LegalDates | None) ->
     the legal delay for an electronic request, the mairie's own target otherwise."""
     sent = detail.acknowledged_at
     if sent is None:
-        return "—"
+        return _acknowledgement_text(detail)
     text = moment_fr(sent)
     if legal is None:
         return text
@@ -284,6 +312,49 @@ def _acknowledgement_summary(detail: RequestDetail, legal: LegalDates | None) ->
         return f"{text} — {late} (délai légal)" if late else text
     late = lateness_fr(legal.internal_target_due, sent.date(), department)
     return f"{text} — {late} sur l'objectif interne" if late else text
+
+
+def _letter_line(letter: LetterRecord, newer: int | None = None) -> tuple[str, str]:
+    """(« Accusé de réception », « produit le … ; envoyé le … par courrier »); ``newer`` is
+    the edition that replaced an unsent one."""
+    name = LETTER_NAMES[LetterKind(letter.kind)]
+    name = name[:1].upper() + name[1:]
+    if letter.edition > 1:
+        name += f" (version {letter.edition})"
+    formats = "Word et PDF" if letter.pdf else "Word seulement"
+    text = f"produit le {moment_fr(letter.produced_at)} ({formats})"
+    if letter.sent_on is not None:
+        mode = SEND_MODE_LABELS[letter.sent_mode] if letter.sent_mode else ""
+        how = f" par {mode}" if letter.sent_mode in (SendMode.POST, SendMode.EMAIL) else (
+            f", {mode}" if mode else "")
+        text += f" ; envoyé le {format_date_fr(letter.sent_on)}{how}"
+    elif newer is not None:
+        text += f" ; remplacé par la version {newer}"
+    else:
+        text += " ; pas encore envoyé"
+    return name, text
+
+
+def letters_section(letters: Sequence[LetterRecord]) -> list[str]:
+    if not letters:
+        return []
+    latest = {x.kind: x.edition for x in letters}
+    for x in letters:
+        latest[x.kind] = max(latest[x.kind], x.edition)
+    lines = [
+        _letter_line(x, latest[x.kind] if x.edition < latest[x.kind] else None) for x in letters
+    ]
+    return [f"<h3>Courriers ({len(letters)})</h3>", _rows(lines)]
+
+
+def _acknowledgement_text(detail: RequestDetail) -> str:
+    """The summary's « Accusé de réception »: sent, or produced and waiting to leave."""
+    if detail.acknowledged_at is not None:
+        return moment_fr(detail.acknowledged_at)
+    produced = [x for x in detail.letters if x.kind == LetterKind.ACKNOWLEDGEMENT.value]
+    if produced:
+        return f"produit le {format_date_fr(produced[-1].produced_at.date())}, pas encore envoyé"
+    return "—"
 
 
 def render_detail(
@@ -349,6 +420,7 @@ def render_detail(
     ]
     if legal is not None:
         parts += ["<h3>Délais légaux</h3>", _legal_rows(legal, detail, today)]
+    parts += letters_section(detail.letters)
     parts += [
         "<h3>Usager</h3>",
         _rows(identity),

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.domain.legal_time import wall_clock
 from desktop.store.database import StoreError
 from desktop.store.inbox import Choice
 from desktop.store.intake import (
@@ -47,6 +48,7 @@ from desktop.store.intake import (
     CitizenMatch,
     NewCitizen,
     NewRequest,
+    authority_department,
     find_citizens,
     procedures_for,
     register_request,
@@ -431,9 +433,15 @@ class IntakeFlow(QObject):
         self._window = window
         self.dialog: IntakeDialog | None = None
 
-    def _now(self) -> datetime:
-        """The window's day (injectable in tests) at the clock's time of day."""
-        return datetime.combine(self._window._today(), datetime.now().time())  # noqa: SLF001
+    def _now(self, authority_pk: int | None = None) -> datetime:
+        """The window's day (injectable in tests) at the time the commune's clocks show (the
+        window's first commune when none is given), naive: the PC's own zone plays no part."""
+        window = self._window
+        if authority_pk is None:
+            communes = window._repo.authorities()  # noqa: SLF001
+            authority_pk = int(communes[0].key) if communes else None
+        department = authority_department(window._repo.connection, authority_pk)  # noqa: SLF001
+        return wall_clock(window._today(), department)  # noqa: SLF001
 
     def open(self) -> IntakeDialog:
         window = self._window
@@ -441,7 +449,9 @@ class IntakeFlow(QObject):
         agent_id = window._agent_id  # noqa: SLF001
 
         def register(new: NewRequest) -> int:
-            return register_request(conn, new, agent_id=agent_id, now=self._now())
+            return register_request(
+                conn, new, agent_id=agent_id, now=self._now(new.authority_pk)
+            )
 
         dialog = IntakeDialog(
             window._repo.authorities(),  # noqa: SLF001

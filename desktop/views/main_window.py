@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.domain.legal_time import legal_today
 from desktop.models.inbox_model import InboxModel
 from desktop.services.deadlines import DeadlineService
 from desktop.services.letters import LetterService
@@ -143,7 +144,7 @@ class MainWindow(QMainWindow):
         repository: InboxRepository,
         settings: QSettings,
         *,
-        today: Callable[[], date] = date.today,
+        today: Callable[[], date] = legal_today,
         title_suffix: str = "",
         letters: LetterService | None = None,
         deadlines: DeadlineService | None = None,

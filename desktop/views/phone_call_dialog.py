@@ -570,15 +570,18 @@ class PhoneCalls(QObject):
     def conn(self) -> sqlite3.Connection:
         return self._window._repo.connection  # noqa: SLF001
 
-    def _now(self) -> datetime:
-        return self._intake._now()  # noqa: SLF001 - the same clock as « Nouvelle demande »
+    def _now(self, authority_pk: int | None = None) -> datetime:
+        # The same clock as « Nouvelle demande », the commune's wall time.
+        return self._intake._now(authority_pk)  # noqa: SLF001
 
     def services(self) -> CallServices:
         conn, agent_id = self.conn, self._window._agent_id  # noqa: SLF001
         return CallServices(
             find=lambda authority, text: find_citizens(conn, authority, text),
             check=lambda call: call_problems(call, self._now()),
-            log=lambda call: log_call(conn, call, agent_id=agent_id, now=self._now()),
+            log=lambda call: log_call(
+                conn, call, agent_id=agent_id, now=self._now(call.authority_pk)
+            ),
             request_link=lambda pk: request_link(conn, pk),
             open_intake=self._open_intake,
             on_file=lambda call: caller_on_file(

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QDialog, QMainWindow, QMenu, QMessageBox, QToolBar
 
 from desktop.documents import DocumentError
 from desktop.domain.french import format_date_fr
+from desktop.domain.legal_time import as_instant, local_day, utc_now, wall_clock
 from desktop.domain.workflow import TransitionError
 from desktop.services.letters import (
     LETTER_NAMES,
@@ -30,19 +31,22 @@ from desktop.services.letters import (
 from desktop.services.tasks import TaskRunner
 from desktop.store.database import StoreError
 from desktop.views.file_opener import FileOpener
+from desktop.views.mark_sent_dialog import MarkSentDialog, letter_label
 from desktop.views.missing_documents_dialog import DocumentsReceivedDialog, MissingDocumentsDialog
 
 #: (menu text, shortcut, what it does) of each action, in menu order.
 ACTION_TEXTS: dict[RequestAction, tuple[str, str, str]] = {
     RequestAction.REGISTRATION_RECEIPT: (
-        "Envoyer l'accusé d'&enregistrement",
+        "Produire l'accusé d'&enregistrement",
         "Ctrl+Shift+E",
-        "Produire l'accusé d'enregistrement électronique (art. L112-11 CRPA)",
+        "Produire l'accusé d'enregistrement électronique (art. L112-11 CRPA) ; il compte "
+        "une fois marqué comme envoyé",
     ),
     RequestAction.ACKNOWLEDGEMENT: (
-        "Envoyer l'&accusé de réception",
+        "Produire l'&accusé de réception",
         "Ctrl+Shift+A",
-        "Produire l'accusé de réception et passer la demande au statut « Accusée »",
+        "Produire l'accusé de réception ; la demande passe au statut « Accusée » une fois "
+        "le courrier marqué comme envoyé",
     ),
     RequestAction.MISSING_DOCUMENTS: (
         "Demander des &pièces manquantes…",
@@ -59,6 +63,16 @@ ACTION_TEXTS: dict[RequestAction, tuple[str, str, str]] = {
         "Ctrl+Shift+T",
         "Produire l'attestation de décision implicite d'acceptation (art. L232-3 CRPA)",
     ),
+    RequestAction.MARK_SENT: (
+        "&Marquer comme envoyé…",
+        "Ctrl+Shift+K",
+        "Indiquer le jour et le mode d'envoi d'un courrier produit : le délai légal en dépend",
+    ),
+    RequestAction.CONVERT_PDF: (
+        "Convertir en P&DF",
+        "Ctrl+Shift+F",
+        "Créer le PDF d'un courrier produit au format Word seulement",
+    ),
 }
 
 #: Short texts for the toolbar buttons.
@@ -68,7 +82,16 @@ TOOLBAR_TEXTS: dict[RequestAction, str] = {
     RequestAction.MISSING_DOCUMENTS: "Pièces manquantes…",
     RequestAction.DOCUMENTS_RECEIVED: "Pièces reçues…",
     RequestAction.IMPLICIT_ACCEPTANCE_CERTIFICATE: "Attestation d'accord tacite",
+    RequestAction.MARK_SENT: "Marquer comme envoyé…",
+    RequestAction.CONVERT_PDF: "Convertir en PDF",
 }
+
+
+def _next_step(job: LetterJob) -> str:
+    """What the secrétaire still has to do once the letter exists."""
+    if job.action in (RequestAction.ACKNOWLEDGEMENT, RequestAction.REGISTRATION_RECEIPT):
+        return "Une fois parti, indiquez-le avec « Marquer comme envoyé… » : le délai en dépend."
+    return "Il est inscrit dans l'historique."
 
 
 def _capitalised(text: str) -> str:
@@ -84,6 +107,8 @@ class RequestActions(QObject):
     letterRecorded = Signal(object, object)
     #: A letter could not be produced or recorded (French message).
     actionFailed = Signal(str)
+    #: « Convertir en PDF » made a letter's PDF (request pk, path).
+    pdfConverted = Signal(int, object)
 
     def __init__(
         self,
@@ -128,7 +153,7 @@ class RequestActions(QObject):
 
     def fill(self, menu: QMenu, toolbar: QToolBar) -> None:
         for action in RequestAction:
-            if action == RequestAction.DOCUMENTS_RECEIVED:
+            if action in (RequestAction.DOCUMENTS_RECEIVED, RequestAction.MARK_SENT):
                 menu.addSeparator()
             menu.addAction(self.actions[action])
             toolbar.addAction(self.actions[action])
@@ -165,6 +190,10 @@ class RequestActions(QObject):
             self._ask_missing_documents(pk)
         elif action == RequestAction.DOCUMENTS_RECEIVED:
             self._ask_documents_received(pk)
+        elif action == RequestAction.MARK_SENT:
+            self._ask_mark_sent(pk)
+        elif action == RequestAction.CONVERT_PDF:
+            self.convert_pdf(pk)
         else:
             self.start_letter(action, pk)
 
@@ -203,7 +232,9 @@ class RequestActions(QObject):
     def _produced(self, job: LetterJob, files: LetterFiles) -> None:
         self._working.discard(job.request_pk)
         try:
-            self._letters.record(job, files, at=self._now(), agent_id=self._agent_id)
+            self._letters.record(
+                job, files, at=self._now(job.request_pk), agent_id=self._agent_id
+            )
         except (TransitionError, StoreError) as exc:
             self.update()
             self._fail(
@@ -228,9 +259,74 @@ class RequestActions(QObject):
             f"rien n'a été enregistré.\n\n{text}"
         )
 
-    def _now(self) -> datetime:
-        """The app's day (injectable for tests) at the clock's time of day."""
-        return datetime.combine(self._today(), datetime.now().time().replace(microsecond=0))
+    def _now(self, pk: int) -> datetime:
+        """The app's day (injectable for tests) at the time the request's commune's clocks
+        show, as an instant: the PC's own zone plays no part."""
+        department = self._letters.facts(pk).authority.department
+        return as_instant(wall_clock(self._today(), department), department)
+
+    def _commune_today(self, pk: int) -> date:
+        """The app's day as the request's commune lives it (an overseas commune may already
+        be on the next day, or still on the previous one)."""
+        department = self._letters.facts(pk).authority.department
+        now = utc_now()
+        return self._today() + (local_day(now, department) - local_day(now, None))
+
+    # --- sending and converting -------------------------------------------------------------
+    def _ask_mark_sent(self, pk: int) -> None:
+        facts = self._letters.facts(pk)
+        dialog = MarkSentDialog(
+            facts.number, self._letters.unsent(pk), self._commune_today(pk), self._window
+        )
+        self._show_dialog(dialog)
+
+        def accepted() -> None:
+            letter, sent_on = dialog.chosen_letter(), dialog.chosen_date()
+            self._record_step(
+                pk,
+                lambda: self._letters.mark_sent(
+                    letter, sent_on, dialog.chosen_mode(), at=self._now(pk),
+                    agent_id=self._agent_id,
+                ),
+                f"{letter_label(letter)} : envoyé le {format_date_fr(sent_on)}.",
+            )
+
+        dialog.accepted.connect(accepted)
+        dialog.open()
+
+    def convert_pdf(self, pk: int) -> None:
+        """Convert the Word-only letters of the request on the pool, one after the other."""
+        pending = self._letters.without_pdf(pk)
+        if not pending:
+            return
+        letter = pending[-1]
+        docx = self._letters.document_path(pk, letter.docx)
+        self._working.add(pk)
+        self.update()
+        self._window.statusBar().showMessage(f"Conversion en PDF de « {docx.name} »…")
+        service = self._letters
+
+        def converted(pdf: Path) -> None:
+            self._working.discard(pk)
+            try:
+                service.record_pdf(letter, pdf)
+            except StoreError as exc:
+                self._fail(str(exc))
+                return
+            self.requestChanged.emit(pk)
+            self.update()
+            self.pdfConverted.emit(pk, pdf)
+            self._window.statusBar().showMessage(f"PDF créé : {pdf.name}", 10_000)
+
+        def failed(exc: BaseException) -> None:
+            self._working.discard(pk)
+            self.update()
+            text = str(exc) if isinstance(exc, DocumentError) else (
+                f"Erreur inattendue ({type(exc).__name__}) : {exc}"
+            )
+            self._fail(f"Le PDF de « {docx.name} » n'a pas pu être créé.\n\n{text}")
+
+        self._tasks.run(lambda: service.convert(docx), on_success=converted, on_failure=failed)
 
     # --- dialogs ----------------------------------------------------------------------------
     def _ask_missing_documents(self, pk: int) -> None:
@@ -264,23 +360,29 @@ class RequestActions(QObject):
 
         def accepted() -> None:
             received_on = dialog.chosen_date()
-            try:
-                self._letters.documents_received(
-                    pk, received_on, at=self._now(), agent_id=self._agent_id
-                )
-            except (TransitionError, StoreError) as exc:
-                self._fail(str(exc))
-                return
-            self.requestChanged.emit(pk)
-            self.update()
-            self._window.statusBar().showMessage(
+            self._record_step(
+                pk,
+                lambda: self._letters.documents_received(
+                    pk, received_on, at=self._now(pk), agent_id=self._agent_id
+                ),
                 f"Pièces de la demande {facts.number} reçues le {format_date_fr(received_on)} : "
                 "le délai de décision repart.",
-                10_000,
             )
 
         dialog.accepted.connect(accepted)
         dialog.open()
+
+    def _record_step(self, pk: int, step: Callable[[], object], done: str) -> None:
+        """Run a store step on the request; refresh the window and say ``done``, or say why
+        nothing was recorded."""
+        try:
+            step()
+        except (TransitionError, StoreError) as exc:
+            self._fail(str(exc))
+            return
+        self.requestChanged.emit(pk)
+        self.update()
+        self._window.statusBar().showMessage(done, 10_000)
 
     def _show_dialog(self, dialog: QDialog) -> None:
         if self.dialog is not None:
@@ -310,17 +412,16 @@ class RequestActions(QObject):
         if files.pdf is not None:
             icon = QMessageBox.Icon.Information
             text = (
-                f"Le courrier « {name} » de la demande {job.number} est prêt ; son envoi est "
-                "inscrit dans l'historique.\n\n"
-                f"Dossier : {folder}"
+                f"Le courrier « {name} » de la demande {job.number} est prêt. {_next_step(job)}"
+                f"\n\nDossier : {folder}"
             )
             self._window.statusBar().showMessage(f"Courrier produit : {files.pdf.name}", 10_000)
         else:
             icon = QMessageBox.Icon.Warning
             text = (
-                f"Le courrier « {name} » de la demande {job.number} a été produit au format Word "
-                "et son envoi est inscrit dans l'historique, mais le PDF n'a pas pu être "
-                "créé.\n\n"
+                f"Le courrier « {name} » de la demande {job.number} a été produit au format Word, "
+                "mais le PDF n'a pas pu être créé (« Convertir en PDF » le fera plus tard). "
+                f"{_next_step(job)}\n\n"
                 f"{files.pdf_problem}\n\nDocument Word : {files.docx}"
             )
             self._window.statusBar().showMessage(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Query, status
@@ -17,7 +18,7 @@ from server.db.database import Database
 from server.db.models import Attachment, Request
 from server.problems import problem_responses
 from server.services import requests as service
-from sync.protocol.vocabulary import Outcome, Status
+from sync.protocol.vocabulary import Outcome, SendMode, Status
 from sync.protocol.wire import (
     AttachmentRow,
     EventRow,
@@ -110,11 +111,23 @@ def set_status(
     return _run(db, principal, service.set_status, args)
 
 
+class Sending(BaseModel):
+    """The day the acknowledgement left and how (« Marquer comme envoyé »)."""
+
+    model_config = {"extra": "forbid"}
+    sent_on: date | None = None
+    mode: SendMode | None = None
+
+
 @router.post("/requests/{request_id}/acknowledge", response_model=RequestRow, responses=ERRORS)
-def acknowledge(request_id: uuid.UUID, principal: PrincipalDep, db: DbDep) -> RequestRow:
-    return _run(
-        db, principal, service.acknowledge, RequestAcknowledgeArgs(request_id=request_id)
+def acknowledge(
+    request_id: uuid.UUID, principal: PrincipalDep, db: DbDep, body: Sending | None = None
+) -> RequestRow:
+    sending = body or Sending()
+    args = RequestAcknowledgeArgs(
+        request_id=request_id, sent_on=sending.sent_on, mode=sending.mode
     )
+    return _run(db, principal, service.acknowledge, args)
 
 
 class MissingDocuments(BaseModel):

@@ -58,6 +58,7 @@ from sync.protocol.wire import (
     RequestNoteArgs,
     RequestSetStatusArgs,
     RequestUpdateFieldsArgs,
+    day_instant,
 )
 
 WHAT = "Cette demande"
@@ -220,12 +221,25 @@ def acknowledge(
         return Change(Entity.REQUESTS, row, ["acknowledged_at"])
     if Status(row.status) not in OPEN_STATUSES:
         raise ProblemError(409, "La demande est déjà traitée : elle ne peut plus être accusée.")
+    data: dict[str, Any] = {}
+    at = utcnow()
+    if args.sent_on is not None:
+        # The day the letter left, as the agent records it (« Marquer comme envoyé », perhaps
+        # days later from a PC that was offline): a legal fact, never in the future.
+        if args.sent_on > _latest_local_day():
+            raise ProblemError(422, "L'accusé de réception ne peut pas être daté du futur.")
+        if args.sent_on < at.date():
+            at = day_instant(args.sent_on)
+        data["sent_on"] = args.sent_on.isoformat()
+    if args.mode is not None:
+        data["mode"] = args.mode.value
     if row.status == Status.RECEIVED.value:
         _transition(session, principal, row, Status.ACKNOWLEDGED)
     # Later (documents already asked, reply being drafted), the acknowledgement is late but
     # still owed: it is dated without moving the request backwards.
-    row.acknowledged_at = utcnow()
-    add_event(session, row.authority_id, row.id, EventKind.ACKNOWLEDGEMENT_SENT, principal, {})
+    row.acknowledged_at = at
+    add_event(session, row.authority_id, row.id, EventKind.ACKNOWLEDGEMENT_SENT, principal,
+              data, at=at)
     stamp(session, row)
     audit.record(session, principal, "acknowledge", "requests", row.id, row.authority_id)
     return Change(Entity.REQUESTS, row)

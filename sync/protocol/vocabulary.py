@@ -125,6 +125,16 @@ class EventKind(StrEnum):
     OPINION_REQUESTED = "opinion_requested"
     OPINION_GIVEN = "opinion_given"
     DELIVERY_FAILED = "delivery_failed"
+    #: A letter was produced on a PC (not sent yet: sending is its own step). Local to the PC.
+    LETTER_PRODUCED = "letter_produced"
+
+
+class SendMode(StrEnum):
+    """How a letter left the mairie (« Marquer comme envoyé »)."""
+
+    POST = "post"
+    EMAIL = "email"
+    HAND = "hand"
 
 
 # French labels for the UI and generated documents. Kept beside the enums so a new value
@@ -190,6 +200,13 @@ EVENT_LABELS: dict[EventKind, str] = {
     EventKind.OPINION_REQUESTED: "Avis demandé à un élu",
     EventKind.OPINION_GIVEN: "Avis de l'élu",
     EventKind.DELIVERY_FAILED: "Échec de l'envoi du courriel",
+    EventKind.LETTER_PRODUCED: "Courrier produit",
+}
+
+SEND_MODE_LABELS: dict[SendMode, str] = {
+    SendMode.POST: "courrier",
+    SendMode.EMAIL: "courriel",
+    SendMode.HAND: "remis en main propre",
 }
 
 #: Attachments accepted by the seed CGU: PDF, JPG, PNG; 5 MB each.

@@ -7,7 +7,7 @@ free of SQLAlchemy and Qt, means a change of the contract is one diff both sides
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -22,6 +22,7 @@ from sync.protocol.vocabulary import (
     Outcome,
     PeriodUnit,
     Role,
+    SendMode,
     SilenceRule,
     Status,
 )
@@ -337,6 +338,22 @@ class RequestSetStatusArgs(_Model):
 
 class RequestAcknowledgeArgs(_Model):
     request_id: UUID
+    sent_on: date | None = Field(
+        default=None,
+        description="Jour où l'accusé de réception est parti (saisi par l'agent ; absent : "
+        "le serveur le date à réception)",
+    )
+    mode: SendMode | None = Field(default=None, description="Courrier, courriel ou en main propre")
+
+
+#: The hour (UTC) a day given without a time is dated at: 11:00 UTC is that same calendar day
+#: in every French zone, from Polynesia (UTC-10) to Wallis-et-Futuna (UTC+12).
+DAY_HOUR_UTC = 11
+
+
+def day_instant(day: date) -> datetime:
+    """The instant a legal fact known only by its day is stored at (PC and server alike)."""
+    return datetime.combine(day, time(DAY_HOUR_UTC), tzinfo=UTC)
 
 
 class RequestDocumentsArgs(_Model):

@@ -11,20 +11,23 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import docx
 import pymupdf
 import pytest
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QPushButton
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QPushButton, QRadioButton
 
 from desktop.app import fill_demo_letterheads
 from desktop.documents.pdf import LibreOfficeConverter, find_soffice
 from desktop.domain import deadlines
 from desktop.domain.french import format_date_fr
+from desktop.domain.legal_time import stored
 from desktop.domain.workflow import TransitionError
 from desktop.services.letters import LetterService, RequestAction
 from desktop.services.tasks import TaskRunner
@@ -33,6 +36,7 @@ from desktop.store.inbox import Column
 from desktop.store.legal import DeadlineSection
 from desktop.store.requests import refresh_due
 from desktop.views.main_window import MainWindow
+from desktop.views.mark_sent_dialog import MarkSentDialog
 from desktop.views.missing_documents_dialog import DocumentsReceivedDialog, MissingDocumentsDialog
 from desktop.views.notifier import LAST_DAY_KEY
 from sync.protocol.vocabulary import EventKind, Outcome, Status
@@ -134,6 +138,14 @@ def enabled(window: MainWindow) -> set[RequestAction]:
     return {a for a, q in window.request_actions.actions.items() if q.isEnabled()}
 
 
+def send_letter(window: MainWindow) -> None:
+    """« Marquer comme envoyé… » as the dialog offers it: the latest letter, today, by post."""
+    window.request_actions.actions[RequestAction.MARK_SENT].trigger()
+    dialog = window.request_actions.dialog
+    assert isinstance(dialog, MarkSentDialog) and dialog.ok_button.isEnabled()
+    dialog.ok_button.click()
+
+
 def click_button(box: QMessageBox, name: str) -> None:
     button = box.findChild(QPushButton, name)
     assert button is not None, f"no button {name!r} in {box.text()!r}"
@@ -208,6 +220,9 @@ def test_actions_follow_the_status_rules(
 def test_acknowledgement_without_libreoffice_keeps_the_word_file(
     qtbot, legal_window: LegalWindow, demo_db: sqlite3.Connection, opened: list[QUrl]
 ) -> None:
+    """Issue 9: producing the acknowledgement is not sending it. A Word-only letter can be
+    produced again and converted later; « Marquer comme envoyé… » records the sending, and only
+    then does the request count as acknowledged."""
     window = legal_window()
     select(qtbot, window, SVA_PK)
     assert cell(window, SVA_PK, Column.DUE) == "30 nov. 2026 (AR)"
@@ -215,25 +230,21 @@ def test_acknowledgement_without_libreoffice_keeps_the_word_file(
     window.table.setFocus()
     press(qtbot, window, Qt.Key.Key_A, shift=True)
 
+    # Produced, not sent: the request still awaits its acknowledgement.
     row = request_row(demo_db, SVA_PK)
-    assert row["status"] == Status.ACKNOWLEDGED
-    assert row["acknowledged_at"].startswith("2026-11-23T")
-    assert row["due_kind"] == "implicit_acceptance" and row["due_date"] == "2027-01-24"
-    new_events = event_kinds(demo_db, SVA_PK)[len(events_before) :]
-    assert new_events == [EventKind.ACKNOWLEDGEMENT_SENT, EventKind.STATUS_CHANGED]
-    detail = json.loads(
-        demo_db.execute(
-            "SELECT detail FROM event WHERE request_pk = ? AND kind = 'acknowledgement_sent'",
-            (SVA_PK,),
-        ).fetchone()[0]
-    )
-    assert detail == {"files": ["2026-000178_accuse_reception.docx"]}
-
-    # The bannette row, the detail pane and the actions follow.
-    assert cell(window, SVA_PK, Column.STATUS) == "Accusée"
-    assert cell(window, SVA_PK, Column.DUE) == "24 janv. 2027 (SVA)"
-    assert "Accusé de réception envoyé" in window.detail.toPlainText()
-    assert RequestAction.ACKNOWLEDGEMENT not in enabled(window)
+    assert row["status"] == Status.RECEIVED and row["acknowledged_at"] is None
+    assert row["due_kind"] == "internal_target" and row["due_date"] == "2026-11-30"
+    assert event_kinds(demo_db, SVA_PK)[len(events_before):] == [EventKind.LETTER_PRODUCED]
+    [letter] = window.letters.letters(SVA_PK)
+    assert (letter.kind, letter.edition, letter.docx, letter.pdf, letter.sent_on) == (
+        "accuse_reception", 1, "2026-000178_accuse_reception.docx", None, None)
+    assert letter.produced_at.date() == date(2026, 11, 23)
+    assert cell(window, SVA_PK, Column.STATUS) == "Reçue"
+    pane = window.detail.toPlainText()
+    assert "produit le 23 novembre 2026, pas encore envoyé" in pane
+    assert "Word seulement" in pane
+    assert {RequestAction.ACKNOWLEDGEMENT, RequestAction.MARK_SENT,
+            RequestAction.CONVERT_PDF} <= enabled(window)
 
     folder = window.letters.documents_root / "Mairie de Rambervillers" / "2026-000178"
     word = folder / "2026-000178_accuse_reception.docx"
@@ -246,8 +257,86 @@ def test_acknowledgement_without_libreoffice_keeps_the_word_file(
     assert box is not None and box.isVisible()
     assert "le PDF n'a pas pu être créé" in box.text()
     assert "Installez LibreOffice" in box.text()
+    assert "Marquer comme envoyé" in box.text()
     click_button(box, "open-document")
     assert opened == [QUrl.fromLocalFile(str(word))]
+
+    # « Convertir en PDF » stays offered, and says plainly there is no converter.
+    failures: list[str] = []
+    window.request_actions.actionFailed.connect(failures.append)
+    window.request_actions.actions[RequestAction.CONVERT_PDF].trigger()
+    assert len(failures) == 1 and "Aucun logiciel de conversion en PDF" in failures[0]
+    assert RequestAction.CONVERT_PDF in enabled(window)
+
+    # Produced again: a second edition beside the first, which is kept.
+    first = word.read_bytes()
+    window.request_actions.actions[RequestAction.ACKNOWLEDGEMENT].trigger()
+    second = folder / "2026-000178_accuse_reception_v2.docx"
+    assert second.is_file() and word.read_bytes() == first
+    assert [x.edition for x in window.letters.letters(SVA_PK)] == [1, 2]
+    assert request_row(demo_db, SVA_PK)["acknowledged_at"] is None
+
+    # Marked as sent by e-mail, today in the commune (the date cannot be in the future).
+    window.request_actions.actions[RequestAction.MARK_SENT].trigger()
+    dialog = window.request_actions.dialog
+    assert isinstance(dialog, MarkSentDialog) and dialog.isVisible()
+    assert dialog.chosen_letter().edition == 2
+    assert dialog.chosen_date() == date(2026, 11, 23)
+    dialog.sent_on.set_value(date(2026, 11, 24))
+    assert dialog.chosen_date() is None and not dialog.ok_button.isEnabled(), (
+        "tomorrow is refused with its message")
+    assert "futur" in (dialog.problem() or "")
+    dialog.sent_on.set_value(date(2026, 11, 23))
+    assert dialog.chosen_date() == date(2026, 11, 23)
+    dialog.findChild(QRadioButton, "mode-email").setChecked(True)
+    dialog.ok_button.click()
+
+    row = request_row(demo_db, SVA_PK)
+    assert row["status"] == Status.ACKNOWLEDGED
+    assert row["acknowledged_at"].startswith("2026-11-23T")
+    assert row["due_kind"] == "implicit_acceptance" and row["due_date"] == "2027-01-24"
+    assert event_kinds(demo_db, SVA_PK)[-2:] == [
+        EventKind.ACKNOWLEDGEMENT_SENT, EventKind.STATUS_CHANGED]
+    detail = json.loads(
+        demo_db.execute(
+            "SELECT detail FROM event WHERE request_pk = ? AND kind = 'acknowledgement_sent'",
+            (SVA_PK,),
+        ).fetchone()[0]
+    )
+    assert detail == {"files": ["2026-000178_accuse_reception_v2.docx"],
+                      "sent_on": "2026-11-23", "mode": "email"}
+    assert cell(window, SVA_PK, Column.STATUS) == "Accusée"
+    assert cell(window, SVA_PK, Column.DUE) == "24 janv. 2027 (SVA)"
+    pane = window.detail.toPlainText()
+    assert "Accusé de réception envoyé le 23 novembre 2026 (courriel)" in pane
+    assert "envoyé le 23 novembre 2026 par courriel" in pane
+    assert "remplacé par la version 2" in pane
+    assert RequestAction.ACKNOWLEDGEMENT not in enabled(window)
+    assert RequestAction.MARK_SENT not in enabled(window)
+    assert RequestAction.CONVERT_PDF in enabled(window), "the sent edition is still Word only"
+    window.detail.resize(560, 1000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    window.detail.grab().save(str(ARTIFACTS / "detail-letter-produced-and-sent.png"))
+
+
+@pytest.mark.libreoffice
+def test_a_word_only_letter_is_converted_later(
+    qtbot, legal_window: LegalWindow, demo_db: sqlite3.Connection
+) -> None:
+    window = legal_window()
+    select(qtbot, window, SVA_PK)
+    window.request_actions.actions[RequestAction.ACKNOWLEDGEMENT].trigger()
+    [letter] = window.letters.letters(SVA_PK)
+    assert letter.pdf is None
+    window.letters.converter = LibreOfficeConverter()  # LibreOffice installed meanwhile
+    with qtbot.waitSignal(window.request_actions.pdfConverted, timeout=120_000):
+        window.request_actions.actions[RequestAction.CONVERT_PDF].trigger()
+    [letter] = window.letters.letters(SVA_PK)
+    folder = window.letters.documents_root / "Mairie de Rambervillers" / "2026-000178"
+    assert letter.pdf == "2026-000178_accuse_reception.pdf"
+    assert "reçue le 23 novembre 2026" in pdf_text(folder / letter.pdf)
+    assert RequestAction.CONVERT_PDF not in enabled(window)
+    assert "Word et PDF" in window.detail.toPlainText()
 
 
 def test_a_rendering_failure_records_nothing(
@@ -290,6 +379,10 @@ def test_registration_receipt_for_an_electronic_request(
     assert cell(window, pk, Column.DUE) == "24 nov. 2026 (AE)"
     assert RequestAction.REGISTRATION_RECEIPT in enabled(window)
     press(qtbot, window, Qt.Key.Key_E, shift=True)
+    assert request_row(demo_db, pk)["registration_receipt_at"] is None, "produced, not sent"
+    assert event_kinds(demo_db, pk)[-1] == EventKind.LETTER_PRODUCED
+    assert cell(window, pk, Column.DUE) == "24 nov. 2026 (AE)"
+    send_letter(window)
     row = request_row(demo_db, pk)
     assert row["registration_receipt_at"] is not None
     assert row["status"] == Status.RECEIVED, "the receipt is not the acknowledgement"
@@ -361,7 +454,9 @@ def test_missing_documents_dialog_suspends_then_restarts_the_clock(
     assert "Suspendu — pièces manquantes demandées le 23 novembre 2026" in (
         window.detail.toPlainText()
     )
-    assert enabled(window) == {RequestAction.ACKNOWLEDGEMENT, RequestAction.DOCUMENTS_RECEIVED}
+    # The letter asking for them (Word only here) can be marked as sent and converted later.
+    assert enabled(window) == {RequestAction.ACKNOWLEDGEMENT, RequestAction.DOCUMENTS_RECEIVED,
+                               RequestAction.MARK_SENT, RequestAction.CONVERT_PDF}
     letter = next(window.letters.documents_root.rglob("*_demande_pieces_manquantes.docx"))
     assert "23 décembre 2026" in docx_text(letter)
 
@@ -457,7 +552,9 @@ def test_implicit_decision_sweep_marks_the_right_requests_once(
         detail = json.loads(last["detail"])
         assert last["kind"] == EventKind.OUTCOME_SET and last["agent_pk"] is None
         assert detail["outcome"] == outcome and detail["implicit"] is True
-        assert last["at"] == f"{detail['arose_on']}T00:00:00"
+        # Dated midnight of the day it arose, in the commune (stored in UTC).
+        midnight = datetime.fromisoformat(f"{detail['arose_on']}T00:00:00")
+        assert last["at"] == stored(midnight.replace(tzinfo=ZoneInfo("Europe/Paris")))
     assert demo_db.execute("SELECT COUNT(*) FROM event").fetchone()[0] == events_before + len(
         expected
     )
@@ -596,6 +693,7 @@ def test_deadlines_view_follows_an_acknowledgement(
     )
     select(qtbot, window, pk)
     window.request_actions.actions[RequestAction.ACKNOWLEDGEMENT].trigger()
+    send_letter(window)
     # The tab title follows at once; the tree when it is shown again.
     today = len(view.entry_pks(DeadlineSection.TODAY))
     assert window.tabs.tabText(1) == f"É&chéances ({overdue - 1 + today})"
@@ -751,6 +849,8 @@ def test_acknowledgement_pdf_with_the_right_dates(
     qtbot.waitUntil(lambda: not window.busy_bar.isVisible(), timeout=2000)
     _job, files = recorded.args
     assert files.docx.is_file() and files.pdf is not None and files.pdf.is_file()
+    assert request_row(demo_db, pk)["status"] == Status.RECEIVED, "produced, not sent yet"
+    send_letter(window)
     assert request_row(demo_db, pk)["status"] == Status.ACKNOWLEDGED
     text = pdf_text(files.pdf)
     for mention in mentions:
@@ -819,3 +919,29 @@ def test_the_store_refuses_steps_out_of_order(demo_db: sqlite3.Connection) -> No
         )
     assert demo_db.execute("SELECT COUNT(*) FROM event").fetchone()[0] == before
     assert request_row(demo_db, SVA_PK)["status"] == Status.RECEIVED
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
+def test_letters_are_dated_in_the_commune_whatever_the_pc_zone(
+    qtbot, legal_window: LegalWindow, demo_db: sqlite3.Connection,
+    monkeypatch: pytest.MonkeyPatch, zone: str,
+) -> None:
+    """Issue 9, item 2: a PC whose clock runs on UTC (or New York) dates what it records with
+    the commune's clock: the production shows Paris's hour in the history."""
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        window = legal_window()
+        select(qtbot, window, SVA_PK)
+        window.request_actions.actions[RequestAction.ACKNOWLEDGEMENT].trigger()
+        paris = datetime.now(ZoneInfo("Europe/Paris"))
+        [letter] = window.letters.letters(SVA_PK)
+        assert letter.produced_at.utcoffset() == paris.utcoffset()
+        assert abs(letter.produced_at.replace(tzinfo=None) - datetime.combine(
+            TODAY, paris.time().replace(tzinfo=None))) < timedelta(minutes=2)
+        history = window.detail.toPlainText().split("Historique")[1].splitlines()
+        produced = next(i for i, line in enumerate(history) if "Courrier produit" in line)
+        assert history[produced - 1] == f"23 novembre 2026 à {letter.produced_at:%H:%M}"
+    finally:
+        monkeypatch.undo()
+        time.tzset()

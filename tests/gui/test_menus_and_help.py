@@ -113,7 +113,7 @@ def test_the_shortcuts_list_reads_the_real_actions(qtbot, window: MainWindow) ->
     assert dialog is not None
     text = dialog.text.toPlainText()
     for line in ("Ctrl+N", "Nouvelle demande", "Ctrl+L", "Aller à la liste", "Ctrl+Q",
-                 "Quitter", "Ctrl+Shift+A", "Envoyer l'accusé de réception", "Menu Demande"):
+                 "Quitter", "Ctrl+Shift+A", "Produire l'accusé de réception", "Menu Demande"):
         assert line in text, line
     ARTIFACTS.mkdir(exist_ok=True)
     assert dialog.grab().save(str(ARTIFACTS / "aide-raccourcis.png"))

@@ -232,3 +232,25 @@ def test_closing_outcomes(world: World) -> None:
         response = client.post(f"/api/v1/requests/{req['id']}/status", headers=headers,
                                json={"status": "closed", "outcome": outcome})
         assert response.status_code == expected, (outcome, response.text)
+
+
+def test_acknowledgement_dated_by_the_day_the_agent_sent_it(world: World) -> None:
+    """« Marquer comme envoyé »: a past day dates the acknowledgement that day (11:00 UTC, the
+    same day in every French zone); a future day is refused and changes nothing."""
+    from sync.protocol.wire import day_instant
+
+    client, headers = world.client, world.a.headers()
+    req = new_request(client, world.a)
+    path = f"/api/v1/requests/{req['id']}/acknowledge"
+    future = (datetime.now(UTC) + timedelta(days=3)).date()
+    refused = client.post(path, json={"sent_on": future.isoformat()}, headers=headers)
+    assert refused.status_code == 422 and "futur" in refused.json()["detail"]
+    sent_on = (datetime.now(UTC) - timedelta(days=2)).date()
+    ack = client.post(path, json={"sent_on": sent_on.isoformat(), "mode": "hand"},
+                      headers=headers)
+    assert ack.status_code == 200, ack.text
+    assert ack.json()["status"] == "acknowledged"
+    assert datetime.fromisoformat(ack.json()["acknowledged_at"]) == day_instant(sent_on)
+    events = client.get(f"/api/v1/requests/{req['id']}/events", headers=headers).json()
+    [sent] = [e for e in events if e["kind"] == "acknowledgement_sent"]
+    assert sent["data"] == {"sent_on": sent_on.isoformat(), "mode": "hand"}

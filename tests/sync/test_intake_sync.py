@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.domain.legal_time import to_wire
+from desktop.domain.legal_time import stored, to_wire
 from desktop.store.database import connect
 from desktop.store.intake import (
     NewCitizen,
@@ -106,7 +106,7 @@ def test_paper_request_with_new_citizen_reaches_the_server_and_gets_its_number(
         assert row["pk"] == pk
         assert row["number"] == number != provisional
         assert row["version"] > 0
-        assert row["received_at"] == received.isoformat(timespec="seconds")
+        assert row["received_at"] == stored(received)
         assert (row["id"], row["display_name"]) == (citizen_id, "NOËL Éloïse")
         assert row["citizen_version"] > 0
         events = [e[0] for e in conn.execute(

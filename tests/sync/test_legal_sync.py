@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from desktop.store.database import connect
@@ -187,3 +187,38 @@ def test_implicit_decisions_reach_the_server_once_and_survive_the_next_pull(
     assert request_state(first) == server_request_state(server) == request_state(second)
     conn.close()
     other.close()
+
+
+def test_a_letter_marked_sent_days_later_dates_the_acknowledgement_on_both_sides(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    """Issue 9: producing the acknowledgement is not sending it. The secrétaire records the day
+    it left (« Marquer comme envoyé »); the PC and the server both date it that day, and the
+    pulled event is the local one, not a second."""
+    from desktop.store.letters import letters_of, mark_sent, record_produced
+    from sync.protocol.vocabulary import SendMode
+    from sync.protocol.wire import day_instant
+
+    db, conn, pk, request_id = _synced_received_request(server, tmp_path)
+    now = datetime.now(UTC).replace(microsecond=0)
+    record_produced(conn, pk, kind="accuse_reception", edition=1, docx="ar.docx", pdf=None,
+                    at=now - timedelta(days=3), agent_id=None)
+    assert pending_count(conn) == 0, "producing tells the server nothing"
+    sync_in_process(server.url, db)
+    assert _server_request(server, request_id, "status, acknowledged_at") == ("received", None)
+
+    sent_on = (now - timedelta(days=2)).date()
+    [letter] = letters_of(conn, pk)
+    mark_sent(conn, letter.pk, sent_on=sent_on, mode=SendMode.HAND, at=now, agent_id=None)
+    local = conn.execute("SELECT status, acknowledged_at FROM request WHERE pk = ?",
+                         (pk,)).fetchone()
+    assert tuple(local) == ("acknowledged", day_instant(sent_on).isoformat())
+    sync_in_process(server.url, db)
+    status, acknowledged = _server_request(server, request_id, "status, acknowledged_at")
+    assert status == "acknowledged"
+    assert datetime.fromisoformat(str(acknowledged)).replace(tzinfo=UTC) == day_instant(sent_on)
+    assert conn.execute("SELECT COUNT(*) FROM sync_outbox").fetchone()[0] == 0  # none refused
+    assert _count(conn, pk, "acknowledgement_sent") == 1
+    assert conn.execute("SELECT acknowledged_at FROM request WHERE pk = ?",
+                        (pk,)).fetchone()[0] == day_instant(sent_on).isoformat()
+    conn.close()

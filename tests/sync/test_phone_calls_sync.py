@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
-from desktop.domain.legal_time import to_wire
+from desktop.domain.legal_time import stored, to_wire
 from desktop.store.database import connect
 from desktop.store.inbox import InboxRepository
 from desktop.store.outbox import pending_count, rejections
@@ -121,7 +121,7 @@ def test_a_call_reaches_the_server_and_the_other_pc(
         rows = conn.execute("SELECT pk, version, called_at FROM phone_call").fetchall()
         assert len(rows) == 1
         assert rows[0]["pk"] == call_pk and rows[0]["version"] > 0
-        assert rows[0]["called_at"] == called_at.isoformat()
+        assert rows[0]["called_at"] == stored(called_at)  # UTC, whatever the PC's zone
         assert pending_count(conn) == 0 and rejections(conn) == []
     finally:
         conn.close()
@@ -140,7 +140,7 @@ def test_a_call_reaches_the_server_and_the_other_pc(
             "SELECT display_name FROM agent WHERE id = ?", (agent_id,)).fetchone()[0]
         assert (call.caller_name, call.phone_number, call.duration_seconds) == (
             "Éloïse Noël", "03 29 41 22 10", 200)
-        assert call.called_at == called_at  # the same legal time on both PCs
+        assert call.called_at == to_wire(called_at)  # the same instant on both PCs
         assert call.agent == agent_name
         assert call.request_number is not None
         citizen_on_b = conn.execute(

@@ -73,7 +73,7 @@ def test_children_wait_for_parents_that_come_later(store: SqliteSyncStore) -> No
         "SELECT r.subject, c.display_name, r.received_at, r.due_date FROM request r "
         "JOIN citizen c ON c.pk = r.citizen_pk").fetchone()
     assert row[0] == "Acte de naissance" and row[1] == "DURAND Sophie"
-    assert row[2] == "2026-11-23T10:30:00"  # legal time in Paris (UTC+1 in November)
+    assert row[2] == "2026-11-23T09:30:00+00:00"  # kept in UTC, read in the commune's zone
     assert row[3] is not None
     assert store.conn.execute("SELECT COUNT(*) FROM event").fetchone()[0] == 1
     assert store.conn.execute("SELECT COUNT(*) FROM sync_parked").fetchone()[0] == 0

@@ -194,7 +194,8 @@ def test_a_crash_right_after_commit_keeps_the_data(demo_db_path: Path) -> None:
     details = [
         json.loads(d)
         for (d,) in conn.execute(
-            "SELECT detail FROM event WHERE kind = 'status_changed' AND at = '2026-11-23T11:00:00'"
+            "SELECT detail FROM event WHERE kind = 'status_changed' "
+            "AND at = '2026-11-23T10:00:00+00:00'"  # 11:00 in Paris
         )
     ]
     assert details == [{"from": "received", "to": "drafting"}] * len(pks)

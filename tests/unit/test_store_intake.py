@@ -27,6 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from desktop.domain.legal_time import LEGAL_ZONE as PARIS
 from desktop.domain.legal_time import to_wire
 from desktop.domain.text import fold
 from desktop.store.database import StoreError, connect
@@ -209,7 +210,7 @@ def test_registration_writes_citizen_request_event_and_due_date(local: Local) ->
     assert request["number"] == "2026-000001"
     assert request["status"] == "received" and request["outcome"] is None
     assert request["channel"] == "paper"
-    assert request["received_at"] == "2026-11-20T09:30:00"
+    assert request["received_at"] == "2026-11-20T08:30:00+00:00"  # 9:30 in Paris, kept in UTC
     assert request["subject"] == "Réservation de la salle des fêtes"
     assert request["body"] == "Pour le repas des aînés du 12 décembre."
     assert json.loads(request["form_fields"]) == {}
@@ -231,7 +232,7 @@ def test_registration_writes_citizen_request_event_and_due_date(local: Local) ->
         "WHERE e.request_pk = ?", (pk,)
     ).fetchall()
     assert [tuple(e) for e in events] == [
-        ("created", "2026-11-23T15:00:00", '{"channel": "paper"}', local.agent_id)
+        ("created", "2026-11-23T14:00:00+00:00", '{"channel": "paper"}', local.agent_id)
     ]
     assert outbox(conn) == []  # nobody to tell: the commune is not shared with a server
     integrity_check(conn)
@@ -557,7 +558,7 @@ def test_the_pull_replaces_the_provisional_number_and_it_is_not_reused(shared: S
         "c.postcode, c.city FROM request r JOIN citizen c ON c.pk = r.citizen_pk WHERE r.id = ?",
         (request_id,),
     ).fetchone()
-    assert tuple(row) == (pk, "2026-000042", 20, "2026-11-20T09:30:00", "NOËL Éloïse",
+    assert tuple(row) == (pk, "2026-000042", 20, "2026-11-20T08:30:00+00:00", "NOËL Éloïse",
                           "3 rue des Lilas", "88700", "Rambervillers")
     # The optimistic CREATED event became the server's rather than being doubled.
     events = shared.conn.execute("SELECT kind, version FROM event WHERE request_pk = ?", (pk,))
@@ -662,7 +663,7 @@ def test_any_receipt_date_of_the_past_year_is_accepted(back: timedelta) -> None:
     pk = world.register(received_at=received)
     stored = world.conn.execute("SELECT received_at, number FROM request WHERE pk = ?",
                                 (pk,)).fetchone()
-    assert datetime.fromisoformat(stored[0]) == received
+    assert datetime.fromisoformat(stored[0]) == received.replace(tzinfo=PARIS)
     assert stored[1] == f"{received.year}-000001"
     world.conn.close()
 
@@ -671,7 +672,7 @@ def test_today_is_not_the_future(local: Local) -> None:
     """The dialog's default is « now »: exactly now is accepted, to the second."""
     pk = register_request(local.conn, local.request(received_at=NOW), agent_id=None, now=NOW)
     assert local.conn.execute("SELECT received_at FROM request WHERE pk = ?",
-                              (pk,)).fetchone()[0] == "2026-11-23T15:00:00"
+                              (pk,)).fetchone()[0] == "2026-11-23T14:00:00+00:00"
     assert date.fromisoformat(local.conn.execute(
         "SELECT due_date FROM request WHERE pk = ?", (pk,)).fetchone()[0]) == date(2026, 11, 30)
     assert pending_count(local.conn) == 0

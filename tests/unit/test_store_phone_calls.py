@@ -15,6 +15,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -170,7 +171,7 @@ def test_the_call_and_its_mutation_are_written_together(shared: Shared) -> None:
     assert row["caller_name"] == "Éloïse Noël"  # trimmed
     assert (row["phone_number"], row["duration_seconds"]) == ("03 29 41 22 10", 200)
     assert row["motive"] == "Réservation de la salle des fêtes\nPour le repas des aînés."
-    assert row["called_at"] == "2026-11-23T14:05:10"  # naive local legal time
+    assert row["called_at"] == "2026-11-23T13:05:10+00:00"  # 14:05:10 in Paris, kept in UTC
     assert (row["version"], row["deleted"]) == (0, 0)
     agent = conn.execute("SELECT id FROM agent WHERE pk = ?", (row["agent_pk"],)).fetchone()[0]
     assert agent == shared.agent_id
@@ -286,7 +287,7 @@ def test_calls_of_a_request_and_recent_calls(shared: Shared) -> None:
     assert [c.pk for c in about] == [first, second]  # oldest first, like the history
     call = about[1]
     assert (call.caller_name, call.duration_seconds, call.called_at) == (
-        "Paul Martin", 45, CALLED)
+        "Paul Martin", 45, CALLED.replace(tzinfo=ZoneInfo("Europe/Paris")))
     assert (call.agent, call.authority, call.request_number) == (
         "Sophie Martin", "Mairie de Rambervillers", "2026-000042")
 
@@ -391,7 +392,8 @@ def test_a_pulled_call_waits_for_its_request(shared: Shared) -> None:
     [call] = recent_calls(shared.conn)
     assert (call.request_number, call.caller_name, call.agent) == (
         "2026-000050", "Paul Martin", "Sophie Martin")
-    assert call.called_at == datetime(2026, 11, 23, 9, 0)  # 8:00 UTC, 9:00 in Paris
+    # 8:00 UTC, read as 9:00 in Paris
+    assert call.called_at == datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Europe/Paris"))
     assert shared.conn.execute("SELECT COUNT(*) FROM sync_parked").fetchone()[0] == 0
 
 

@@ -68,14 +68,14 @@ def test_set_status_writes_state_events_and_due(
     set_status(empty_db, pk, Status.ACKNOWLEDGED, agent_id=setup["agent_id"], at=AT)
     row = _row(empty_db, pk)
     assert row["status"] == "acknowledged" and row["outcome"] is None
-    assert row["acknowledged_at"] == "2026-11-23T09:15:00"
+    assert row["acknowledged_at"] == "2026-11-23T08:15:00+00:00"  # 9:15 in Paris
     # Acknowledged: the next deadline is the implicit acceptance, 16 November + 2 months + 1.
     assert (row["due_kind"], row["due_date"]) == ("implicit_acceptance", "2027-01-17")
     assert _events(empty_db, pk) == [
         (
             "status_changed",
             {"from": "received", "to": "acknowledged"},
-            "2026-11-23T09:15:00",
+            "2026-11-23T08:15:00+00:00",
             setup["agent_pk"],
         )
     ]
@@ -123,7 +123,7 @@ def test_acknowledging_again_keeps_the_first_date(
     set_status(empty_db, pk, Status.ACKNOWLEDGED, agent_id=agent, at=AT)
     set_status(empty_db, pk, Status.AWAITING_DOCUMENTS, agent_id=agent, at=AT)
     set_status(empty_db, pk, Status.ACKNOWLEDGED, agent_id=agent, at=datetime(2026, 12, 1, 8))
-    assert _row(empty_db, pk)["acknowledged_at"] == "2026-11-23T09:15:00"
+    assert _row(empty_db, pk)["acknowledged_at"] == "2026-11-23T08:15:00+00:00"
 
 
 def test_due_follows_missing_documents(
