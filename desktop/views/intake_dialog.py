@@ -424,8 +424,8 @@ class IntakeFlow(QObject):
         self.dialog: IntakeDialog | None = None
 
     def _now(self) -> datetime:
-        """The window's day (injectable in tests) at the clock's time of day."""
-        return datetime.combine(self._window._today(), datetime.now().time())  # noqa: SLF001
+        """The window's clock (injectable in tests)."""
+        return self._window.now()
 
     def open(self) -> IntakeDialog:
         window = self._window

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 from PySide6.QtCore import (
     QByteArray,
@@ -141,6 +141,7 @@ class MainWindow(QMainWindow):
         settings: QSettings,
         *,
         today: Callable[[], date] = date.today,
+        now: Callable[[], datetime] | None = None,
         title_suffix: str = "",
         letters: LetterService | None = None,
         deadlines: DeadlineService | None = None,
@@ -152,6 +153,11 @@ class MainWindow(QMainWindow):
         self.open_url = open_url  # attachments and letters open files with the same opener
         self._settings = settings
         self._today = today
+        #: The instant of what the agent records (receipts, calls, letters): the window's day at
+        #: the clock's time unless a clock is given, so tests never mix their day with the PC's.
+        self.now = now or (
+            lambda: datetime.combine(today(), datetime.now().time().replace(microsecond=0))
+        )
         self.setObjectName("main-window")
         self.setWindowTitle(f"Bannette — demandes des usagers{title_suffix}")
         agent = repository.current_agent()
@@ -212,6 +218,7 @@ class MainWindow(QMainWindow):
             self.letters,
             self.tasks,
             today=today,
+            now=self.now,
             agent_id=self._agent_id,
             current_pk=self.selected_pk,
             open_url=open_url,

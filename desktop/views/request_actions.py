@@ -91,6 +91,7 @@ class RequestActions(QObject):
         tasks: TaskRunner,
         *,
         today: Callable[[], date],
+        now: Callable[[], datetime],
         agent_id: str | None,
         current_pk: Callable[[], int | None],
         open_url: Callable[[QUrl], object],
@@ -100,6 +101,7 @@ class RequestActions(QObject):
         self._letters = letters
         self._tasks = tasks
         self._today = today
+        self._clock = now
         self._agent_id = agent_id
         self._current_pk = current_pk
         self._open_url = open_url
@@ -223,8 +225,8 @@ class RequestActions(QObject):
         )
 
     def _now(self) -> datetime:
-        """The app's day (injectable for tests) at the clock's time of day."""
-        return datetime.combine(self._today(), datetime.now().time().replace(microsecond=0))
+        """The window's clock (injectable for tests), to the second."""
+        return self._clock().replace(microsecond=0)
 
     # --- dialogs ----------------------------------------------------------------------------
     def _ask_missing_documents(self, pk: int) -> None:

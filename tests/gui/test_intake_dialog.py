@@ -7,7 +7,7 @@ Everything is typed as the secrétaire types it: Ctrl+N, the mnemonics, accented
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import Qt
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QToolBar, QWidget
 from desktop.domain.text import fold
 from desktop.views.intake_dialog import IntakeDialog
 from desktop.views.main_window import MainWindow
+from tests.conftest import TODAY
 from tests.gui.conftest import ARTIFACTS, type_text
 
 pytestmark = pytest.mark.gui
@@ -77,7 +78,8 @@ def test_the_action_opens_the_dialog_with_ctrl_n(qtbot, window: MainWindow) -> N
     assert dialog.received.displayFormat() == "dd/MM/yyyy HH:mm"
     assert dialog.received.calendarPopup()
     received = dialog.received.dateTime().toPython()
-    assert abs(received - datetime.now()) < timedelta(minutes=2)
+    assert received.date() == TODAY  # the window's clock, never the PC's
+    assert timedelta(0) <= window.now() - received < timedelta(minutes=2)
     assert dialog.received.maximumDateTime() == dialog.received.dateTime()
     assert not dialog.save_button.isEnabled()
     assert QApplication.focusWidget() is dialog.authority
