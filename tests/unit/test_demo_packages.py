@@ -26,8 +26,10 @@ def _listed(path: Path) -> list[str]:
 
 def _linked_libraries(binaries: list[Path]) -> set[str]:
     found = set()
+    # Without what is preloaded into every process (libfaketime in the test command's second pass).
+    env = {key: value for key, value in os.environ.items() if key != "LD_PRELOAD"}
     for binary in binaries:
-        out = subprocess.run(["ldd", str(binary)], capture_output=True, text=True,
+        out = subprocess.run(["ldd", str(binary)], capture_output=True, text=True, env=env,
                              check=True).stdout
         assert "not found" not in out, out
         found |= {os.path.realpath(m) for m in re.findall(r"=> (/\S+)", out)}
