@@ -20,23 +20,32 @@ BENCH_TODAY = date(2026, 11, 23)
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def bench_database(requests: int, seed: int = 7, fresh: bool = False) -> tuple[Path, float | None]:
-    """A generated database of ``requests`` requests, cached between runs in the temp folder.
+def bench_database(requests: int, seed: int = 7) -> tuple[Path, dict[str, float]]:
+    """A freshly generated database of ``requests`` requests, and how long generating it took.
 
-    Returns the path and the generation time (None when the cached file was reused).
+    Never a cached file: a cached data set hid a generator that had become quadratic (issue 9).
+    The file lives in a new temporary folder, removed with the temp folder.
     """
-    path = Path(tempfile.gettempdir()) / f"bannette-bench-{requests}-{seed}.sqlite3"
-    if path.exists() and not fresh:
-        return path, None
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    started = time.perf_counter()
+    path = Path(tempfile.mkdtemp(prefix="bannette-bench-")) / f"inbox-{requests}-{seed}.sqlite3"
+    started, cpu = time.perf_counter(), time.process_time()
     conn = connect(path)
     generate(conn, requests=requests, seed=seed, today=BENCH_TODAY)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.execute("ANALYZE")
     conn.close()
-    return path, time.perf_counter() - started
+    wall = time.perf_counter() - started
+    return path, {
+        "requests": requests,
+        "generate_s": round(wall, 1),
+        "generate_ms_per_request": round(wall * 1000 / requests, 2),
+        "generate_cpu_s": round(time.process_time() - cpu, 1),
+    }
+
+
+def discard_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    path.parent.rmdir()
 
 
 def percentiles(samples_s: list[float]) -> dict[str, float]:

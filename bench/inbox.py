@@ -9,9 +9,12 @@ Measures, against targets from the issue:
 - scrolling through the whole table page by page, with a repaint per page;
 - peak RSS with the bannette open and scrolled through (target ≤ 250 MB);
 and the same for the naive approach (a QStandardItemModel holding every row, filtered by a
-QSortFilterProxyModel) in the same run. Prints JSON; not a test.
+QSortFilterProxyModel) in the same run. Before all that, the data set is generated fresh, at
+10,000 requests and at the full size, and timed (``generation``: ``generate_s``,
+``generate_ms_per_request``): building a large store must stay linear (issue 9). Prints JSON;
+not a test.
 
-    python -m bench.inbox [--requests 100000] [--fresh]
+    python -m bench.inbox [--requests 100000] [--generation-only]
 """
 
 from __future__ import annotations
@@ -28,9 +31,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import BENCH_TODAY, bench_database, emit, machine, percentiles
+from bench.common import (
+    BENCH_TODAY,
+    bench_database,
+    discard_database,
+    emit,
+    machine,
+    percentiles,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The size below which generation was always fast: its cost per request is the reference.
+SMALL_SET = 10_000
 
 
 def realistic_queries(db: Path, count: int = 60) -> list[str]:
@@ -244,7 +256,8 @@ def child_naive(db: Path) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=100_000)
-    parser.add_argument("--fresh", action="store_true", help="regenerate the data set")
+    parser.add_argument("--generation-only", action="store_true",
+                        help="only time the data set's generation (10,000 and --requests)")
     parser.add_argument("--cold-runs", type=int, default=5)
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--child", choices=["lazy", "naive"])
@@ -257,16 +270,26 @@ def main() -> None:
         # Skip interpreter teardown: PySide6 may crash while finalising, after the figures.
         os._exit(0)
 
-    db, generation = bench_database(args.requests, fresh=args.fresh)
+    generation: dict[str, dict[str, float]] = {}
+    if args.requests > SMALL_SET:
+        small, generation[str(SMALL_SET)] = bench_database(SMALL_SET)
+        discard_database(small)
+    db, generation[str(args.requests)] = bench_database(args.requests)
     figures: dict[str, Any] = {
         "benchmark": "inbox",
         "machine": machine(),
         "requests": args.requests,
         "database_mb": round(db.stat().st_size / 1e6, 1),
-        "generation_s": round(generation, 1) if generation else "cached",
-        "cold_start": cold_start(db, args.cold_runs),
-        "lazy_model": in_process("lazy", db),
+        "generate_s": generation[str(args.requests)]["generate_s"],
+        "generate_ms_per_request": generation[str(args.requests)]["generate_ms_per_request"],
+        "generation": generation,
     }
+    if args.generation_only:
+        discard_database(db)
+        emit(f"inbox-generation-{args.requests}", figures)
+        return
+    figures["cold_start"] = cold_start(db, args.cold_runs)
+    figures["lazy_model"] = in_process("lazy", db)
     if not args.skip_naive:
         figures["naive_standard_item_model"] = in_process("naive", db)
     lazy = figures["lazy_model"]
@@ -277,6 +300,7 @@ def main() -> None:
         "search_p95_le_3x_raw": lazy["p95_ratio_to_raw"] <= 3,
         "peak_rss_le_250_mb": lazy["peak_rss_mb"] <= 250,
     }
+    discard_database(db)
     emit(f"inbox-{args.requests}", figures)
 
 

@@ -140,13 +140,20 @@ _SUBJECTS = (
 
 
 def seed_demo(db: Database, authority_id: uuid.UUID, count: int = 40, rng_seed: int = 7) -> int:
-    """A realistic bannette: French citizens (Faker fr_FR) and requests on every channel."""
+    """A realistic bannette: French citizens (Faker fr_FR) and requests on every channel.
+
+    The random streams are seeded per commune (with its INSEE code): each commune gets its own
+    requests, and the same ones on every run."""
     from faker import Faker
 
-    fake = Faker("fr_FR")
-    fake.seed_instance(rng_seed)
-    rng = random.Random(rng_seed)
     with db.write() as session:
+        insee_code = session.execute(
+            select(Authority.insee_code).where(Authority.id == authority_id)
+        ).scalar_one()
+        commune_seed = f"{rng_seed}-{insee_code}"
+        fake = Faker("fr_FR")
+        fake.seed_instance(commune_seed)
+        rng = random.Random(commune_seed)
         procedures = {
             p.code: p.id
             for p in session.execute(

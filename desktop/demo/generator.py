@@ -37,6 +37,7 @@ from desktop.domain.french import de_name
 from desktop.domain.legal_time import zone_for
 from desktop.domain.text import citizen_display_name, fold
 from desktop.store.database import transaction
+from desktop.store.search_index import bulk_index
 from sync.protocol.vocabulary import Channel, CitizenKind, EventKind, Outcome, Status
 
 Progress = Callable[[int, int], None]
@@ -122,14 +123,15 @@ def generate(
     today: date | None = None,
     progress: Progress | None = None,
 ) -> DemoSummary:
-    """Fill an empty, migrated database. Everything is written in one transaction."""
+    """Fill an empty, migrated database. Everything is written in one transaction, the search
+    index built once at the end (linear in ``requests``: see desktop/store/search_index.py)."""
     today = today or date.today()
     rng = random.Random(seed)
     fake = Faker("fr_FR")
     fake.seed_instance(seed)
     new_id = _Ids(rng)
 
-    with transaction(conn):
+    with transaction(conn), bulk_index(conn):
         authority_pks = _insert_authorities(conn, new_id)
         agent_pks, agent_ids = _insert_agents(conn, new_id, authority_pks)
         procedure_pks = _insert_procedures(conn, new_id)

@@ -31,6 +31,7 @@ from desktop.domain.text import citizen_display_name, fold
 from desktop.store.database import connect, transaction
 from desktop.store.ids import iso
 from desktop.store.requests import refresh_due
+from desktop.store.search_index import defer_index, index_deferred, rebuild_index
 from sync import faults
 from sync.outbox import intended_value
 from sync.protocol.vocabulary import (
@@ -91,8 +92,6 @@ REQUEST_COLUMNS = {
 }
 _NAMESPACE = uuid.UUID("5d3c6f0e-6b7a-4f0e-9a57-2f1d0c9b7e11")
 PLACEHOLDER_PROCEDURE_ID = str(uuid.uuid5(_NAMESPACE, "procedure"))
-#: sync_state key read by the full-text triggers of migration 0004.
-FTS_DEFERRED = "fts_deferred"
 #: next_due() results by facts; the facts include the status and dates, so a hit is exact.
 _DUE_CACHE: dict[DueFacts, Any] = {}
 
@@ -224,7 +223,7 @@ class SqliteSyncStore:
         with transaction(self.conn):
             bootstrap = int(self.get_state(CURSOR) or 0) == 0
             if bootstrap and page.has_more:
-                self._set_state({FTS_DEFERRED: "1"})
+                defer_index(self.conn)
             applier = _Applier(self.conn)
             for entity in Entity:
                 applier.apply(entity, getattr(page, entity.value))
@@ -234,10 +233,9 @@ class SqliteSyncStore:
                 applier.flush_parked()
                 if self.get_state(RESYNC) == "1":
                     self._finish_resync()
-                if self.get_state(FTS_DEFERRED) == "1":
+                if index_deferred(self.conn):
                     # One pass over request_search instead of 100,000 incremental inserts.
-                    self.conn.execute("INSERT INTO request_fts(request_fts) VALUES ('rebuild')")
-                    self._set_state({FTS_DEFERRED: "0"})
+                    rebuild_index(self.conn)
             self._set_state({CURSOR: str(page.cursor), EPOCH: page.epoch})
             faults.pause("mid_pull_page")
         return applier.new_requests

@@ -434,14 +434,15 @@ class IntakeFlow(QObject):
         self.dialog: IntakeDialog | None = None
 
     def _now(self, authority_pk: int | None = None) -> datetime:
-        """The window's day (injectable in tests) at the time the commune's clocks show (the
-        window's first commune when none is given), naive: the PC's own zone plays no part."""
+        """The window's day (injectable in tests) at the time the commune's clocks show by the
+        window's clock (the window's first commune when none is given), naive: the PC's own
+        zone plays no part."""
         window = self._window
         if authority_pk is None:
             communes = window._repo.authorities()  # noqa: SLF001
             authority_pk = int(communes[0].key) if communes else None
         department = authority_department(window._repo.connection, authority_pk)  # noqa: SLF001
-        return wall_clock(window._today(), department)  # noqa: SLF001
+        return wall_clock(window._today(), department, now=window.now())  # noqa: SLF001
 
     def open(self) -> IntakeDialog:
         window = self._window
@@ -453,12 +454,16 @@ class IntakeFlow(QObject):
                 conn, new, agent_id=agent_id, now=self._now(new.authority_pk)
             )
 
+        authorities = window._repo.authorities()  # noqa: SLF001
+        # The dialog's clock reads the first commune's zone once: its date field re-reads the
+        # clock at every keystroke, and must not reach the database for it.
+        first = authority_department(conn, int(authorities[0].key)) if authorities else None
         dialog = IntakeDialog(
-            window._repo.authorities(),  # noqa: SLF001
+            authorities,
             lambda authority: procedures_for(conn, authority),
             lambda authority, text: find_citizens(conn, authority, text),
             register,
-            now=self._now,
+            now=lambda: wall_clock(window._today(), first, now=window.now()),  # noqa: SLF001
             parent=window,
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

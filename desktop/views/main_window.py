@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain.legal_time import legal_today
+from desktop.domain.legal_time import as_instant, legal_today, wall_clock
 from desktop.models.inbox_model import InboxModel
 from desktop.services.deadlines import DeadlineService
 from desktop.services.letters import LetterService
@@ -145,6 +145,7 @@ class MainWindow(QMainWindow):
         settings: QSettings,
         *,
         today: Callable[[], date] = legal_today,
+        now: Callable[[], datetime] | None = None,
         title_suffix: str = "",
         letters: LetterService | None = None,
         deadlines: DeadlineService | None = None,
@@ -156,6 +157,13 @@ class MainWindow(QMainWindow):
         self.open_url = open_url  # attachments and letters open files with the same opener
         self._settings = settings
         self._today = today
+        #: The app's clock, an aware instant: what the agent records (receipts, calls, letters)
+        #: happens on the window's day at the time this clock shows in the commune. Without a
+        #: clock, the window's day at the real time of day, so tests never mix their day with
+        #: the PC's.
+        self.now: Callable[[], datetime] = now or (
+            lambda: as_instant(wall_clock(today(), None), None)
+        )
         self.setObjectName("main-window")
         self.setWindowTitle(f"Bannette — demandes des usagers{title_suffix}")
         agent = repository.current_agent()
@@ -217,6 +225,7 @@ class MainWindow(QMainWindow):
             self.letters,
             self.tasks,
             today=today,
+            now=self.now,
             agent_id=self._agent_id,
             current_pk=self.selected_pk,
             open_url=open_url,

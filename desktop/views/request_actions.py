@@ -117,6 +117,7 @@ class RequestActions(QObject):
         tasks: TaskRunner,
         *,
         today: Callable[[], date],
+        now: Callable[[], datetime],
         agent_id: str | None,
         current_pk: Callable[[], int | None],
         open_url: Callable[[QUrl], object],
@@ -126,6 +127,7 @@ class RequestActions(QObject):
         self._letters = letters
         self._tasks = tasks
         self._today = today
+        self._clock = now
         self._agent_id = agent_id
         self._current_pk = current_pk
         self._open_url = open_url
@@ -263,7 +265,9 @@ class RequestActions(QObject):
         """The app's day (injectable for tests) at the time the request's commune's clocks
         show, as an instant: the PC's own zone plays no part."""
         department = self._letters.facts(pk).authority.department
-        return as_instant(wall_clock(self._today(), department), department)
+        return as_instant(
+            wall_clock(self._today(), department, now=self._clock()), department
+        )
 
     def _commune_today(self, pk: int) -> date:
         """The app's day as the request's commune lives it (an overseas commune may already

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from PySide6.QtCore import QEvent, QSettings, Qt
@@ -34,8 +37,17 @@ def documents_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
+def clock() -> Callable[[], datetime]:
+    """The window's clock: the suite's day from 10:17, ticking like a real one. Never the PC's
+    clock, whose day differs from TODAY on every day but one."""
+    start = datetime(TODAY.year, TODAY.month, TODAY.day, 10, 17, tzinfo=ZoneInfo("Europe/Paris"))
+    origin = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - origin)
+
+
+@pytest.fixture
 def make_window(
-    qtbot, demo_db: sqlite3.Connection, settings_file: Path
+    qtbot, demo_db: sqlite3.Connection, settings_file: Path, clock: Callable[[], datetime]
 ) -> Iterator[Callable[..., MainWindow]]:
     windows: list[MainWindow] = []
 
@@ -43,6 +55,7 @@ def make_window(
         """The main window on the demo database; ``options`` go to MainWindow (services…)."""
         settings = QSettings(str(settings_file), QSettings.Format.IniFormat)
         options.setdefault("today", lambda: TODAY)
+        options.setdefault("now", clock)
         window = MainWindow(InboxRepository(demo_db), settings, **options)
         qtbot.addWidget(window)
         window.show()

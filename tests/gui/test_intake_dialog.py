@@ -7,11 +7,13 @@ Everything is typed as the secrétaire types it: Ctrl+N, the mnemonics, accented
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMenu, QToolBar, QWidget
 
+from desktop.domain.legal_time import to_local
 from desktop.domain.text import fold
 from desktop.views.intake_dialog import IntakeDialog
 from desktop.views.main_window import MainWindow
@@ -78,6 +80,8 @@ def test_the_action_opens_the_dialog_with_ctrl_n(qtbot, window: MainWindow) -> N
     received = dialog.received.value()
     assert received is not None and received.date() == TODAY  # the window's (injected) day
     assert dialog.received.problem() is None
+    # The window's clock (Paris wall time here), never the PC's.
+    assert timedelta(0) <= to_local(window.now()) - received < timedelta(minutes=2)
     assert not dialog.save_button.isEnabled()
     assert QApplication.focusWidget() is dialog.authority
 

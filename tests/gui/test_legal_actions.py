@@ -934,7 +934,8 @@ def test_letters_are_dated_in_the_commune_whatever_the_pc_zone(
         window = legal_window()
         select(qtbot, window, SVA_PK)
         window.request_actions.actions[RequestAction.ACKNOWLEDGEMENT].trigger()
-        paris = datetime.now(ZoneInfo("Europe/Paris"))
+        # The window's clock (the suite's day, never the PC's), read on Paris's clocks.
+        paris = window.now().astimezone(ZoneInfo("Europe/Paris"))
         [letter] = window.letters.letters(SVA_PK)
         assert letter.produced_at.utcoffset() == paris.utcoffset()
         assert abs(letter.produced_at.replace(tzinfo=None) - datetime.combine(
