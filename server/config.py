@@ -55,6 +55,11 @@ class Settings:
     mail_retry_delays: tuple[float, ...] = (60.0, 300.0, 1800.0, 7200.0)
     smtp_timeout: float = 30.0
     mail_poll_seconds: float = 30.0
+    #: External parapheurs: the poller thread runs with the app, looks for due folders this
+    #: often, and flags a folder with no progress for this many days.
+    parapheur_poller: bool = True
+    parapheur_poll_seconds: float = 60.0
+    parapheur_stuck_days: float = 7.0
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)

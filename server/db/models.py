@@ -324,9 +324,11 @@ class ParapheurFolder(Base):
     next_poll_at: Mapped[datetime | None] = mapped_column()
     poll_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: The poller's lease on the folder (another server process leaves it alone until then),
-    #: and when the folder last moved in its parapheur (for the « stuck » flag).
+    #: and when the folder last moved in its parapheur (for the « stuck » flag), seen as a
+    #: change of ``remote_seen`` (its state and history there, summed up).
     locked_until: Mapped[datetime | None] = mapped_column()
     progressed_at: Mapped[datetime | None] = mapped_column()
+    remote_seen: Mapped[str | None] = mapped_column(String(200))
 
 
 class ParapheurSettings(Base):

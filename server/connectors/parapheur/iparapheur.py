@@ -87,12 +87,11 @@ class IparapheurConnector(ParapheurConnector):
     name: ClassVar[str] = "iparapheur"
 
     def __init__(self, config: dict[str, Any], client: httpx.Client | None = None) -> None:
-        missing = [key for key in REQUIRED if not str(config.get(key) or "").strip()]
-        if missing:
-            raise ConnectorError("Réglage de l'i-Parapheur incomplet : " + ", ".join(missing)
-                                 + " (python -m server configure).", retryable=False)
-        self.config = config
-        url = str(config["url"]).rstrip("/")
+        self.config = {**dict.fromkeys(REQUIRED, ""), **config}
+        #: Reported at the first call, not here: the push opens the connector only to learn
+        #: that it is external.
+        self.missing = [key for key in REQUIRED if not str(config.get(key) or "").strip()]
+        url = str(config.get("url") or "").rstrip("/")
         self.api = f"{url}/api/standard/v1"
         auth = str(config.get("auth_url") or f"{url}/auth").rstrip("/")
         self.token_url = (f"{auth}/realms/{config.get('realm') or 'api'}"
@@ -104,7 +103,7 @@ class IparapheurConnector(ParapheurConnector):
     # ------------------------------------------------------------------ HTTP
     @property
     def _key(self) -> tuple[str, str, str]:
-        return (self.token_url, self.client_id, str(self.config["login"]))
+        return (self.token_url, self.client_id, str(self.config.get("login")))
 
     def _token(self, fresh: bool = False) -> str:
         with _tokens_lock:
@@ -129,6 +128,9 @@ class IparapheurConnector(ParapheurConnector):
 
     def _call(self, method: str, path: str, what: str, **kwargs: Any) -> httpx.Response:
         """One API call with the account's token, fetched again once if it expired (401)."""
+        if self.missing:
+            raise ConnectorError("Réglage de l'i-Parapheur incomplet : " + ", ".join(
+                self.missing) + " (python -m server configure).", retryable=False)
         url = f"{self.api}{path}"
         response = transport.request(self.client, WHO, method, url, headers={
             "Authorization": f"Bearer {self._token()}", "Accept": "application/json"}, **kwargs)

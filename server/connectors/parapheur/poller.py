@@ -228,12 +228,13 @@ class ParapheurPoller:
         status = outcome.status
         assert status is not None
         self._healthy(folder, now)
-        last = status.last.at if status.last else None
-        if status.state.value != folder.state or (
-            last is not None and (folder.progressed_at is None or last > folder.progressed_at)
-        ):
-            folder.progressed_at = now
-            folder.stuck = False
+        last = status.last
+        seen = f"{status.state.value}|{len(status.history)}|{last.at.isoformat() if last else ''}"
+        # Compared as seen, not by date (the parapheur's clock is not ours); the first reading
+        # after the deposit is the deposit itself, already counted.
+        if folder.remote_seen is not None and seen != folder.remote_seen:
+            folder.progressed_at, folder.stuck = now, False
+        folder.remote_seen = seen
         if status.is_signed:
             flow.record_results(session, self.blobs, folder, None, outcome.signed,
                                 outcome.bordereau)

@@ -131,11 +131,10 @@ class XparaphConnector(ParapheurConnector):
     name: ClassVar[str] = "xparaph"
 
     def __init__(self, config: dict[str, Any], client: httpx.Client | None = None) -> None:
-        missing = [key for key in REQUIRED if not str(config.get(key) or "").strip()]
-        if missing:
-            raise ConnectorError("Réglage de Xparaph incomplet : " + ", ".join(missing)
-                                 + " (python -m server configure).", retryable=False)
-        self.config = config
+        self.config = {**dict.fromkeys(REQUIRED, ""), **config}
+        #: Reported at the first call (the push opens the connector only to learn that it is
+        #: external).
+        self.missing = [key for key in REQUIRED if not str(config.get(key) or "").strip()]
         self.client = client or httpx.Client(timeout=transport.timeout_of(config))
         self._steps: dict[str, list[dict[str, Any]]] = {}
 
@@ -145,6 +144,9 @@ class XparaphConnector(ParapheurConnector):
                 ("password", c["password"])]
 
     def _call(self, operation: str, params: list[tuple[str, Any]]) -> ET.Element:
+        if self.missing:
+            raise ConnectorError("Réglage de Xparaph incomplet : " + ", ".join(self.missing)
+                                 + " (python -m server configure).", retryable=False)
         response = transport.request(
             self.client, WHO, "POST", str(self.config["url"]),
             content=envelope(operation, params),
