@@ -23,7 +23,7 @@ from tests.server.fakes import free_port, serve
 from tests.server.fakes.iparapheur import FakeIparapheur
 from tests.server.fakes.xparaph import FakeXparaph
 from tests.server.helpers import upload
-from tests.server.test_reply_flow import Pc, events_of, get, reply_pdf, send_args
+from tests.server.test_reply_flow import Pc, events_of, get, reply_pdf, send_args, wait_for
 from tests.server.test_sync import pull_all
 
 POLICY = PollPolicy(follow_every=300, first_delay=60, max_delay=3600, stuck_after_days=7,
@@ -31,11 +31,9 @@ POLICY = PollPolicy(follow_every=300, first_delay=60, max_delay=3600, stuck_afte
 
 
 @pytest.fixture
-def poller(world: World) -> Iterator[ParapheurPoller]:
-    """The test's own poller; the app's thread is paused so that only the test drives."""
-    world.app.state.poller.stop()
-    yield ParapheurPoller(world.db, world.app.state.blobs, POLICY)
-    world.app.state.poller.start()
+def poller(world: World) -> ParapheurPoller:
+    """The test's own poller (the app's thread is off in the tests, see conftest)."""
+    return ParapheurPoller(world.db, world.app.state.blobs, POLICY)
 
 
 @pytest.fixture
@@ -392,8 +390,13 @@ def test_app_poller_sends_at_once_after_the_push(world: World,
     """The thread started with the app is woken by the push that queued the folder."""
     fake, url = ipar
     configure(world, "iparapheur", **iparapheur_config(url))
-    _, folder_id = send(world)
-    from tests.server.test_reply_flow import wait_for
-
-    wait_for(lambda: row(world, folder_id).sending == "sent")
+    thread = world.app.state.poller
+    thread.poll_seconds = 3600  # only the push's wake-up can make it look now
+    thread.start()
+    try:
+        thread.run_once()  # whatever other tests left due is out of the way
+        _, folder_id = send(world)
+        wait_for(lambda: row(world, folder_id).sending == "sent")
+    finally:
+        thread.stop()
     assert len(fake.folders) == 1
