@@ -27,6 +27,11 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def stuck_days_from_env() -> float:
+    """Days without progress before a folder in an external parapheur is flagged stuck."""
+    return float(os.environ.get("BANNETTE_PARAPHEUR_STUCK_DAYS") or 7)
+
+
 @dataclass
 class Settings:
     """Everything the app factory needs; tests build one directly with their own values."""
@@ -85,4 +90,5 @@ class Settings:
             database_url=env.get("BANNETTE_DATABASE_URL", ""),
             host=env.get("BANNETTE_SERVER_HOST", "127.0.0.1"),
             port=int(env.get("BANNETTE_SERVER_PORT", "8765")),
+            parapheur_stuck_days=stuck_days_from_env(),
         )

@@ -10,15 +10,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pymupdf
 import pytest
 
+from server.__main__ import main
+from server.auth.passwords import Passwords
 from server.connectors import parapheur as registry
 from server.connectors.parapheur.poller import ParapheurPoller, PollPolicy
-from server.db.models import Agent, ParapheurFolder
-from tests.server.conftest import World
+from server.db.database import Database
+from server.db.migrate import upgrade
+from server.db.models import Agent, ParapheurFolder, ParapheurSettings
+from server.seed import SeedAgent, SeedAuthority, seed
+from sync.protocol.vocabulary import Role
+from tests.server.conftest import PASSWORD, World
 from tests.server.fakes import free_port, serve
 from tests.server.fakes.iparapheur import FakeIparapheur
 from tests.server.fakes.xparaph import FakeXparaph
@@ -400,3 +407,40 @@ def test_app_poller_sends_at_once_after_the_push(world: World,
     finally:
         thread.stop()
     assert len(fake.folders) == 1
+
+
+# ---------------------------------------------------------------------------- command line
+def test_configure_command_sets_the_connector(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    db = Database(url)
+    try:
+        upgrade(db.engine)
+        seed(db, Passwords(1, 1024, 1), authorities=[SeedAuthority("Saint-Rémy", "10998", "10")],
+             agents=[SeedAgent("secretaire-cli", "Secrétaire", Role.CLERK, PASSWORD, ["10998"])])
+    finally:
+        db.dispose()
+    base = ["configure", "--database-url", url, "--data-dir", str(tmp_path),
+            "--authority", "10998"]
+    monkeypatch.setenv("BANNETTE_PARAPHEUR_PASSWORD", "Secret-ip-1")
+    assert main([*base, "--parapheur", "iparapheur",
+                 "--parapheur-option", "url=https://parapheur.example.fr",
+                 "--parapheur-option", "login=depot-mairie", "--parapheur-option", "tenant=t1",
+                 "--parapheur-option", "desk=d1", "--parapheur-option", "type=Courrier",
+                 "--parapheur-option", "subtype=Signature maire"]) == 0
+    assert "Parapheur de Saint-Rémy : iparapheur." in capsys.readouterr().out
+    assert main([*base, "--parapheur", "iparapheur", "--parapheur-option", "password=x"]) == 2
+    assert "BANNETTE_PARAPHEUR_PASSWORD" in capsys.readouterr().err
+    assert main([*base, "--parapheur", "iparapheur", "--parapheur-option", "url"]) == 2
+    assert main([*base, "--parapheur", "docusign"]) == 2
+    assert "connecteur de parapheur inconnu : docusign" in capsys.readouterr().err
+    db = Database(url)
+    try:
+        with db.read() as session:
+            [settings] = session.query(ParapheurSettings).all()
+    finally:
+        db.dispose()
+    assert settings.connector == "iparapheur"
+    assert settings.config == {"url": "https://parapheur.example.fr", "login": "depot-mairie",
+                               "tenant": "t1", "desk": "d1", "type": "Courrier",
+                               "subtype": "Signature maire", "password": "Secret-ip-1"}
