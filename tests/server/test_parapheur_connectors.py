@@ -8,7 +8,9 @@ retried with backoff), an expired token, a folder stuck for days, and two server
 from __future__ import annotations
 
 import uuid
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,17 +21,26 @@ import pytest
 from server.__main__ import main
 from server.auth.passwords import Passwords
 from server.connectors import parapheur as registry
+from server.connectors.parapheur.base import (
+    CircuitStep,
+    ConnectorError,
+    Document,
+    OutgoingFolder,
+)
+from server.connectors.parapheur.iparapheur import IparapheurConnector
 from server.connectors.parapheur.poller import ParapheurPoller, PollPolicy
+from server.connectors.parapheur.xparaph import XparaphConnector, envelope
 from server.db.database import Database
 from server.db.migrate import upgrade
 from server.db.models import Agent, ParapheurFolder, ParapheurSettings
 from server.seed import SeedAgent, SeedAuthority, seed
 from sync.protocol.vocabulary import Role
+from sync.protocol.wire import FolderState, StepKind
 from tests.server.conftest import PASSWORD, World
 from tests.server.fakes import free_port, serve
 from tests.server.fakes.iparapheur import FakeIparapheur
 from tests.server.fakes.xparaph import FakeXparaph
-from tests.server.helpers import upload
+from tests.server.helpers import pdf_bytes, upload
 from tests.server.test_reply_flow import Pc, events_of, get, reply_pdf, send_args, wait_for
 from tests.server.test_sync import pull_all
 
@@ -444,3 +455,74 @@ def test_configure_command_sets_the_connector(tmp_path: Path, monkeypatch: pytes
     assert settings.config == {"url": "https://parapheur.example.fr", "login": "depot-mairie",
                                "tenant": "t1", "desk": "d1", "type": "Courrier",
                                "subtype": "Signature maire", "password": "Secret-ip-1"}
+
+
+# ---------------------------------------------------------------------------- connectors alone
+def outgoing(title: str = "Arrêté de voirie") -> OutgoingFolder:
+    return OutgoingFolder(
+        folder_id=uuid.uuid4(), authority_id=uuid.uuid4(), title=title,
+        main_document=Document("arrete.pdf", pdf_bytes("Arrêté")),
+        steps=[CircuitStep(StepKind.SIGNATURE, uuid.uuid4(), "maire", "Le maire")])
+
+
+def test_iparapheur_server_errors_are_retryable_refusals_are_not(
+        ipar: tuple[FakeIparapheur, str]) -> None:
+    fake, url = ipar
+    connector = IparapheurConnector(iparapheur_config(url))
+    remote_id = connector.send(outgoing())
+    fake.fail_with = 503
+    with pytest.raises(ConnectorError) as unwell:
+        connector.status(remote_id)
+    assert unwell.value.retryable
+    assert unwell.value.reason == ("L'i-Parapheur est en difficulté (la lecture de "
+                                   "l'historique : erreur 503 : Service indisponible).")
+    fake.fail_with = None
+    with pytest.raises(ConnectorError) as missing:
+        connector.status("dossier-inconnu")
+    assert not missing.value.retryable and "erreur 404" in missing.value.reason
+    fake.refuse_tokens = True  # a fresh token refused too: no endless loop of grants
+    grants = fake.grants
+    with pytest.raises(ConnectorError) as refused:
+        connector.status(remote_id)
+    assert not refused.value.retryable and fake.grants == grants + 1
+
+
+def test_iparapheur_deposit_refused_by_the_typology(ipar: tuple[FakeIparapheur, str]) -> None:
+    fake, url = ipar
+    with pytest.raises(ConnectorError) as refused:
+        IparapheurConnector(iparapheur_config(url, subtype="Inconnu")).send(outgoing())
+    assert not refused.value.retryable and "Unknown type/subtype" in refused.value.reason
+    assert fake.folders == {}
+
+
+def test_xparaph_unreachable_and_garbage_while_following(xpar: tuple[FakeXparaph, str],
+                                                         world: World) -> None:
+    fake, url = xpar
+    with pytest.raises(ConnectorError) as down:
+        XparaphConnector(xparaph_config(f"http://127.0.0.1:{free_port()}/ws")).status("1000")
+    assert down.value.retryable and "injoignable" in down.value.reason
+    connector = XparaphConnector(xparaph_config(url))
+    folder = outgoing()
+    step = CircuitStep(StepKind.SIGNATURE, uuid.uuid4(), login_of(world, "official"), "Élu A")
+    depot_id = connector.send(replace(folder, steps=[step]))
+    assert XparaphConnector(xparaph_config(url)).status(depot_id).state is FolderState.PENDING
+    fake.garbage = True
+    with pytest.raises(ConnectorError) as garbage:
+        XparaphConnector(xparaph_config(url)).status(depot_id)
+    assert not garbage.value.retryable
+    assert garbage.value.reason == ("Le parapheur Xparaph a donné une réponse illisible "
+                                    "(XPRF_AvancementDepot).")
+
+
+def test_xparaph_envelope_is_rpc_encoded_in_urn_parafwsdl() -> None:
+    body = envelope("XPRF_getFiles", [("siret", "1"), ("depotid", "42"), ("taille", 3),
+                                      ("contenu", b"abc")])
+    root = ET.fromstring(body)
+    call = root.find("{http://schemas.xmlsoap.org/soap/envelope/}Body/{urn:parafwsdl}XPRF_getFiles")
+    assert call is not None
+    params = call.find("params")
+    assert params is not None
+    assert params.get("{http://www.w3.org/2001/XMLSchema-instance}type") == (
+        "urn:XPRF_getFiles_Param")
+    assert [(c.tag, c.text) for c in params] == [("siret", "1"), ("depotid", "42"),
+                                                 ("taille", "3"), ("contenu", "YWJj")]

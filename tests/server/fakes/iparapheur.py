@@ -68,6 +68,10 @@ class FakeIparapheur:
         self.grants = 0
         self.folders: dict[str, Folder] = {}
         self.garbage = False
+        #: Every API call answers this status (e.g. 503) while set.
+        self.fail_with: int | None = None
+        #: Tokens are granted but never accepted (a desk the account lost its rights on).
+        self.refuse_tokens = False
         self.app = self._build()
 
     # ------------------------------------------------------------------ test hooks
@@ -116,7 +120,8 @@ class FakeIparapheur:
                                  "not-before-policy": 0, "scope": "roles"})
 
         def guard(authorization: str | None, tenant: str, desk: str) -> None:
-            if not authorization or authorization.removeprefix("Bearer ") not in self.tokens:
+            if (not authorization or self.refuse_tokens
+                    or authorization.removeprefix("Bearer ") not in self.tokens):
                 raise HTTPException(401, "Unauthorized")
             if (tenant, desk) != (self.tenant, self.desk):
                 raise HTTPException(404, "Desk not found")
@@ -126,6 +131,9 @@ class FakeIparapheur:
             if self.garbage and request.url.path.startswith("/api/"):
                 return Response("<html><body>502 Proxy Error</body></html>",
                                 media_type="text/html")
+            if self.fail_with and request.url.path.startswith("/api/"):
+                return JSONResponse({"status": self.fail_with, "message": "Service indisponible"},
+                                    self.fail_with)
             return await call_next(request)
 
         @app.exception_handler(HTTPException)
