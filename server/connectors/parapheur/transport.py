@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import httpx
@@ -10,6 +11,7 @@ import httpx
 from server.connectors.parapheur.base import ConnectorError
 
 DEFAULT_TIMEOUT = 30.0
+log = logging.getLogger(__name__)
 
 
 def timeout_of(config: dict[str, Any]) -> httpx.Timeout:
@@ -25,7 +27,8 @@ def request(client: httpx.Client, who: str, method: str, url: str,
     except httpx.TimeoutException as exc:
         raise ConnectorError(f"{who} n'a pas répondu à temps.") from exc
     except httpx.TransportError as exc:
-        raise ConnectorError(f"{who} est injoignable ({type(exc).__name__}).") from exc
+        log.warning("%s %s: %r", method, url, exc)
+        raise ConnectorError(f"{who} est injoignable.") from exc
 
 
 def check(response: httpx.Response, who: str, what: str) -> httpx.Response:
