@@ -299,7 +299,7 @@ def test_xparaph_signed_path(world: World, poller: ParapheurPoller,
     req, folder_id = send(world)
     now = start(world, folder_id)
     poller.run_once(now)
-    assert fake.calls == ["XPRF_Initialisation_Deposer", "XPRF_Deposer"]
+    assert fake.calls == ["XPRF_Initialisation_Deposer", "XPRF_Deposer", "XPRF_AvancementDepot"]
     [depot] = fake.depots.values()
     assert depot.objet == "Réponse à la demande" and depot.content.startswith(b"%PDF")
     assert [(s["typeEtape"], s.get("login")) for s in depot.steps[1:]] == [
@@ -382,6 +382,24 @@ def test_stuck_folder_is_flagged_then_cleared(world: World, poller: ParapheurPol
     poller.run_once(now + timedelta(days=8))
     folder = pulled(world, folder_id)
     assert (folder["stuck"], folder["state"]) == (False, "visaed")
+
+
+def test_progress_before_the_first_reading_counts(world: World, poller: ParapheurPoller,
+                                                  ipar: tuple[FakeIparapheur, str]) -> None:
+    """The folder's look in the parapheur is taken right after the deposit: a visa given
+    before the next reading is progress, and the folder is not stuck a day later."""
+    fake, url = ipar
+    configure(world, "iparapheur", **iparapheur_config(url))
+    _, folder_id = send(world)
+    now = start(world, folder_id)
+    poller.run_once(now)
+    [remote] = fake.folders.values()
+    fake.act(remote.id, "VISA")
+    poller.run_once(now + timedelta(days=6))
+    poller.run_once(now + timedelta(days=7, minutes=1))
+    assert pulled(world, folder_id)["stuck"] is False
+    poller.run_once(now + timedelta(days=13, minutes=2))
+    assert pulled(world, folder_id)["stuck"] is True
 
 
 def test_two_server_processes_never_take_the_same_folder(world: World, poller: ParapheurPoller,

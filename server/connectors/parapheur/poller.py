@@ -81,6 +81,7 @@ class _Outcome:
     signed: Document | None = None
     bordereau: Document | None = None
     error: ConnectorError | None = None
+    deposited: bool = False
 
 
 class ParapheurPoller:
@@ -178,6 +179,11 @@ class ParapheurPoller:
                     raise ConnectorError("Ce dossier n'a pas d'identifiant dans le parapheur.",
                                          retryable=False)
                 outcome.remote_id = job.connector.send(job.outgoing)
+                outcome.deposited = True
+                try:  # how the folder looks there now: later readings are compared with it
+                    outcome.status = job.connector.status(outcome.remote_id)
+                except ConnectorError:
+                    outcome.status = None
                 return outcome
             outcome.status = job.connector.status(job.remote_id)
             if outcome.status.is_signed:
@@ -200,10 +206,11 @@ class ParapheurPoller:
             shown = (folder.state, folder.sending, folder.last_error, folder.stuck)
             if outcome.error is not None:
                 self._failed(session, folder, outcome.error, now)
-            elif outcome.status is None:  # just deposited
+            elif outcome.deposited:
                 folder.remote_id, folder.sending = outcome.remote_id, SENT
                 folder.state = FolderState.PENDING.value
                 folder.progressed_at = now
+                folder.remote_seen = _seen(outcome.status) if outcome.status else None
                 self._healthy(folder, now)
             else:
                 final = self._followed(session, folder, outcome, now)
@@ -228,10 +235,8 @@ class ParapheurPoller:
         status = outcome.status
         assert status is not None
         self._healthy(folder, now)
-        last = status.last
-        seen = f"{status.state.value}|{len(status.history)}|{last.at.isoformat() if last else ''}"
-        # Compared as seen, not by date (the parapheur's clock is not ours); the first reading
-        # after the deposit is the deposit itself, already counted.
+        seen = _seen(status)
+        # Compared as seen, not by date: the parapheur's clock is not ours.
         if folder.remote_seen is not None and seen != folder.remote_seen:
             folder.progressed_at, folder.stuck = now, False
         folder.remote_seen = seen
@@ -268,6 +273,12 @@ class ParapheurPoller:
         waiting = "Envoi en attente" if folder.sending == QUEUED else "Suivi interrompu"
         folder.last_error = (f"{waiting} : {error.reason} Nouvel essai automatique "
                              f"(tentative {folder.poll_failures}).")
+
+
+def _seen(status: RemoteStatus) -> str:
+    """The folder's state and history in its parapheur, summed up to notice any progress."""
+    last = status.last.at.isoformat() if status.last else ""
+    return f"{status.state.value}|{len(status.history)}|{last}"[:200]
 
 
 class _Broken(ParapheurConnector):
