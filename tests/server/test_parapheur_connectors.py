@@ -7,11 +7,12 @@ retried with backoff), an expired token, a folder stuck for days, and two server
 
 from __future__ import annotations
 
+import threading
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -419,6 +420,20 @@ def test_two_server_processes_never_take_the_same_folder(world: World, poller: P
     other.run_once(now + timedelta(seconds=601))  # the lease ran out
     assert len(fake.folders) == 1 and row(world, folder_id).sending == "sent"
     assert row(world, folder_id).locked_until is None
+
+
+def test_a_pass_with_nothing_due_leaves_the_writers_alone(world: World,
+                                                          poller: ParapheurPoller) -> None:
+    """The thread looks every minute: when nothing is due it must not queue behind (or hold
+    up) the pushes for the writers' lock."""
+    done = threading.Event()
+    long_ago = datetime(2000, 1, 1, tzinfo=UTC)
+    with world.db.write():  # a push in progress holds the writers' lock
+        threading.Thread(target=lambda: (poller.run_once(long_ago), done.set()),
+                         daemon=True).start()
+        finished = done.wait(5)
+    assert finished
+    done.wait(30)
 
 
 def test_app_poller_sends_at_once_after_the_push(world: World,

@@ -142,17 +142,20 @@ class ParapheurPoller:
 
     def claim(self, now: datetime, skip: set[uuid.UUID] | None = None) -> _Job | None:
         """Takes the lease on the next due folder and gathers what the parapheur needs."""
+        query = (select(ParapheurFolder)
+                 .where(ParapheurFolder.connector != BUILTIN,
+                        ParapheurFolder.sending.in_((QUEUED, SENT)),
+                        ParapheurFolder.state.in_(_OPEN),
+                        ParapheurFolder.next_poll_at <= now,
+                        or_(ParapheurFolder.locked_until.is_(None),
+                            ParapheurFolder.locked_until <= now))
+                 .order_by(ParapheurFolder.next_poll_at).limit(1))
+        if skip:
+            query = query.where(and_(ParapheurFolder.id.not_in(skip)))
+        with self.db.read() as session:  # nothing due: the writers' lock is not taken
+            if session.execute(query.with_only_columns(ParapheurFolder.id)).first() is None:
+                return None
         with self.db.write() as session:
-            query = (select(ParapheurFolder)
-                     .where(ParapheurFolder.connector != BUILTIN,
-                            ParapheurFolder.sending.in_((QUEUED, SENT)),
-                            ParapheurFolder.state.in_(_OPEN),
-                            ParapheurFolder.next_poll_at <= now,
-                            or_(ParapheurFolder.locked_until.is_(None),
-                                ParapheurFolder.locked_until <= now))
-                     .order_by(ParapheurFolder.next_poll_at).limit(1))
-            if skip:
-                query = query.where(and_(ParapheurFolder.id.not_in(skip)))
             folder = session.execute(query).scalar_one_or_none()
             if folder is None:
                 return None
