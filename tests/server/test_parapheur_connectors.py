@@ -101,7 +101,8 @@ def send(world: World, *, annex: bool = False) -> tuple[dict[str, Any], str]:
         "id": str(uuid.uuid4()), "authority_id": str(world.a.authority_id),
         "channel": "paper", "subject": "Demande d'autorisation de voirie"}).json()
     extra: dict[str, Any] = {"public_annotation": "Réponse favorable proposée",
-                             "private_annotation": "Voir avec le maire"}
+                             "private_annotation": "Voir avec le maire",
+                             "wished_date": "2026-12-15"}
     if annex:
         annex_row = upload(world.client, world.a, b"%PDF-1.4 annexe", "plan.pdf", req["id"])
         extra["annex_ids"] = [annex_row.json()["id"]]
@@ -157,6 +158,7 @@ def test_iparapheur_signed_path(world: World, poller: ParapheurPoller,
                                                                 ("plan.pdf", False)]
     assert remote.properties["numero"] == get(world, f"requests/{req['id']}")["number"]
     assert remote.annotations["privateAnnotation"] == "Voir avec le maire"
+    assert remote.due_date == "2026-12-15"
     folder = pulled(world, folder_id)
     assert (folder["sending"], folder["state"], folder["last_error"]) == ("sent", "pending", None)
 

@@ -25,8 +25,8 @@ The calls:
   annexes under « Annexes/ » and ``{folder name}_bordereau.pdf``;
 - after retrieval: ``DELETE …/folder/{id}`` (what Pastell's ``archiver`` does).
 
-Assumptions (not in the sources read): the wished date is not sent (the PREMIS key for a due
-date is not published in what we read); the circuit is the one the sub-type defines in
+The wished date goes as ``i_Parapheur_reserved_dueDate`` (ISO 8601), as the API's own
+example shows. Assumptions (not in the sources read): the circuit is the one the sub-type defines in
 i-Parapheur, so the officials chosen on the desktop are only passed as metadata
 (``bannette_circuit``); error bodies are JSON with a ``message``.
 
@@ -61,8 +61,8 @@ from sync.protocol.wire import FolderState
 WHO = "L'i-Parapheur"
 PREMIS_NS = "http://www.loc.gov/premis/v3"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
-TYPE, SUBTYPE, MAIN = ("i_Parapheur_reserved_type", "i_Parapheur_reserved_subtype",
-                       "i_Parapheur_reserved_mainDocument")
+TYPE, SUBTYPE, MAIN, DUE = ("i_Parapheur_reserved_type", "i_Parapheur_reserved_subtype",
+                            "i_Parapheur_reserved_mainDocument", "i_Parapheur_reserved_dueDate")
 REQUIRED = ("url", "login", "password", "tenant", "desk", "type", "subtype")
 _LABELS = {"CREATE": "Créé", "START": "Déposé", "VISA": "Visé", "SIGNATURE": "Signé",
            "EXTERNAL_SIGNATURE": "Signé (signature externe)", "PAPER_SIGNATURE": "Signé sur papier",
@@ -225,6 +225,8 @@ class IparapheurConnector(ParapheurConnector):
         entity = ET.SubElement(root, _q("object"), {f"{{{XSI_NS}}}type": "intellectualEntity"})
         properties = {TYPE: str(self.config["type"]), SUBTYPE: str(self.config["subtype"]),
                       **folder.metadata}
+        if folder.wished_date is not None:
+            properties[DUE] = folder.wished_date.isoformat()
         if folder.steps:
             properties["bannette_circuit"] = ", ".join(
                 f"{step.kind} : {step.official_login or step.official_name}"

@@ -55,6 +55,7 @@ class Folder:
     desk: str
     annotations: dict[str, Any] = field(default_factory=dict)
     deleted: bool = False
+    due_date: str | None = None
 
 
 class FakeIparapheur:
@@ -151,7 +152,7 @@ class FakeIparapheur:
                                    [(d.filename or "", await d.read()) for d in documents])
             if autoStart:
                 self._start(created, created.tasks[0].id, {})
-            return {"id": created.id, "name": created.name, "dueDate": None,
+            return {"id": created.id, "name": created.name, "dueDate": created.due_date,
                     "metadata": created.properties}
 
         @app.put(base + "/{folder_id}/task/{task_id}/start")
@@ -225,6 +226,13 @@ class FakeIparapheur:
                         {k: v for k, v in props.items()
                          if not k.startswith("i_Parapheur_reserved")},
                         [(n, contents[n], m) for n, m in files], [Task("START")], self.desk)
+        due = props.get("i_Parapheur_reserved_dueDate")
+        if due:
+            try:
+                datetime.fromisoformat(due)
+            except ValueError as exc:
+                raise HTTPException(406, "Invalid due date") from exc
+            folder.due_date = due
         self.folders[folder.id] = folder
         return folder
 
@@ -245,9 +253,10 @@ class FakeIparapheur:
         ident = ET.SubElement(entity, _q("objectIdentifier"))
         ET.SubElement(ident, _q("objectIdentifierType")).text = "folderId"
         ET.SubElement(ident, _q("objectIdentifierValue")).text = folder.id
+        due = [("i_Parapheur_reserved_dueDate", folder.due_date)] if folder.due_date else []
         for key, value in (("i_Parapheur_reserved_type", folder.type),
                            ("i_Parapheur_reserved_subtype", folder.subtype),
-                           *folder.properties.items()):
+                           *due, *folder.properties.items()):
             prop = ET.SubElement(entity, _q("significantProperties"))
             ET.SubElement(prop, _q("significantPropertiesType")).text = key
             ET.SubElement(prop, _q("significantPropertiesValue")).text = value
