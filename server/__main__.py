@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from server.config import Settings, default_data_dir, default_database_url
+from server.config import Settings, default_data_dir, default_database_url, stuck_days_from_env
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,8 +52,30 @@ def _parser() -> argparse.ArgumentParser:
                       default="starttls", help="starttls (défaut), tls (port 465) ou none")
     conf.add_argument("--smtp-login", default=None, help="identifiant SMTP")
     conf.add_argument("--parapheur", default=None,
-                      help="connecteur de parapheur de la commune (défaut : builtin)")
+                      help="connecteur de parapheur de la commune : builtin (défaut), "
+                           "iparapheur ou xparaph")
+    conf.add_argument("--parapheur-option", action="append", default=[], metavar="CLE=VALEUR",
+                      help="réglage du connecteur (url, login, tenant, desk, type, subtype, "
+                           "siret, logingen, docutype, docustype…), répétable ; le mot de passe "
+                           "se donne par la variable BANNETTE_PARAPHEUR_PASSWORD")
     return parser
+
+
+def _parapheur_config(options: list[str]) -> dict[str, Any]:
+    """``CLE=VALEUR`` options, plus the password from the environment (never on the command
+    line, where other users of the machine could read it)."""
+    config: dict[str, Any] = {}
+    for option in options:
+        key, sep, value = option.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"option de parapheur à écrire CLE=VALEUR : « {option} »")
+        if key.strip() == "password":
+            raise ValueError("le mot de passe du parapheur se donne par la variable "
+                             "BANNETTE_PARAPHEUR_PASSWORD, pas sur la ligne de commande")
+        config[key.strip()] = value.strip()
+    if os.environ.get("BANNETTE_PARAPHEUR_PASSWORD"):
+        config["password"] = os.environ["BANNETTE_PARAPHEUR_PASSWORD"]
+    return config
 
 
 def _configure(db: Any, args: argparse.Namespace) -> int:
@@ -84,7 +106,8 @@ def _configure(db: Any, args: argparse.Namespace) -> int:
                     password=os.environ.get("BANNETTE_SMTP_PASSWORD") or None)
                 print(f"Envoi des courriels de {authority.name} réglé ({args.mail_transport}).")
             if args.parapheur:
-                parapheur.choose(session, authority.id, args.parapheur)
+                parapheur.choose(session, authority.id, args.parapheur,
+                                 _parapheur_config(args.parapheur_option))
                 print(f"Parapheur de {authority.name} : {args.parapheur}.")
         except ValueError as exc:
             session.rollback()
@@ -116,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host,
         port=args.port,
         run_migrations=not args.no_migrate,
+        parapheur_stuck_days=stuck_days_from_env(),
     )
     if args.command == "serve":
         import uvicorn

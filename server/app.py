@@ -32,6 +32,7 @@ from server.auth.passwords import Passwords
 from server.blobs import DiskBlobStore
 from server.bodylimit import BodyLimitMiddleware
 from server.config import Settings
+from server.connectors.parapheur.poller import ParapheurPoller, PollPolicy
 from server.db.database import Database
 from server.db.migrate import upgrade
 from server.mail.sender import MailWorker, RetryPolicy
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         RetryPolicy(delays=tuple(settings.mail_retry_delays), timeout=settings.smtp_timeout),
         poll_seconds=settings.mail_poll_seconds,
     )
+    poller = ParapheurPoller(db, blobs, PollPolicy(stuck_after_days=settings.parapheur_stuck_days),
+                             poll_seconds=settings.parapheur_poll_seconds)
 
     running = [0]  # lifespans may nest (several test clients on one app): stop at the last
 
@@ -79,12 +82,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         running[0] += 1
         if settings.mail_sender:
             mailer.start()
+        if settings.parapheur_poller:
+            poller.start()
         try:
             yield
         finally:
             running[0] -= 1
             if running[0] == 0:
                 mailer.stop()
+                poller.stop()
             if database is None:
                 db.dispose()
 
@@ -98,7 +104,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.db = db
     app.state.blobs = blobs
     app.state.mailer = mailer
-    app.state.runtime = Runtime(blobs, mailer)
+    app.state.poller = poller
+    app.state.runtime = Runtime(blobs, mailer, poller)
     app.state.passwords = Passwords(
         settings.argon2_time_cost, settings.argon2_memory_cost_kib, settings.argon2_parallelism
     )

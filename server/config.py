@@ -27,6 +27,11 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def stuck_days_from_env() -> float:
+    """Days without progress before a folder in an external parapheur is flagged stuck."""
+    return float(os.environ.get("BANNETTE_PARAPHEUR_STUCK_DAYS") or 7)
+
+
 @dataclass
 class Settings:
     """Everything the app factory needs; tests build one directly with their own values."""
@@ -55,6 +60,11 @@ class Settings:
     mail_retry_delays: tuple[float, ...] = (60.0, 300.0, 1800.0, 7200.0)
     smtp_timeout: float = 30.0
     mail_poll_seconds: float = 30.0
+    #: External parapheurs: the poller thread runs with the app, looks for due folders this
+    #: often, and flags a folder with no progress for this many days.
+    parapheur_poller: bool = True
+    parapheur_poll_seconds: float = 60.0
+    parapheur_stuck_days: float = 7.0
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -80,4 +90,5 @@ class Settings:
             database_url=env.get("BANNETTE_DATABASE_URL", ""),
             host=env.get("BANNETTE_SERVER_HOST", "127.0.0.1"),
             port=int(env.get("BANNETTE_SERVER_PORT", "8765")),
+            parapheur_stuck_days=stuck_days_from_env(),
         )

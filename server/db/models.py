@@ -287,7 +287,8 @@ class ParapheurFolder(Base):
     one version number covers the whole folder."""
 
     __tablename__ = "parapheur_folders"
-    __table_args__ = (Index("ix_parapheur_scope", "authority_id", "version"),)
+    __table_args__ = (Index("ix_parapheur_scope", "authority_id", "version"),
+                      Index("ix_parapheur_folders_due", "next_poll_at"))
     id: Mapped[uuid.UUID] = _uuid_pk()
     version: Mapped[int] = mapped_column(BigInteger, index=True)
     authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorities.id"))
@@ -322,6 +323,12 @@ class ParapheurFolder(Base):
     #: When the poller looks at the folder next (external connectors), and how often it failed.
     next_poll_at: Mapped[datetime | None] = mapped_column()
     poll_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The poller's lease on the folder (another server process leaves it alone until then),
+    #: and when the folder last moved in its parapheur (for the « stuck » flag), seen as a
+    #: change of ``remote_seen`` (its state and history there, summed up).
+    locked_until: Mapped[datetime | None] = mapped_column()
+    progressed_at: Mapped[datetime | None] = mapped_column()
+    remote_seen: Mapped[str | None] = mapped_column(String(200))
 
 
 class ParapheurSettings(Base):

@@ -1,5 +1,6 @@
 """What the mutation handlers of the reply flow need beyond the database session: the blob
-store (PDFs to read, sign and attach) and the mail sender to wake once a push committed."""
+store (PDFs to read, sign and attach), and the mail sender and parapheur poller to wake once a
+push committed."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 from server.blobs import BlobStore
 
 if TYPE_CHECKING:
+    from server.connectors.parapheur.poller import ParapheurPoller
     from server.mail.sender import MailWorker
 
 
@@ -16,8 +18,11 @@ if TYPE_CHECKING:
 class Runtime:
     blobs: BlobStore
     mailer: MailWorker | None = None
+    poller: ParapheurPoller | None = None
 
     def after_commit(self) -> None:
-        """Called once the changes are committed: queued mail may leave now."""
+        """Called once the changes are committed: queued mail and folders may leave now."""
         if self.mailer is not None:
             self.mailer.wake()
+        if self.poller is not None:
+            self.poller.wake()

@@ -53,7 +53,8 @@ def postgres_server_url(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 def make_settings(tmp: Path, database_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = dict(FAST_ARGON2)
+    # Tests drive the parapheur poller themselves (run_once with their own clock).
+    values: dict[str, Any] = dict(FAST_ARGON2, parapheur_poller=False)
     values.update(overrides)
     return Settings(data_dir=tmp, database_url=database_url, **values)
 

@@ -61,3 +61,15 @@ def open_connector(session: Session, blobs: BlobStore, authority_id: uuid.UUID,
         raise ConnectorError(f"Connecteur de parapheur inconnu : « {name} ».", retryable=False)
     settings = session.get(ParapheurSettings, authority_id)
     return factory(dict(settings.config) if settings is not None else {})
+
+
+def _register_external() -> None:
+    """The external connectors shipped with the server (their modules import only ``base``)."""
+    from server.connectors.parapheur.iparapheur import IparapheurConnector
+    from server.connectors.parapheur.xparaph import XparaphConnector
+
+    register(IparapheurConnector.name, IparapheurConnector)
+    register(XparaphConnector.name, XparaphConnector)
+
+
+_register_external()
