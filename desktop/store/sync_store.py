@@ -50,6 +50,7 @@ from sync.protocol.wire import (
     Entity,
     EventRow,
     MutationOutcome,
+    ParapheurFolderRow,
     PhoneCallRow,
     ProcedureRow,
     PullResponse,
@@ -69,10 +70,12 @@ TABLES: dict[Entity, str] = {
     Entity.EVENTS: "event",
     Entity.ATTACHMENTS: "attachment",
     Entity.PHONE_CALLS: "phone_call",
+    Entity.PARAPHEUR_FOLDERS: "parapheur_folder",
 }
 #: Tables whose rows a re-bootstrap re-confirms (events are append-only and never removed).
 _RESYNCED = (
     "authority", "agent", "procedure", "citizen", "request", "attachment", "phone_call",
+    "parapheur_folder",
 )
 #: Entities whose rows still parked at the end of a complete pull are applied anyway, without
 #: the parent that never came: a request with a placeholder citizen or procedure, a call
@@ -465,6 +468,8 @@ class _Applier:
             self.prefetch("request", (r.request_id for r in rows))
             self.prefetch("citizen", (r.citizen_id for r in rows))
             self.prefetch("agent", (r.agent_id for r in rows))
+        elif entity is Entity.PARAPHEUR_FOLDERS:
+            self.prefetch("request", (r.request_id for r in rows))
 
     def unpark(self) -> None:
         """Applies parked rows whose parent just landed, until nothing more moves."""
@@ -851,6 +856,15 @@ class _Applier:
                 legal_time(row.called_at), self.pk("agent", row.agent_id), row.version,
             ),
         )
+
+    def _parapheur_folders(self, row: ParapheurFolderRow) -> None:
+        """Upserted on its id: the folder this PC queued (« en attente d'envoi ») becomes the
+        server's once pulled back; the server's row wins, states and signed PDF included."""
+        from desktop.store.replies import apply_folder_row
+
+        authority_pk = self.need("authority", row.authority_id)
+        request_pk = self._optional("request", row.request_id, False)
+        apply_folder_row(self.conn, row, authority_pk, request_pk)
 
     def _optional(self, table: str, row_id: Any, placeholders: bool) -> int | None:
         """An optional link: waits (parks) for a parent that has not arrived yet, unless the
