@@ -37,9 +37,7 @@ _TARGETS: dict[MutationName, tuple[Entity, str]] = {
     MutationName.PHONE_CALL_ADD: (Entity.PHONE_CALLS, "id"),
     MutationName.ATTACHMENT_LINK: (Entity.ATTACHMENTS, "id"),
     MutationName.ATTACHMENT_UNLINK: (Entity.ATTACHMENTS, "attachment_id"),
-    # The reply flow: sending to the parapheur and the reply move the request (its status is
-    # kept while they wait); a decision changes the folder.
-    MutationName.PARAPHEUR_SEND: (Entity.REQUESTS, "request_id"),
+    MutationName.PARAPHEUR_SEND: (Entity.PARAPHEUR_FOLDERS, "folder_id"),
     MutationName.PARAPHEUR_DECIDE: (Entity.PARAPHEUR_FOLDERS, "folder_id"),
     MutationName.REPLY_SEND: (Entity.REQUESTS, "request_id"),
     MutationName.REQUEST_ASK_OPINION: (Entity.REQUESTS, "request_id"),
