@@ -25,6 +25,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from desktop.domain.parapheur import folder_label
 from desktop.domain.workflow import DomainEvent, TransitionError
 from desktop.store.database import StoreError, transaction
 from desktop.store.ids import iso, new_id
@@ -360,21 +361,7 @@ class Folder:
     @property
     def status_text(self) -> str:
         """« en attente d'envoi », « envoyé », « en cours », « visé », « signé », « rejeté »."""
-        if self.sending == "failed":
-            return f"échec de l'envoi : {self.last_error or 'raison inconnue'}"
-        if self.sending == "queued" or self.version == 0:
-            return "en attente d'envoi"
-        if self.state == FolderState.REJECTED:
-            comment = self.rejection_comment
-            return f"rejeté : {comment}" if comment else "rejeté"
-        if self.state == FolderState.SIGNED:
-            return "signé"
-        if self.state == FolderState.VISAED:
-            return "visé"
-        done = any(s.get("state") == StepState.DONE.value for s in self.steps)
-        if self.state == FolderState.PENDING and done:
-            return "en cours"
-        return "envoyé"
+        return folder_label(self.state, self.sending, self.version, self.steps, self.last_error)
 
 
 _SELECT_FOLDERS = """

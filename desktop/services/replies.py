@@ -1,0 +1,230 @@
+"""The documents of a reply: templates, the draft, its PDF, the assembly with annexes. No Qt.
+
+The slow parts (rendering, LibreOffice, PyMuPDF on a 40-page annex) are plain functions a
+``TaskRunner`` runs off the GUI thread; they read files and the frozen values they are given,
+never the database. The template library and the converter are reached through the few thin
+functions at the top (``reply_templates``, ``check_template``, ``render_draft``, ``to_pdf``) so
+the document layer of ``desktop.documents`` can replace what they call without the views
+changing.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from desktop.documents import (
+    DocumentError,
+    LetterContext,
+    LetterKind,
+    TemplateError,
+    convert_to_pdf,
+    default_template_dir,
+)
+from desktop.documents.errors import OutputError
+from desktop.documents.fields import build_fields
+from desktop.documents.pdf import PdfConverter
+from desktop.services.letters import letter_context, safe_folder_name
+from desktop.store.legal import LegalFacts
+
+#: Shipped reply templates live here when the library has them, else beside the legal letters.
+REPLIES_FOLDER = "reponses"
+#: The legal letters are produced by their own actions, not offered as replies.
+LEGAL_LETTERS = {f"{kind.value}.docx" for kind in LetterKind}
+
+
+@dataclass(frozen=True)
+class ReplyTemplate:
+    """A template the secrétaire may start a reply from."""
+
+    name: str  # the file name, how a commune's own version replaces a shipped one
+    path: Path
+    own: bool  # the commune's own file
+
+    @property
+    def label(self) -> str:
+        title = Path(self.name).stem.replace("_", " ")
+        title = title[:1].upper() + title[1:]
+        return f"{title} (modèle de la commune)" if self.own else title
+
+
+def reply_templates(commune_dir: Path | None) -> list[ReplyTemplate]:
+    """Shipped templates plus the commune's own; the commune's replaces a shipped one of the
+    same file name. Word files of another kind (.doc, .docm) are listed too: choosing one says
+    why it cannot be used, rather than hiding it."""
+    shipped_dir = default_template_dir() / REPLIES_FOLDER
+    if not shipped_dir.is_dir():
+        shipped_dir = default_template_dir()
+    found: dict[str, ReplyTemplate] = {}
+    for folder, own in ((shipped_dir, False), (commune_dir, True)):
+        if folder is None or not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.suffix.lower() not in (".docx", ".docm", ".doc") or path.name.startswith("~$"):
+                continue
+            if path.name in LEGAL_LETTERS:
+                continue
+            found[path.name.lower()] = ReplyTemplate(path.name, path, own)
+    return sorted(found.values(), key=lambda t: t.label.lower())
+
+
+def reply_context(facts: LegalFacts, today: date) -> LetterContext:
+    """The merge fields of a reply: the same as every letter's (the citizen's postal address in
+    ``usager.adresse`` for window envelopes, the signatory, the legal dates)."""
+    # The registration receipt's kind has no special case in letter_context: plain facts.
+    return letter_context(LetterKind.REGISTRATION_RECEIPT, facts, today)
+
+
+def check_template(template: Path) -> None:
+    """Refuses, in French naming the template, what cannot become a reply."""
+    suffix = template.suffix.lower()
+    if suffix == ".docm":
+        raise TemplateError(
+            f"Le modèle « {template.name} » contient des macros (.docm) : enregistrez-le dans "
+            "Word au format « Document Word (.docx) »."
+        )
+    if suffix == ".doc":
+        raise TemplateError(
+            f"Le modèle « {template.name} » est au format Word 97-2003 (.doc) : enregistrez-le "
+            "dans Word au format « Document Word (.docx) »."
+        )
+    if not zipfile.is_zipfile(template):
+        raise TemplateError(
+            f"Le modèle « {template.name} » n'est pas un document Word (.docx) valide : "
+            "le fichier est abîmé."
+        )
+
+
+def render_draft(template: Path, context: LetterContext, output: Path) -> Path:
+    """Fills ``template`` for the request into ``output`` (.docx), checked first: an unknown
+    field or an unclosed condition raises a French ``TemplateError`` and writes nothing."""
+    check_template(template)
+    from docxtpl import DocxTemplate
+    from jinja2 import TemplateError as JinjaTemplateError
+
+    from desktop.documents.render import _jinja_environment, _template_error
+
+    try:
+        document = DocxTemplate(template)
+        document.render(build_fields(context), jinja_env=_jinja_environment(), autoescape=True)
+    except JinjaTemplateError as exc:
+        raise _template_error(template, exc) from exc
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise TemplateError(
+            f"Le modèle « {template.name} » n'est pas un document Word (.docx) valide : {exc}."
+        ) from exc
+    output.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(prefix=".", suffix=".docx", dir=output.parent)
+    os.close(handle)
+    try:
+        document.save(partial)
+        os.replace(partial, output)
+    except OSError as exc:
+        Path(partial).unlink(missing_ok=True)
+        raise OutputError(
+            f"Impossible d'écrire le brouillon « {output.name} » ({output.parent}) : {exc}. "
+            "Est-il encore ouvert dans Word ?"
+        ) from exc
+    return output
+
+
+def draft_name(number: str, template: ReplyTemplate) -> str:
+    return f"{safe_folder_name(number)}_reponse_{Path(template.name).stem}.docx"
+
+
+def to_pdf(docx: Path, output_dir: Path, converter: PdfConverter | None = None) -> Path:
+    """The draft as PDF, through the converter of the app (LibreOffice or Word). Raises
+    ``PdfConversionUnavailable`` (neither is installed) or ``PdfConversionError``."""
+    return convert_to_pdf(docx, output_dir, converter=converter)
+
+
+# --------------------------------------------------------------------------- PDF assembly
+
+
+@dataclass(frozen=True)
+class PageRef:
+    """One page of one source document (an image counts as one page)."""
+
+    source: int
+    page: int
+
+
+@dataclass(frozen=True)
+class Thumbnail:
+    ref: PageRef
+    png: bytes
+    label: str
+
+
+def _open(path: Path):  # noqa: ANN202 - a pymupdf.Document
+    """A PDF, or an image (JPG, PNG: recognised by content, the cache has no extensions) as a
+    one-page PDF; anything else is refused in French."""
+    import pymupdf
+
+    from sync.protocol.files import sniff
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise DocumentError(f"Le fichier « {path.name} » ne peut pas être lu : {exc}") from exc
+    kind = sniff(data)
+    if kind is None:
+        raise DocumentError(
+            f"« {path.name} » n'est ni un PDF ni une image : il ne peut pas être annexé."
+        )
+    try:
+        document = pymupdf.open(stream=data, filetype=kind.split("/")[1])
+        if kind != "application/pdf":
+            image = document
+            document = pymupdf.open("pdf", image.convert_to_pdf())
+            image.close()
+    except Exception as exc:  # noqa: BLE001 - pymupdf raises its own for broken files
+        raise DocumentError(f"Le fichier « {path.name} » est abîmé : {exc}") from exc
+    return document
+
+
+def thumbnails(sources: Sequence[Path], width: int = 110) -> list[Thumbnail]:
+    """A small image of every page of every source, in order (for ordering by dragging)."""
+    result = []
+    for index, path in enumerate(sources):
+        document = _open(path)
+        try:
+            for number, page in enumerate(document):
+                zoom = width / max(page.rect.width, 1)
+                import pymupdf
+
+                pixmap = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom))
+                result.append(Thumbnail(PageRef(index, number), pixmap.tobytes("png"),
+                                        f"{path.stem[:18]} p. {number + 1}"))
+        finally:
+            document.close()
+    return result
+
+
+def assemble(sources: Sequence[Path], order: Sequence[PageRef], output: Path) -> Path:
+    """One PDF of the chosen pages in the chosen order (PyMuPDF), written atomically."""
+    if not order:
+        raise DocumentError("Aucune page à assembler.")
+    import pymupdf
+
+    opened = [_open(path) for path in sources]
+    try:
+        result = pymupdf.open()
+        for ref in order:
+            result.insert_pdf(opened[ref.source], from_page=ref.page, to_page=ref.page)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        partial = output.with_name(f".{output.name}.tmp")
+        result.save(partial, garbage=3, deflate=True)
+        result.close()
+        os.replace(partial, output)
+    except OSError as exc:
+        raise OutputError(f"Impossible d'écrire « {output.name} » : {exc}") from exc
+    finally:
+        for document in opened:
+            document.close()
+    return output
