@@ -11,11 +11,12 @@ changing.
 from __future__ import annotations
 
 import os
+import sqlite3
 import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from desktop.documents import (
@@ -29,8 +30,11 @@ from desktop.documents import (
 from desktop.documents.errors import OutputError
 from desktop.documents.fields import build_fields
 from desktop.documents.pdf import PdfConverter
-from desktop.services.letters import letter_context, safe_folder_name
+from desktop.services.letters import LetterService, letter_context, safe_folder_name
+from desktop.store import replies
+from desktop.store.attachments import LocalAttachment, add_attachment, request_attachments
 from desktop.store.legal import LegalFacts
+from desktop.store.sync_store import blob_path
 
 #: Shipped reply templates live here when the library has them, else beside the legal letters.
 REPLIES_FOLDER = "reponses"
@@ -228,3 +232,91 @@ def assemble(sources: Sequence[Path], order: Sequence[PageRef], output: Path) ->
         for document in opened:
             document.close()
     return output
+
+
+# --------------------------------------------------------------------------- the service
+
+
+@dataclass(frozen=True)
+class DraftJob:
+    """What the worker needs to produce a draft; no database in here."""
+
+    request_pk: int
+    template: ReplyTemplate
+    context: LetterContext
+    output: Path
+
+
+class ReplyService:
+    """The reply of a request over the GUI thread's connection: quick reads and writes here,
+    the slow work handed out as plain callables (``produce``, ``convert``) for a TaskRunner."""
+
+    def __init__(self, conn: sqlite3.Connection, letters: LetterService) -> None:
+        self.conn = conn
+        self.letters = letters
+
+    @property
+    def converter(self) -> PdfConverter | None:
+        return self.letters.converter
+
+    def facts(self, request_pk: int) -> replies.ReplyFacts:
+        return replies.reply_facts(self.conn, request_pk)
+
+    def folder(self, request_pk: int) -> Path:
+        """The request's working folder: documents/<commune>/<numéro>/."""
+        return self.letters.folder_for(self.letters.facts(request_pk))
+
+    def commune_templates_dir(self, request_pk: int) -> Path | None:
+        root = self.letters.template_root
+        if root is None:
+            return None
+        return root / safe_folder_name(self.letters.facts(request_pk).authority.name)
+
+    def templates(self, request_pk: int) -> list[ReplyTemplate]:
+        return reply_templates(self.commune_templates_dir(request_pk))
+
+    def draft_job(self, request_pk: int, template: ReplyTemplate, today: date) -> DraftJob:
+        facts = self.letters.facts(request_pk)
+        output = self.folder(request_pk) / draft_name(facts.number, template)
+        return DraftJob(request_pk, template, reply_context(facts, today), output)
+
+    @staticmethod
+    def produce(job: DraftJob) -> Path:
+        """Worker thread: renders the checked template into the draft."""
+        return render_draft(job.template.path, job.context, job.output)
+
+    def record_version(
+        self, request_pk: int, docx: Path, *, template: str = "", agent_id: str | None,
+        at: datetime,
+    ) -> replies.ReplyVersion | None:
+        return replies.add_reply_version(
+            self.conn, request_pk, docx, template=template, agent_id=agent_id, at=at
+        )
+
+    def versions(self, request_pk: int) -> list[replies.ReplyVersion]:
+        return replies.reply_versions(self.conn, request_pk)
+
+    def preview_source(self, version: replies.ReplyVersion) -> Path:
+        """A copy of the version's .docx to convert (the draft itself may be saved again
+        meanwhile): documents/<commune>/<numéro>/versions/<numéro>_reponse_vN.docx."""
+        folder = self.folder(version.request_pk) / "versions"
+        name = f"{Path(version.filename).stem}_v{version.number}.docx"
+        return replies.restore_version(self.conn, version, folder / name)
+
+    def convert(self, docx: Path) -> Path:
+        """Worker thread: the PDF beside the .docx."""
+        return to_pdf(docx, docx.parent, self.converter)
+
+    def attach_version_pdf(self, version: replies.ReplyVersion, pdf: Path) -> str:
+        return replies.attach_version_pdf(self.conn, version.pk, pdf)
+
+    def attachments(self, request_pk: int) -> list[LocalAttachment]:
+        return request_attachments(self.conn, request_pk)
+
+    def attachment_file(self, attachment: LocalAttachment) -> Path | None:
+        """The cached bytes of an attachment (None: not on this PC yet)."""
+        path = blob_path(self.conn, attachment.sha256)
+        return path if path.is_file() else None
+
+    def attach(self, request_pk: int, pdf: Path, name: str) -> str:
+        return add_attachment(self.conn, request_pk, pdf, name)
