@@ -77,6 +77,10 @@ class OfficialDesk(QWidget):
         self.folders.setObjectName("desk-folders")
         self.reviews = QListWidget(self)
         self.reviews.setObjectName("desk-reviews")
+        for entries in (self.folders, self.reviews):
+            entries.setWordWrap(True)
+            entries.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            entries.setSpacing(3)
         self.folders_title = QLabel(self)
         self.reviews_title = QLabel(self)
         for title in (self.folders_title, self.reviews_title):

@@ -149,6 +149,7 @@ class ReplyDialog(QDialog):
         splitter.addWidget(self.viewer)
         splitter.setSizes([420, 560])
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        close.button(QDialogButtonBox.StandardButton.Close).setText("Fermer")
         close.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)

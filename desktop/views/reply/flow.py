@@ -124,9 +124,11 @@ class ReplyFlow(QObject):
             dialog.versionAdded.connect(lambda _v, pk=pk: self.changed(pk))
             dialog.attached.connect(lambda _id, pk=pk: self._attached(pk))
             self.drafts[pk] = dialog
-        dialog.show()
-        dialog.raise_()
-        dialog.activateWindow()
+        if dialog.isVisible():  # already open behind Word: brought back to the front
+            dialog.raise_()
+            dialog.activateWindow()
+        else:
+            dialog.show()
         return dialog
 
     def _attached(self, pk: int) -> None:

@@ -45,14 +45,19 @@ def email_subject(facts: ReplyFacts) -> str:
     return f"Réponse à votre demande n° {facts.number}"
 
 
+def _authority(name: str) -> str:
+    """« Mairie de Bitche » as it reads inside a sentence: « mairie de Bitche »."""
+    return name[:1].lower() + name[1:]
+
+
 def email_body(facts: ReplyFacts) -> str:
     return (
         "Madame, Monsieur,\n\n"
-        f"Vous trouverez ci-joint la réponse de la {facts.authority_name.lower()} à votre "
+        f"Vous trouverez ci-joint la réponse de la {_authority(facts.authority_name)} à votre "
         f"demande n° {facts.number} (« {facts.subject} »).\n\n"
         "Nous vous prions d'agréer, Madame, Monsieur, l'expression de nos salutations "
         "distinguées.\n\n"
-        f"Le secrétariat de la {facts.authority_name.lower()}"
+        f"Le secrétariat de la {_authority(facts.authority_name)}"
     )
 
 

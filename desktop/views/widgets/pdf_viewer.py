@@ -128,7 +128,9 @@ class PdfViewer(QWidget):
             label.setObjectName("pdf-page")
             label.setStyleSheet("background: white;")
             self._column.addWidget(label)
+            label.show()  # a layout shows new children only at the next turn of the loop
             self._labels.append(label)
+        self.scroll.verticalScrollBar().setValue(0)
         plural = "s" if document.page_count > 1 else ""
         self.pages_label.setText(f"{document.page_count} page{plural}")
         self._start()
@@ -181,6 +183,7 @@ class PdfViewer(QWidget):
         label = self._labels[self._next]
         label.setPixmap(pixmap)
         label.setFixedSize(pixmap.deviceIndependentSize().toSize())
+        self._column.activate()
         self._next += 1
         if self._next >= len(self._labels):
             self._timer.stop()
@@ -190,6 +193,7 @@ class PdfViewer(QWidget):
         self._timer.stop()
         for label in self._labels:
             self._column.removeWidget(label)
+            label.hide()  # gone now, not at the next turn of the event loop
             label.deleteLater()
         self._labels = []
         if self._document is not None:
