@@ -192,10 +192,14 @@ def _open(path: Path):  # noqa: ANN202 - a pymupdf.Document
     return document
 
 
-def thumbnails(sources: Sequence[Path], width: int = 110) -> list[Thumbnail]:
-    """A small image of every page of every source, in order (for ordering by dragging)."""
+def thumbnails(
+    sources: Sequence[Path], names: Sequence[str] | None = None, width: int = 110
+) -> list[Thumbnail]:
+    """A small image of every page of every source, in order (for ordering by dragging);
+    ``names`` are what the secrétaire knows the files as (the cache names them by hash)."""
     result = []
     for index, path in enumerate(sources):
+        name = Path(names[index]).stem if names else path.stem
         document = _open(path)
         try:
             for number, page in enumerate(document):
@@ -204,7 +208,7 @@ def thumbnails(sources: Sequence[Path], width: int = 110) -> list[Thumbnail]:
 
                 pixmap = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom))
                 result.append(Thumbnail(PageRef(index, number), pixmap.tobytes("png"),
-                                        f"{path.stem[:18]} p. {number + 1}"))
+                                        f"{name[:16]} p. {number + 1}"))
         finally:
             document.close()
     return result

@@ -498,3 +498,39 @@ def test_the_viewer_zooms_and_says_when_a_file_cannot_be_read(tmp_path: Path, qt
     assert not viewer.load(broken)
     assert "Impossible d'afficher" in viewer.message.text()
     assert Qt.AlignmentFlag.AlignCenter & viewer.message.alignment()
+
+
+def test_assemble_the_reply_with_annexes_in_the_dragged_order(
+    reply_window: Callable[..., MainWindow], demo_db: sqlite3.Connection, tmp_path: Path,
+) -> None:
+    from desktop.store.replies import add_reply_version, attach_version_pdf
+
+    pk = a_request(demo_db)
+    draft = tmp_path / "brouillon.docx"
+    docx.Document().save(draft)
+    version = add_reply_version(demo_db, pk, draft, agent_id=None, at=NOON)
+    attach_version_pdf(demo_db, version.pk, make_pdf(tmp_path / "v1.pdf", 1, "Réponse"))
+    add_attachment(demo_db, pk, make_pdf(tmp_path / "plan.pdf", 2, "Plan"), "plan.pdf")
+    window = reply_window(converter=NoPdf())
+    dialog = open_workshop(window, pk)
+    dialog.assemble_button.click()
+    assembling = dialog.assemble_dialog
+    assert assembling.pages.count() == 1  # the reply alone, checked first
+    plan = next(assembling.annexes.item(i) for i in range(assembling.annexes.count())
+                if assembling.annexes.item(i).text() == "plan.pdf")
+    plan.setCheckState(Qt.CheckState.Checked)
+    assert assembling.pages.count() == 3
+    # What a drag of « plan p. 2 » in front of everything leaves in the list.
+    moved = assembling.pages.takeItem(2)
+    assembling.pages.insertItem(0, moved)
+    ARTIFACTS.mkdir(exist_ok=True)
+    assembling.grab().save(str(ARTIFACTS / "assemble-dialog.png"))
+    assembling.ok.click()
+    assert not assembling.isVisible()
+    name, sha = demo_db.execute(
+        "SELECT filename, sha256 FROM attachment WHERE request_pk = ? "
+        "AND filename LIKE '%_reponse_et_annexes.pdf'", (pk,)).fetchone()
+    from desktop.store.sync_store import blob_path
+
+    texts = [p.get_text().strip() for p in pymupdf.open(blob_path(demo_db, sha))]
+    assert texts == ["Plan page 2", "Réponse page 1", "Plan page 1"]

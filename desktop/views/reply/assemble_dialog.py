@@ -48,6 +48,7 @@ class AssembleDialog(QDialog):
             path = service.attachment_file(attachment)
             item = QListWidgetItem(attachment.filename)
             item.setData(Qt.ItemDataRole.UserRole, str(path) if path else None)
+            item.setData(Qt.ItemDataRole.UserRole + 1, attachment.filename)
             if path is None:
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
                 item.setText(f"{attachment.filename} (pas encore sur ce poste : synchronisez)")
@@ -72,6 +73,9 @@ class AssembleDialog(QDialog):
         self.pages.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.pages.setWrapping(True)
         self.pages.setResizeMode(QListView.ResizeMode.Adjust)
+        self.pages.setSpacing(6)
+        # White pages on white would vanish: the pages lie on grey, like in the viewer.
+        self.pages.setStyleSheet("QListWidget { background: #8a8f96; color: white; }")
         self.hint = QLabel("Cochez les pièces à joindre, puis faites glisser les pages pour les "
                            "ordonner ; Suppr retire une page.", self)
         self.hint.setWordWrap(True)
@@ -102,18 +106,19 @@ class AssembleDialog(QDialog):
             return
         super().keyPressEvent(event)  # type: ignore[arg-type]
 
+    def _checked(self) -> list[QListWidgetItem]:
+        return [self.annexes.item(i) for i in range(self.annexes.count())
+                if self.annexes.item(i).checkState() == Qt.CheckState.Checked]
+
     def chosen(self) -> list[Path]:
-        return [
-            Path(self.annexes.item(i).data(Qt.ItemDataRole.UserRole))
-            for i in range(self.annexes.count())
-            if self.annexes.item(i).checkState() == Qt.CheckState.Checked
-        ]
+        return [Path(item.data(Qt.ItemDataRole.UserRole)) for item in self._checked()]
 
     def refresh_pages(self) -> None:
         sources = self.chosen()
+        names = [str(item.data(Qt.ItemDataRole.UserRole + 1)) for item in self._checked()]
         self.sources = sources
         self.ok.setEnabled(False)
-        self._tasks.run(lambda: thumbnails(sources),
+        self._tasks.run(lambda: thumbnails(sources, names),
                         on_success=lambda found: self._show(sources, found),
                         on_failure=self._failed)
 
