@@ -729,6 +729,45 @@ def send_reply(
     return message_id
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """The proof of an e-mailed reply, as the server's SMTP sending recorded it."""
+
+    to_email: str | None
+    delivery: str | None  # queued, sent, failed, posted
+    delivered_at: datetime | None
+    smtp_message_id: str | None
+    smtp_response: str | None
+    failure: str | None
+
+    @property
+    def text(self) -> str:
+        if self.delivery == "sent":
+            when = (f" le {self.delivered_at:%d/%m/%Y à %H:%M}" if self.delivered_at else "")
+            accepted = f" (réponse du serveur : {self.smtp_response})" if self.smtp_response \
+                else ""
+            return f"courriel remis à {self.to_email}{when}{accepted}"
+        if self.delivery == "failed":
+            return f"courriel NON remis à {self.to_email} : {self.failure or 'refusé'}"
+        if self.delivery == "posted":
+            return "envoyée par courrier"
+        return f"courriel à {self.to_email} en attente d'envoi par le serveur"
+
+
+def reply_delivery(conn: sqlite3.Connection, request_pk: int) -> Delivery | None:
+    """The latest outgoing message of the request that carries a delivery state."""
+    row = conn.execute(
+        "SELECT to_email, delivery, delivered_at, smtp_message_id, smtp_response, failure "
+        "FROM message WHERE request_pk = ? AND deleted = 0 AND direction = 'outbound' "
+        "AND delivery IS NOT NULL ORDER BY at DESC, pk DESC LIMIT 1",
+        (request_pk,),
+    ).fetchone()
+    if row is None:
+        return None
+    return Delivery(row[0], row[1], datetime.fromisoformat(row[2]) if row[2] else None,
+                    row[3], row[4], row[5])
+
+
 def outcome_label(outcome: Outcome) -> str:
     return REPLY_OUTCOMES.get(outcome) or OUTCOME_LABELS[outcome]
 

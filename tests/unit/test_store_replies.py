@@ -284,3 +284,32 @@ def test_opinions_asked_and_given(world: dict) -> None:
     [given] = queued(conn, MutationName.REQUEST_GIVE_OPINION)
     assert (ask["id"], ask["official_id"]) == (ask_id, world["maire"])
     assert (given["ask_id"], given["opinion"], given["comment"]) == (ask_id, "unfavorable", "Non")
+
+
+def test_the_proof_of_sending_comes_with_the_pull(world: dict) -> None:
+    from desktop.store.replies import reply_delivery
+    from sync.protocol.wire import MessageRow
+
+    conn = world["conn"]
+    request_id, authority_id = conn.execute(
+        "SELECT r.id, a.id FROM request r JOIN authority a ON a.pk = r.authority_pk").fetchone()
+    assert reply_delivery(conn, world["request"]) is None
+    base = {"id": "6f1c1d2e-0000-4000-8000-000000000001", "authority_id": authority_id,
+            "request_id": request_id, "direction": "outbound", "channel": "email",
+            "subject": "Réponse", "body": "Ci-joint.", "at": "2026-11-23T09:20:00Z",
+            "to_email": "camille@example.org"}
+    store = SqliteSyncStore(conn)
+    store.apply_rows(Entity.MESSAGES, [MessageRow.model_validate(
+        {**base, "version": 50, "delivery": "sent", "delivered_at": "2026-11-23T09:21:00Z",
+         "smtp_message_id": "<abc@mairie>", "smtp_response": "250 2.0.0 Ok: queued"})])
+    delivery = reply_delivery(conn, world["request"])
+    assert delivery is not None
+    assert delivery.text == ("courriel remis à camille@example.org le 23/11/2026 à 10:21 "
+                             "(réponse du serveur : 250 2.0.0 Ok: queued)")
+    store.apply_rows(Entity.MESSAGES, [MessageRow.model_validate(
+        {**base, "version": 51, "delivery": "failed",
+         "failure": "550 5.1.1 Adresse inconnue"})])
+    delivery = reply_delivery(conn, world["request"])
+    assert delivery is not None
+    assert delivery.text == ("courriel NON remis à camille@example.org : "
+                             "550 5.1.1 Adresse inconnue")

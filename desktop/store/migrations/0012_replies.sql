@@ -48,3 +48,25 @@ CREATE TABLE reply_version (
     agent_pk INTEGER REFERENCES agent(pk),
     UNIQUE (request_pk, number)
 );
+
+-- The messages of a request pulled from the server (entity messages): what matters here is the
+-- proof of the reply's sending (reply.send by e-mail: the server's SMTP sending, its time, the
+-- Message-ID and the receiving server's answer; a refusal or a bounce), shown on the request.
+CREATE TABLE message (
+    pk INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    request_pk INTEGER NOT NULL REFERENCES request(pk),
+    direction TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    subject TEXT NOT NULL DEFAULT '',
+    at TEXT NOT NULL,
+    to_email TEXT,
+    delivery TEXT,
+    delivered_at TEXT,
+    smtp_message_id TEXT,
+    smtp_response TEXT,
+    failure TEXT,
+    version INTEGER NOT NULL DEFAULT 0,
+    deleted INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX message_request ON message(request_pk, at);

@@ -8,7 +8,12 @@ from html import escape
 
 from desktop.domain.french import format_date_fr
 from desktop.store.attachments import find_attachment
-from desktop.store.replies import STEP_KIND_LABELS, reply_versions, request_folder
+from desktop.store.replies import (
+    STEP_KIND_LABELS,
+    reply_delivery,
+    reply_versions,
+    request_folder,
+)
 from sync.protocol.wire import StepState
 
 STEP_STATES = {StepState.WAITING.value: "en attente", StepState.DONE.value: "fait",
@@ -18,7 +23,8 @@ STEP_STATES = {StepState.WAITING.value: "en attente", StepState.DONE.value: "fai
 def reply_html(conn: sqlite3.Connection, request_pk: int) -> str:
     versions = reply_versions(conn, request_pk)
     folder = request_folder(conn, request_pk)
-    if not versions and folder is None:
+    delivery = reply_delivery(conn, request_pk)
+    if not versions and folder is None and delivery is None:
         return ""
     rows: list[tuple[str, str]] = []
     if versions:
@@ -44,6 +50,8 @@ def reply_html(conn: sqlite3.Connection, request_pk: int) -> str:
             attachment = find_attachment(conn, attachment_id) if attachment_id else None
             if attachment is not None:
                 rows.append((label, attachment.filename))
+    if delivery is not None:
+        rows.append(("Envoi", delivery.text))
     body = "".join(
         f"<tr><td class='k'>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in rows
     )
