@@ -300,12 +300,20 @@ class ReplyService:
     def versions(self, request_pk: int) -> list[replies.ReplyVersion]:
         return replies.reply_versions(self.conn, request_pk)
 
+    def _version_file(self, version: replies.ReplyVersion, suffix: str) -> Path:
+        folder = self.folder(version.request_pk) / "versions"
+        return folder / f"{Path(version.filename).stem}_v{version.number}{suffix}"
+
     def preview_source(self, version: replies.ReplyVersion) -> Path:
         """A copy of the version's .docx to convert (the draft itself may be saved again
         meanwhile): documents/<commune>/<numéro>/versions/<numéro>_reponse_vN.docx."""
-        folder = self.folder(version.request_pk) / "versions"
-        name = f"{Path(version.filename).stem}_v{version.number}.docx"
-        return replies.restore_version(self.conn, version, folder / name)
+        return replies.restore_version(self.conn, version, self._version_file(version, ".docx"))
+
+    def converted(self, version: replies.ReplyVersion) -> Path | None:
+        """The version's PDF when an earlier conversion left it (a version never changes):
+        reopening the workshop does not start LibreOffice again."""
+        pdf = self._version_file(version, ".pdf")
+        return pdf if pdf.is_file() and pdf.stat().st_size > 0 else None
 
     def convert(self, docx: Path) -> Path:
         """Worker thread: the PDF beside the .docx."""

@@ -534,3 +534,36 @@ def test_assemble_the_reply_with_annexes_in_the_dragged_order(
 
     texts = [p.get_text().strip() for p in pymupdf.open(blob_path(demo_db, sha))]
     assert texts == ["Plan page 2", "Réponse page 1", "Plan page 1"]
+
+
+class CountingLibreOffice(LibreOfficeConverter):
+    """The real LibreOffice, counting its conversions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def convert(self, docx: Path, output_dir: Path, timeout: float = 120.0) -> Path:
+        self.calls += 1
+        return super().convert(docx, output_dir, timeout)
+
+
+@needs_soffice
+@pytest.mark.libreoffice
+def test_reopening_the_workshop_shows_the_preview_without_converting_again(
+    reply_window: Callable[..., MainWindow], demo_db: sqlite3.Connection, templates_root: Path,
+) -> None:
+    pk = a_request(demo_db)
+    make_template(commune_dir(demo_db, pk, templates_root) / "accord.docx")
+    converter = CountingLibreOffice()
+    window = reply_window(converter=converter)
+    dialog = open_workshop(window, pk)
+    dialog.choose_template("accord.docx")
+    dialog.create_draft()
+    assert converter.calls == 1
+    dialog.stop_watching()
+    dialog.close()
+    del window.replies.drafts[pk]
+    again = open_workshop(window, pk)
+    assert again.viewer.page_count == 1 and converter.calls == 1
+    assert again.versions.count() == 1

@@ -342,6 +342,11 @@ class ReplyDialog(QDialog):
         if self._converting:
             self._waiting = version  # only the newest waiting one matters
             return
+        done = self._service.converted(version)
+        if done is not None:
+            self._converting = True
+            self._converted(version, done)
+            return
         try:
             source = self._service.preview_source(version)
         except StoreError as exc:
