@@ -44,23 +44,29 @@ LEGAL_LETTERS = {f"{kind.value}.docx" for kind in LetterKind}
 
 @dataclass(frozen=True)
 class ReplyTemplate:
-    """A template the secrétaire may start a reply from."""
+    """A template the secrétaire may start a reply from. Shaped like the library's
+    ``TemplateInfo`` (name without extension, title, path, problems) so the document layer's
+    ``list_templates`` can take over ``reply_templates`` without the dialog changing."""
 
-    name: str  # the file name, how a commune's own version replaces a shipped one
+    name: str  # the file name without extension: a commune's file replaces a shipped one
+    title: str
     path: Path
     own: bool  # the commune's own file
+    problems: tuple[str, ...] = ()  # French; empty: usable
+
+    @property
+    def usable(self) -> bool:
+        return not self.problems
 
     @property
     def label(self) -> str:
-        title = Path(self.name).stem.replace("_", " ")
-        title = title[:1].upper() + title[1:]
-        return f"{title} (modèle de la commune)" if self.own else title
+        return f"{self.title} (modèle de la commune)" if self.own else self.title
 
 
 def reply_templates(commune_dir: Path | None) -> list[ReplyTemplate]:
     """Shipped templates plus the commune's own; the commune's replaces a shipped one of the
-    same file name. Word files of another kind (.doc, .docm) are listed too: choosing one says
-    why it cannot be used, rather than hiding it."""
+    same name. Word files of another kind (.doc, .docm) are listed with their problem: the
+    secrétaire learns why hers cannot be used, rather than not finding it."""
     shipped_dir = default_template_dir() / REPLIES_FOLDER
     if not shipped_dir.is_dir():
         shipped_dir = default_template_dir()
@@ -69,11 +75,21 @@ def reply_templates(commune_dir: Path | None) -> list[ReplyTemplate]:
         if folder is None or not folder.is_dir():
             continue
         for path in sorted(folder.iterdir()):
-            if path.suffix.lower() not in (".docx", ".docm", ".doc") or path.name.startswith("~$"):
+            if path.suffix.lower() not in (".docx", ".docm", ".doc") or path.name.startswith(
+                ("~$", ".~lock", ".")
+            ):
                 continue
             if path.name in LEGAL_LETTERS:
                 continue
-            found[path.name.lower()] = ReplyTemplate(path.name, path, own)
+            try:
+                check_template(path)
+                problems: tuple[str, ...] = ()
+            except TemplateError as exc:
+                problems = (str(exc),)
+            title = path.stem.replace("_", " ")
+            found[path.stem.lower()] = ReplyTemplate(
+                path.stem, title[:1].upper() + title[1:], path, own, problems
+            )
     return sorted(found.values(), key=lambda t: t.label.lower())
 
 
@@ -138,7 +154,7 @@ def render_draft(template: Path, context: LetterContext, output: Path) -> Path:
 
 
 def draft_name(number: str, template: ReplyTemplate) -> str:
-    return f"{safe_folder_name(number)}_reponse_{Path(template.name).stem}.docx"
+    return f"{safe_folder_name(number)}_reponse_{template.name}.docx"
 
 
 def to_pdf(docx: Path, output_dir: Path, converter: PdfConverter | None = None) -> Path:

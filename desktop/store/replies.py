@@ -65,6 +65,10 @@ OPINIONS: dict[str, str] = {
     "unfavorable": "Défavorable",
     "reserved": "Réservé",
 }
+#: Where a request may be when its reply leaves for the parapheur or to the citizen (the server
+#: moves it through « Réponse en rédaction » first when it is not there yet).
+SENDABLE = frozenset({Status.RECEIVED, Status.ACKNOWLEDGED, Status.AWAITING_DOCUMENTS,
+                      Status.DRAFTING})
 STEP_KIND_LABELS = {StepKind.VISA.value: "Visa", StepKind.SIGNATURE.value: "Signature"}
 DECISIONS = {"visa": "Visé", "sign": "Signé", "reject": "Rejeté"}
 
@@ -470,10 +474,11 @@ def send_to_parapheur(
         ).fetchone()
         if pdf is None or pdf[0] != "application/pdf":
             raise StoreError("Le document à signer doit être un PDF joint à la demande.")
-        if Status(row["status"]) != Status.DRAFTING:
+        status = Status(row["status"])
+        if status not in SENDABLE:
             raise TransitionError(
-                f"La demande est « {STATUS_LABELS[Status(row['status'])]} » : seule une réponse "
-                "en rédaction part au parapheur."
+                f"La demande est « {STATUS_LABELS[status]} » : elle ne peut pas partir au "
+                "parapheur."
             )
         wire_steps = [
             {"position": n + 1, "kind": kind.value, "official_id": official,
@@ -491,6 +496,11 @@ def send_to_parapheur(
              private_annotation.strip(), wished_date.isoformat() if wished_date else None,
              iso(at), iso(at)),
         )
+        # As the server does: through « Réponse en rédaction » when not there yet.
+        if status != Status.DRAFTING:
+            _move(conn, request_pk, row, Status.DRAFTING, at=at, agent_id=agent_id, queue=False)
+            row = live_request(conn, request_pk, "status, id, version, authority_pk, number, "
+                               "subject")
         _move(conn, request_pk, row, Status.AT_PARAPHEUR, at=at, agent_id=agent_id, queue=False)
         insert_event(conn, request_pk, DomainEvent(
             EventKind.SENT_TO_PARAPHEUR, at, agent_id,
@@ -693,19 +703,22 @@ def send_reply(
         ).fetchone() is None:
             raise StoreError("Le PDF de la réponse n'est pas joint à cette demande.")
         current = Status(row["status"])
-        if not can_transition(current, Status.ANSWERED):
-            raise TransitionError(
-                f"La demande est « {STATUS_LABELS[current]} » : elle ne peut pas recevoir de "
-                "réponse maintenant."
+        refusal = reply_refusal(conn, request_pk, current, row["outcome"], outcome)
+        if refusal:
+            raise TransitionError(refusal)
+        if current != Status.ANSWERED:  # answered already: sent again (post after e-mail)
+            if current not in (Status.DRAFTING, Status.AT_PARAPHEUR):
+                _move(conn, request_pk, row, Status.DRAFTING, at=at, agent_id=agent_id,
+                      queue=False)
+                current = Status.DRAFTING
+            conn.execute(
+                "UPDATE request SET status = ?, outcome = ? WHERE pk = ?",
+                (Status.ANSWERED.value, outcome.value, request_pk),
             )
-        conn.execute(
-            "UPDATE request SET status = ?, outcome = ? WHERE pk = ?",
-            (Status.ANSWERED.value, outcome.value, request_pk),
-        )
-        insert_event(conn, request_pk, DomainEvent(
-            EventKind.STATUS_CHANGED, at, agent_id,
-            {"from": current.value, "to": Status.ANSWERED.value},
-        ))
+            insert_event(conn, request_pk, DomainEvent(
+                EventKind.STATUS_CHANGED, at, agent_id,
+                {"from": current.value, "to": Status.ANSWERED.value},
+            ))
         if row["outcome"] != outcome.value:
             insert_event(conn, request_pk, DomainEvent(
                 EventKind.OUTCOME_SET, at, agent_id, {"outcome": outcome.value}
@@ -766,6 +779,29 @@ def reply_delivery(conn: sqlite3.Connection, request_pk: int) -> Delivery | None
         return None
     return Delivery(row[0], row[1], datetime.fromisoformat(row[2]) if row[2] else None,
                     row[3], row[4], row[5])
+
+
+def reply_refusal(
+    conn: sqlite3.Connection, request_pk: int, status: Status, current_outcome: str | None,
+    outcome: Outcome | None = None,
+) -> str | None:
+    """Why the reply cannot leave now (French), or None; the server's rules (CONTRACT.md):
+    not on a closed request, not while a folder still waits at the parapheur, and an answered
+    request only sent again with the same outcome."""
+    if status == Status.CLOSED:
+        return "La demande est close : aucune réponse ne peut plus partir."
+    if status == Status.ANSWERED:
+        if outcome is not None and current_outcome and outcome.value != current_outcome:
+            given = outcome_label(Outcome(current_outcome))
+            return (f"La demande a déjà reçu une réponse « {given} » : elle ne peut être "
+                    "renvoyée qu'avec la même décision.")
+        return None
+    folder = request_folder(conn, request_pk)
+    if folder is not None and folder.waiting_step is not None:
+        return "La réponse attend encore au parapheur : elle partira une fois signée."
+    if status not in SENDABLE and status != Status.AT_PARAPHEUR:
+        return f"La demande est « {STATUS_LABELS[status]} »."
+    return None
 
 
 def outcome_label(outcome: Outcome) -> str:

@@ -159,7 +159,7 @@ def test_draft_versions_preview_and_attachment(
     opener = Opener()
     window = reply_window(opener=opener)
     dialog = open_workshop(window, pk)
-    dialog.choose_template("accord.docx")
+    dialog.choose_template("accord")
     dialog.create_draft()
     assert dialog.draft is not None and dialog.draft.is_file()
     assert opener.urls == [str(dialog.draft)]  # opened in Word / LibreOffice
@@ -198,11 +198,11 @@ def test_a_faulty_template_is_refused_in_french_before_anything_is_written(
     (folder / "ancien.doc").write_bytes(b"\xd0\xcf\x11\xe0 not a docx")
     window = reply_window(converter=NoPdf())
     dialog = open_workshop(window, pk)
-    dialog.choose_template("refus.docx")
+    dialog.choose_template("refus")
     dialog.create_draft()
     assert dialog.error.isVisible()
     assert "refus.docx" in dialog.error.text() and "motif_inconnu" in dialog.error.text()
-    dialog.choose_template("ancien.doc")
+    dialog.choose_template("ancien")
     dialog.create_draft()
     assert "Word 97-2003" in dialog.error.text()
     assert not list(documents_folder.rglob("*.docx"))  # nothing produced
@@ -217,7 +217,7 @@ def test_without_an_application_for_docx_the_folder_is_offered(
     opener = Opener(works=False)
     window = reply_window(converter=NoPdf(), opener=opener)
     dialog = open_workshop(window, pk)
-    dialog.choose_template("accord.docx")
+    dialog.choose_template("accord")
     dialog.create_draft()
     box = dialog.message
     assert box is not None and "Aucune application" in box.text()
@@ -558,7 +558,7 @@ def test_reopening_the_workshop_shows_the_preview_without_converting_again(
     converter = CountingLibreOffice()
     window = reply_window(converter=converter)
     dialog = open_workshop(window, pk)
-    dialog.choose_template("accord.docx")
+    dialog.choose_template("accord")
     dialog.create_draft()
     assert converter.calls == 1
     dialog.stop_watching()

@@ -41,10 +41,13 @@ def test_the_communes_template_replaces_a_shipped_one_of_the_same_name(tmp_path:
     (commune / "~$accord.docx").write_bytes(b"Word's lock file")
     templates = reply_templates(commune)
     names = [t.name for t in templates]
-    assert "~$accord.docx" not in names
-    assert {t.name: t.own for t in templates}["accord.docx"] is True
+    assert "~$accord" not in names
+    assert {t.name: t.own for t in templates}["accord"] is True
     # The legal letters have their own actions: they are not offered as replies.
-    assert "accuse_reception.docx" not in names
+    assert "accuse_reception" not in names
+    (commune / "ancien.doc").write_bytes(b"\xd0\xcf\x11\xe0")
+    [old] = [t for t in reply_templates(commune) if t.name == "ancien"]
+    assert not old.usable and "97-2003" in old.problems[0]
 
 
 @pytest.mark.parametrize(("name", "content", "words"), [

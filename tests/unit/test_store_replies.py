@@ -139,11 +139,19 @@ def test_a_circuit_must_end_with_a_signature_and_start_from_a_draft(world: dict)
     with pytest.raises(StoreError, match="signature"):
         send_to_parapheur(conn, world["request"], main_attachment_id=world["pdf"],
                           steps=[(StepKind.VISA, world["adjoint"])], agent_id=None, at=AT)
-    conn.execute("UPDATE request SET status = 'received' WHERE pk = ?", (world["request"],))
-    with pytest.raises(TransitionError, match="rédaction"):
+    conn.execute("UPDATE request SET status = 'closed' WHERE pk = ?", (world["request"],))
+    with pytest.raises(TransitionError, match="Close"):
         send_to_parapheur(conn, world["request"], main_attachment_id=world["pdf"],
                           steps=[(StepKind.SIGNATURE, world["maire"])], agent_id=None, at=AT)
     assert queued(conn, MutationName.PARAPHEUR_SEND) == []
+    # From « Accusée » it goes through « Réponse en rédaction », as on the server.
+    conn.execute("UPDATE request SET status = 'acknowledged' WHERE pk = ?", (world["request"],))
+    send_to_parapheur(conn, world["request"], main_attachment_id=world["pdf"],
+                      steps=[(StepKind.SIGNATURE, world["maire"])], agent_id=None, at=AT)
+    moves = [json.loads(r[0]) for r in conn.execute(
+        "SELECT detail FROM event WHERE kind = 'status_changed' ORDER BY pk")]
+    assert moves == [{"from": "acknowledged", "to": "drafting"},
+                     {"from": "drafting", "to": "at_parapheur"}]
 
 
 def _sent(world: dict) -> str:
@@ -313,3 +321,29 @@ def test_the_proof_of_sending_comes_with_the_pull(world: dict) -> None:
     assert delivery is not None
     assert delivery.text == ("courriel NON remis à camille@example.org : "
                              "550 5.1.1 Adresse inconnue")
+
+
+def test_the_reply_waits_for_the_parapheur_and_may_be_posted_after_an_email(
+    world: dict,
+) -> None:
+    conn = world["conn"]
+    folder_id = _sent(world)
+    with pytest.raises(TransitionError, match="attend encore au parapheur"):
+        send_reply(conn, world["request"], mode=ReplyMode.POST, outcome=Outcome.ACCEPTED,
+                   attachment_id=world["pdf"], agent_id=None, at=AT)
+    decide(conn, folder_id, position=1, action="visa", agent_id=world["adjoint"], at=AT)
+    decide(conn, folder_id, position=2, action="sign", agent_id=world["maire"], at=AT)
+    send_reply(conn, world["request"], mode=ReplyMode.EMAIL, outcome=Outcome.ACCEPTED,
+               attachment_id=world["pdf"], to_email="camille@example.org", agent_id=None, at=AT)
+    # The e-mail bounced: the same decision leaves again by post; another one would not.
+    with pytest.raises(TransitionError, match="même décision"):
+        send_reply(conn, world["request"], mode=ReplyMode.POST, outcome=Outcome.REJECTED,
+                   attachment_id=world["pdf"], agent_id=None, at=AT)
+    send_reply(conn, world["request"], mode=ReplyMode.POST, outcome=Outcome.ACCEPTED,
+               attachment_id=world["pdf"], sent_on=date(2026, 11, 24), agent_id=None, at=AT)
+    assert status_of(conn, world["request"])[:2] == ("answered", "accepted")
+    assert [a["mode"] for a in queued(conn, MutationName.REPLY_SEND)] == ["email", "post"]
+    conn.execute("UPDATE request SET status = 'closed' WHERE pk = ?", (world["request"],))
+    with pytest.raises(TransitionError, match="close"):
+        send_reply(conn, world["request"], mode=ReplyMode.POST, outcome=Outcome.ACCEPTED,
+                   attachment_id=world["pdf"], agent_id=None, at=AT)

@@ -181,7 +181,11 @@ class ReplyDialog(QDialog):
             templates = []
             self._error(str(exc))
         for template in templates:
-            self.template.addItem(template.label, template)
+            label = template.label if template.usable else f"{template.label} — inutilisable"
+            self.template.addItem(label, template)
+            if not template.usable:
+                self.template.setItemData(self.template.count() - 1, "\n".join(
+                    template.problems), Qt.ItemDataRole.ToolTipRole)
         if not templates:
             self.template.addItem("Aucun modèle de réponse n'est installé", None)
         self._update()
@@ -202,6 +206,9 @@ class ReplyDialog(QDialog):
         if template is None:
             return
         self.error.setVisible(False)
+        if not template.usable:
+            self._error("\n".join(template.problems))
+            return
         try:
             job = self._service.draft_job(self._pk, template, self._today())
         except (DocumentError, StoreError) as exc:

@@ -26,7 +26,7 @@ from desktop.views.reply.opinion_dialog import AskOpinionDialog
 from desktop.views.reply.parapheur_dialog import ParapheurDialog
 from desktop.views.reply.send_dialog import SendReplyDialog
 from desktop.views.window_actions import request_action, request_bars
-from sync.protocol.vocabulary import STATUS_LABELS, Status, can_transition
+from sync.protocol.vocabulary import STATUS_LABELS, Status
 from sync.protocol.wire import ReplyMode
 
 if TYPE_CHECKING:
@@ -94,12 +94,11 @@ class ReplyFlow(QObject):
             return dict.fromkeys(self.actions, str(exc))
         status = facts.status
         label = f"La demande est « {STATUS_LABELS[status]} »."
-        drafting_ok = status == Status.DRAFTING or can_transition(status, Status.DRAFTING)
         return {
-            "draft": None if drafting_ok or status == Status.AT_PARAPHEUR else label,
-            "parapheur": None if status == Status.DRAFTING else (
-                "Rédigez d'abord la réponse (« Réponse en rédaction »)."),
-            "send": None if can_transition(status, Status.ANSWERED) else label,
+            "draft": None if status in replies.SENDABLE | {Status.AT_PARAPHEUR} else label,
+            "parapheur": None if status in replies.SENDABLE else label,
+            "send": replies.reply_refusal(
+                self.conn, pk, status, facts.outcome.value if facts.outcome else None),
             "opinion": None if status not in (Status.ANSWERED, Status.CLOSED) else label,
         }
 
