@@ -27,13 +27,13 @@ from typing import Any
 
 from desktop.domain.parapheur import folder_label
 from desktop.domain.workflow import DomainEvent, TransitionError
+from desktop.store.attachments import add_attachment, keep_blob
 from desktop.store.database import StoreError, transaction
 from desktop.store.ids import iso, new_id
 from desktop.store.intake import PROVISIONAL_PREFIX
 from desktop.store.outbox import enqueue, enqueue_for_request, server_may_know
 from desktop.store.requests import insert_event, live_request, refresh_due
 from desktop.store.sync_store import blob_path, legal_time
-from sync.protocol.files import sha256_hex
 from sync.protocol.vocabulary import (
     OUTCOME_LABELS,
     STATUS_LABELS,
@@ -168,17 +168,6 @@ def _agent_pk(conn: sqlite3.Connection, agent_id: str | None) -> int | None:
     return int(row[0]) if row else None
 
 
-def _keep_blob(conn: sqlite3.Connection, data: bytes) -> str:
-    digest = sha256_hex(data)
-    target = blob_path(conn, digest)
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".tmp")
-        partial.write_bytes(data)
-        os.replace(partial, target)
-    return digest
-
-
 def add_reply_version(
     conn: sqlite3.Connection,
     request_pk: int,
@@ -199,7 +188,7 @@ def add_reply_version(
         raise StoreError(f"Impossible de lire le brouillon « {Path(docx).name} » : {exc}") from exc
     if not data:
         return None  # caught between truncation and writing: the next change brings it
-    digest = _keep_blob(conn, data)
+    digest = keep_blob(conn, data)
     with transaction(conn):
         row = live_request(conn, request_pk, "status, id, version, acknowledged_at")
         last = conn.execute(
@@ -283,8 +272,6 @@ def reply_versions(conn: sqlite3.Connection, request_pk: int) -> list[ReplyVersi
 
 def attach_version_pdf(conn: sqlite3.Connection, version_pk: int, pdf: Path) -> str:
     """The PDF rendering of a version becomes an attachment of the request (it syncs)."""
-    from desktop.store.attachments import add_attachment
-
     version = _version(conn, version_pk)
     if version.pdf_attachment_id:
         return version.pdf_attachment_id

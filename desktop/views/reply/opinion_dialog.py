@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QPlainTextEdit,
@@ -14,16 +13,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain.workflow import TransitionError
-from desktop.store.database import StoreError
 from desktop.store.replies import Official
-from desktop.views.dialog_parts import error_label, save_shortcuts
+from desktop.views.dialog_parts import save_shortcuts
+from desktop.views.reply.applying_dialog import ApplyingDialog
 
 
-class AskOpinionDialog(QDialog):
+class AskOpinionDialog(ApplyingDialog):
     def __init__(self, number: str, officials: Sequence[Official],
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("opinion-error", parent)
         self.setObjectName("ask-opinion-dialog")
         self.setWindowTitle(f"Demander l'avis d'un élu sur la demande {number}")
         self.official = QComboBox(self)
@@ -36,7 +34,6 @@ class AskOpinionDialog(QDialog):
         form = QFormLayout()
         form.addRow("É&lu :", self.official)
         form.addRow("&Question :", self.question)
-        self.error = error_label(self, "opinion-error")
         buttons = QDialogButtonBox(self)
         ask = buttons.addButton("&Demander l'avis", QDialogButtonBox.ButtonRole.AcceptRole)
         ask.setObjectName("opinion-ask")
@@ -52,20 +49,3 @@ class AskOpinionDialog(QDialog):
         layout.addWidget(buttons)
         if not officials:
             self.show_error("Aucun élu de la commune n'est connu de ce poste : synchronisez.")
-
-    #: Applies the dialog's values (set by the caller); raises with a French message to keep
-    #: the dialog open with the refusal shown.
-    apply: Callable[[], None] | None = None
-
-    def submit(self) -> None:
-        try:
-            if self.apply is not None:
-                self.apply()
-        except (StoreError, TransitionError) as exc:
-            self.show_error(str(exc))
-            return
-        self.accept()
-
-    def show_error(self, text: str) -> None:
-        self.error.setText(text)
-        self.error.setVisible(True)

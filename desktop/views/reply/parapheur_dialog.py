@@ -3,7 +3,7 @@ then the signature of the maire or a delegated adjoint), the annotations, a wish
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 
 from PySide6.QtCore import QDate, Qt
@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
@@ -22,22 +21,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain.workflow import TransitionError
 from desktop.store.attachments import LocalAttachment
-from desktop.store.database import StoreError
 from desktop.store.replies import Official
-from desktop.views.dialog_parts import error_label, save_shortcuts
+from desktop.views.dialog_parts import save_shortcuts
+from desktop.views.reply.applying_dialog import ApplyingDialog
 from sync.protocol.wire import StepKind
 
 
-class ParapheurDialog(QDialog):
+class ParapheurDialog(ApplyingDialog):
     """Collects the folder; the caller applies it (``desktop.store.replies``) on accept and
     shows a refusal with ``show_error`` while the dialog stays open."""
 
     def __init__(self, number: str, pdfs: Sequence[LocalAttachment],
                  others: Sequence[LocalAttachment], officials: Sequence[Official],
                  today: date, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("parapheur-error", parent)
         self.setObjectName("parapheur-dialog")
         self.setWindowTitle(f"Envoyer la réponse {number} au parapheur")
         self.main = QComboBox(self)
@@ -91,7 +89,6 @@ class ParapheurDialog(QDialog):
         form.addRow("Annotation &publique :", self.public)
         form.addRow("Annotation p&rivée :", self.private)
         form.addRow("", wished_row)
-        self.error = error_label(self, "parapheur-error")
         self.buttons = QDialogButtonBox(self)
         self.send = self.buttons.addButton("&Envoyer au parapheur",
                                            QDialogButtonBox.ButtonRole.AcceptRole)
@@ -132,20 +129,3 @@ class ParapheurDialog(QDialog):
             return None
         value = self.wished_date.date()
         return date(value.year(), value.month(), value.day())
-
-    #: Applies the dialog's values (set by the caller); raises with a French message to keep
-    #: the dialog open with the refusal shown.
-    apply: Callable[[], None] | None = None
-
-    def submit(self) -> None:
-        try:
-            if self.apply is not None:
-                self.apply()
-        except (StoreError, TransitionError) as exc:
-            self.show_error(str(exc))
-            return
-        self.accept()
-
-    def show_error(self, text: str) -> None:
-        self.error.setText(text)
-        self.error.setVisible(True)

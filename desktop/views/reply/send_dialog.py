@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QDateEdit,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
@@ -27,11 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain.workflow import TransitionError
 from desktop.store.attachments import LocalAttachment
-from desktop.store.database import StoreError
 from desktop.store.replies import REPLY_OUTCOMES, ReplyFacts
-from desktop.views.dialog_parts import error_label
+from desktop.views.reply.applying_dialog import ApplyingDialog
 from sync.protocol.vocabulary import Outcome
 from sync.protocol.wire import ReplyMode
 
@@ -61,11 +58,11 @@ def email_body(facts: ReplyFacts) -> str:
     )
 
 
-class SendReplyDialog(QDialog):
+class SendReplyDialog(ApplyingDialog):
     def __init__(self, facts: ReplyFacts, pdfs: Sequence[tuple[LocalAttachment, str]],
                  today: date, print_pdf: PrintPdf, file_of: FileOf,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("send-error", parent)
         self.setObjectName("send-reply-dialog")
         self.setWindowTitle(f"Envoyer la réponse à la demande {facts.number}")
         self._print_pdf, self._file_of = print_pdf, file_of
@@ -117,13 +114,12 @@ class SendReplyDialog(QDialog):
         if not facts.citizen_email:
             self.tabs.setCurrentIndex(1)
 
-        self.error = error_label(self, "send-error")
         buttons = QDialogButtonBox(self)
         self.send = buttons.addButton("&Envoyer et clore", QDialogButtonBox.ButtonRole.AcceptRole)
         self.send.setObjectName("send-ok")
         cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         cancel.setText("Annuler")
-        buttons.accepted.connect(self._check)
+        buttons.accepted.connect(self.submit)
         buttons.rejected.connect(self.reject)
         self.print_button.clicked.connect(self.print_document)
         form = QFormLayout()
@@ -178,27 +174,11 @@ class SendReplyDialog(QDialog):
             self.printed = True
             self.print_state.setText("Imprimée.")
 
-    def _check(self) -> None:
+    def check(self) -> str | None:
         if self.outcome() is None:
-            self.show_error("Choisissez la décision : accordée, refusée ou sans suite.")
-            return
+            return "Choisissez la décision : accordée, refusée ou sans suite."
         if self.mode() == ReplyMode.POST and not self.printed:
-            self.show_error("Imprimez la réponse avant de la déclarer mise à la poste.")
-            return
+            return "Imprimez la réponse avant de la déclarer mise à la poste."
         if self.mode() == ReplyMode.EMAIL and "@" not in self.to_email.text():
-            self.show_error("Indiquez l'adresse électronique de l'usager.")
-            return
-        try:
-            if self.apply is not None:
-                self.apply()
-        except (StoreError, TransitionError) as exc:
-            self.show_error(str(exc))
-            return
-        self.accept()
-
-    #: Applies the dialog's values (set by the caller); raises to keep the dialog open.
-    apply: Callable[[], None] | None = None
-
-    def show_error(self, text: str) -> None:
-        self.error.setText(text)
-        self.error.setVisible(True)
+            return "Indiquez l'adresse électronique de l'usager."
+        return None
