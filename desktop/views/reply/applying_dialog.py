@@ -4,8 +4,10 @@ the store keeps the dialog open with the reason in red under the form."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
-from PySide6.QtWidgets import QDialog, QWidget
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import QDateEdit, QDialog, QWidget
 
 from desktop.domain.workflow import TransitionError
 from desktop.store.database import StoreError
@@ -41,3 +43,19 @@ class ApplyingDialog(QDialog):
     def show_error(self, text: str) -> None:
         self.error.setText(text)
         self.error.setVisible(True)
+
+
+def day_edit(day: date, name: str, parent: QWidget, *, earliest: date | None = None) -> QDateEdit:
+    """A day field with its calendar, French order (23/11/2026)."""
+    edit = QDateEdit(QDate(day.year, day.month, day.day), parent)
+    edit.setObjectName(name)
+    edit.setCalendarPopup(True)
+    edit.setDisplayFormat("dd/MM/yyyy")
+    if earliest is not None:
+        edit.setMinimumDate(QDate(earliest.year, earliest.month, earliest.day))
+    return edit
+
+
+def day_of(edit: QDateEdit) -> date:
+    value = edit.date()
+    return date(value.year(), value.month(), value.day())

@@ -6,11 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
@@ -24,7 +23,7 @@ from PySide6.QtWidgets import (
 from desktop.store.attachments import LocalAttachment
 from desktop.store.replies import Official
 from desktop.views.dialog_parts import save_shortcuts
-from desktop.views.reply.applying_dialog import ApplyingDialog
+from desktop.views.reply.applying_dialog import ApplyingDialog, day_edit, day_of
 from sync.protocol.wire import StepKind
 
 
@@ -69,11 +68,7 @@ class ParapheurDialog(ApplyingDialog):
         self.private.setMaximumHeight(70)
         self.wished = QCheckBox("Signature souhaitée avant le", self)
         self.wished.setObjectName("parapheur-wished")
-        self.wished_date = QDateEdit(QDate(today.year, today.month, today.day), self)
-        self.wished_date.setObjectName("parapheur-wished-date")
-        self.wished_date.setCalendarPopup(True)
-        self.wished_date.setDisplayFormat("dd/MM/yyyy")
-        self.wished_date.setMinimumDate(QDate(today.year, today.month, today.day))
+        self.wished_date = day_edit(today, "parapheur-wished-date", self, earliest=today)
         self.wished_date.setEnabled(False)
         self.wished.toggled.connect(self.wished_date.setEnabled)
         wished_row = QHBoxLayout()
@@ -127,5 +122,4 @@ class ParapheurDialog(ApplyingDialog):
     def chosen_date(self) -> date | None:
         if not self.wished.isChecked():
             return None
-        value = self.wished_date.date()
-        return date(value.year(), value.month(), value.day())
+        return day_of(self.wished_date)

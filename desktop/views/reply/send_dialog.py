@@ -7,11 +7,9 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
-    QDateEdit,
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
@@ -28,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from desktop.store.attachments import LocalAttachment
 from desktop.store.replies import REPLY_OUTCOMES, ReplyFacts
-from desktop.views.reply.applying_dialog import ApplyingDialog
+from desktop.views.reply.applying_dialog import ApplyingDialog, day_edit, day_of
 from sync.protocol.vocabulary import Outcome
 from sync.protocol.wire import ReplyMode
 
@@ -99,10 +97,7 @@ class SendReplyDialog(ApplyingDialog):
         self.print_button.setObjectName("send-print")
         self.print_state = QLabel("Pas encore imprimée.", post_page)
         self.print_state.setObjectName("send-print-state")
-        self.posted_on = QDateEdit(QDate(today.year, today.month, today.day), post_page)
-        self.posted_on.setObjectName("send-posted-on")
-        self.posted_on.setCalendarPopup(True)
-        self.posted_on.setDisplayFormat("dd/MM/yyyy")
+        self.posted_on = day_edit(today, "send-posted-on", post_page)
         post_form = QFormLayout(post_page)
         post_form.addRow(self.print_button, self.print_state)
         post_form.addRow("Mise à la poste le :", self.posted_on)
@@ -152,8 +147,7 @@ class SendReplyDialog(ApplyingDialog):
         return self.document.currentData()
 
     def posted(self) -> date:
-        value = self.posted_on.date()
-        return date(value.year(), value.month(), value.day())
+        return day_of(self.posted_on)
 
     # --- actions ----------------------------------------------------------------------------
     def print_document(self) -> None:
