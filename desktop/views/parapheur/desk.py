@@ -12,7 +12,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from datetime import date, datetime
-from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
@@ -65,6 +64,9 @@ class OfficialDesk(QWidget):
 
     #: A decision or an avis was recorded (the request's pk, or None): the window refreshes.
     changed = Signal(object)
+    #: Starts the download of an attachment (id, sha256) and says whether it could; set by
+    #: the window when it syncs with a server. The PDF then shows by itself (``arrived``).
+    fetch: Callable[[str, str], bool] | None = None
 
     def __init__(self, conn: sqlite3.Connection, agent_id: str, *,
                  today: Callable[[], date], now: Callable[[], datetime],
@@ -209,8 +211,10 @@ class OfficialDesk(QWidget):
         if folders:
             ids = [f.id for f in folders]
             row = ids.index(shown.id) if shown is not None and shown.id in ids else 0
-            if shown is not None and shown.id in ids and self.stack.currentWidget() is \
-                    self._folder_page:
+            # The folder on screen stays as it is (its comment half typed, its zoom), unless
+            # its document is still to be shown (it was being downloaded).
+            if shown is not None and shown.id in ids and self.viewer.path is not None and \
+                    self.stack.currentWidget() is self._folder_page:
                 self.folders.blockSignals(True)
                 self.folders.setCurrentRow(row)
                 self.folders.blockSignals(False)
@@ -253,18 +257,30 @@ class OfficialDesk(QWidget):
         visa = step.get("kind") == "visa"
         self.visa_button.setVisible(visa)
         self.sign_button.setVisible(not visa)
-        path = self._file(folder.main_attachment_id)
-        if path is None:
+        self._show_document(folder.main_attachment_id)
+
+    def _show_document(self, attachment_id: str) -> None:
+        attachment = find_attachment(self._conn, attachment_id)
+        if attachment is not None and attachment.cached:
+            self.viewer.load(blob_path(self._conn, attachment.sha256))
+        elif attachment is not None and self.fetch is not None and self.fetch(
+            attachment.id, attachment.sha256
+        ):
+            self.viewer.clear(f"Téléchargement de « {attachment.filename} »…")
+        else:
             self.viewer.clear("Le document n'est pas encore sur ce poste : synchronisez (F5) "
                               "pour le recevoir.")
-        else:
-            self.viewer.load(path)
 
-    def _file(self, attachment_id: str) -> Path | None:
-        attachment = find_attachment(self._conn, attachment_id)
-        if attachment is None or not attachment.cached:
-            return None
-        return blob_path(self._conn, attachment.sha256)
+    def download_failed(self, attachment_id: str, message: str) -> None:
+        folder = self.current_folder()
+        if folder is not None and folder.main_attachment_id == attachment_id:
+            self.viewer.clear(f"Le document n'a pas pu être téléchargé. {message}")
+
+    def arrived(self, attachment_id: str, _path: str = "") -> None:
+        """A download finished: shown at once if it is the folder on screen."""
+        folder = self.current_folder()
+        if folder is not None and folder.main_attachment_id == attachment_id:
+            self._show_document(attachment_id)
 
     def _show_review(self, row: int) -> None:
         if row < 0:

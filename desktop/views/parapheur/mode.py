@@ -7,6 +7,7 @@ readable.
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
@@ -65,6 +66,27 @@ def install_official_desk(window: MainWindow) -> OfficialDesk | None:
     )
     window.model.modelReset.connect(desk.refresh)  # a sync brought new folders
     remove_editing(window)
-    # Actions added after the window is built (attachments, by the app) go the same way.
-    QTimer.singleShot(0, lambda: remove_editing(window))
+    # Actions added after the window is built (attachments, by the app) go the same way, and
+    # the sync controller the app adds then fetches the folders' PDFs.
+    QTimer.singleShot(0, lambda: (remove_editing(window), connect_downloads(window, desk)))
     return desk
+
+
+def connect_downloads(window: MainWindow, desk: OfficialDesk) -> None:
+    """The desk downloads the PDF of the folder on screen through the window's sync (its
+    thread, its resumable transfers), when the window has one."""
+    worker = sys.modules.get("desktop.syncing.worker")  # never imported for nothing
+    controller = window.findChild(worker.SyncController) if worker is not None else None
+    if controller is None:
+        return
+
+    def fetch(attachment_id: str, sha256: str) -> bool:
+        controller.download(attachment_id, sha256)
+        return True
+
+    desk.fetch = fetch
+    controller.downloaded.connect(desk.arrived)
+    controller.downloadFailed.connect(desk.download_failed)
+    folder = desk.current_folder()
+    if folder is not None:
+        desk.arrived(folder.main_attachment_id)
