@@ -300,10 +300,17 @@ def restore_version(conn: sqlite3.Connection, version: ReplyVersion, target: Pat
         raise StoreError(
             f"La version {version.number} n'est plus dans le cache de ce poste : {exc}"
         ) from exc
-    target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".tmp")
-    partial.write_bytes(data)
-    os.replace(partial, target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_bytes(data)
+        os.replace(partial, target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise StoreError(
+            f"Impossible d'écrire « {target.name} » : {exc}. Le brouillon est-il encore ouvert "
+            "dans Word ? Fermez-le puis recommencez ; aucune version n'est perdue."
+        ) from exc
     return target
 
 

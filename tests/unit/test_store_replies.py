@@ -347,3 +347,21 @@ def test_the_reply_waits_for_the_parapheur_and_may_be_posted_after_an_email(
     with pytest.raises(TransitionError, match="close"):
         send_reply(conn, world["request"], mode=ReplyMode.POST, outcome=Outcome.ACCEPTED,
                    attachment_id=world["pdf"], agent_id=None, at=AT)
+
+
+def test_a_version_written_over_a_locked_draft_is_refused_in_french(
+    world: dict, tmp_path: Path
+) -> None:
+    from desktop.store.replies import restore_version
+
+    conn = world["conn"]
+    draft = tmp_path / "brouillon.docx"
+    draft.write_bytes(b"PK v1")
+    version = add_reply_version(conn, world["request"], draft, agent_id=None, at=AT)
+    assert version is not None
+    locked = tmp_path / "verrou"
+    locked.mkdir()
+    (locked / "brouillon.docx").mkdir()  # os.replace cannot put a file there, like a lock
+    with pytest.raises(StoreError, match="ouvert dans Word"):
+        restore_version(conn, version, locked / "brouillon.docx")
+    assert not (locked / "brouillon.docx.tmp").exists()

@@ -35,7 +35,7 @@ from desktop.domain.french import format_date_fr
 from desktop.services.replies import ReplyService, ReplyTemplate
 from desktop.services.tasks import TaskRunner
 from desktop.store.database import StoreError
-from desktop.store.replies import ReplyVersion
+from desktop.store.replies import ReplyVersion, restore_version
 from desktop.views.dialog_parts import error_label
 from desktop.views.reply.assemble_dialog import AssembleDialog
 from desktop.views.reply.draft_watcher import DraftWatcher
@@ -299,9 +299,11 @@ class ReplyDialog(QDialog):
         if self.draft is None:
             return
         if not self.draft.exists() and latest is not None:
-            from desktop.store.replies import restore_version
-
-            restore_version(self._service.conn, latest, self.draft)
+            try:
+                restore_version(self._service.conn, latest, self.draft)
+            except StoreError as exc:
+                self._error(str(exc))
+                return
         self._watch(self.draft)
         if self._open_url(QUrl.fromLocalFile(str(self.draft))) is False:
             self._no_application()
@@ -330,8 +332,6 @@ class ReplyDialog(QDialog):
         version = self.selected_version()
         if version is None:
             return
-        from desktop.store.replies import restore_version
-
         target = self.draft or (self._service.folder(self._pk) / version.filename)
         try:
             restore_version(self._service.conn, version, target)
