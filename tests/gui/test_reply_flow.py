@@ -567,3 +567,27 @@ def test_reopening_the_workshop_shows_the_preview_without_converting_again(
     again = open_workshop(window, pk)
     assert again.viewer.page_count == 1 and converter.calls == 1
     assert again.versions.count() == 1
+
+
+def test_an_earlier_version_becomes_the_draft_again(
+    reply_window: Callable[..., MainWindow], demo_db: sqlite3.Connection, templates_root: Path,
+    qtbot,
+) -> None:
+    pk = a_request(demo_db)
+    make_template(commune_dir(demo_db, pk, templates_root) / "accord.docx")
+    opener = Opener()
+    window = reply_window(converter=NoPdf(), opener=opener)
+    dialog = open_workshop(window, pk)
+    dialog.choose_template("accord")
+    dialog.create_draft()
+    first = dialog.draft.read_bytes()
+    with qtbot.waitSignal(dialog.versionAdded, timeout=10_000):
+        save_like_word(dialog.draft, "Une phrase de trop.")
+    assert dialog.versions.count() == 2 and not dialog.reopen_button.isEnabled()
+    dialog.versions.setCurrentRow(1)  # version 1
+    assert dialog.reopen_button.isEnabled()
+    with qtbot.waitSignal(dialog.versionAdded, timeout=10_000) as added:
+        dialog.reopen_button.click()
+    assert dialog.draft.read_bytes() == first
+    assert added.args[0].number == 3  # the later version stays in the list
+    assert opener.urls[-1] == str(dialog.draft)  # reopened in Word
