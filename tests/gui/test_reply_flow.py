@@ -591,3 +591,26 @@ def test_an_earlier_version_becomes_the_draft_again(
     assert dialog.draft.read_bytes() == first
     assert added.args[0].number == 3  # the later version stays in the list
     assert opener.urls[-1] == str(dialog.draft)  # reopened in Word
+
+
+def test_the_elu_reads_the_annexes_too(
+    reply_window: Callable[..., MainWindow], demo_db: sqlite3.Connection, tmp_path: Path,
+) -> None:
+    pk, pdf = drafting_with_pdf(demo_db, tmp_path)
+    annex = add_attachment(demo_db, pk, make_pdf(tmp_path / "plan.pdf", 3, "Plan"), "plan.pdf")
+    send_to_parapheur(demo_db, pk, main_attachment_id=pdf, annex_ids=[annex],
+                      steps=[(StepKind.SIGNATURE, agent_id(demo_db, "mschmitt"))],
+                      agent_id=None, at=NOON)
+    demo_db.execute("UPDATE setting SET value = ? WHERE key = 'current_agent'",
+                    (agent_id(demo_db, "mschmitt"),))
+    window = reply_window(converter=NoPdf())
+    desk = window.official_desk
+    main = demo_db.execute("SELECT filename FROM attachment WHERE id = ?", (pdf,)).fetchone()[0]
+    assert [desk.document.itemText(i) for i in range(desk.document.count())] == [
+        f"À signer : {main}", "Annexe : plan.pdf"]
+    assert desk.viewer.page_count == 2
+    desk.document.setCurrentIndex(1)
+    assert desk.viewer.page_count == 3
+    desk.document.setCurrentIndex(0)
+    assert desk.decide("sign")
+    assert window.statusBar().currentMessage().startswith("Dossier signé")

@@ -47,6 +47,7 @@ from desktop.views.dialog_parts import error_label
 from desktop.views.widgets.pdf_viewer import PdfViewer
 
 LATE = QBrush(QColor("#842029"))
+DONE_TEXTS = {"visa": "Dossier visé", "sign": "Dossier signé", "reject": "Dossier rejeté"}
 BIG = "QPushButton { font-size: 15pt; padding: 10px 22px; }"
 
 
@@ -64,6 +65,8 @@ class OfficialDesk(QWidget):
 
     #: A decision or an avis was recorded (the request's pk, or None): the window refreshes.
     changed = Signal(object)
+    #: What the status bar says once a decision is recorded.
+    decided = Signal(str)
     #: Starts the download of an attachment (id, sha256) and says whether it could; set by
     #: the window when it syncs with a server. The PDF then shows by itself (``arrived``).
     fetch: Callable[[str, str], bool] | None = None
@@ -104,6 +107,9 @@ class OfficialDesk(QWidget):
         self.annotations = QLabel(folder_page)
         self.annotations.setObjectName("desk-annotations")
         self.annotations.setWordWrap(True)
+        self.document = QComboBox(folder_page)
+        self.document.setObjectName("desk-document")
+        self.document.setToolTip("Le document à signer et ses annexes")
         self.viewer = PdfViewer(folder_page)
         self.comment = QPlainTextEdit(folder_page)
         self.comment.setObjectName("desk-comment")
@@ -128,6 +134,7 @@ class OfficialDesk(QWidget):
         folder_layout = QVBoxLayout(folder_page)
         folder_layout.addWidget(self.title)
         folder_layout.addWidget(self.annotations)
+        folder_layout.addWidget(self.document)
         folder_layout.addWidget(self.viewer, 1)
         folder_layout.addWidget(self.comment)
         folder_layout.addWidget(self.folder_error)
@@ -173,6 +180,9 @@ class OfficialDesk(QWidget):
         layout.addWidget(splitter)
 
         self.folders.currentRowChanged.connect(self._show_folder)
+        self.document.currentIndexChanged.connect(
+            lambda _index: self._show_document(self.shown_document() or "")
+        )
         self.reviews.currentRowChanged.connect(self._show_review)
         self.visa_button.clicked.connect(lambda: self.decide("visa"))
         self.sign_button.clicked.connect(lambda: self.decide("sign"))
@@ -257,7 +267,21 @@ class OfficialDesk(QWidget):
         visa = step.get("kind") == "visa"
         self.visa_button.setVisible(visa)
         self.sign_button.setVisible(not visa)
+        self.document.blockSignals(True)
+        self.document.clear()
+        for index, attachment_id in enumerate([folder.main_attachment_id, *folder.annex_ids]):
+            attachment = find_attachment(self._conn, attachment_id)
+            name = attachment.filename if attachment is not None else "pièce inconnue"
+            label = f"À signer : {name}" if index == 0 else f"Annexe : {name}"
+            self.document.addItem(label, attachment_id)
+        self.document.blockSignals(False)
+        self.document.setVisible(self.document.count() > 1)
         self._show_document(folder.main_attachment_id)
+
+    def shown_document(self) -> str | None:
+        """The attachment on screen: the one chosen in the list of the folder's documents."""
+        data = self.document.currentData()
+        return str(data) if data is not None else None
 
     def _show_document(self, attachment_id: str) -> None:
         attachment = find_attachment(self._conn, attachment_id)
@@ -272,14 +296,12 @@ class OfficialDesk(QWidget):
                               "pour le recevoir.")
 
     def download_failed(self, attachment_id: str, message: str) -> None:
-        folder = self.current_folder()
-        if folder is not None and folder.main_attachment_id == attachment_id:
+        if self.shown_document() == attachment_id:
             self.viewer.clear(f"Le document n'a pas pu être téléchargé. {message}")
 
     def arrived(self, attachment_id: str, _path: str = "") -> None:
-        """A download finished: shown at once if it is the folder on screen."""
-        folder = self.current_folder()
-        if folder is not None and folder.main_attachment_id == attachment_id:
+        """A download finished: shown at once if it is the document on screen."""
+        if self.shown_document() == attachment_id:
             self._show_document(attachment_id)
 
     def _show_review(self, row: int) -> None:
@@ -318,6 +340,8 @@ class OfficialDesk(QWidget):
             self._folder_error(str(exc))
             return False
         self.changed.emit(folder.request_pk)
+        self.decided.emit(f"{DONE_TEXTS[action]} : la décision partira à la prochaine "
+                          "synchronisation.")
         self.refresh()
         return True
 

@@ -64,6 +64,7 @@ def install_official_desk(window: MainWindow) -> OfficialDesk | None:
     desk.changed.connect(
         lambda pk: window.request_actions.requestChanged.emit(pk) if pk is not None else None
     )
+    desk.decided.connect(lambda text: window.statusBar().showMessage(text, 10_000))
     window.model.modelReset.connect(desk.refresh)  # a sync brought new folders
     remove_editing(window)
     # Actions added after the window is built (attachments, by the app) go the same way, and
