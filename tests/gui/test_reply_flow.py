@@ -265,6 +265,7 @@ def test_send_to_parapheur_from_the_menu(
     status = window.model.index(row, Column.STATUS).data()
     assert status == "Au parapheur — en attente d'envoi"
     assert "en attente d'envoi" in window.detail.toPlainText()
+    window.grab().save(str(ARTIFACTS / "inbox-at-parapheur.png"))
 
 
 # --------------------------------------------------------------------------- the élu's desk

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDialog, QMessageBox
+from PySide6.QtWidgets import QDialog, QMenu, QMessageBox
 
 from desktop.services.replies import ReplyService
 from desktop.store import replies
@@ -317,7 +317,8 @@ def install_replies(window: MainWindow, print_pdf: PrintPdf | None = None) -> Re
                                 slot=getattr(flow, slot))
         flow.actions[key] = action
         for bar in bars:
-            bar.addAction(action)
+            if key != "opinion" or isinstance(bar, QMenu):  # the toolbar is full enough
+                bar.addAction(action)
     window.table.selectionModel().selectionChanged.connect(flow.update)
     window.request_actions.requestChanged.connect(flow.update)
     # A sync reloads the bannette: rejections that came with it are said once.
