@@ -69,7 +69,11 @@ def install_official_desk(window: MainWindow) -> OfficialDesk | None:
     remove_editing(window)
     # Actions added after the window is built (attachments, by the app) go the same way, and
     # the sync controller the app adds then fetches the folders' PDFs.
-    QTimer.singleShot(0, lambda: (remove_editing(window), connect_downloads(window, desk)))
+    def later() -> None:
+        remove_editing(window)
+        connect_downloads(window, desk)
+
+    QTimer.singleShot(0, later)
     return desk
 
 

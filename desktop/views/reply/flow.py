@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QDialog, QMenu, QMessageBox, QToolBar, QWidget
 
 from desktop.services.replies import ReplyService
 from desktop.store import replies
@@ -36,7 +36,7 @@ PrintPdf = Callable[[Path], bool]
 PDF = "application/pdf"
 
 
-def print_with_dialog(window: QObject) -> PrintPdf:
+def print_with_dialog(window: QWidget) -> PrintPdf:
     """Prints through the system's print dialog (any printer, or « Imprimer en PDF »)."""
 
     def run(path: Path) -> bool:
@@ -45,7 +45,7 @@ def print_with_dialog(window: QObject) -> PrintPdf:
         from desktop.views.widgets.pdf_print import print_pdf
 
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        dialog = QPrintDialog(printer, window)  # type: ignore[arg-type]
+        dialog = QPrintDialog(printer, window)
         dialog.setWindowTitle("Imprimer la réponse")
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
@@ -311,7 +311,8 @@ def install_replies(window: MainWindow, print_pdf: PrintPdf | None = None) -> Re
     flow = ReplyFlow(window, print_pdf)
     bars = request_bars(window)
     for bar in bars:
-        bar.addSeparator()
+        if isinstance(bar, QMenu | QToolBar):
+            bar.addSeparator()
     for key, text, name, shortcut, tip, slot in ACTIONS:
         action = request_action(window, text, name=name, shortcut=shortcut, tip=tip,
                                 slot=getattr(flow, slot))

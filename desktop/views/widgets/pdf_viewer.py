@@ -79,10 +79,10 @@ class PdfViewer(QWidget):
         self._column = QVBoxLayout(self.pages)
         self._column.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self._column.setSpacing(12)
-        self.scroll = QScrollArea(self)
-        self.scroll.setObjectName("pdf-scroll")
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setWidget(self.pages)
+        self.area = QScrollArea(self)
+        self.area.setObjectName("pdf-scroll")
+        self.area.setWidgetResizable(True)
+        self.area.setWidget(self.pages)
         self.message = QLabel(self)
         self.message.setObjectName("pdf-message")
         self.message.setWordWrap(True)
@@ -91,7 +91,7 @@ class PdfViewer(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.message)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.area, 1)
         self._timer = QTimer(self)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._render_next)
@@ -122,7 +122,7 @@ class PdfViewer(QWidget):
         self._document = document
         self.path = Path(path)
         self.message.setVisible(False)
-        self.scroll.setVisible(True)
+        self.area.setVisible(True)
         for _ in range(document.page_count):
             label = QLabel(self.pages)
             label.setObjectName("pdf-page")
@@ -130,7 +130,7 @@ class PdfViewer(QWidget):
             self._column.addWidget(label)
             label.show()  # a layout shows new children only at the next turn of the loop
             self._labels.append(label)
-        self.scroll.verticalScrollBar().setValue(0)
+        self.area.verticalScrollBar().setValue(0)
         plural = "s" if document.page_count > 1 else ""
         self.pages_label.setText(f"{document.page_count} page{plural}")
         self._start()
@@ -141,7 +141,7 @@ class PdfViewer(QWidget):
         self.path = None
         self.message.setText(message)
         self.message.setVisible(True)
-        self.scroll.setVisible(False)
+        self.area.setVisible(False)
         self.pages_label.setText("")
         self._show_zoom()
 
