@@ -10,6 +10,7 @@ changing.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sqlite3
 import tempfile
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from types import ModuleType
 
 from desktop.documents import (
     DocumentError,
@@ -257,6 +259,18 @@ def assemble(sources: Sequence[Path], order: Sequence[PageRef], output: Path) ->
 # --------------------------------------------------------------------------- the service
 
 
+def _document_layer(module: str) -> ModuleType | None:
+    """The document layer's reply API (template library, ``render_reply``) when this build has
+    it: it is written on another branch of issue 10 and takes over from the functions above,
+    which stay as the fallback until the integration removes them."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        return None
+
+
 @dataclass(frozen=True)
 class DraftJob:
     """What the worker needs to produce a draft; no database in here."""
@@ -293,6 +307,18 @@ class ReplyService:
         return root / safe_folder_name(self.letters.facts(request_pk).authority.name)
 
     def templates(self, request_pk: int) -> list[ReplyTemplate]:
+        library = _document_layer("desktop.documents.library")
+        if library is not None:  # the commune's library, its folder as set on this PC
+            folder = None
+            store = _document_layer("desktop.store.authorities")
+            if store is not None:
+                folder = store.templates_folder(self.conn, self.facts(request_pk).authority_pk)
+            return [
+                ReplyTemplate(info.name, info.title, info.path, info.source == "commune",
+                              tuple(info.problems))
+                for info in library.list_templates(
+                    folder or self.commune_templates_dir(request_pk), include_legal=False)
+            ]
         return reply_templates(self.commune_templates_dir(request_pk))
 
     def draft_job(self, request_pk: int, template: ReplyTemplate, today: date) -> DraftJob:
@@ -303,6 +329,10 @@ class ReplyService:
     @staticmethod
     def produce(job: DraftJob) -> Path:
         """Worker thread: renders the checked template into the draft."""
+        layer = _document_layer("desktop.documents.replies")
+        if layer is not None:  # checks fields, mentions, a draft locked by Word
+            check_template(job.template.path)
+            return Path(layer.render_reply(job.template.path, job.context, job.output))
         return render_draft(job.template.path, job.context, job.output)
 
     def record_version(
