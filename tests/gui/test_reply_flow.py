@@ -145,6 +145,18 @@ def open_workshop(window: MainWindow, pk: int) -> ReplyDialog:
     return dialog
 
 
+def drafted(make: Callable[..., MainWindow], conn: sqlite3.Connection, root: Path,
+            **options: object) -> tuple[MainWindow, ReplyDialog, int]:
+    """A request's reply drafted from the commune's « accord » template (version 1)."""
+    pk = a_request(conn)
+    make_template(commune_dir(conn, pk, root) / "accord.docx")
+    window = make(**options)
+    dialog = open_workshop(window, pk)
+    dialog.choose_template("accord")
+    dialog.create_draft()
+    return window, dialog, pk
+
+
 # --------------------------------------------------------------------------- the workshop
 
 
@@ -154,13 +166,8 @@ def test_draft_versions_preview_and_attachment(
     reply_window: Callable[..., MainWindow], demo_db: sqlite3.Connection, templates_root: Path,
     qtbot,
 ) -> None:
-    pk = a_request(demo_db)
-    make_template(commune_dir(demo_db, pk, templates_root) / "accord.docx")
     opener = Opener()
-    window = reply_window(opener=opener)
-    dialog = open_workshop(window, pk)
-    dialog.choose_template("accord")
-    dialog.create_draft()
+    window, dialog, pk = drafted(reply_window, demo_db, templates_root, opener=opener)
     assert dialog.draft is not None and dialog.draft.is_file()
     assert opener.urls == [str(dialog.draft)]  # opened in Word / LibreOffice
     assert demo_db.execute("SELECT status FROM request WHERE pk = ?", (pk,)).fetchone()[0] \
@@ -212,13 +219,9 @@ def test_a_faulty_template_is_refused_in_french_before_anything_is_written(
 def test_without_an_application_for_docx_the_folder_is_offered(
     reply_window: Callable[..., MainWindow], demo_db: sqlite3.Connection, templates_root: Path,
 ) -> None:
-    pk = a_request(demo_db)
-    make_template(commune_dir(demo_db, pk, templates_root) / "accord.docx")
     opener = Opener(works=False)
-    window = reply_window(converter=NoPdf(), opener=opener)
-    dialog = open_workshop(window, pk)
-    dialog.choose_template("accord")
-    dialog.create_draft()
+    _window, dialog, _pk = drafted(reply_window, demo_db, templates_root, converter=NoPdf(),
+                                   opener=opener)
     box = dialog.message
     assert box is not None and "Aucune application" in box.text()
     box.findChild(QPushButton, "reply-no-app-folder").click()
@@ -554,13 +557,8 @@ class CountingLibreOffice(LibreOfficeConverter):
 def test_reopening_the_workshop_shows_the_preview_without_converting_again(
     reply_window: Callable[..., MainWindow], demo_db: sqlite3.Connection, templates_root: Path,
 ) -> None:
-    pk = a_request(demo_db)
-    make_template(commune_dir(demo_db, pk, templates_root) / "accord.docx")
     converter = CountingLibreOffice()
-    window = reply_window(converter=converter)
-    dialog = open_workshop(window, pk)
-    dialog.choose_template("accord")
-    dialog.create_draft()
+    window, dialog, pk = drafted(reply_window, demo_db, templates_root, converter=converter)
     assert converter.calls == 1
     dialog.stop_watching()
     dialog.close()
@@ -574,13 +572,9 @@ def test_an_earlier_version_becomes_the_draft_again(
     reply_window: Callable[..., MainWindow], demo_db: sqlite3.Connection, templates_root: Path,
     qtbot,
 ) -> None:
-    pk = a_request(demo_db)
-    make_template(commune_dir(demo_db, pk, templates_root) / "accord.docx")
     opener = Opener()
-    window = reply_window(converter=NoPdf(), opener=opener)
-    dialog = open_workshop(window, pk)
-    dialog.choose_template("accord")
-    dialog.create_draft()
+    _window, dialog, _pk = drafted(reply_window, demo_db, templates_root, converter=NoPdf(),
+                                   opener=opener)
     first = dialog.draft.read_bytes()
     with qtbot.waitSignal(dialog.versionAdded, timeout=10_000):
         save_like_word(dialog.draft, "Une phrase de trop.")
