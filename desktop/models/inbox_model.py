@@ -20,7 +20,7 @@ from desktop.domain.due import SHORT_LABELS, DueKind, Urgency, describe, urgency
 from desktop.domain.french import format_short_date_fr
 from desktop.domain.legal_time import legal_today
 from desktop.store.inbox import Column, InboxFilter, InboxRepository, InboxRow, InboxSort
-from sync.protocol.vocabulary import CHANNEL_LABELS, OUTCOME_LABELS, STATUS_LABELS
+from sync.protocol.vocabulary import CHANNEL_LABELS, OUTCOME_LABELS, STATUS_LABELS, Status
 
 HEADERS: dict[Column, str] = {
     Column.NUMBER: "Numéro",
@@ -154,6 +154,9 @@ class InboxModel(QAbstractTableModel):
             return row.authority.removeprefix("Mairie de ").removeprefix("Mairie d'")
         if column == Column.STATUS:
             label = STATUS_LABELS[row.status]
+            back = row.status == Status.DRAFTING and (row.parapheur or "").startswith("rejeté")
+            if row.parapheur and (row.status == Status.AT_PARAPHEUR or back):
+                return f"{label} — {row.parapheur}"
             return f"{label} — {OUTCOME_LABELS[row.outcome]}" if row.outcome else label
         # Column.DUE
         if row.due_kind == DueKind.SUSPENDED:

@@ -36,6 +36,19 @@ from sync.protocol.vocabulary import EventKind
 from sync.protocol.wire import MutationName
 
 
+def keep_blob(conn: sqlite3.Connection, data: bytes) -> str:
+    """Puts ``data`` in the content-addressed cache (once: same bytes, same file); returns its
+    SHA-256. Written beside and renamed, so a reader never sees half a file."""
+    digest = sha256_hex(data)
+    target = blob_path(conn, digest)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".tmp")
+        partial.write_bytes(data)
+        os.replace(partial, target)
+    return digest
+
+
 def add_attachment(
     conn: sqlite3.Connection, request_pk: int, source: Path, filename: str | None = None,
     *, agent_id: str | None = None, now: datetime | None = None,
@@ -50,13 +63,7 @@ def add_attachment(
     problem = attachment_problem(data, name)
     if problem:
         raise StoreError(problem)
-    digest = sha256_hex(data)
-    target = blob_path(conn, digest)
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".tmp")
-        partial.write_bytes(data)
-        os.replace(partial, target)
+    digest = keep_blob(conn, data)
     attachment_id = new_id()
     with transaction(conn):
         row = conn.execute(

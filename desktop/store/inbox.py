@@ -17,6 +17,7 @@ from enum import IntEnum
 from typing import Any
 
 from desktop.domain.legal_time import in_zone, parse_stored, read
+from desktop.domain.parapheur import folder_label
 from desktop.domain.text import fold
 from sync.protocol.vocabulary import Channel, CitizenKind, Outcome, Status
 
@@ -182,6 +183,8 @@ class InboxRow:
     outcome: Outcome | None
     due_date: date | None
     due_kind: str | None
+    #: The state of the request's latest parapheur folder, in French (None: never sent).
+    parapheur: str | None = None
 
 
 @dataclass(frozen=True)
@@ -244,7 +247,10 @@ class RequestDetail:
 
 _ROW_SQL = """
 SELECT r.pk, r.number, r.received_at, r.channel, c.display_name, r.subject, p.name, a.name,
-       a.department, r.status, r.outcome, r.due_date, r.due_kind
+       a.department, r.status, r.outcome, r.due_date, r.due_kind,
+       (SELECT json_array(f.state, f.sending, f.version, json(f.steps), f.last_error)
+        FROM parapheur_folder f WHERE f.request_pk = r.pk AND f.deleted = 0
+        ORDER BY f.created_at DESC, f.pk DESC LIMIT 1)
 FROM request r
 JOIN citizen c ON c.pk = r.citizen_pk
 JOIN procedure p ON p.pk = r.procedure_pk
@@ -268,6 +274,7 @@ def _row(values: Sequence[object]) -> InboxRow:
         outcome=Outcome(values[10]) if values[10] else None,
         due_date=date.fromisoformat(str(values[11])) if values[11] else None,
         due_kind=str(values[12]) if values[12] else None,
+        parapheur=folder_label(*json.loads(str(values[13]))) if values[13] else None,
     )
 
 

@@ -50,7 +50,9 @@ from sync.protocol.wire import (
     CitizenRow,
     Entity,
     EventRow,
+    MessageRow,
     MutationOutcome,
+    ParapheurFolderRow,
     PhoneCallRow,
     ProcedureRow,
     PullResponse,
@@ -60,7 +62,7 @@ from sync.protocol.wire import (
 from sync.store import AGENT_ID, CURSOR, EPOCH, RESYNC, Answered, OutboxEntry
 from sync.transfers import Upload
 
-#: Local table of each synced entity that has one (messages and parapheur come later).
+#: Local table of each synced entity.
 TABLES: dict[Entity, str] = {
     Entity.AUTHORITIES: "authority",
     Entity.AGENTS: "agent",
@@ -70,10 +72,13 @@ TABLES: dict[Entity, str] = {
     Entity.EVENTS: "event",
     Entity.ATTACHMENTS: "attachment",
     Entity.PHONE_CALLS: "phone_call",
+    Entity.PARAPHEUR_FOLDERS: "parapheur_folder",
+    Entity.MESSAGES: "message",
 }
 #: Tables whose rows a re-bootstrap re-confirms (events are append-only and never removed).
 _RESYNCED = (
     "authority", "agent", "procedure", "citizen", "request", "attachment", "phone_call",
+    "parapheur_folder", "message",
 )
 #: Entities whose rows still parked at the end of a complete pull are applied anyway, without
 #: the parent that never came: a request with a placeholder citizen or procedure, a call
@@ -421,7 +426,7 @@ class _Applier:
     def apply(self, entity: Entity, rows: Iterable[Row], *, placeholders: bool = False) -> None:
         method = getattr(self, f"_{entity.value}", None)
         if method is None:
-            return  # no local table yet (messages, parapheur folders)
+            return  # an entity this version does not keep
         rows = list(rows)
         if not rows:
             return
@@ -464,6 +469,8 @@ class _Applier:
             self.prefetch("request", (r.request_id for r in rows))
             self.prefetch("citizen", (r.citizen_id for r in rows))
             self.prefetch("agent", (r.agent_id for r in rows))
+        elif entity in (Entity.PARAPHEUR_FOLDERS, Entity.MESSAGES):
+            self.prefetch("request", (r.request_id for r in rows))
 
     def unpark(self) -> None:
         """Applies parked rows whose parent just landed, until nothing more moves."""
@@ -855,6 +862,35 @@ class _Applier:
                 min(max(row.duration_seconds, 0), 86_400),
                 legal_time(row.called_at), self.pk("agent", row.agent_id), row.version,
             ),
+        )
+
+    def _parapheur_folders(self, row: ParapheurFolderRow) -> None:
+        """Upserted on its id: the folder this PC queued (« en attente d'envoi ») becomes the
+        server's once pulled back; the server's row wins, states and signed PDF included."""
+        from desktop.store.replies import apply_folder_row
+
+        authority_pk = self.need("authority", row.authority_id)
+        request_pk = self._optional("request", row.request_id, False)
+        apply_folder_row(self.conn, row, authority_pk, request_pk)
+
+    def _messages(self, row: MessageRow) -> None:
+        """Kept for the proof of a reply's sending (delivery, SMTP answer, failure)."""
+        request_pk = self.need("request", row.request_id)
+        self.conn.execute(
+            """INSERT INTO message (id, request_pk, direction, channel, subject, at, to_email,
+                   delivery, delivered_at, smtp_message_id, smtp_response, failure, version,
+                   deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+               ON CONFLICT(id) DO UPDATE SET request_pk = excluded.request_pk,
+                   direction = excluded.direction, channel = excluded.channel,
+                   subject = excluded.subject, at = excluded.at, to_email = excluded.to_email,
+                   delivery = excluded.delivery, delivered_at = excluded.delivered_at,
+                   smtp_message_id = excluded.smtp_message_id,
+                   smtp_response = excluded.smtp_response, failure = excluded.failure,
+                   version = excluded.version, deleted = 0
+               WHERE excluded.version >= message.version""",
+            (str(row.id), request_pk, row.direction.value, row.channel.value, row.subject,
+             legal_time(row.at), row.to_email, row.delivery, legal_time(row.delivered_at),
+             row.smtp_message_id, row.smtp_response, row.failure, row.version),
         )
 
     def _optional(self, table: str, row_id: Any, placeholders: bool) -> int | None:

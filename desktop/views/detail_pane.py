@@ -363,6 +363,7 @@ def render_detail(
     legal: LegalDates | None = None,
     attachments: Sequence[LocalAttachment] | None = None,
     calls: Sequence[CallView] | None = None,
+    extra: str = "",
 ) -> str:
     """The request as rich text. ``attachments`` (with their local state) adds the « Ouvrir »
     and « Télécharger » links; without it the attachments are listed by name only."""
@@ -417,6 +418,7 @@ def render_detail(
         STYLE,
         f"<h2>{escape(row.number)} — {escape(row.subject)}</h2>",
         _rows(summary),
+        extra,  # what other workspaces add (the reply and its parapheur folder)
     ]
     if legal is not None:
         parts += ["<h3>Délais légaux</h3>", _legal_rows(legal, detail, today)]
@@ -466,6 +468,7 @@ class DetailPane(QTextBrowser):
         self.shown_pk: int | None = None
         self._attachments: AttachmentSource | None = None
         self._calls: CallSource | None = None
+        self._extra: Callable[[int], str] | None = None
         self._shown: tuple[RequestDetail, date, LegalDates | None] | None = None
         self.anchorClicked.connect(self._on_anchor)
         self.setHtml(self.EMPTY)
@@ -480,8 +483,14 @@ class DetailPane(QTextBrowser):
         """Shows what ``other`` shows of a request (attachments' local state, calls), and hands
         its attachment links to ``other``'s listeners (the request's own window)."""
         self._attachments, self._calls = other._attachments, other._calls  # noqa: SLF001
+        self._extra = other._extra  # noqa: SLF001
         self.attachmentRequested.connect(other.attachmentRequested)
         self.attachmentRemovalRequested.connect(other.attachmentRemovalRequested)
+
+    def set_extra_source(self, source: Callable[[int], str] | None) -> None:
+        """Rich text added under the summary for each request (the reply's state)."""
+        self._extra = source
+        self.refresh_attachments()
 
     def set_call_source(self, source: CallSource | None) -> None:
         """Where the request's phone calls come from; with one, the pane lists them."""
@@ -520,11 +529,13 @@ class DetailPane(QTextBrowser):
         keep_position: bool,
     ) -> None:
         local = calls = None
+        extra = ""
         if self.shown_pk is not None:
             local = self._attachments(self.shown_pk) if self._attachments else None
             calls = self._calls(self.shown_pk) if self._calls else None
+            extra = self._extra(self.shown_pk) if self._extra else ""
         # setHtml scrolls back to the top: the same request re-rendered keeps its place.
         position = self.verticalScrollBar().value()
-        self.setHtml(render_detail(detail, today, legal, local, calls))
+        self.setHtml(render_detail(detail, today, legal, local, calls, extra))
         if keep_position:
             self.verticalScrollBar().setValue(position)

@@ -53,7 +53,9 @@ from desktop.views.formatting import requests_count
 from desktop.views.help import install_help
 from desktop.views.intake_dialog import install_intake
 from desktop.views.notifier import DailyNotifier
+from desktop.views.parapheur.mode import install_official_desk
 from desktop.views.phone_call_dialog import install_phone_calls
+from desktop.views.reply.flow import install_replies
 from desktop.views.request_actions import RequestActions
 from desktop.views.tall_tabs import give_accents_room
 
@@ -248,6 +250,8 @@ class MainWindow(QMainWindow):
         self.new_request_action = install_intake(self)
         self.file_menu.insertAction(self.file_menu.actions()[0], self.new_request_action)
         self.phone_call_action = install_phone_calls(self)
+        self.replies = install_replies(self)
+        self.official_desk = install_official_desk(self)  # None unless an élu is logged in
 
         self.table.horizontalHeader().setSortIndicator(
             Column.RECEIVED, Qt.SortOrder.DescendingOrder
@@ -541,6 +545,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.save_layout()
         self.day_timer.stop()
+        self.replies.close()
         if self.tasks.busy:
             # A letter still being converted: let it finish and be recorded, rather than
             # leave a document on disk that the history does not mention.

@@ -204,12 +204,16 @@ def test_actions_follow_the_status_rules(
     select(qtbot, window, closed)
     assert not enabled(window)
     # The menu and the toolbar carry the same actions, with their shortcuts, after the
-    # ones that do not depend on the selected request (« Nouvelle demande »…).
+    # ones that do not depend on the selected request (« Nouvelle demande »…), before the
+    # reply's (« Rédiger une réponse… », issue 10).
     legal = list(window.request_actions.actions.values())
+    replies = list(window.replies.actions.values())
     menu = next(m for m in window.menuBar().actions() if m.text() == "&Demande").menu()
     in_menu = [a for a in menu.actions() if not a.isSeparator()]
-    assert in_menu[-len(legal):] == legal and window.new_request_action in in_menu
-    assert window.request_toolbar.actions()[-len(legal):] == legal
+    assert in_menu[-len(legal) - len(replies):] == legal + replies
+    assert window.new_request_action in in_menu
+    in_toolbar = [a for a in window.request_toolbar.actions() if not a.isSeparator()]
+    assert in_toolbar[-len(legal) - len(replies) + 1:] == legal + replies[:-1]
     shortcut = window.request_actions.actions[RequestAction.ACKNOWLEDGEMENT].shortcut()
     assert shortcut.toString() == "Ctrl+Shift+A"
 

@@ -1,0 +1,2 @@
+"""The reply of a request: the workshop (template, draft, versions, PDF), the parapheur,
+the sending."""
