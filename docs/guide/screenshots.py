@@ -24,6 +24,8 @@ SEED = 2026
 REQUESTS = 500
 #: The window's size in the pictures: wide enough for every column of the bannette.
 WINDOW_SIZE = (1560, 760)
+#: Pictures wider than this are scaled down, smoothly, to fit the help window unscaled.
+MAX_WIDTH = 1100
 #: How the pictures show the login dialog (a made-up address).
 SERVER = "https://bannette.communaute-exemple.fr"
 LOGIN = "sophie.martin"
@@ -32,7 +34,7 @@ LOGIN = "sophie.martin"
 def take(output: Path = IMAGES) -> list[Path]:
     """Grab every picture of the guide into ``output``; returns the files written."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QSettings
+    from PySide6.QtCore import QSettings, Qt
     from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
     from desktop.app import fill_demo_letterheads, install_french
@@ -56,9 +58,12 @@ def take(output: Path = IMAGES) -> list[Path]:
         def save(self, server: str, login: str, refresh_token: str | None) -> None:
             return None
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("Bannette")
-    install_french(app)
+    app = QApplication.instance()
+    if app is None:  # run as a script: Qt in French as in the app
+        app = QApplication(sys.argv[:1])
+        app.setApplicationName("Bannette")
+        install_french(app)
+    # (inside the test suite, the application and its translators stay as the tests set them)
     output.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="bannette-guide-") as work:
@@ -85,7 +90,12 @@ def take(output: Path = IMAGES) -> list[Path]:
         def save(widget: QWidget, name: str) -> None:
             settle()
             target = output / f"{name}.png"
-            if not widget.grab().save(str(target)):
+            picture = widget.grab()
+            if picture.width() > MAX_WIDTH:
+                picture = picture.scaledToWidth(
+                    MAX_WIDTH, Qt.TransformationMode.SmoothTransformation
+                )
+            if not picture.save(str(target)):
                 raise OSError(f"cannot write {target}")
             written.append(target)
 
@@ -119,10 +129,10 @@ def take(output: Path = IMAGES) -> list[Path]:
             window.show_inbox()
             window.select_request(first_received)
 
-            dialog_shot(lambda: window.new_request_action.trigger() or _dialog(window, "Nouvelle demande"),
-                        "nouvelle-demande")
-            dialog_shot(lambda: window.phone_call_action.trigger() or _dialog(window, "Appel téléphonique"),
-                        "appel-telephonique")
+            window.new_request_action.trigger()
+            dialog_shot(lambda: _dialog("Nouvelle demande"), "nouvelle-demande")
+            window.phone_call_action.trigger()
+            dialog_shot(lambda: _dialog("Appel téléphonique"), "appel-telephonique")
             window.select_request(with_documents)
             window.request_actions.trigger(RequestAction.MISSING_DOCUMENTS)
             dialog_shot(lambda: _first_ticked(window.request_actions.dialog), "pieces-manquantes")
@@ -146,7 +156,7 @@ def _first_ticked(dialog):  # type: ignore[no-untyped-def]
     return dialog
 
 
-def _dialog(window: object, title: str):  # type: ignore[no-untyped-def]
+def _dialog(title: str):  # type: ignore[no-untyped-def]
     """The dialog with this title that an action just opened (window-modal, not blocking)."""
     from PySide6.QtWidgets import QApplication, QDialog
 
