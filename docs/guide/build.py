@@ -36,7 +36,7 @@ CHAPTERS = (
     "08-en-cas-de-probleme",
 )
 #: The widest picture shown at full size; wider ones are scaled down to it.
-MAX_IMAGE_WIDTH = 1100
+MAX_IMAGE_WIDTH = 1040
 #: Kept simple: the help window (QTextBrowser) understands only a subset of CSS.
 STYLE = """
 body { font-family: sans-serif; line-height: 1.4; max-width: 60em; margin: 0 auto; }

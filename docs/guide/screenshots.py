@@ -25,7 +25,7 @@ REQUESTS = 500
 #: The window's size in the pictures: wide enough for every column of the bannette.
 WINDOW_SIZE = (1560, 760)
 #: Pictures wider than this are scaled down, smoothly, to fit the help window unscaled.
-MAX_WIDTH = 1100
+MAX_WIDTH = 1040
 #: How the pictures show the login dialog (a made-up address).
 SERVER = "https://bannette.communaute-exemple.fr"
 LOGIN = "sophie.martin"

@@ -43,7 +43,7 @@ class GuideDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("guide-dialog")
         self.setWindowTitle("Guide d'utilisation de Bannette")
-        self.resize(1160, 760)  # the widest picture (1100 px) shown whole
+        self.resize(1160, 760)  # the widest picture (1040 px) shown whole
         self.index = index
         self.browser = QTextBrowser(self)
         self.browser.setObjectName("guide-text")
