@@ -16,6 +16,12 @@ import tempfile
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QDialog
+
+    from desktop.views.missing_documents_dialog import MissingDocumentsDialog
 
 IMAGES = Path(__file__).resolve().parent / "images"
 #: The demo's reference day and seed: the same pictures on every run.
@@ -35,7 +41,7 @@ def take(output: Path = IMAGES) -> list[Path]:
     """Grab every picture of the guide into ``output``; returns the files written."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QSettings, Qt
-    from PySide6.QtWidgets import QApplication, QDialog, QWidget
+    from PySide6.QtWidgets import QApplication, QWidget
 
     from desktop.app import fill_demo_letterheads, install_french
     from desktop.demo.generator import generate
@@ -46,6 +52,7 @@ def take(output: Path = IMAGES) -> list[Path]:
     from desktop.syncing.worker import SyncController
     from desktop.views.attachments_ui import install_attachments
     from desktop.views.main_window import MainWindow
+    from desktop.views.missing_documents_dialog import MissingDocumentsDialog
     from desktop.views.request_actions import RequestAction
     from desktop.views.sync_ui import ConflictsDialog, LoginDialog, install_sync
 
@@ -135,7 +142,9 @@ def take(output: Path = IMAGES) -> list[Path]:
             dialog_shot(lambda: _dialog("Appel téléphonique"), "appel-telephonique")
             window.select_request(with_documents)
             window.request_actions.trigger(RequestAction.MISSING_DOCUMENTS)
-            dialog_shot(lambda: _first_ticked(window.request_actions.dialog), "pieces-manquantes")
+            asked = window.request_actions.dialog
+            assert isinstance(asked, MissingDocumentsDialog)
+            dialog_shot(lambda: _first_ticked(asked), "pieces-manquantes")
             dialog_shot(lambda: LoginDialog(SERVER, LOGIN, "", window), "connexion")
             dialog_shot(lambda: ConflictsDialog(conn, window), "conflits")
         finally:
@@ -146,7 +155,7 @@ def take(output: Path = IMAGES) -> list[Path]:
     return written
 
 
-def _first_ticked(dialog):  # type: ignore[no-untyped-def]
+def _first_ticked(dialog: MissingDocumentsDialog) -> MissingDocumentsDialog:
     """The missing-documents dialog with its first required document ticked."""
     from PySide6.QtCore import Qt
 
@@ -156,7 +165,7 @@ def _first_ticked(dialog):  # type: ignore[no-untyped-def]
     return dialog
 
 
-def _dialog(title: str):  # type: ignore[no-untyped-def]
+def _dialog(title: str) -> QDialog:
     """The dialog with this title that an action just opened (window-modal, not blocking)."""
     from PySide6.QtWidgets import QApplication, QDialog
 
