@@ -70,12 +70,14 @@ def test_the_folders_open_in_the_file_manager(
 def test_help_holds_the_lexicon_the_shortcuts_and_about(qtbot, window: MainWindow) -> None:
     menu = help_menu(window)
     assert menu is not None
-    assert entries(menu) == ["Lexique", "Raccourcis clavier", "À propos de Bannette"]
+    assert entries(menu) == [
+        "Guide d'utilisation", "Lexique", "Raccourcis clavier", "À propos de Bannette"
+    ]
 
 
 def test_help_entries_added_later_go_above_about(qtbot, window: MainWindow) -> None:
-    add_help_entry(window, "&Guide", lambda: None, name="action-guide")
-    assert entries(help_menu(window))[-2:] == ["Guide", "À propos de Bannette"]  # type: ignore[arg-type]
+    add_help_entry(window, "&Tutoriel", lambda: None, name="action-tutorial")
+    assert entries(help_menu(window))[-2:] == ["Tutoriel", "À propos de Bannette"]  # type: ignore[arg-type]
 
 
 def test_the_lexicon_explains_the_words_statuses_and_colours(qtbot, window: MainWindow) -> None:

@@ -1,9 +1,10 @@
 """The « Aide » menu: built in one place, always the last menu of the bar.
 
-``install_help(window)`` makes the menu with « Lexique », « Raccourcis clavier » and « À
-propos ». Other screens add their own entry with :func:`add_help_entry` (it goes above « À
-propos »), so nobody needs to know how the menu is laid out. The menu stays last however many
-menus are added after it (Qt's menu bar only appends): :class:`_KeepLast` moves it back.
+``install_help(window)`` makes the menu with « Guide d'utilisation » (F1), « Lexique »,
+« Raccourcis clavier » and « À propos ». Other screens add their own entry with
+:func:`add_help_entry` (it goes above « À propos »), so nobody needs to know how the menu is
+laid out. The menu stays last however many menus are added after it (Qt's menu bar only
+appends): :class:`_KeepLast` moves it back.
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ def _separator_before(menu: QMenu, action: QAction | None) -> QAction | None:
 
 
 def install_help(window: QMainWindow) -> QMenu:
-    """« Aide » with the lexicon, the shortcuts and « À propos », kept last in the bar."""
+    """« Aide » with the guide, the lexicon, the shortcuts and « À propos », kept last."""
+    from desktop.views.help.guide import show_guide
     from desktop.views.help.lexicon import show_lexicon
     from desktop.views.help.shortcuts import show_shortcuts
 
@@ -90,6 +92,10 @@ def install_help(window: QMainWindow) -> QMenu:
     menu.addSeparator()
     menu.addAction(about)
     _KeepLast(bar, menu)
+    add_help_entry(
+        window, "&Guide d'utilisation", lambda: show_guide(window), name="action-guide",
+        shortcut="F1", tip="Le mode d'emploi de Bannette, chapitre par chapitre",
+    )
     add_help_entry(
         window, "&Lexique", lambda: show_lexicon(window), name="action-lexicon",
         tip="AR, SVA, SVR, objectif interne, pièces manquantes, statuts et couleurs",

@@ -1,0 +1,1 @@
+"""The French user guide: Markdown chapters, their HTML rendering and their screenshots."""
