@@ -27,7 +27,7 @@ from server.api import (
     submissions,
     sync,
 )
-from server.api.submissions import MAX_FILES
+from server.api.submissions import MAX_SUBMISSION_BYTES
 from server.auth.passwords import Passwords
 from server.blobs import DiskBlobStore
 from server.bodylimit import BodyLimitMiddleware
@@ -52,7 +52,7 @@ class Health(BaseModel):
 
 def _body_limit(path: str) -> int:
     if path.endswith("/submissions"):
-        return MAX_FILES * MAX_ATTACHMENT_BYTES + 1024 * 1024
+        return MAX_SUBMISSION_BYTES + 1024 * 1024
     if path.endswith(("/attachments", "/blobs", "/folders")):
         return 11 * MAX_ATTACHMENT_BYTES // 2 + 64 * 1024
     return 16 * 1024 * 1024

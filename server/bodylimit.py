@@ -15,6 +15,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.problems import problem_response
 
 TOO_LARGE = "L'envoi dépasse la taille maximale autorisée (5 Mo par fichier)."
+NUL_IN_ADDRESS = "L'adresse demandée contient un caractère nul (%00), refusé."
+
+
+def too_large(path: str, limit: int) -> str:
+    """Says what is too large: a push batch is not a file (the desktop splits its batches)."""
+    megabytes = max(1, limit // (1024 * 1024))
+    if path.endswith("/sync/push"):
+        return (f"Le lot de modifications envoyé est trop volumineux (au plus {megabytes} Mo) : "
+                "envoyez-le en plusieurs lots plus petits.")
+    if path.endswith("/submissions"):
+        return (f"La demande et ses pièces jointes dépassent {megabytes - 1} Mo au total "
+                "(5 Mo par fichier).")
+    if path.endswith(("/attachments", "/blobs", "/folders")):
+        return TOO_LARGE
+    return f"Le corps de la requête dépasse la taille maximale autorisée ({megabytes} Mo)."
 
 
 class BodyLimitMiddleware:
@@ -26,10 +41,16 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limit_for(scope.get("path", ""))
+        path = scope.get("path", "")
+        if "\x00" in path or b"%00" in scope.get("query_string", b""):
+            # PostgreSQL refuses NUL in a text where SQLite stores it: refused at the door.
+            await problem_response(422, NUL_IN_ADDRESS)(scope, receive, send)
+            return
+        limit = self.limit_for(path)
+        refusal = too_large(path, limit)
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
-                await problem_response(413, TOO_LARGE)(scope, receive, send)
+                await problem_response(413, refusal)(scope, receive, send)
                 return
         seen = 0
 
@@ -41,7 +62,7 @@ class BodyLimitMiddleware:
                 if seen > limit:
                     # FastAPI turns HTTPException raised while reading the body into a response
                     # (other exceptions become a generic 400).
-                    raise HTTPException(status_code=413, detail=TOO_LARGE)
+                    raise HTTPException(status_code=413, detail=refusal)
             return message
 
         await self.app(scope, counting_receive, send)

@@ -44,6 +44,8 @@ class Settings:
     #: Citizen submissions accepted per IP within the window (the CGU's "envois abusifs").
     submission_max_per_window: int = 10
     submission_window_seconds: int = 600
+    #: Bytes of files the public portal may attach to one commune's requests in 24 hours.
+    anonymous_bytes_per_day: int = 500 * 1024 * 1024
     #: argon2id cost; tests lower it to keep the suite fast, production keeps the defaults.
     argon2_time_cost: int = 3
     argon2_memory_cost_kib: int = 65536
@@ -80,4 +82,6 @@ class Settings:
             database_url=env.get("BANNETTE_DATABASE_URL", ""),
             host=env.get("BANNETTE_SERVER_HOST", "127.0.0.1"),
             port=int(env.get("BANNETTE_SERVER_PORT", "8765")),
+            anonymous_bytes_per_day=int(
+                env.get("BANNETTE_ANONYMOUS_BYTES_PER_DAY", str(500 * 1024 * 1024))),
         )
