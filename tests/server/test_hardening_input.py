@@ -305,3 +305,42 @@ def test_too_large_push_says_so(world: World) -> None:
                                  headers={**world.a.headers(), "content-type": "application/json"})
     assert_french_4xx(response, 413)
     assert "lot" in response.json()["detail"] and "fichier" not in response.json()["detail"]
+
+
+def _draft_folder(world: World) -> str:
+    from tests.server.test_parapheur import make_folder
+
+    official = str(world.a.agent_ids["official"])
+    return str(make_folder(world, [{"kind": "signature", "official_id": official}])["id"])
+
+
+def test_long_annotation_printed_whole_on_the_bordereau(world: World) -> None:
+    import pymupdf
+
+    fid = _draft_folder(world)
+    words = [f"mot{i:04d}" for i in range(240)]
+    text = " ".join(words)[:1990] + " FINALE"
+    note = world.client.post(f"/api/v1/parapheur/folders/{fid}/annotations",
+                             json={"text": text}, headers=world.a.headers("official"))
+    assert note.status_code == 201, note.text
+    slip = world.client.get(f"/api/v1/parapheur/folders/{fid}/bordereau",
+                            headers=world.a.headers())
+    assert slip.status_code == 200, slip.text
+    with pymupdf.open(stream=slip.content, filetype="pdf") as doc:
+        printed = " ".join(page.get_text() for page in doc)
+        width = doc[0].rect.width
+        for page in doc:
+            for block in page.get_text("blocks"):
+                assert block[2] <= width, block
+    assert "FINALE" in printed and "mot0100" in printed
+
+
+def test_annotations_count_bounded(world: World) -> None:
+    fid = _draft_folder(world)
+    for i in range(50):
+        ok = world.client.post(f"/api/v1/parapheur/folders/{fid}/annotations",
+                               json={"text": f"Note {i}"}, headers=world.a.headers("official"))
+        assert ok.status_code == 201, ok.text
+    refused = world.client.post(f"/api/v1/parapheur/folders/{fid}/annotations",
+                                json={"text": "Une de trop"}, headers=world.a.headers("official"))
+    assert_french_4xx(refused)
