@@ -769,6 +769,11 @@ class TokenPair(_Answer):
     expires_in: int
     refresh_expires_in: int
     agent: AgentRow
+    must_change_password: bool = Field(
+        default=False,
+        description="Mot de passe initial ou choisi par un administrateur : à changer "
+        "(POST /auth/password) avant de continuer",
+    )
 
 
 class SubmissionCitizen(CitizenFields):

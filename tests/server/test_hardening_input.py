@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import update
 
 from server.db.models import Request
-from tests.server.conftest import World
+from tests.server.conftest import PASSWORD, World
 from tests.server.helpers import mutation, new_request, png_bytes, upload
 from tests.server.test_attachments import PERSON, submission
 
@@ -344,3 +344,53 @@ def test_annotations_count_bounded(world: World) -> None:
     refused = world.client.post(f"/api/v1/parapheur/folders/{fid}/annotations",
                                 json={"text": "Une de trop"}, headers=world.a.headers("official"))
     assert_french_4xx(refused)
+
+
+# --- 10. passwords ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("weak", ["Password1!", "Azerty123!", "AzErTy123!", "Motdepasse2026!"])
+def test_common_passwords_refused(world: World, weak: str) -> None:
+    response = world.client.post("/api/v1/auth/password", headers=world.a.headers("official"),
+                                 json={"current_password": PASSWORD, "new_password": weak})
+    assert_french_4xx(response)
+    assert "plus utilisés" in response.json()["detail"]
+
+
+def test_same_password_refused_and_change_clears_the_flag(world: World) -> None:
+    from server.db.models import Agent
+
+    with world.db.write() as session:  # as a seeded or reset account
+        agent = session.get(Agent, world.a.agent_ids["official"])
+        assert agent is not None
+        agent.must_change_password = True
+        login_name = agent.login
+    first = world.client.post("/api/v1/auth/login",
+                              json={"login": login_name, "password": PASSWORD})
+    assert first.status_code == 200, first.text
+    assert first.json()["must_change_password"] is True
+    headers = {"Authorization": f"Bearer {first.json()['access_token']}"}
+    same = world.client.post("/api/v1/auth/password", headers=headers,
+                             json={"current_password": PASSWORD, "new_password": PASSWORD})
+    assert_french_4xx(same)
+    changed = world.client.post("/api/v1/auth/password", headers=headers,
+                                json={"current_password": PASSWORD,
+                                      "new_password": "Tilleul-Ecluse-77?"})
+    assert changed.status_code == 200, changed.text
+    again = world.client.post("/api/v1/auth/login",
+                              json={"login": login_name, "password": "Tilleul-Ecluse-77?"})
+    assert again.json()["must_change_password"] is False
+
+
+def test_seeded_demo_and_admin_created_accounts_must_change(world: World) -> None:
+    from server.seed import DEFAULT_AGENTS
+
+    assert all(agent.must_change_password for agent in DEFAULT_AGENTS)
+    login_name = f"nouveau-{uuid.uuid4().hex[:8]}"
+    created = world.client.post("/api/v1/agents", headers=world.a.headers("admin"), json={
+        "login": login_name, "display_name": "Nouvel agent", "role": "clerk",
+        "password": "Choisi-Par-Admin-9", "authority_ids": [str(world.a.authority_id)]})
+    assert created.status_code == 201, created.text
+    first = world.client.post("/api/v1/auth/login",
+                              json={"login": login_name, "password": "Choisi-Par-Admin-9"})
+    assert first.json()["must_change_password"] is True
