@@ -394,3 +394,42 @@ def test_seeded_demo_and_admin_created_accounts_must_change(world: World) -> Non
     first = world.client.post("/api/v1/auth/login",
                               json={"login": login_name, "password": "Choisi-Par-Admin-9"})
     assert first.json()["must_change_password"] is True
+
+
+# --- 10. a meaningful trail of reads ---------------------------------------------------------------
+
+
+def _reads(world: World) -> list[Any]:
+    from sqlalchemy import select
+
+    from server.db.models import AuditEntry
+
+    with world.db.read() as session:
+        return list(session.execute(
+            select(AuditEntry).where(AuditEntry.authority_id == world.a.authority_id,
+                                     AuditEntry.action == "read",
+                                     AuditEntry.entity == "citizens")).scalars())
+
+
+def test_one_audit_entry_per_list_query_and_pull_page(world: World) -> None:
+    from tests.server.helpers import new_citizen
+
+    made = [new_citizen(world.client, world.a)["id"] for _ in range(5)]
+    before = len(_reads(world))
+    listed = world.client.get("/api/v1/citizens", headers=world.a.headers(),
+                              params={"authority_id": str(world.a.authority_id)})
+    assert listed.status_code == 200 and len(listed.json()["items"]) == 5
+    after_list = _reads(world)
+    assert len(after_list) == before + 1
+    entry = [e for e in after_list if e.detail.get("via") == "list"][-1]
+    assert sorted(entry.detail["ids"]) == sorted(made) and entry.entity_id is None
+    pulled = world.client.post("/api/v1/sync/pull", headers=world.a.headers(),
+                               json={"cursor": 0, "limit": 500})
+    assert len(pulled.json()["citizens"]) == 5
+    assert len(_reads(world)) == before + 2
+    opened = world.client.get(f"/api/v1/citizens/{made[0]}", headers=world.a.headers())
+    assert opened.status_code == 200
+    last = _reads(world)
+    assert len(last) == before + 3
+    assert any(e.entity_id == uuid.UUID(made[0]) and e.detail.get("via") == "detail"
+               for e in last)
