@@ -38,7 +38,7 @@ from server.mail.sender import MailWorker, RetryPolicy
 from server.ratelimit import SlidingWindowLimiter
 from server.services.runtime import Runtime
 from sync.protocol.vocabulary import MAX_ATTACHMENT_BYTES
-from sync.protocol.wire import PROTOCOL_VERSION
+from sync.protocol.wire import MAX_PUSH_BODY_BYTES, PROTOCOL_VERSION
 
 API_PREFIX = "/api/v1"
 log = logging.getLogger(__name__)
@@ -55,6 +55,8 @@ def _body_limit(path: str) -> int:
         return MAX_SUBMISSION_BYTES + 1024 * 1024
     if path.endswith(("/attachments", "/blobs", "/folders")):
         return 11 * MAX_ATTACHMENT_BYTES // 2 + 64 * 1024
+    if path.endswith("/sync/push"):
+        return MAX_PUSH_BODY_BYTES
     return 16 * 1024 * 1024
 
 

@@ -48,6 +48,8 @@ MAX_PULL_LIMIT = 2000
 DEFAULT_PULL_LIMIT = 500
 #: Largest push batch; the outbox sends in chunks of at most this many mutations.
 MAX_PUSH_BATCH = 500
+#: Largest push body the server reads (413 beyond); the desktop splits its batches well below.
+MAX_PUSH_BODY_BYTES = 16 * 1024 * 1024
 
 ShortText = Annotated[str, StringConstraints(max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=20000)]
