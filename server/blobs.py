@@ -7,12 +7,12 @@ Also the content checks of the seed CGU: PDF, JPG, PNG only, recognised by their
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
 import unicodedata
 from pathlib import Path
-import hashlib
 from typing import BinaryIO, NamedTuple, Protocol
 
 from server.problems import ProblemError

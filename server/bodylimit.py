@@ -16,6 +16,8 @@ from server.problems import problem_response
 
 TOO_LARGE = "L'envoi dépasse la taille maximale autorisée (5 Mo par fichier)."
 NUL_IN_ADDRESS = "L'adresse demandée contient un caractère nul (%00), refusé."
+NUL_IN_BODY = "Les données envoyées contiennent un caractère nul (\\u0000), refusé."
+_NUL_ESCAPE = b"\\u0000"
 
 
 def too_large(path: str, limit: int) -> str:
@@ -53,12 +55,23 @@ class BodyLimitMiddleware:
                 await problem_response(413, refusal)(scope, receive, send)
                 return
         seen = 0
+        is_json = any(name == b"content-type" and b"json" in value.lower()
+                      for name, value in scope.get("headers", []))
+        tail = b""
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, tail
             message: Message = await receive()
             if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
+                body = message.get("body", b"")
+                seen += len(body)
+                if is_json:
+                    # PostgreSQL refuses NUL in a text where SQLite stores it: every JSON body
+                    # is refused at the door, so both databases answer the same.
+                    window = tail + body
+                    if _NUL_ESCAPE in window:
+                        raise HTTPException(status_code=422, detail=NUL_IN_BODY)
+                    tail = window[-(len(_NUL_ESCAPE) - 1):]
                 if seen > limit:
                     # FastAPI turns HTTPException raised while reading the body into a response
                     # (other exceptions become a generic 400).

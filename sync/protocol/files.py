@@ -39,7 +39,8 @@ def name_problem(filename: str, content_type: str) -> str | None:
     Windows reads as ``run.bat``) is refused, and so is a double extension that ends in
     anything else (``x.pdf.exe``)."""
     if filename != filename.rstrip(". "):
-        return f"Le nom du fichier « {filename} » ne doit pas se terminer par un point ou une espace."
+        return (f"Le nom du fichier « {filename} » ne doit pas se terminer par un point ou "
+                "une espace.")
     suffix = PurePath(filename).suffix.lower()
     if suffix and EXTENSIONS.get(suffix) != content_type:
         return (

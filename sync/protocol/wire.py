@@ -26,7 +26,6 @@ from pydantic_core import PydanticSerializationError, to_json
 from sync.protocol.addresses import AddressError, check_address
 from sync.protocol.bounds import BoundedJson, LegalDay, LegalInstant, json_problem, wire_problem
 from sync.protocol.identifiers import rna_is_valid, siret_is_valid
-
 from sync.protocol.vocabulary import (
     AuthorityKind,
     Channel,

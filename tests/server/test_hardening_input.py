@@ -44,7 +44,7 @@ def assert_french_4xx(response: Any, status: int = 422) -> None:
     assert detail != "La demande n'a pas pu aboutir.", detail
 
 
-# --- 1. form fields bounded at every door; one row never breaks a page --------------------------
+# --- 1. form fields bounded at every door; one row never breaks a page ---------------------------
 
 
 @pytest.mark.parametrize("form", [
@@ -122,7 +122,7 @@ def test_attachment_link_rechecks_names(world: World) -> None:
         assert "ne " in result["reason"] and "fichier" in result["reason"], result
 
 
-# --- 6. anonymous uploads bounded -----------------------------------------------------------------
+# --- 6. anonymous uploads bounded ----------------------------------------------------------------
 
 
 def test_submission_file_count_bounded(world: World) -> None:
@@ -162,7 +162,7 @@ def test_anonymous_quota_per_commune(world: World) -> None:
         settings.anonymous_bytes_per_day = saved
 
 
-# --- 7. no more 500s -------------------------------------------------------------------------------
+# --- 7. no more 500s -----------------------------------------------------------------------------
 
 
 def test_absurd_range_header(world: World) -> None:
@@ -226,6 +226,10 @@ def test_nul_and_nan_refused_everywhere(world: World) -> None:
     rest = world.client.post("/api/v1/requests", headers=world.a.headers(),
                              json=create_args(world, subject="Sujet\x00"))
     assert_french_4xx(rest)
+    agent = world.client.post("/api/v1/agents", headers=world.a.headers("admin"), json={
+        "login": f"nul-{uuid.uuid4().hex[:6]}", "display_name": "Agent\x00", "role": "clerk",
+        "password": "Choisi-Par-Admin-9", "authority_ids": [str(world.a.authority_id)]})
+    assert_french_4xx(agent)
     client_id = str(uuid.uuid4())
     body = json.dumps({"client_id": client_id, "mutations": [
         mutation(client_id, 1, "request.create",
@@ -236,7 +240,7 @@ def test_nul_and_nan_refused_everywhere(world: World) -> None:
     assert_french_4xx(nan)
 
 
-# --- 8. weak checks --------------------------------------------------------------------------------
+# --- 8. weak checks ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("email", ["a@b@c.fr", "a b@c d.fr", "a@b.fr\r\nBcc: victim@x.fr"])
@@ -276,7 +280,7 @@ def test_update_fields_base_from_the_future_is_a_conflict(world: World) -> None:
     assert row["subject"] == "Modifié au bureau"
 
 
-# --- 10. clean French messages, push too large -------------------------------------------------------
+# --- 10. clean French messages, push too large ---------------------------------------------------
 
 
 def test_validation_messages_are_clean_french(world: World) -> None:
@@ -346,7 +350,7 @@ def test_annotations_count_bounded(world: World) -> None:
     assert_french_4xx(refused)
 
 
-# --- 10. passwords ---------------------------------------------------------------------------------
+# --- 10. passwords -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("weak", ["Password1!", "Azerty123!", "AzErTy123!", "Motdepasse2026!"])
@@ -396,7 +400,7 @@ def test_seeded_demo_and_admin_created_accounts_must_change(world: World) -> Non
     assert first.json()["must_change_password"] is True
 
 
-# --- 10. a meaningful trail of reads ---------------------------------------------------------------
+# --- 10. a meaningful trail of reads -------------------------------------------------------------
 
 
 def _reads(world: World) -> list[Any]:
