@@ -437,3 +437,40 @@ def test_one_audit_entry_per_list_query_and_pull_page(world: World) -> None:
     assert len(last) == before + 3
     assert any(e.entity_id == uuid.UUID(made[0]) and e.detail.get("via") == "detail"
                for e in last)
+
+
+# --- 6. streamed to disk ------------------------------------------------------------------------
+
+
+class _Reader(io.BytesIO):
+    """A file that remembers the largest read asked of it."""
+
+    largest = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.largest = max(self.largest, size if size and size > 0 else len(self.getvalue()))
+        return super().read(size)
+
+
+def test_public_uploads_are_streamed_chunk_by_chunk(tmp_path: Any) -> None:
+    from server.blobs import CHUNK, DiskBlobStore
+    from server.problems import ProblemError
+    from sync.protocol.files import sha256_hex
+
+    store = DiskBlobStore(tmp_path / "blobs")
+    data = b"%PDF-1.4\n" + bytes(range(256)) * 16_000  # about 4 MB
+    reader = _Reader(data)
+    stored = store.put_stream(reader, "piece.pdf")
+    assert reader.largest <= CHUNK
+    assert stored.sha256 == sha256_hex(data) and stored.size == len(data)
+    assert stored.content_type == "application/pdf"
+    assert store.read(stored.sha256) == data
+    too_big = _Reader(b"%PDF-1.4\n" + b"0" * (5 * 1024 * 1024))
+    with pytest.raises(ProblemError) as refused:
+        store.put_stream(too_big, "gros.pdf")
+    assert refused.value.status == 413 and too_big.largest <= CHUNK
+    with pytest.raises(ProblemError) as disguised:
+        store.put_stream(_Reader(png_bytes()), "x.pdf.exe")
+    assert disguised.value.status == 415
+    leftovers = [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()]
+    assert len(leftovers) == 1  # only the accepted file; no temporary file left behind
