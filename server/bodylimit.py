@@ -55,8 +55,11 @@ class BodyLimitMiddleware:
                 await problem_response(413, refusal)(scope, receive, send)
                 return
         seen = 0
-        is_json = any(name == b"content-type" and b"json" in value.lower()
-                      for name, value in scope.get("headers", []))
+        # A push is exempt: a NUL in one mutation rejects that mutation (with its reason), not
+        # the whole batch, which the desktop would otherwise send again and again.
+        is_json = not path.endswith("/sync/push") and any(
+            name == b"content-type" and b"json" in value.lower()
+            for name, value in scope.get("headers", []))
         tail = b""
 
         async def counting_receive() -> Message:

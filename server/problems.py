@@ -167,8 +167,7 @@ def field_reason(error: dict[str, Any]) -> InvalidParam:
         # Our validators raise ValueError with a French message; pydantic prefixes it.
         cause = (error.get("ctx") or {}).get("error")
         message = str(cause) if cause is not None else str(error.get("msg", ""))
-        message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-        reason = message if not message.isascii() else None
+        reason = message.removeprefix("Value error, ").removeprefix("Assertion failed, ") or None
     if reason is None:
         reason = "valeur invalide"
     return InvalidParam(name=loc or "corps", reason=reason)

@@ -672,6 +672,17 @@ class Mutation(_Model):
     name: MutationName
     args: dict[str, Any]
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_nor_nan(cls, data: Any) -> Any:
+        # ``args`` is checked by the mutation's own model: one bad mutation is ``rejected``
+        # with its reason, it never makes the whole push a 422 that the desktop would resend.
+        if isinstance(data, dict):
+            problem = wire_problem({k: v for k, v in data.items() if k != "args"})
+            if problem is not None:
+                raise ValueError(problem)
+        return data
+
     def parsed_args(self) -> BaseModel:
         """Validates ``args`` against the model of this mutation (raises ValidationError)."""
         return MUTATION_ARGS[self.name].model_validate(self.args)
@@ -680,6 +691,11 @@ class Mutation(_Model):
 class PushRequest(_Model):
     client_id: UUID
     mutations: list[Mutation] = Field(max_length=MAX_PUSH_BATCH)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_nor_nan(cls, data: Any) -> Any:
+        return data  # each Mutation checks its envelope, each mutation's model its args
 
     @model_validator(mode="after")
     def _one_client(self) -> PushRequest:

@@ -230,14 +230,20 @@ def test_nul_and_nan_refused_everywhere(world: World) -> None:
         "login": f"nul-{uuid.uuid4().hex[:6]}", "display_name": "Agent\x00", "role": "clerk",
         "password": "Choisi-Par-Admin-9", "authority_ids": [str(world.a.authority_id)]})
     assert_french_4xx(agent)
+    # In a push, the one bad mutation is rejected; the batch goes through.
     client_id = str(uuid.uuid4())
     body = json.dumps({"client_id": client_id, "mutations": [
         mutation(client_id, 1, "request.create",
                  create_args(world, form_fields={"surface": float("nan")})),
+        mutation(client_id, 2, "request.create", create_args(world, subject="Sujet\x00")),
+        mutation(client_id, 3, "request.create", create_args(world)),
     ]})
-    nan = world.client.post("/api/v1/sync/push", content=body,
-                            headers={**world.a.headers(), "content-type": "application/json"})
-    assert_french_4xx(nan)
+    pushed = world.client.post("/api/v1/sync/push", content=body,
+                               headers={**world.a.headers(), "content-type": "application/json"})
+    assert pushed.status_code == 200, pushed.text
+    results = pushed.json()["results"]
+    assert [r["result"] for r in results] == ["rejected", "rejected", "applied"]
+    assert "NaN" in results[0]["reason"] and "nul" in results[1]["reason"]
 
 
 # --- 8. weak checks ------------------------------------------------------------------------------
