@@ -83,6 +83,17 @@ def _anonymous_bytes_today(session: Session, authority_id: uuid.UUID) -> int:
     return int(total)
 
 
+def _check_quota(session: Session, authority_id: uuid.UUID, size: int, quota: int) -> None:
+    """The commune's daily volume of anonymous files (429 beyond, with a French reason)."""
+    if size and _anonymous_bytes_today(session, authority_id) + size > quota:
+        raise ProblemError(
+            429,
+            "La collectivité a reçu aujourd'hui le volume maximal de pièces jointes par le "
+            "portail. Réessayez demain ou déposez vos pièces en mairie.",
+            headers={"Retry-After": "3600"},
+        )
+
+
 @router.post(
     "/authorities/{authority_id}/submissions",
     response_model=RegistrationReceipt,
@@ -122,8 +133,13 @@ def submit(
     uploads = files or []
     if len(uploads) > MAX_FILES:
         raise ProblemError(422, f"Au plus {MAX_FILES} pièces jointes par demande.")
-    if sum(upload.size or 0 for upload in uploads) > MAX_SUBMISSION_BYTES:
+    declared = sum(upload.size or 0 for upload in uploads)
+    if declared > MAX_SUBMISSION_BYTES:
         raise ProblemError(413, _TOO_LARGE)
+    with db.read() as session:  # refused before a byte is written to the blob store
+        if session.get(Authority, authority_id) is None:
+            raise ProblemError(404, "Cette collectivité est introuvable.")
+        _check_quota(session, authority_id, declared, settings.anonymous_bytes_per_day)
     stored: list[tuple[str, StoredBlob]] = []
     for upload in uploads:
         name = safe_filename(upload.filename)
@@ -135,15 +151,7 @@ def submit(
         authority = session.get(Authority, authority_id)
         if authority is None:
             raise ProblemError(404, "Cette collectivité est introuvable.")
-        if total and _anonymous_bytes_today(session, authority_id) + total > (
-            settings.anonymous_bytes_per_day
-        ):
-            raise ProblemError(
-                429,
-                "La collectivité a reçu aujourd'hui le volume maximal de pièces jointes par le "
-                "portail. Réessayez demain ou déposez vos pièces en mairie.",
-                headers={"Retry-After": "3600"},
-            )
+        _check_quota(session, authority_id, total, settings.anonymous_bytes_per_day)
         procedure_id = None
         if data.procedure_code:
             procedure_id = session.execute(
