@@ -27,7 +27,7 @@ from server.api import (
     submissions,
     sync,
 )
-from server.api.submissions import MAX_FILES
+from server.api.submissions import MAX_SUBMISSION_BYTES
 from server.auth.passwords import Passwords
 from server.blobs import DiskBlobStore
 from server.bodylimit import BodyLimitMiddleware
@@ -39,7 +39,7 @@ from server.mail.sender import MailWorker, RetryPolicy
 from server.ratelimit import SlidingWindowLimiter
 from server.services.runtime import Runtime
 from sync.protocol.vocabulary import MAX_ATTACHMENT_BYTES
-from sync.protocol.wire import PROTOCOL_VERSION
+from sync.protocol.wire import MAX_PUSH_BODY_BYTES, PROTOCOL_VERSION
 
 API_PREFIX = "/api/v1"
 log = logging.getLogger(__name__)
@@ -53,9 +53,11 @@ class Health(BaseModel):
 
 def _body_limit(path: str) -> int:
     if path.endswith("/submissions"):
-        return MAX_FILES * MAX_ATTACHMENT_BYTES + 1024 * 1024
+        return MAX_SUBMISSION_BYTES + 1024 * 1024
     if path.endswith(("/attachments", "/blobs", "/folders")):
         return 11 * MAX_ATTACHMENT_BYTES // 2 + 64 * 1024
+    if path.endswith("/sync/push"):
+        return MAX_PUSH_BODY_BYTES
     return 16 * 1024 * 1024
 
 

@@ -43,22 +43,28 @@ def record(
 
 
 def record_citizen_reads(
-    session: Session, principal: Principal, rows: Iterable[Any], how: str
+    session: Session, principal: Principal, rows: Iterable[Any], how: str,
+    query: str | None = None,
 ) -> None:
-    """One entry per citizen whose personal data left the server, so a citizen's request "who
-    saw my data?" can be answered row by row."""
+    """A meaningful trail of reads: one entry for the opening of one citizen's file (its id in
+    ``entity_id``), and one entry per list query or pull page (per commune) that names the
+    citizens it showed in ``detail.ids`` — not one entry per row, which buried a page of 124
+    citizens under 124 entries."""
+    by_authority: dict[Any, list[str]] = {}
+    for row in rows:
+        by_authority.setdefault(row.authority_id, []).append(str(row.id))
     now = utcnow()
-    session.add_all(
-        AuditEntry(
-            id=uuid.uuid4(),
-            at=now,
-            agent_id=principal.agent_id,
-            ip=principal.ip,
-            action="read",
-            entity="citizens",
-            entity_id=row.id,
-            authority_id=row.authority_id,
-            detail={"via": how},
-        )
-        for row in rows
-    )
+    for authority_id, ids in by_authority.items():
+        detail: dict[str, Any] = {"via": how}
+        if how in ("detail", "export") and len(ids) == 1:
+            entity_id: uuid.UUID | None = uuid.UUID(ids[0])
+        else:
+            entity_id = None
+            detail.update(count=len(ids), ids=ids)
+            if query:
+                detail["query"] = query
+        session.add(AuditEntry(
+            id=uuid.uuid4(), at=now, agent_id=principal.agent_id, ip=principal.ip,
+            action="read", entity="citizens", entity_id=entity_id,
+            authority_id=authority_id, detail=detail,
+        ))

@@ -7,15 +7,16 @@ Also the content checks of the seed CGU: PDF, JPG, PNG only, recognised by their
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
 import unicodedata
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, NamedTuple, Protocol
 
 from server.problems import ProblemError
-from sync.protocol.files import attachment_problem, sha256_hex, sniff
+from sync.protocol.files import attachment_problem, head_problem, sha256_hex, sniff
 from sync.protocol.vocabulary import MAX_ATTACHMENT_BYTES
 
 _SHA = re.compile(r"^[0-9a-f]{64}$")
@@ -45,8 +46,23 @@ def safe_filename(name: str | None) -> str:
     return name[:255]
 
 
+#: Bytes read at a time when a file is streamed to the store.
+CHUNK = 64 * 1024
+
+
+class StoredBlob(NamedTuple):
+    sha256: str
+    size: int
+    content_type: str
+
+
 class BlobStore(Protocol):
     def put(self, data: bytes) -> str: ...
+
+    def put_stream(self, source: BinaryIO, filename: str) -> StoredBlob:
+        """Checks and stores a file read chunk by chunk (never whole in memory); raises
+        ProblemError 413/415 with the same words as ``check_content``."""
+        ...
 
     def exists(self, sha256: str) -> bool: ...
 
@@ -87,6 +103,37 @@ class DiskBlobStore:
             raise
         return digest
 
+    def put_stream(self, source: BinaryIO, filename: str) -> StoredBlob:
+        incoming = self.root / ".incoming"
+        incoming.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=incoming, prefix=".upload-")
+        digest = hashlib.sha256()
+        size = 0
+        head = b""
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                while chunk := source.read(CHUNK):
+                    if not head:
+                        head = chunk[:16]
+                    size += len(chunk)
+                    if size > MAX_ATTACHMENT_BYTES:
+                        break
+                    digest.update(chunk)
+                    handle.write(chunk)
+                problem = head_problem(head, size, filename)
+                if problem is not None:
+                    raise ProblemError(413 if size > MAX_ATTACHMENT_BYTES else 415, problem)
+                handle.flush()
+                os.fsync(handle.fileno())
+            sha = digest.hexdigest()
+            path = self._path(sha)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return StoredBlob(sha, size, str(sniff(head)))
+
     def exists(self, sha256: str) -> bool:
         return bool(_SHA.match(sha256)) and self._path(sha256).is_file()
 
@@ -105,7 +152,9 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     """Parses a single ``bytes=`` range; None means the whole file, ProblemError(416) if bad."""
     if not header:
         return None
-    match = re.fullmatch(r"\s*bytes=(\d*)-(\d*)\s*", header)
+    # At most 18 digits: a longer position is past any file (and Python refuses to convert
+    # numbers of thousands of digits).
+    match = re.fullmatch(r"\s*bytes=(\d{0,18})-(\d{0,18})\s*", header)
     if not match or (not match.group(1) and not match.group(2)):
         raise ProblemError(
             416, "Plage d'octets invalide.", headers={"Content-Range": f"bytes */{size}"}

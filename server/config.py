@@ -49,6 +49,8 @@ class Settings:
     #: Citizen submissions accepted per IP within the window (the CGU's "envois abusifs").
     submission_max_per_window: int = 10
     submission_window_seconds: int = 600
+    #: Bytes of files the public portal may attach to one commune's requests in 24 hours.
+    anonymous_bytes_per_day: int = 500 * 1024 * 1024
     #: argon2id cost; tests lower it to keep the suite fast, production keeps the defaults.
     argon2_time_cost: int = 3
     argon2_memory_cost_kib: int = 65536
@@ -91,4 +93,6 @@ class Settings:
             host=env.get("BANNETTE_SERVER_HOST", "127.0.0.1"),
             port=int(env.get("BANNETTE_SERVER_PORT", "8765")),
             parapheur_stuck_days=stuck_days_from_env(),
+            anonymous_bytes_per_day=int(
+                env.get("BANNETTE_ANONYMOUS_BYTES_PER_DAY", str(500 * 1024 * 1024))),
         )

@@ -109,26 +109,67 @@ _STATUS_DETAILS = {
 }
 
 
-def _field_reason(error: dict[str, Any]) -> InvalidParam:
+_REASONS = {
+    "missing": "champ obligatoire manquant",
+    "json_invalid": "le corps n'est pas du JSON valide",
+    "json_type": "le corps n'est pas du JSON valide",
+    "extra_forbidden": "champ inconnu",
+    "uuid_parsing": "identifiant (UUID) invalide",
+    "uuid_type": "identifiant (UUID) invalide",
+    "int_parsing": "nombre entier attendu",
+    "int_type": "nombre entier attendu",
+    "int_from_float": "nombre entier attendu",
+    "int_parsing_size": "nombre trop grand",
+    "float_parsing": "nombre attendu",
+    "float_type": "nombre attendu",
+    "finite_number": "nombre invalide (NaN ou infini)",
+    "bool_parsing": "valeur vrai/faux attendue",
+    "bool_type": "valeur vrai/faux attendue",
+    "string_type": "texte attendu",
+    "string_too_long": "texte trop long",
+    "string_too_short": "texte trop court",
+    "string_pattern_mismatch": "format incorrect",
+    "string_unicode": "texte mal encodé",
+    "enum": "valeur non reconnue",
+    "literal_error": "valeur non reconnue",
+    "greater_than": "valeur trop petite",
+    "greater_than_equal": "valeur trop petite",
+    "less_than": "valeur trop grande",
+    "less_than_equal": "valeur trop grande",
+    "too_short": "liste trop courte",
+    "too_long": "liste trop longue",
+    "list_type": "liste attendue",
+    "dict_type": "objet JSON attendu",
+    "model_type": "objet JSON attendu",
+    "model_attributes_type": "objet JSON attendu",
+    "date_parsing": "date invalide (AAAA-MM-JJ attendu)",
+    "date_from_datetime_parsing": "date invalide (AAAA-MM-JJ attendu)",
+    "date_from_datetime_inexact": "date sans heure attendue",
+    "date_type": "date attendue",
+    "datetime_parsing": "date et heure invalides (ISO 8601 attendu)",
+    "datetime_from_date_parsing": "date et heure invalides (ISO 8601 attendu)",
+    "datetime_type": "date et heure attendues",
+    "datetime_object_invalid": "date et heure invalides",
+    "time_parsing": "heure invalide",
+    "recursion_loop": "données trop imbriquées",
+    "union_tag_invalid": "valeur non reconnue",
+    "bytes_type": "fichier attendu",
+    "url_parsing": "adresse invalide",
+}
+
+
+def field_reason(error: dict[str, Any]) -> InvalidParam:
+    """A clean French reason: never pydantic's English (« Value error, … ») nor its codes."""
     loc = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path"))
     kind = str(error.get("type", ""))
-    reasons = {
-        "missing": "champ obligatoire manquant",
-        "json_invalid": "le corps n'est pas du JSON valide",
-        "extra_forbidden": "champ inconnu",
-        "uuid_parsing": "identifiant (UUID) invalide",
-        "int_parsing": "nombre entier attendu",
-        "string_too_long": "texte trop long",
-        "string_too_short": "texte trop court",
-        "string_pattern_mismatch": "format incorrect",
-        "enum": "valeur non reconnue",
-        "greater_than_equal": "valeur trop petite",
-        "less_than_equal": "valeur trop grande",
-    }
-    reason = reasons.get(kind)
+    reason = _REASONS.get(kind)
+    if reason is None and kind in ("value_error", "assertion_error"):
+        # Our validators raise ValueError with a French message; pydantic prefixes it.
+        cause = (error.get("ctx") or {}).get("error")
+        message = str(cause) if cause is not None else str(error.get("msg", ""))
+        reason = message.removeprefix("Value error, ").removeprefix("Assertion failed, ") or None
     if reason is None:
-        message = str(error.get("msg", ""))
-        reason = message if message.isascii() is False else f"valeur invalide ({kind})"
+        reason = "valeur invalide"
     return InvalidParam(name=loc or "corps", reason=reason)
 
 
@@ -153,7 +194,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        invalid = [_field_reason(dict(e)) for e in exc.errors()]
+        invalid = [field_reason(dict(e)) for e in exc.errors()]
         return problem_response(
             422,
             "Les données envoyées sont incomplètes ou mal formées : "
@@ -165,7 +206,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ValidationError)
     async def _model(request: Request, exc: ValidationError) -> JSONResponse:
         # Arguments rebuilt by a router from path + body (e.g. a mutation's args model).
-        invalid = [_field_reason(dict(e)) for e in exc.errors()]
+        invalid = [field_reason(dict(e)) for e in exc.errors()]
         return problem_response(
             422,
             "Les données envoyées sont invalides : "

@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.auth.passwords import Passwords, policy_problems
+from server.auth.passwords import Passwords, policy_message
 from server.db.database import Database
 from server.db.models import Agent, AgentAuthority, Authority, Procedure
 from server.db.types import utcnow
@@ -41,6 +41,8 @@ class SeedAgent:
     role: Role
     password: str
     authorities: list[str] = field(default_factory=list)  # INSEE codes
+    #: A published demonstration password must be replaced at the first login.
+    must_change_password: bool = False
 
 
 @dataclass
@@ -65,9 +67,12 @@ DEFAULT_AUTHORITIES = [
 ]
 
 DEFAULT_AGENTS = [
-    SeedAgent("secretaire", "Claire Martin", Role.CLERK, "Secretaire-2026!", ["10999", "57999"]),
-    SeedAgent("maire", "Jean Dupont", Role.OFFICIAL, "Maire-Signe-2026!", ["10999"]),
-    SeedAgent("admin", "Administrateur", Role.ADMIN, "Admin-Bannette-2026!", ["10999", "57999"]),
+    SeedAgent("secretaire", "Claire Martin", Role.CLERK, "Secretaire-2026!", ["10999", "57999"],
+              must_change_password=True),
+    SeedAgent("maire", "Jean Dupont", Role.OFFICIAL, "Maire-Signe-2026!", ["10999"],
+              must_change_password=True),
+    SeedAgent("admin", "Administrateur", Role.ADMIN, "Admin-Bannette-2026!", ["10999", "57999"],
+              must_change_password=True),
 ]
 
 
@@ -83,9 +88,9 @@ def seed(
         for spec in authorities or DEFAULT_AUTHORITIES:
             ids[spec.insee_code] = _authority(session, spec)
         for agent in agents or DEFAULT_AGENTS:
-            problems = policy_problems(agent.password)
-            if problems:
-                raise ValueError(f"mot de passe de {agent.login} : il manque {', '.join(problems)}")
+            refusal = policy_message(agent.password)
+            if refusal:
+                raise ValueError(f"mot de passe de {agent.login} : {refusal}")
             ids[agent.login] = _agent(session, passwords, agent, ids)
     return ids
 
@@ -121,6 +126,7 @@ def _agent(
     row = Agent(
         id=uuid.uuid4(), login=spec.login, display_name=spec.display_name,
         role=spec.role.value, active=True, password_hash=passwords.hash(spec.password),
+        must_change_password=spec.must_change_password,
     )
     row.memberships = [AgentAuthority(authority_id=ids[code]) for code in spec.authorities]
     session.add(stamp(session, row))

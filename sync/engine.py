@@ -22,7 +22,13 @@ from datetime import UTC, datetime
 
 from sync import errors, faults
 from sync.client import ApiClient
-from sync.outbox import match_answers, push_request
+from sync.outbox import (
+    PUSH_BYTE_BUDGET,
+    match_answers,
+    push_request,
+    refused_locally,
+    split_by_bytes,
+)
 from sync.protocol.wire import (
     DEFAULT_PULL_LIMIT,
     MAX_PUSH_BATCH,
@@ -79,6 +85,7 @@ class SyncEngine:
         *,
         page_limit: int = DEFAULT_PULL_LIMIT,
         push_batch: int = MAX_PUSH_BATCH,
+        push_bytes: int = PUSH_BYTE_BUDGET,
         progress: Progress | None = None,
         blobs: BlobStore | None = None,
     ) -> None:
@@ -87,6 +94,7 @@ class SyncEngine:
         self.client = client
         self.page_limit = page_limit
         self.push_batch = min(push_batch, MAX_PUSH_BATCH)
+        self.push_bytes = push_bytes
         self.progress = progress
 
     # --- identity -------------------------------------------------------------------------
@@ -159,7 +167,17 @@ class SyncEngine:
         if self.progress:
             self.progress("push", 0, total)
         while True:
-            batch = self.store.pending(self.push_batch)
+            batch, too_large = split_by_bytes(
+                self.store.pending(self.push_batch), client_id, self.push_bytes)
+            if too_large is not None:
+                # No push can carry it: refused here, so the queue behind it is not blocked.
+                refused = [refused_locally(too_large)]
+                self.store.record_answers(refused, self._rows_to_restore(refused))
+                report.pushed += 1
+                report.rejected += 1
+                report.rejections.append(refused[0].result.reason or "")
+                done += 1
+                continue
             if not batch:
                 return
             faults.pause("before_push")

@@ -12,12 +12,54 @@ from uuid import UUID
 
 from sync.protocol.wire import (
     MAX_PUSH_BATCH,
+    MAX_PUSH_BODY_BYTES,
     Mutation,
     MutationName,
+    MutationOutcome,
     MutationResult,
     PushRequest,
 )
 from sync.store import Answered, OutboxEntry
+
+#: Bytes of mutations in one push: half the server's body limit, so a batch is never refused
+#: as a whole (the server once answered 413 and the desktop resent the same batch forever).
+PUSH_BYTE_BUDGET = MAX_PUSH_BODY_BYTES // 2
+#: JSON around the mutations (client id, brackets): generous.
+_ENVELOPE_BYTES = 200
+
+
+def mutation_size(entry: OutboxEntry, client_id: UUID) -> int:
+    """Bytes this mutation takes in a push body (plus the separating comma)."""
+    return len(to_mutation(entry, client_id).model_dump_json().encode("utf-8")) + 1
+
+
+def split_by_bytes(
+    entries: Sequence[OutboxEntry], client_id: UUID, budget: int = PUSH_BYTE_BUDGET
+) -> tuple[list[OutboxEntry], OutboxEntry | None]:
+    """The longest prefix of ``entries`` that fits in ``budget`` bytes, and — when the very
+    first entry alone does not fit — that entry, which no push can ever carry: the caller
+    refuses it locally so the queue behind it moves on."""
+    batch: list[OutboxEntry] = []
+    used = _ENVELOPE_BYTES
+    for entry in entries:
+        size = mutation_size(entry, client_id)
+        if used + size > budget:
+            if not batch:
+                return [], entry
+            break
+        batch.append(entry)
+        used += size
+    return batch, None
+
+
+def refused_locally(entry: OutboxEntry) -> Answered:
+    """The answer a mutation too large to send gets on this PC, in the server's words' style:
+    it stays visible with its reason, like a refusal by the server."""
+    return Answered(entry, MutationResult(
+        mutation_id=entry.mutation_id, result=MutationOutcome.REJECTED,
+        reason="Modification trop volumineuse pour être envoyée au serveur : elle n'a pas été "
+        "transmise. Raccourcissez les textes ou les champs saisis, puis recommencez.",
+    ))
 
 
 def to_mutation(entry: OutboxEntry, client_id: UUID) -> Mutation:

@@ -41,6 +41,7 @@ from desktop.store.inbox import Choice
 from desktop.store.outbox import enqueue, server_may_know
 from desktop.store.requests import insert_event, refresh_due
 from desktop.store.sync_store import PLACEHOLDER_PROCEDURE_ID
+from sync.protocol.addresses import AddressError, check_address
 from sync.protocol.identifiers import rna_is_valid, siret_is_valid
 from sync.protocol.vocabulary import CHANNEL_LABELS, Channel, CitizenKind, EventKind, Status
 from sync.protocol.wire import (
@@ -73,7 +74,6 @@ MIN_CITIZEN_SEARCH = 2
 #: Prefix of the numbers given while the server has not numbered the request yet.
 PROVISIONAL_PREFIX = "P-"
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _POSTCODE = re.compile(r"^\d{5}$")
 
 
@@ -323,6 +323,16 @@ _NAME_REQUIRED = {
 }
 
 
+def _email_ok(value: str) -> bool:
+    """The server's strict rule (shared in ``sync.protocol.addresses``): refused here, offline,
+    exactly what the server would refuse at the next sync."""
+    try:
+        check_address(value)
+    except AddressError:
+        return False
+    return True
+
+
 def citizen_problems(citizen: NewCitizen) -> list[str]:
     """What is wrong with a (normalised) new citizen: the server's identity rules for the back
     office (``server.services.citizens``, non-strict) plus a name for every kind."""
@@ -337,7 +347,7 @@ def citizen_problems(citizen: NewCitizen) -> list[str]:
     ):
         if len(value) > MAX_SHORT:
             problems.append(f"{label} dépasse {MAX_SHORT} caractères.")
-    if citizen.email and (len(citizen.email) > MAX_EMAIL or not _EMAIL.match(citizen.email)):
+    if citizen.email and (len(citizen.email) > MAX_EMAIL or not _email_ok(citizen.email)):
         problems.append(f"L'adresse électronique « {citizen.email} » n'est pas valide.")
     if citizen.phone and len(citizen.phone) > MAX_PHONE:
         problems.append(f"Le numéro de téléphone compte plus de {MAX_PHONE} caractères.")

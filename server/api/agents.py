@@ -14,7 +14,7 @@ from server import audit
 from server.access import Action, Principal, authorize, check_authority
 from server.api.deps import DbDep, PrincipalDep
 from server.auth import tokens
-from server.auth.passwords import Passwords, policy_problems
+from server.auth.passwords import Passwords, policy_message
 from server.db.models import Agent, AgentAuthority
 from server.problems import ProblemError, problem_responses
 from server.services.common import stamp
@@ -57,16 +57,16 @@ def create_agent(body: AgentCreate, request: Request, principal: PrincipalDep,
     for authority_id in body.authority_ids:
         check_authority(principal, authority_id)
     authorize(principal, Action.AUDIT)  # administrators only
-    problems = policy_problems(body.password)
-    if problems:
-        raise ProblemError(422, "Le mot de passe doit contenir " + ", ".join(problems) + ".")
+    refusal = policy_message(body.password)
+    if refusal:
+        raise ProblemError(422, refusal)
     passwords: Passwords = request.app.state.passwords
     with db.write() as session:
         if session.execute(select(Agent.id).where(Agent.login == body.login)).first():
             raise ProblemError(409, "Cet identifiant est déjà pris.")
         agent = Agent(id=uuid.uuid4(), login=body.login, display_name=body.display_name,
                       email=body.email, role=body.role.value, active=True,
-                      password_hash=passwords.hash(body.password))
+                      password_hash=passwords.hash(body.password), must_change_password=True)
         agent.memberships = [AgentAuthority(authority_id=a) for a in set(body.authority_ids)]
         session.add(stamp(session, agent))
         for authority_id in set(body.authority_ids):

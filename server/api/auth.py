@@ -11,7 +11,7 @@ from sqlalchemy import select
 from server import audit
 from server.api.deps import DbDep, PrincipalDep, SettingsDep, client_ip
 from server.auth import tokens
-from server.auth.passwords import Passwords, policy_problems
+from server.auth.passwords import Passwords, policy_message
 from server.db.models import Agent, Token
 from server.db.types import utcnow
 from server.problems import ProblemError, problem_responses
@@ -46,6 +46,7 @@ def _pair(issued: tokens.IssuedTokens, agent: Agent) -> TokenPair:
         expires_in=issued.access_ttl,
         refresh_expires_in=issued.refresh_ttl,
         agent=AgentRow.model_validate(agent),
+        must_change_password=agent.must_change_password,
     )
 
 
@@ -150,15 +151,18 @@ def change_password(
     body: PasswordChange, principal: PrincipalDep, db: DbDep, passwords: PasswordsDep
 ) -> LogoutResponse:
     """Changing the password revokes every session of the agent, including this one."""
-    problems = policy_problems(body.new_password)
-    if problems:
-        raise ProblemError(422, "Le mot de passe doit contenir " + ", ".join(problems) + ".")
+    refusal = policy_message(body.new_password)
+    if refusal:
+        raise ProblemError(422, refusal)
     with db.write() as session:
         agent = session.get(Agent, principal.agent_id)
         assert agent is not None
         if not passwords.verify(agent.password_hash, body.current_password):
             raise ProblemError(401, "Mot de passe actuel incorrect.")
+        if passwords.verify(agent.password_hash, body.new_password):
+            raise ProblemError(422, "Le nouveau mot de passe doit être différent de l'actuel.")
         agent.password_hash = passwords.hash(body.new_password)
+        agent.must_change_password = False
         tokens.revoke_agent(session, agent.id)
         audit.record(session, principal, "password_changed", "agents", agent.id, None)
     return LogoutResponse()

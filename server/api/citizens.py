@@ -57,7 +57,7 @@ def list_citizens(
             )
         page = paginate(session, stmt.order_by(Citizen.last_name, Citizen.id), CitizenRow,
                         limit, offset)
-        audit.record_citizen_reads(session, principal, page.items, "list")
+        audit.record_citizen_reads(session, principal, page.items, "list", query=q)
         return page
 
 

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile, status
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from server import audit
-from server.api.attachments import read_upload
-from server.api.deps import BlobsDep, DbDep, client_ip
-from server.blobs import check_content, safe_filename
-from server.db.models import Authority, Procedure
+from server.api.deps import BlobsDep, DbDep, SettingsDep, client_ip
+from server.blobs import StoredBlob, safe_filename
+from server.db.models import Attachment, Authority, Procedure
+from server.db.types import utcnow
 from server.french import long_date_time
 from server.problems import ProblemError, problem_responses
 from server.ratelimit import SlidingWindowLimiter
@@ -35,7 +37,15 @@ from sync.protocol.wire import (
 )
 
 router = APIRouter(prefix="/public", tags=["portail usagers"])
-MAX_FILES = 20
+#: Files and bytes of one anonymous submission (each file stays within the 5 MB of the CGU).
+MAX_FILES = 10
+MAX_SUBMISSION_BYTES = 25 * 1024 * 1024
+
+
+_TOO_LARGE = (
+    f"La demande et ses pièces jointes dépassent {MAX_SUBMISSION_BYTES // (1024 * 1024)} Mo au "
+    "total (5 Mo par fichier)."
+)
 
 
 class PublicProcedure(BaseModel):
@@ -61,6 +71,29 @@ def public_procedures(authority_id: uuid.UUID, db: DbDep) -> list[PublicProcedur
                                 silence_rule=SilenceRule(r.silence_rule)) for r in rows]
 
 
+def _anonymous_bytes_today(session: Session, authority_id: uuid.UUID) -> int:
+    """Bytes of the files the portal attached for this commune in the last 24 hours."""
+    since = utcnow() - timedelta(days=1)
+    total = session.execute(
+        select(func.coalesce(func.sum(Attachment.size), 0)).where(
+            Attachment.authority_id == authority_id, Attachment.created_by.is_(None),
+            Attachment.created_at >= since,
+        )
+    ).scalar_one()
+    return int(total)
+
+
+def _check_quota(session: Session, authority_id: uuid.UUID, size: int, quota: int) -> None:
+    """The commune's daily volume of anonymous files (429 beyond, with a French reason)."""
+    if size and _anonymous_bytes_today(session, authority_id) + size > quota:
+        raise ProblemError(
+            429,
+            "La collectivité a reçu aujourd'hui le volume maximal de pièces jointes par le "
+            "portail. Réessayez demain ou déposez vos pièces en mairie.",
+            headers={"Retry-After": "3600"},
+        )
+
+
 @router.post(
     "/authorities/{authority_id}/submissions",
     response_model=RegistrationReceipt,
@@ -72,6 +105,7 @@ def submit(
     request: Request,
     db: DbDep,
     blobs: BlobsDep,
+    settings: SettingsDep,
     payload: Annotated[str, Form(description="La demande, en JSON (SubmissionPayload)")],
     files: Annotated[list[UploadFile] | None, File()] = None,
 ) -> RegistrationReceipt:
@@ -87,23 +121,37 @@ def submit(
         )
     limiter.hit(ip or "?")
     try:
-        data = SubmissionPayload.model_validate(json.loads(payload))
-    except json.JSONDecodeError as exc:
-        raise ProblemError(422, "Le champ « payload » n'est pas du JSON valide.") from exc
+        decoded = json.loads(payload)
+    except (ValueError, RecursionError) as exc:
+        # ValueError: bad JSON, or a number of thousands of digits; RecursionError: nesting
+        # deeper than the parser's stack.
+        raise ProblemError(
+            422, "Le champ « payload » n'est pas du JSON valide ou est trop imbriqué."
+        ) from exc
+    data = SubmissionPayload.model_validate(decoded)
     citizen_service.check_identity(data.citizen, strict=True)
     uploads = files or []
     if len(uploads) > MAX_FILES:
         raise ProblemError(422, f"Au plus {MAX_FILES} pièces jointes par demande.")
-    contents: list[tuple[str, bytes]] = []
+    declared = sum(upload.size or 0 for upload in uploads)
+    if declared > MAX_SUBMISSION_BYTES:
+        raise ProblemError(413, _TOO_LARGE)
+    with db.read() as session:  # refused before a byte is written to the blob store
+        if session.get(Authority, authority_id) is None:
+            raise ProblemError(404, "Cette collectivité est introuvable.")
+        _check_quota(session, authority_id, declared, settings.anonymous_bytes_per_day)
+    stored: list[tuple[str, StoredBlob]] = []
     for upload in uploads:
         name = safe_filename(upload.filename)
-        content = read_upload(upload)
-        check_content(content, name)
-        contents.append((name, content))
+        stored.append((name, blobs.put_stream(upload.file, name)))
+    total = sum(blob.size for _name, blob in stored)
+    if total > MAX_SUBMISSION_BYTES:
+        raise ProblemError(413, _TOO_LARGE)
     with db.write() as session:
         authority = session.get(Authority, authority_id)
         if authority is None:
             raise ProblemError(404, "Cette collectivité est introuvable.")
+        _check_quota(session, authority_id, total, settings.anonymous_bytes_per_day)
         procedure_id = None
         if data.procedure_code:
             procedure_id = session.execute(
@@ -127,8 +175,8 @@ def submit(
             submitter_ip=ip, authority_checked=True,
         )
         names = []
-        for name, content in contents:
-            blob = attachment_service.store_blob(session, blobs, authority_id, content, name)
+        for name, stored_blob in stored:
+            blob = attachment_service.record_blob(session, authority_id, stored_blob)
             attachment_service.link(session, None, AttachmentLinkArgs(
                 id=uuid.uuid4(), authority_id=authority_id, request_id=row.id,
                 sha256=blob.sha256, filename=name), None)

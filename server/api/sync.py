@@ -42,7 +42,7 @@ def pull(body: PullRequest, principal: PrincipalDep, db: DbDep) -> Response:
     if citizens:
         with db.write() as session:
             audit.record_citizen_reads(session, principal, citizens, "sync")
-    return Response(page.model_dump_json(), media_type="application/json")
+    return Response(pull_service.encode(page), media_type="application/json")
 
 
 @router.get("/meta", response_model=MetaResponse, responses=problem_responses(401, 404, 422))

@@ -86,6 +86,9 @@ class Agent(Base):
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str] = mapped_column(String(200))
+    #: Set for seeded accounts and passwords chosen by someone else; cleared by a change.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column()
     memberships: Mapped[list[AgentAuthority]] = relationship(

@@ -8,11 +8,12 @@ from sqlalchemy.orm import Session
 
 from server import audit
 from server.access import Action, Principal, authorize, check_authority, get_scoped
-from server.blobs import BlobStore, check_content, safe_filename
+from server.blobs import BlobStore, StoredBlob, check_content, safe_filename
 from server.db.models import Attachment, Blob, Request
 from server.db.types import utcnow
 from server.problems import ProblemError
 from server.services.common import Change, add_event, stamp, tombstone
+from sync.protocol.files import name_problem
 from sync.protocol.vocabulary import EventKind
 from sync.protocol.wire import AttachmentLinkArgs, AttachmentUnlinkArgs, Entity
 
@@ -25,10 +26,15 @@ def store_blob(
     """Checks and stores the content once; records that this authority may use it."""
     content_type = check_content(data, filename)
     digest = store.put(data)
-    blob = session.get(Blob, (digest, authority_id))
+    return record_blob(session, authority_id, StoredBlob(digest, len(data), content_type))
+
+
+def record_blob(session: Session, authority_id: uuid.UUID, stored: StoredBlob) -> Blob:
+    """Records that this authority may use a blob already checked and written."""
+    blob = session.get(Blob, (stored.sha256, authority_id))
     if blob is None:
-        blob = Blob(sha256=digest, authority_id=authority_id, size=len(data),
-                    content_type=content_type, created_at=utcnow())
+        blob = Blob(sha256=stored.sha256, authority_id=authority_id, size=stored.size,
+                    content_type=stored.content_type, created_at=utcnow())
         session.add(blob)
         session.flush()
     return blob
@@ -51,9 +57,14 @@ def link(
         request = session.get(Request, args.request_id)
         if request is None or request.authority_id != args.authority_id:
             raise ProblemError(404, "Cette demande est introuvable dans cette collectivité.")
+    filename = safe_filename(args.filename)
+    problem = name_problem(filename, blob.content_type)
+    if problem is not None:
+        # The name is checked again here: the upload only saw the name it was sent with.
+        raise ProblemError(415, problem)
     row = Attachment(
         id=args.id, authority_id=args.authority_id, request_id=args.request_id,
-        sha256=blob.sha256, filename=safe_filename(args.filename),
+        sha256=blob.sha256, filename=filename,
         content_type=blob.content_type, size=blob.size, created_at=utcnow(),
         created_by=principal.agent_id if principal else None,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -63,6 +64,8 @@ def add_phone_call(
     called_at = args.called_at or utcnow()
     if called_at.tzinfo is None:
         raise ProblemError(422, "L'heure de l'appel doit préciser son fuseau horaire.")
+    if called_at > utcnow() + timedelta(days=1):
+        raise ProblemError(422, "L'heure de l'appel ne peut pas être dans le futur.")
     row = PhoneCall(
         id=args.id, authority_id=args.authority_id, citizen_id=args.citizen_id,
         request_id=args.request_id, caller_name=args.caller_name,

@@ -53,6 +53,10 @@ class Decision(BaseModel):
     comment: str | None = Field(default=None, max_length=2000)
 
 
+#: Annotations one folder may hold: enough for a real circuit, and a bounded row.
+MAX_ANNOTATIONS = 50
+
+
 class AnnotationCreate(BaseModel):
     model_config = {"extra": "forbid"}
     text: str = Field(min_length=1, max_length=2000)
@@ -245,6 +249,9 @@ def annotate(session: Session, principal: Principal, folder_id: uuid.UUID,
              body: AnnotationCreate) -> ParapheurFolder:
     authorize(principal, Action.WRITE)
     folder = load(session, principal, folder_id)
+    if len(folder.annotations) >= MAX_ANNOTATIONS:
+        raise ProblemError(
+            422, f"Ce dossier compte déjà {MAX_ANNOTATIONS} annotations : c'est le maximum.")
     folder.annotations = [*folder.annotations, {
         "id": str(uuid.uuid4()), "agent_id": str(principal.agent_id),
         "at": utcnow().isoformat(), "page": body.page, "text": body.text,

@@ -50,6 +50,38 @@ def stamp_signature(main_pdf: bytes, signer: str, signed_at: datetime, authority
         doc.close()
 
 
+def wrap(text: str, width: float, size: float) -> list[str]:
+    """Lines of ``text`` no wider than ``width`` points in Helvetica: breaks between words, and
+    inside a word longer than a line."""
+    widths: dict[str, float] = {}
+
+    def length(chars: str) -> float:
+        if chars not in widths:
+            widths[chars] = float(pymupdf.get_text_length(chars, fontname="helv", fontsize=size))
+        return widths[chars]
+
+    space = length(" ")
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        current, used = "", 0.0
+        for word in paragraph.split():
+            wide = length(word)
+            if current and used + space + wide <= width:
+                current, used = f"{current} {word}", used + space + wide
+                continue
+            if current:
+                lines.append(current)
+            current, used = "", 0.0
+            for char in word:  # a word wider than the line is cut where the line ends
+                char_width = length(char)
+                if current and used + char_width > width:
+                    lines.append(current)
+                    current, used = "", 0.0
+                current, used = current + char, used + char_width
+        lines.append(current)
+    return lines
+
+
 def bordereau(title: str, authority: str, state: str, created_at: datetime,
               steps: list[StepLine], annotations: list[tuple[str, datetime, str]]) -> bytes:
     doc = pymupdf.open()
@@ -58,12 +90,15 @@ def bordereau(title: str, authority: str, state: str, created_at: datetime,
         y = 60.0
 
         def line(text: str, size: float = 10, indent: float = 0) -> None:
+            """Writes ``text`` wrapped to the page width, over as many pages as it takes: an
+            annotation of 2,000 characters is printed whole, never cut at the margin."""
             nonlocal y, page
-            if y > page.rect.height - 60:
-                page = doc.new_page()
-                y = 60.0
-            page.insert_text((50 + indent, y), text, fontsize=size, fontname="helv")
-            y += size + 6
+            for part in wrap(text, page.rect.width - 100 - indent, size):
+                if y > page.rect.height - 60:
+                    page = doc.new_page()
+                    y = 60.0
+                page.insert_text((50 + indent, y), part, fontsize=size, fontname="helv")
+                y += size + 6
 
         line("Bordereau de circuit de validation", 16)
         line(authority, 11)

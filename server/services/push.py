@@ -15,7 +15,7 @@ from server.db.database import Database
 from server.db.models import MutationLog, SyncClient
 from server.db.session import current_version
 from server.db.types import utcnow
-from server.problems import ProblemError
+from server.problems import ProblemError, field_reason
 from server.services import (
     attachments,
     citizens,
@@ -78,8 +78,9 @@ assert not set(HANDLERS) & set(RUNTIME_HANDLERS)
 
 
 def _validation_reason(exc: ValidationError) -> str:
-    names = sorted({".".join(str(p) for p in e["loc"]) or "args" for e in exc.errors()})
-    return "Données de la modification invalides : " + ", ".join(names) + "."
+    reasons = [field_reason(dict(e)) for e in exc.errors()]
+    return "Données de la modification invalides : " + "; ".join(
+        f"{p.name} : {p.reason}" for p in reasons[:5]) + "."
 
 
 def _run(session: Session, principal: Principal, mutation: Mutation, args: BaseModel,

@@ -24,6 +24,7 @@ from server.db.models import (
     Procedure,
     Request,
 )
+from server.db.session import current_version
 from server.db.types import utcnow
 from server.problems import ProblemError
 from server.services.common import (
@@ -35,6 +36,7 @@ from server.services.common import (
     tombstone,
 )
 from server.services.numbering import next_number
+from sync.protocol.bounds import BoundedJson, LegalInstant
 from sync.protocol.vocabulary import (
     EXPRESS_OUTCOMES,
     IMPLICIT_OUTCOMES,
@@ -359,8 +361,8 @@ class _Editable(BaseModel):
     description: str | None = Field(default=None, max_length=20000)
     procedure_id: uuid.UUID | None = None
     citizen_id: uuid.UUID | None = None
-    form_fields: dict[str, Any] | None = None
-    received_at: datetime | None = None
+    form_fields: BoundedJson | None = None
+    received_at: LegalInstant | None = None
 
 
 def update_fields(
@@ -378,9 +380,16 @@ def update_fields(
         raise ProblemError(422, f"Valeurs invalides pour : {names}.") from exc
     conflicts: list[str] = []
     changed: dict[str, Any] = {}
+    # A base the server never issued (from the future) proves nothing about what the client saw:
+    # every field it would change is a conflict, never applied over a concurrent edit.
+    from_future = base_version is not None and base_version > current_version(session)
     for name in args.fields:
         new = getattr(values, name)
         current = getattr(row, name)
+        if from_future:
+            if jsonable(current) != jsonable(new):
+                conflicts.append(name)
+            continue
         maybe_stale = base_version is None or row.version > base_version
         if maybe_stale and name in args.previous and not same_value(current, args.previous[name]):
             if jsonable(current) != jsonable(new):

@@ -33,22 +33,42 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
-def attachment_problem(data: bytes, filename: str) -> str | None:
-    """None when the file may be attached; otherwise the reason, in French."""
-    if len(data) > MAX_ATTACHMENT_BYTES:
+def name_problem(filename: str, content_type: str) -> str | None:
+    """The rule for a name, at every door (upload, ``attachment.link``, public portal): its
+    extension, if any, is the one of its content. A trailing dot or space (``run.bat.``, which
+    Windows reads as ``run.bat``) is refused, and so is a double extension that ends in
+    anything else (``x.pdf.exe``)."""
+    if filename != filename.rstrip(". "):
+        return (f"Le nom du fichier « {filename} » ne doit pas se terminer par un point ou "
+                "une espace.")
+    suffix = PurePath(filename).suffix.lower()
+    if suffix and EXTENSIONS.get(suffix) != content_type:
+        return (
+            f"Le contenu du fichier « {filename} » ne correspond pas à son extension "
+            "(.pdf, .jpg ou .png attendue)."
+        )
+    return None
+
+
+def head_problem(head: bytes, size: int, filename: str) -> str | None:
+    """The content rule, from the first bytes and the size: lets a door check a file it
+    streams to disk without holding it in memory."""
+    if size > MAX_ATTACHMENT_BYTES:
         return f"Le fichier « {filename} » dépasse la taille maximale de 5 Mo."
-    if not data:
+    if not size:
         return f"Le fichier « {filename} » est vide."
-    content_type = sniff(data)
+    content_type = sniff(head)
     if content_type is None:
         return (
             f"Le fichier « {filename} » n'est pas un PDF, un JPG ou un PNG "
             "(son contenu a été vérifié, pas seulement son nom)."
         )
-    suffix = PurePath(filename).suffix.lower()
-    if suffix and EXTENSIONS.get(suffix) != content_type:
-        return f"Le contenu du fichier « {filename} » ne correspond pas à son extension."
-    return None
+    return name_problem(filename, content_type)
+
+
+def attachment_problem(data: bytes, filename: str) -> str | None:
+    """None when the file may be attached; otherwise the reason, in French."""
+    return head_problem(data[:16], len(data), filename)
 
 
 def sha256_hex(data: bytes) -> str:

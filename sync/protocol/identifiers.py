@@ -25,7 +25,7 @@ def luhn_ok(digits: str) -> bool:
 
 def siret_is_valid(siret: str) -> bool:
     """14 digits with a valid Luhn key (or La Poste's sum-of-digits exception)."""
-    if not _SIRET.match(siret):
+    if not _SIRET.match(siret) or not siret.strip("0"):
         return False
     if siret.startswith(_LA_POSTE_SIREN) and siret != "35600000000048":
         return sum(int(c) for c in siret) % 5 == 0
@@ -33,5 +33,5 @@ def siret_is_valid(siret: str) -> bool:
 
 
 def rna_is_valid(rna: str) -> bool:
-    """RNA number of an association: ``W`` followed by 9 digits."""
-    return bool(_RNA.match(rna))
+    """RNA number of an association: ``W`` followed by 9 digits, not all zeros."""
+    return bool(_RNA.match(rna)) and bool(rna[1:].strip("0"))

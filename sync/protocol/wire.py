@@ -7,13 +7,25 @@ free of SQLAlchemy and Qt, means a change of the contract is one diff both sides
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticSerializationError, to_json
 
+from sync.protocol.addresses import AddressError, check_address
+from sync.protocol.bounds import BoundedJson, LegalDay, LegalInstant, json_problem, wire_problem
+from sync.protocol.identifiers import rna_is_valid, siret_is_valid
 from sync.protocol.vocabulary import (
     AuthorityKind,
     Channel,
@@ -27,6 +39,8 @@ from sync.protocol.vocabulary import (
     Status,
 )
 
+log = logging.getLogger(__name__)
+
 #: Bumped when the wire contract changes in a way an old client cannot read.
 PROTOCOL_VERSION = 1
 #: Largest page a pull may ask for; large enough for throughput, small enough for a slow line.
@@ -34,6 +48,8 @@ MAX_PULL_LIMIT = 2000
 DEFAULT_PULL_LIMIT = 500
 #: Largest push batch; the outbox sends in chunks of at most this many mutations.
 MAX_PUSH_BATCH = 500
+#: Largest push body the server reads (413 beyond); the desktop splits its batches well below.
+MAX_PUSH_BODY_BYTES = 16 * 1024 * 1024
 
 ShortText = Annotated[str, StringConstraints(max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=20000)]
@@ -80,9 +96,22 @@ class StepState(StrEnum):
 
 
 class _Model(BaseModel):
-    """What the client sends: unknown fields are refused, so a typo never passes silently."""
+    """What the client sends: unknown fields are refused, so a typo never passes silently.
 
-    model_config = ConfigDict(from_attributes=True, extra="forbid")
+    No NUL character in any text and no NaN or infinity in any number, wherever they hide
+    (free JSON included): PostgreSQL refuses them where SQLite stores them, and both databases
+    must answer the same."""
+
+    model_config = ConfigDict(from_attributes=True, extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_nor_nan(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            problem = wire_problem(data)
+            if problem is not None:
+                raise ValueError(problem)
+        return data
 
 
 class _Answer(BaseModel):
@@ -97,9 +126,26 @@ class _Answer(BaseModel):
 # --------------------------------------------------------------------------------------------
 
 
+#: What a row's free JSON becomes when it cannot be encoded (stored before the bounds existed,
+#: or written behind the API's back): one unreadable row must never fail a whole page.
+UNREADABLE_JSON = {"erreur": "Contenu illisible : signalé à l'administrateur du serveur."}
+
+
 class Row(_Answer):
     id: UUID
     version: int = Field(ge=0, description="Numéro de version global attribué par le serveur")
+
+    @model_validator(mode="after")
+    def _encodable(self) -> Row:
+        for name in _FREE_JSON_FIELDS.get(type(self).__name__, ()):
+            value = getattr(self, name)
+            try:
+                to_json(value)
+            except (ValueError, RecursionError, PydanticSerializationError) as exc:
+                log.error("unencodable %s.%s on row %s (%s): replaced by a placeholder",
+                          type(self).__name__, name, self.id, str(exc)[:200])
+                object.__setattr__(self, name, dict(UNREADABLE_JSON))
+        return self
 
 
 class AuthorityRow(Row):
@@ -263,6 +309,12 @@ class ParapheurFolderRow(Row):
     stuck: bool = Field(default=False, description="Sans avancement depuis plus de N jours")
 
 
+#: The rows' fields holding free JSON, checked for encodability when a row is built.
+_FREE_JSON_FIELDS: dict[str, tuple[str, ...]] = {
+    "RequestRow": ("form_fields",),
+    "EventRow": ("data",),
+}
+
 ROW_MODELS: dict[Entity, type[Row]] = {
     Entity.AUTHORITIES: AuthorityRow,
     Entity.AGENTS: AgentRow,
@@ -322,11 +374,11 @@ class RequestCreateArgs(_Model):
     description: LongText = ""
     procedure_id: UUID | None = None
     citizen_id: UUID | None = None
-    received_at: datetime | None = Field(
+    received_at: LegalInstant | None = Field(
         default=None,
         description="Date de réception saisie par l'agent (courrier, téléphone, guichet)",
     )
-    form_fields: dict[str, Any] = Field(default_factory=dict)
+    form_fields: BoundedJson = Field(default_factory=dict)
 
 
 class RequestSetStatusArgs(_Model):
@@ -359,10 +411,10 @@ def day_instant(day: date) -> datetime:
 class RequestDocumentsArgs(_Model):
     request_id: UUID
     documents: list[ShortText] = Field(min_length=1, max_length=50)
-    deadline: date | None = Field(
+    deadline: LegalDay | None = Field(
         default=None, description="Date limite laissée à l'usager pour envoyer les pièces"
     )
-    asked_on: date | None = Field(
+    asked_on: LegalDay | None = Field(
         default=None,
         description="Jour du courrier de demande (un poste hors ligne l'envoie plus tard)",
     )
@@ -373,7 +425,7 @@ class RequestDocumentsReceivedArgs(_Model):
     the agent enters (a letter may reach the mairie days before it is opened)."""
 
     request_id: UUID
-    received_on: date = Field(description="Jour d'arrivée des pièces")
+    received_on: LegalDay = Field(description="Jour d'arrivée des pièces")
 
 
 class RequestImplicitDecisionArgs(_Model):
@@ -384,7 +436,7 @@ class RequestImplicitDecisionArgs(_Model):
 
     request_id: UUID
     outcome: Literal[Outcome.IMPLICIT_ACCEPTANCE, Outcome.IMPLICIT_REJECTION]
-    arose_on: date = Field(description="Jour où la décision implicite est née")
+    arose_on: LegalDay = Field(description="Jour où la décision implicite est née")
 
 
 class RequestAssignArgs(_Model):
@@ -411,6 +463,11 @@ class RequestUpdateFieldsArgs(_Model):
         unknown = set(self.fields) - EDITABLE_REQUEST_FIELDS
         if unknown:
             raise ValueError(f"champs non modifiables : {', '.join(sorted(unknown))}")
+        for values in (self.fields, self.previous):
+            form = values.get("form_fields")
+            problem = json_problem(form) if isinstance(form, dict) else None
+            if problem is not None:
+                raise ValueError(problem)
         return self
 
 
@@ -439,14 +496,40 @@ class MessageAddArgs(_Model):
     attachment_ids: list[UUID] = Field(default_factory=list, max_length=20)
 
 
+def _email(value: str) -> str:
+    if not value.strip():
+        return value
+    try:
+        return check_address(value)
+    except AddressError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def _siret(value: str) -> str:
+    if not siret_is_valid(value):
+        raise ValueError("SIRET invalide (14 chiffres avec une clé de contrôle correcte)")
+    return value
+
+
+def _rna(value: str) -> str:
+    if not rna_is_valid(value):
+        raise ValueError("numéro RNA invalide (W suivi de 9 chiffres)")
+    return value
+
+
+Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]
+
+
 class CitizenFields(_Model):
     kind: CitizenKind
     last_name: ShortText | None = None
     first_name: ShortText | None = None
     organisation_name: ShortText | None = None
-    rna_number: Annotated[str, StringConstraints(pattern=r"^W\d{9}$")] | None = None
-    siret: Annotated[str, StringConstraints(pattern=r"^\d{14}$")] | None = None
-    email: Annotated[str, StringConstraints(max_length=254)] | None = None
+    rna_number: Annotated[
+        str, StringConstraints(pattern=r"^W\d{9}$"), AfterValidator(_rna)] | None = None
+    siret: Annotated[
+        str, StringConstraints(pattern=r"^\d{14}$"), AfterValidator(_siret)] | None = None
+    email: Email | None = None
     phone: Annotated[str, StringConstraints(max_length=40)] | None = None
     postal_address: Annotated[str, StringConstraints(max_length=500)] | None = None
 
@@ -469,7 +552,7 @@ class PhoneCallAddArgs(_Model):
     phone_number: Annotated[str, StringConstraints(max_length=40)] | None = None
     motive: LongText = ""
     duration_seconds: int = Field(default=0, ge=0, le=86400)
-    called_at: datetime | None = None
+    called_at: LegalInstant | None = None
     citizen_id: UUID | None = None
     request_id: UUID | None = None
 
@@ -506,7 +589,8 @@ class ParapheurSendArgs(_Model):
     steps: list[ParapheurStepSpec] = Field(min_length=1, max_length=10)
     public_annotation: Annotated[str, StringConstraints(max_length=2000)] = ""
     private_annotation: Annotated[str, StringConstraints(max_length=2000)] = ""
-    wished_date: date | None = Field(default=None, description="Date souhaitée de signature")
+    wished_date: LegalDay | None = Field(
+        default=None, description="Date souhaitée de signature")
 
 
 class ParapheurDecideArgs(_Model):
@@ -545,7 +629,7 @@ class ReplySendArgs(_Model):
     to_email: Annotated[str, StringConstraints(max_length=254)] | None = None
     subject: ShortText = ""
     body: LongText = ""
-    sent_on: date | None = Field(default=None, description="Jour de mise à la poste")
+    sent_on: LegalDay | None = Field(default=None, description="Jour de mise à la poste")
 
     @model_validator(mode="after")
     def _email_needs_address(self) -> ReplySendArgs:
@@ -605,6 +689,17 @@ class Mutation(_Model):
     name: MutationName
     args: dict[str, Any]
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_nor_nan(cls, data: Any) -> Any:
+        # ``args`` is checked by the mutation's own model: one bad mutation is ``rejected``
+        # with its reason, it never makes the whole push a 422 that the desktop would resend.
+        if isinstance(data, dict):
+            problem = wire_problem({k: v for k, v in data.items() if k != "args"})
+            if problem is not None:
+                raise ValueError(problem)
+        return data
+
     def parsed_args(self) -> BaseModel:
         """Validates ``args`` against the model of this mutation (raises ValidationError)."""
         return MUTATION_ARGS[self.name].model_validate(self.args)
@@ -613,6 +708,11 @@ class Mutation(_Model):
 class PushRequest(_Model):
     client_id: UUID
     mutations: list[Mutation] = Field(max_length=MAX_PUSH_BATCH)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_nor_nan(cls, data: Any) -> Any:
+        return data  # each Mutation checks its envelope, each mutation's model its args
 
     @model_validator(mode="after")
     def _one_client(self) -> PushRequest:
@@ -703,6 +803,11 @@ class TokenPair(_Answer):
     expires_in: int
     refresh_expires_in: int
     agent: AgentRow
+    must_change_password: bool = Field(
+        default=False,
+        description="Mot de passe initial ou choisi par un administrateur : à changer "
+        "(POST /auth/password) avant de continuer",
+    )
 
 
 class SubmissionCitizen(CitizenFields):
@@ -715,7 +820,7 @@ class SubmissionPayload(_Model):
     subject: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     description: LongText = ""
     citizen: SubmissionCitizen
-    form_fields: dict[str, Any] = Field(default_factory=dict)
+    form_fields: BoundedJson = Field(default_factory=dict)
 
 
 class RegistrationReceipt(_Answer):

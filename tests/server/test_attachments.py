@@ -205,4 +205,4 @@ def test_chunked_oversized_body_refused(world: World) -> None:
         headers={**world.a.headers(), "content-type": "application/json"},
     )
     assert response.status_code == 413
-    assert response.json()["detail"].startswith("L'envoi dépasse")
+    assert response.json()["detail"].startswith("Le corps de la requête dépasse")
