@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from desktop.store.attachments import LocalAttachment
 from desktop.store.replies import Official
 from desktop.views.dialog_parts import save_shortcuts
-from desktop.views.reply.applying_dialog import ApplyingDialog, day_edit, day_of
+from desktop.views.reply.applying_dialog import ApplyingDialog, day_entry
 from sync.protocol.wire import StepKind
 
 
@@ -68,7 +68,10 @@ class ParapheurDialog(ApplyingDialog):
         self.private.setMaximumHeight(70)
         self.wished = QCheckBox("Signature souhaitée avant le", self)
         self.wished.setObjectName("parapheur-wished")
-        self.wished_date = day_edit(today, "parapheur-wished-date", self, earliest=today)
+        self.wished_date = day_entry(
+            today, "parapheur-wished-date", self, earliest=today,
+            too_early="La date souhaitée ne peut pas être déjà passée.",
+        )
         self.wished_date.setEnabled(False)
         self.wished.toggled.connect(self.wished_date.setEnabled)
         wished_row = QHBoxLayout()
@@ -122,4 +125,11 @@ class ParapheurDialog(ApplyingDialog):
     def chosen_date(self) -> date | None:
         if not self.wished.isChecked():
             return None
-        return day_of(self.wished_date)
+        value = self.wished_date.value()
+        assert isinstance(value, date), "check() refuses an invalid date first"
+        return value
+
+    def check(self) -> str | None:
+        if self.wished.isChecked():
+            return self.wished_date.problem()
+        return None
