@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
@@ -74,10 +73,6 @@ class ParapheurDialog(ApplyingDialog):
         )
         self.wished_date.setEnabled(False)
         self.wished.toggled.connect(self.wished_date.setEnabled)
-        wished_row = QHBoxLayout()
-        wished_row.addWidget(self.wished)
-        wished_row.addWidget(self.wished_date)
-        wished_row.addStretch(1)
 
         form = QFormLayout()
         form.addRow("&Document à signer :", self.main)
@@ -86,7 +81,7 @@ class ParapheurDialog(ApplyingDialog):
         form.addRow("&Signataire :", self.signer)
         form.addRow("Annotation &publique :", self.public)
         form.addRow("Annotation p&rivée :", self.private)
-        form.addRow("", wished_row)
+        form.addRow(self.wished, self.wished_date)  # the box as the label, the day beside
         self.buttons = QDialogButtonBox(self)
         self.send = self.buttons.addButton("&Envoyer au parapheur",
                                            QDialogButtonBox.ButtonRole.AcceptRole)
