@@ -697,3 +697,24 @@ def test_reply_dates_are_typed_in_french_and_checked(
     assert not dialog.isVisible()
     folder = request_folder(demo_db, pk)
     assert folder is not None and folder.wished_date == date(2026, 12, 4)
+
+
+@needs_soffice
+@pytest.mark.libreoffice
+def test_opening_the_workshop_starts_libreoffice_for_a_warm_first_pdf(
+    reply_window: Callable[..., MainWindow], demo_db: sqlite3.Connection,
+) -> None:
+    """LibreOffice starts while the secrétaire picks her template: the first preview does not
+    wait the seconds of a cold start."""
+    from desktop.documents.warm import WarmLibreOffice
+
+    warm = WarmLibreOffice()
+    if not warm.available():
+        pytest.skip("LibreOffice's Python (UNO) absent: no warm converter here")
+    try:
+        window = reply_window(converter=warm)
+        assert warm.office_pid() is None
+        open_workshop(window, a_request(demo_db))
+        assert warm.office_pid() is not None and warm.started == 1
+    finally:
+        warm.close()
