@@ -436,6 +436,11 @@ def test_send_by_post_prints_then_answers_with_the_outcome(
     assert "Imprimez" in dialog.error.text()
     dialog.print_button.click()
     assert printed and pymupdf.open(tmp_path / "courrier.pdf").page_count == 2
+    dialog.posted_on.edit.setText("24/11")  # tomorrow: not posted yet
+    dialog.send.click()
+    assert dialog.isVisible() and "futur" in dialog.error.text()
+    dialog.posted_on.edit.setText("23/11")
+    dialog.grab().save(str(ARTIFACTS / "send-reply-post.png"))
     dialog.send.click()
     assert not dialog.isVisible()
     status, outcome, due = demo_db.execute(
