@@ -105,7 +105,7 @@ class TemplateFieldsDialog(QDialog):
         )
 
     def visible_fields(self) -> list[str]:
-        return [self.table.item(row, 0).text() for row in range(self.table.rowCount())
+        return [FIELD_HELP[row].typed for row in range(self.table.rowCount())
                 if not self.table.isRowHidden(row)]
 
 
