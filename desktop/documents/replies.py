@@ -44,16 +44,38 @@ def render_reply(
     leaves (parapheur, sending): it refuses a request still under its provisional number
     (« P-… », given offline until the server numbers it), which must never reach a citizen.
     """
-    if final and request_context.number.startswith(PROVISIONAL_PREFIX):
-        raise IncompleteContext(
-            f"La demande porte encore un numéro provisoire (« {request_context.number} ») : "
-            "synchronisez pour obtenir son numéro définitif, puis produisez à nouveau le "
-            "courrier. Aucun courrier ne part avec un numéro provisoire."
-        )
+    if final:
+        refuse_provisional(request_context.number)
     template = Path(template)
     data = render_bytes(template, request_context)
     check_letter(data, template.stem, request_context, template)
     return write_document(data, Path(out_path))
+
+
+#: A provisional number as a letter shows it (« P-2026-0003 »).
+PROVISIONAL_NUMBER = re.compile(rf"\b{PROVISIONAL_PREFIX}\d{{4}}-\d+")
+
+
+def refuse_provisional(number: str, text: str = "") -> None:
+    """Raise :class:`IncompleteContext` (French) when a letter would leave under a provisional
+    number: the request's own ``number`` still « P-… », or the letter's ``text`` (a draft
+    written while it was) still showing one. No letter reaches a citizen with it."""
+    shown = PROVISIONAL_NUMBER.search(text)
+    if not number.startswith(PROVISIONAL_PREFIX) and shown is None:
+        return
+    if number.startswith(PROVISIONAL_PREFIX):
+        raise IncompleteContext(
+            f"La demande porte encore un numéro provisoire (« {number} ») : synchronisez pour "
+            "obtenir son numéro définitif, puis produisez à nouveau le courrier. Aucun courrier "
+            "ne part avec un numéro provisoire."
+        )
+    assert shown is not None
+    raise IncompleteContext(
+        f"Le courrier porte encore le numéro provisoire « {shown.group(0)} » alors que la "
+        f"demande est désormais numérotée « {number} » : créez à nouveau le brouillon (ou "
+        "corrigez le numéro dans Word) avant de l'envoyer. Aucun courrier ne part avec un "
+        "numéro provisoire."
+    )
 
 
 def request_context(conn: sqlite3.Connection, request_pk: int, today: date) -> LetterContext:

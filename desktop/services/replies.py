@@ -1,60 +1,56 @@
 """The documents of a reply: templates, the draft, its PDF, the assembly with annexes. No Qt.
 
-The slow parts (rendering, LibreOffice, PyMuPDF on a 40-page annex) are plain functions a
-``TaskRunner`` runs off the GUI thread; they read files and the frozen values they are given,
-never the database. The template library and the converter are reached through the few thin
-functions at the top (``reply_templates``, ``check_template``, ``render_draft``, ``to_pdf``) so
-the document layer of ``desktop.documents`` can replace what they call without the views
-changing.
+The work is the document layer's (``desktop.documents``: the commune's library and its checks,
+``render_reply``, the PDF converters, PyMuPDF's assembly); this service gives it the request's
+folder and store, and hands out the slow parts (rendering, LibreOffice, a 40-page annex) as
+plain callables a ``TaskRunner`` runs off the GUI thread: they read files and the frozen values
+they are given, never the database.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import sqlite3
-import tempfile
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from types import ModuleType
 
 from desktop.documents import (
-    DocumentError,
+    AssemblyError,
     LetterContext,
-    LetterKind,
-    TemplateError,
+    PdfConversionUnavailable,
+    available_converter,
     convert_to_pdf,
-    default_template_dir,
 )
+from desktop.documents.assemble import PageRef, assemble, page_thumbnails
 from desktop.documents.errors import OutputError
-from desktop.documents.fields import build_fields
+from desktop.documents.library import TemplateInfo, TemplateKind, TemplateSource, list_templates
 from desktop.documents.pdf import PdfConverter
-from desktop.services.letters import LetterService, letter_context, safe_folder_name
+from desktop.documents.replies import refuse_provisional, render_reply, request_context
+from desktop.documents.warm import WarmLibreOffice
+from desktop.services.letters import LetterService, safe_folder_name
 from desktop.store import replies
 from desktop.store.attachments import LocalAttachment, add_attachment, request_attachments
-from desktop.store.legal import LegalFacts
+from desktop.store.authorities import templates_folder
 from desktop.store.sync_store import blob_path
-
-#: Shipped reply templates live here when the library has them, else beside the legal letters.
-REPLIES_FOLDER = "reponses"
-#: The legal letters are produced by their own actions, not offered as replies.
-LEGAL_LETTERS = {f"{kind.value}.docx" for kind in LetterKind}
 
 
 @dataclass(frozen=True)
 class ReplyTemplate:
-    """A template the secrétaire may start a reply from. Shaped like the library's
-    ``TemplateInfo`` (name without extension, title, path, problems) so the document layer's
-    ``list_templates`` can take over ``reply_templates`` without the dialog changing."""
+    """A template the secrétaire may start a reply from: the library's ``TemplateInfo`` with
+    the words the dialog lists it by."""
 
     name: str  # the file name without extension: a commune's file replaces a shipped one
     title: str
     path: Path
     own: bool  # the commune's own file
     problems: tuple[str, ...] = ()  # French; empty: usable
+
+    @classmethod
+    def of(cls, info: TemplateInfo) -> ReplyTemplate:
+        return cls(info.name, info.title, info.path, info.source == TemplateSource.COMMUNE,
+                   tuple(info.problems))
 
     @property
     def usable(self) -> bool:
@@ -65,149 +61,27 @@ class ReplyTemplate:
         return f"{self.title} (modèle de la commune)" if self.own else self.title
 
 
-def reply_templates(commune_dir: Path | None) -> list[ReplyTemplate]:
-    """Shipped templates plus the commune's own; the commune's replaces a shipped one of the
-    same name. Word files of another kind (.doc, .docm) are listed with their problem: the
-    secrétaire learns why hers cannot be used, rather than not finding it."""
-    shipped_dir = default_template_dir() / REPLIES_FOLDER
-    if not shipped_dir.is_dir():
-        shipped_dir = default_template_dir()
-    found: dict[str, ReplyTemplate] = {}
-    for folder, own in ((shipped_dir, False), (commune_dir, True)):
-        if folder is None or not folder.is_dir():
-            continue
-        for path in sorted(folder.iterdir()):
-            if path.suffix.lower() not in (".docx", ".docm", ".doc") or path.name.startswith(
-                ("~$", ".~lock", ".")
-            ):
-                continue
-            if path.name in LEGAL_LETTERS:
-                continue
-            try:
-                check_template(path)
-                problems: tuple[str, ...] = ()
-            except TemplateError as exc:
-                problems = (str(exc),)
-            title = path.stem.replace("_", " ")
-            found[path.stem.lower()] = ReplyTemplate(
-                path.stem, title[:1].upper() + title[1:], path, own, problems
-            )
-    return sorted(found.values(), key=lambda t: t.label.lower())
+@dataclass(frozen=True)
+class Library:
+    """The reply templates of a commune, and what the library has to say about its own legal
+    letters (a commune template refused for a missing legal mention: French notices)."""
 
-
-def reply_context(facts: LegalFacts, today: date) -> LetterContext:
-    """The merge fields of a reply: the same as every letter's (the citizen's postal address in
-    ``usager.adresse`` for window envelopes, the signatory, the legal dates)."""
-    # The registration receipt's kind has no special case in letter_context: plain facts.
-    return letter_context(LetterKind.REGISTRATION_RECEIPT, facts, today)
-
-
-def check_template(template: Path) -> None:
-    """Refuses, in French naming the template, what cannot become a reply."""
-    suffix = template.suffix.lower()
-    if suffix == ".docm":
-        raise TemplateError(
-            f"Le modèle « {template.name} » contient des macros (.docm) : enregistrez-le dans "
-            "Word au format « Document Word (.docx) »."
-        )
-    if suffix == ".doc":
-        raise TemplateError(
-            f"Le modèle « {template.name} » est au format Word 97-2003 (.doc) : enregistrez-le "
-            "dans Word au format « Document Word (.docx) »."
-        )
-    if not zipfile.is_zipfile(template):
-        raise TemplateError(
-            f"Le modèle « {template.name} » n'est pas un document Word (.docx) valide : "
-            "le fichier est abîmé."
-        )
-
-
-def render_draft(template: Path, context: LetterContext, output: Path) -> Path:
-    """Fills ``template`` for the request into ``output`` (.docx), checked first: an unknown
-    field or an unclosed condition raises a French ``TemplateError`` and writes nothing."""
-    check_template(template)
-    from docxtpl import DocxTemplate
-    from jinja2 import TemplateError as JinjaTemplateError
-
-    from desktop.documents.render import _jinja_environment, _template_error
-
-    try:
-        document = DocxTemplate(template)
-        document.render(build_fields(context), jinja_env=_jinja_environment(), autoescape=True)
-    except JinjaTemplateError as exc:
-        raise _template_error(template, exc) from exc
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise TemplateError(
-            f"Le modèle « {template.name} » n'est pas un document Word (.docx) valide : {exc}."
-        ) from exc
-    output.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(prefix=".", suffix=".docx", dir=output.parent)
-    os.close(handle)
-    try:
-        document.save(partial)
-        os.replace(partial, output)
-    except OSError as exc:
-        Path(partial).unlink(missing_ok=True)
-        raise OutputError(
-            f"Impossible d'écrire le brouillon « {output.name} » ({output.parent}) : {exc}. "
-            "Est-il encore ouvert dans Word ?"
-        ) from exc
-    return output
+    templates: list[ReplyTemplate]
+    notices: list[str]
 
 
 def draft_name(number: str, template: ReplyTemplate) -> str:
     return f"{safe_folder_name(number)}_reponse_{template.name}.docx"
 
 
-def to_pdf(docx: Path, output_dir: Path, converter: PdfConverter | None = None) -> Path:
-    """The draft as PDF, through the converter of the app (LibreOffice or Word). Raises
-    ``PdfConversionUnavailable`` (neither is installed) or ``PdfConversionError``."""
-    return convert_to_pdf(docx, output_dir, converter=converter)
-
-
 # --------------------------------------------------------------------------- PDF assembly
 
 
 @dataclass(frozen=True)
-class PageRef:
-    """One page of one source document (an image counts as one page)."""
-
-    source: int
-    page: int
-
-
-@dataclass(frozen=True)
 class Thumbnail:
-    ref: PageRef
+    ref: PageRef  # (source index, page index)
     png: bytes
     label: str
-
-
-def _open(path: Path):  # noqa: ANN202 - a pymupdf.Document
-    """A PDF, or an image (JPG, PNG: recognised by content, the cache has no extensions) as a
-    one-page PDF; anything else is refused in French."""
-    import pymupdf
-
-    from sync.protocol.files import sniff
-
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise DocumentError(f"Le fichier « {path.name} » ne peut pas être lu : {exc}") from exc
-    kind = sniff(data)
-    if kind is None:
-        raise DocumentError(
-            f"« {path.name} » n'est ni un PDF ni une image : il ne peut pas être annexé."
-        )
-    try:
-        document = pymupdf.open(stream=data, filetype=kind.split("/")[1])
-        if kind != "application/pdf":
-            image = document
-            document = pymupdf.open("pdf", image.convert_to_pdf())
-            image.close()
-    except Exception as exc:  # noqa: BLE001 - pymupdf raises its own for broken files
-        raise DocumentError(f"Le fichier « {path.name} » est abîmé : {exc}") from exc
-    return document
 
 
 def thumbnails(
@@ -217,58 +91,38 @@ def thumbnails(
     ``names`` are what the secrétaire knows the files as (the cache names them by hash)."""
     result = []
     for index, path in enumerate(sources):
-        name = Path(names[index]).stem if names else path.stem
-        document = _open(path)
-        try:
-            for number, page in enumerate(document):
-                zoom = width / max(page.rect.width, 1)
-                import pymupdf
-
-                pixmap = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom))
-                result.append(Thumbnail(PageRef(index, number), pixmap.tobytes("png"),
-                                        f"{name[:16]} p. {number + 1}"))
-        finally:
-            document.close()
+        name = Path(names[index]).stem if names else Path(path).stem
+        for number, png in enumerate(page_thumbnails(path, width)):
+            result.append(Thumbnail((index, number), png, f"{name[:16]} p. {number + 1}"))
     return result
 
 
-def assemble(sources: Sequence[Path], order: Sequence[PageRef], output: Path) -> Path:
-    """One PDF of the chosen pages in the chosen order (PyMuPDF), written atomically."""
-    if not order:
-        raise DocumentError("Aucune page à assembler.")
-    import pymupdf
-
-    opened = [_open(path) for path in sources]
+def assemble_file(sources: Sequence[Path], order: Sequence[PageRef], output: Path) -> Path:
+    """The chosen pages in the chosen order as one PDF (the first source counts as the reply),
+    written atomically to ``output``."""
+    if not sources or not order:
+        raise AssemblyError("Aucune page n'est choisie : le document assemblé serait vide.")
+    data = assemble(sources[0], list(sources[1:]), list(order))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(f".{output.name}.tmp")
     try:
-        result = pymupdf.open()
-        for ref in order:
-            result.insert_pdf(opened[ref.source], from_page=ref.page, to_page=ref.page)
-        output.parent.mkdir(parents=True, exist_ok=True)
-        partial = output.with_name(f".{output.name}.tmp")
-        result.save(partial, garbage=3, deflate=True)
-        result.close()
+        partial.write_bytes(data)
         os.replace(partial, output)
     except OSError as exc:
+        partial.unlink(missing_ok=True)
         raise OutputError(f"Impossible d'écrire « {output.name} » : {exc}") from exc
-    finally:
-        for document in opened:
-            document.close()
     return output
 
 
+def pdf_text(path: Path) -> str:
+    """The text of a PDF (what a citizen would read), for the checks before it leaves."""
+    import pymupdf
+
+    with pymupdf.open(path) as document:
+        return "".join(page.get_text() for page in document)
+
+
 # --------------------------------------------------------------------------- the service
-
-
-def _document_layer(module: str) -> ModuleType | None:
-    """The document layer's reply API (template library, ``render_reply``) when this build has
-    it: it is written on another branch of issue 10 and takes over from the functions above,
-    which stay as the fallback until the integration removes them."""
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        return None
 
 
 @dataclass(frozen=True)
@@ -306,34 +160,50 @@ class ReplyService:
             return None
         return root / safe_folder_name(self.letters.facts(request_pk).authority.name)
 
+    def library(self, request_pk: int) -> Library:
+        """The commune's library: its templates folder as set on this PC, else the one beside
+        the letters' (``<template_root>/<commune>/``). The legal letters are produced by their
+        own actions, not offered as replies; only their notices are kept."""
+        folder = templates_folder(self.conn, self.facts(request_pk).authority_pk)
+        infos = list_templates(folder or self.commune_templates_dir(request_pk))
+        return Library(
+            [ReplyTemplate.of(info) for info in infos if info.kind == TemplateKind.REPLY],
+            [info.notice for info in infos if info.notice],
+        )
+
     def templates(self, request_pk: int) -> list[ReplyTemplate]:
-        library = _document_layer("desktop.documents.library")
-        if library is not None:  # the commune's library, its folder as set on this PC
-            folder = None
-            store = _document_layer("desktop.store.authorities")
-            if store is not None:
-                folder = store.templates_folder(self.conn, self.facts(request_pk).authority_pk)
-            return [
-                ReplyTemplate(info.name, info.title, info.path, info.source == "commune",
-                              tuple(info.problems))
-                for info in library.list_templates(
-                    folder or self.commune_templates_dir(request_pk), include_legal=False)
-            ]
-        return reply_templates(self.commune_templates_dir(request_pk))
+        return self.library(request_pk).templates
 
     def draft_job(self, request_pk: int, template: ReplyTemplate, today: date) -> DraftJob:
-        facts = self.letters.facts(request_pk)
-        output = self.folder(request_pk) / draft_name(facts.number, template)
-        return DraftJob(request_pk, template, reply_context(facts, today), output)
+        output = self.folder(request_pk) / draft_name(self.facts(request_pk).number, template)
+        return DraftJob(request_pk, template, request_context(self.conn, request_pk, today),
+                        output)
 
     @staticmethod
     def produce(job: DraftJob) -> Path:
-        """Worker thread: renders the checked template into the draft."""
-        layer = _document_layer("desktop.documents.replies")
-        if layer is not None:  # checks fields, mentions, a draft locked by Word
-            check_template(job.template.path)
-            return Path(layer.render_reply(job.template.path, job.context, job.output))
-        return render_draft(job.template.path, job.context, job.output)
+        """Worker thread: the template checked (fields, format, legal mentions), then filled
+        into the draft; a draft still open in Word is not replaced."""
+        return render_reply(job.template.path, job.context, job.output)
+
+    def check_final(self, request_pk: int, pdf: Path | None) -> None:
+        """Before a reply goes to the parapheur or to the citizen: refused (French
+        ``IncompleteContext``) under a provisional number, or when the PDF still shows one
+        (drafted offline before the server numbered the request)."""
+        number = self.facts(request_pk).number
+        text = pdf_text(pdf) if pdf is not None and pdf.is_file() else ""
+        refuse_provisional(number, text)
+
+    def warm_up(self) -> None:
+        """Worker thread: start the app's warm LibreOffice (when it is the converter) so the
+        first preview does not wait for LibreOffice to start."""
+        if self.converter is not None and not isinstance(self.converter, WarmLibreOffice):
+            return
+        try:
+            converter = self.converter or available_converter()
+        except PdfConversionUnavailable:
+            return  # said when a conversion is asked
+        if isinstance(converter, WarmLibreOffice):
+            converter.start()
 
     def record_version(
         self, request_pk: int, docx: Path, *, template: str = "", agent_id: str | None,
@@ -363,7 +233,7 @@ class ReplyService:
 
     def convert(self, docx: Path) -> Path:
         """Worker thread: the PDF beside the .docx."""
-        return to_pdf(docx, docx.parent, self.converter)
+        return convert_to_pdf(docx, docx.parent, converter=self.converter)
 
     def attach_version_pdf(self, version: replies.ReplyVersion, pdf: Path) -> str:
         return replies.attach_version_pdf(self.conn, version.pk, pdf)

@@ -51,6 +51,7 @@ from desktop.views.detail_pane import DetailPane
 from desktop.views.filter_bar import FilterBar
 from desktop.views.formatting import requests_count
 from desktop.views.help import install_help
+from desktop.views.help.template_fields import install_template_fields_help
 from desktop.views.intake_dialog import install_intake
 from desktop.views.notifier import DailyNotifier
 from desktop.views.parapheur.mode import install_official_desk
@@ -326,6 +327,7 @@ class MainWindow(QMainWindow):
         self.request_actions.fill(menu_request, self.request_toolbar)
 
         install_help(self)  # last in the bar, whatever menus come after
+        install_template_fields_help(self)
 
     def focus_search(self) -> None:
         self.tabs.setCurrentIndex(0)

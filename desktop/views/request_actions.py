@@ -432,6 +432,9 @@ class RequestActions(QObject):
                 f"Courrier produit au format Word seulement : {files.docx.name} (PDF impossible).",
                 10_000,
             )
+        if files.notices:  # the commune's template was refused for a missing legal mention
+            icon = QMessageBox.Icon.Warning
+            text += "\n\n" + "\n\n".join(files.notices)
         box = self._message(icon, "Courrier produit", text)
         target = files.pdf or files.docx
         open_button = box.addButton(

@@ -9,11 +9,13 @@ from pathlib import Path
 from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QMenu
 
+from desktop.documents.fields import FIELD_HELP
 from desktop.domain.due import SHORT_LABELS, DueKind
 from desktop.syncing.worker import SyncController
 from desktop.views.help import add_help_entry, help_menu
 from desktop.views.help.lexicon import LexiconDialog
 from desktop.views.help.shortcuts import ShortcutsDialog
+from desktop.views.help.template_fields import TemplateFieldsDialog
 from desktop.views.main_window import MainWindow
 from desktop.views.sync_ui import install_sync
 from sync.protocol.vocabulary import STATUS_LABELS
@@ -70,9 +72,8 @@ def test_the_folders_open_in_the_file_manager(
 def test_help_holds_the_lexicon_the_shortcuts_and_about(qtbot, window: MainWindow) -> None:
     menu = help_menu(window)
     assert menu is not None
-    assert entries(menu) == [
-        "Guide d'utilisation", "Lexique", "Raccourcis clavier", "À propos de Bannette"
-    ]
+    assert entries(menu) == ["Guide d'utilisation", "Lexique", "Raccourcis clavier",
+                             "Champs des modèles", "À propos de Bannette"]
 
 
 def test_help_entries_added_later_go_above_about(qtbot, window: MainWindow) -> None:
@@ -119,6 +120,35 @@ def test_the_shortcuts_list_reads_the_real_actions(qtbot, window: MainWindow) ->
         assert line in text, line
     ARTIFACTS.mkdir(exist_ok=True)
     assert dialog.grab().save(str(ARTIFACTS / "aide-raccourcis.png"))
+    dialog.close()
+
+
+def test_the_template_fields_are_listed_and_searched(qtbot, window: MainWindow) -> None:
+    """« Aide › Champs des modèles »: every merge field with its meaning and an example; the
+    search forgives case and accents."""
+    action = next(
+        a for a in help_menu(window).actions()  # type: ignore[union-attr]
+        if a.objectName() == "action-template-fields"
+    )
+    action.trigger()
+    dialog = window.findChild(TemplateFieldsDialog)
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.visible_fields() == [field.typed for field in FIELD_HELP]
+    row = [field.typed for field in FIELD_HELP].index("{{ numero }}")
+    assert dialog.table.item(row, 1).text() == "numéro de la demande"
+    assert dialog.table.item(row, 2).text() == "2026-000123"
+    assert dialog.count.text() == f"{len(FIELD_HELP)} champs."
+    ARTIFACTS.mkdir(exist_ok=True)
+    assert dialog.grab().save(str(ARTIFACTS / "aide-champs-modeles.png"))
+    dialog.search.setText("NUMERO DE LA")  # no accent, upper case: « numéro de la demande »
+    assert "{{ numero }}" in dialog.visible_fields()
+    assert "{{ objet }}" not in dialog.visible_fields()
+    assert "sur" in dialog.count.text()
+    dialog.search.setText("Tribunal")
+    assert dialog.visible_fields() == ["{{ service.tribunal }}"]
+    dialog.search.setText("xyzzy")
+    assert dialog.visible_fields() == []
+    assert dialog.count.text() == "Aucun champ ne correspond à la recherche."
     dialog.close()
 
 

@@ -436,6 +436,11 @@ def test_send_by_post_prints_then_answers_with_the_outcome(
     assert "Imprimez" in dialog.error.text()
     dialog.print_button.click()
     assert printed and pymupdf.open(tmp_path / "courrier.pdf").page_count == 2
+    dialog.posted_on.edit.setText("24/11")  # tomorrow: not posted yet
+    dialog.send.click()
+    assert dialog.isVisible() and "futur" in dialog.error.text()
+    dialog.posted_on.edit.setText("23/11")
+    dialog.grab().save(str(ARTIFACTS / "send-reply-post.png"))
     dialog.send.click()
     assert not dialog.isVisible()
     status, outcome, due = demo_db.execute(
@@ -609,3 +614,112 @@ def test_the_elu_reads_the_annexes_too(
     desk.document.setCurrentIndex(0)
     assert desk.decide("sign")
     assert window.statusBar().currentMessage().startswith("Dossier signé")
+
+
+# --------------------------------------------------------------------------- integration checks
+
+
+def test_the_parapheur_refuses_a_pdf_still_showing_a_provisional_number(
+    reply_window: Callable[..., MainWindow], demo_db: sqlite3.Connection, tmp_path: Path,
+) -> None:
+    """Drafted offline under « P-2026-0042 », numbered by the server since: the PDF would reach
+    the maire (then the citizen) with the provisional number. Refused, nothing queued."""
+    pk = a_request(demo_db)
+    demo_db.execute("UPDATE request SET status = 'drafting' WHERE pk = ?", (pk,))
+    number = demo_db.execute("SELECT number FROM request WHERE pk = ?", (pk,)).fetchone()[0]
+    add_attachment(demo_db, pk, make_pdf(tmp_path / "r.pdf", 1, "Demande n° P-2026-0042"),
+                   f"{number}_reponse_v1.pdf")
+    window = reply_window(converter=NoPdf())
+    window.select_request(pk)
+    window.findChild(QAction, "action-send-parapheur").trigger()
+    dialog = window.replies.dialog
+    dialog.send.click()
+    assert dialog.isVisible() and dialog.error.isVisible()
+    assert "P-2026-0042" in dialog.error.text() and number in dialog.error.text()
+    assert request_folder(demo_db, pk) is None
+
+
+def test_the_workshop_says_why_the_communes_acknowledgement_is_not_used(
+    reply_window: Callable[..., MainWindow], demo_db: sqlite3.Connection, templates_root: Path,
+) -> None:
+    """The commune's acknowledgement lost its appeal routes (R112-5): the library keeps the
+    shipped one and the workshop says so, with the missing mention."""
+    from desktop.documents import default_template_dir
+    from tests.unit.test_reply_documents import without_paragraphs
+
+    pk = a_request(demo_db)
+    folder = commune_dir(demo_db, pk, templates_root)
+    folder.mkdir(parents=True)
+    without_paragraphs(default_template_dir() / "accuse_reception.docx",
+                       folder / "accuse_reception.docx", "L232-3")
+    window = reply_window(converter=NoPdf())
+    dialog = open_workshop(window, pk)
+    assert dialog.notice.isVisible()
+    assert "modèle fourni" in dialog.notice.text() and "accusé" in dialog.notice.text()
+
+
+def test_the_acknowledgement_message_carries_the_librarys_notice(
+    reply_window: Callable[..., MainWindow], demo_db: sqlite3.Connection, templates_root: Path,
+) -> None:
+    """Produced from the shipped template because the commune's dropped a legal mention: the
+    secrétaire reads why in the result, not only in a log."""
+    from desktop.app import fill_demo_letterheads
+    from desktop.documents import default_template_dir
+    from desktop.services.letters import RequestAction
+    from tests.unit.test_reply_documents import without_paragraphs
+
+    fill_demo_letterheads(demo_db)
+    pk = 499  # SVA, received: its acknowledgement is due (tests/gui/test_legal_actions.py)
+    folder = commune_dir(demo_db, pk, templates_root)
+    folder.mkdir(parents=True)
+    without_paragraphs(default_template_dir() / "accuse_reception.docx",
+                       folder / "accuse_reception.docx", "L232-3")
+    window = reply_window(converter=NoPdf())
+    window.select_request(pk)
+    window.request_actions.trigger(RequestAction.ACKNOWLEDGEMENT)
+    box = window.request_actions.message
+    assert isinstance(box, QMessageBox)
+    assert "modèle fourni" in box.text() and "L232-3" in box.text()
+
+
+def test_reply_dates_are_typed_in_french_and_checked(
+    reply_window: Callable[..., MainWindow], demo_db: sqlite3.Connection, tmp_path: Path,
+) -> None:
+    """The wished date is the app's French field: « 4/12 » is the 4th of December of the
+    suite's year; a day already gone keeps the dialog open with the field's reason."""
+    pk, _pdf = drafting_with_pdf(demo_db, tmp_path)
+    window = reply_window(converter=NoPdf())
+    window.select_request(pk)
+    window.findChild(QAction, "action-send-parapheur").trigger()
+    dialog = window.replies.dialog
+    dialog.wished.setChecked(True)
+    dialog.wished_date.edit.setText("20/11")
+    dialog.send.click()
+    assert dialog.isVisible() and "déjà passée" in dialog.error.text()
+    dialog.wished_date.edit.setText("4/12")
+    assert "4 décembre 2026" in dialog.wished_date.message.text()
+    dialog.send.click()
+    assert not dialog.isVisible()
+    folder = request_folder(demo_db, pk)
+    assert folder is not None and folder.wished_date == date(2026, 12, 4)
+
+
+@needs_soffice
+@pytest.mark.libreoffice
+def test_opening_the_workshop_starts_libreoffice_for_a_warm_first_pdf(
+    reply_window: Callable[..., MainWindow], demo_db: sqlite3.Connection,
+) -> None:
+    """LibreOffice starts while the secrétaire picks her template: the first preview does not
+    wait the seconds of a cold start."""
+    from desktop.documents.warm import WarmLibreOffice
+
+    warm = WarmLibreOffice()
+    if not warm.available():
+        pytest.skip("LibreOffice's Python (UNO) absent: no warm converter here")
+    try:
+        window = reply_window(converter=warm)
+        assert warm.office_pid() is None
+        open_workshop(window, a_request(demo_db))
+        assert warm.office_pid() is not None and warm.started == 1
+    finally:
+        warm.close()

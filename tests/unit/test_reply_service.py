@@ -9,13 +9,14 @@ import pymupdf
 import pytest
 
 from desktop.documents import DocumentError, TemplateError
-from desktop.services.replies import (
-    PageRef,
-    assemble,
-    check_template,
-    reply_templates,
-    thumbnails,
-)
+from desktop.documents.checks import check_template
+from desktop.documents.library import list_templates
+from desktop.services.replies import ReplyTemplate, assemble_file, thumbnails
+
+
+def reply_templates(folder: Path) -> list[ReplyTemplate]:
+    """What « Rédiger une réponse… » lists for a commune whose templates are in ``folder``."""
+    return [ReplyTemplate.of(info) for info in list_templates(folder, include_legal=False)]
 
 
 def make_pdf(path: Path, pages: int, text: str) -> Path:
@@ -53,7 +54,7 @@ def test_the_communes_template_replaces_a_shipped_one_of_the_same_name(tmp_path:
 @pytest.mark.parametrize(("name", "content", "words"), [
     ("macro.docm", b"PK\x03\x04", "macros"),
     ("ancien.doc", b"\xd0\xcf\x11\xe0", "97-2003"),
-    ("abime.docx", b"not a zip", "abîmé"),
+    ("abime.docx", b"not a zip", "pas un document Word"),
 ])
 def test_templates_word_cannot_use_are_named_in_french(
     tmp_path: Path, name: str, content: bytes, words: str
@@ -74,8 +75,8 @@ def test_assembly_follows_the_order_of_the_thumbnails(tmp_path: Path) -> None:
     sources = [reply, annex, blob]
     pages = thumbnails(sources)
     assert len(pages) == 43 and pages[0].label.startswith("reponse p. 1")
-    order = [PageRef(0, 1), PageRef(2, 0), PageRef(1, 39), PageRef(0, 0)]
-    result = pymupdf.open(assemble(sources, order, tmp_path / "sortie" / "complet.pdf"))
+    order = [(0, 1), (2, 0), (1, 39), (0, 0)]
+    result = pymupdf.open(assemble_file(sources, order, tmp_path / "sortie" / "complet.pdf"))
     texts = [page.get_text().strip() for page in result]
     assert texts == ["Réponse 2", "", "Annexe 40", "Réponse 1"]
     assert result[1].get_images()  # the photo became a page
@@ -87,4 +88,4 @@ def test_an_annex_that_is_neither_pdf_nor_image_is_refused(tmp_path: Path) -> No
     with pytest.raises(DocumentError, match="ni un PDF ni une image"):
         thumbnails([text])
     with pytest.raises(DocumentError, match="Aucune page"):
-        assemble([text], [], tmp_path / "x.pdf")
+        assemble_file([text], [], tmp_path / "x.pdf")

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from PySide6.QtCore import QDate
-from PySide6.QtWidgets import QDateEdit, QDialog, QWidget
+from PySide6.QtWidgets import QDialog, QWidget
 
 from desktop.domain.workflow import TransitionError
 from desktop.store.database import StoreError
+from desktop.views.date_entry import DateEntry
 from desktop.views.dialog_parts import error_label
 
 
@@ -45,17 +45,13 @@ class ApplyingDialog(QDialog):
         self.error.setVisible(True)
 
 
-def day_edit(day: date, name: str, parent: QWidget, *, earliest: date | None = None) -> QDateEdit:
-    """A day field with its calendar, French order (23/11/2026)."""
-    edit = QDateEdit(QDate(day.year, day.month, day.day), parent)
-    edit.setObjectName(name)
-    edit.setCalendarPopup(True)
-    edit.setDisplayFormat("dd/MM/yyyy")
-    if earliest is not None:
-        edit.setMinimumDate(QDate(earliest.year, earliest.month, earliest.day))
-    return edit
-
-
-def day_of(edit: QDateEdit) -> date:
-    value = edit.date()
-    return date(value.year(), value.month(), value.day())
+def day_entry(
+    day: date, name: str, parent: QWidget, *, earliest: date | None = None,
+    latest: date | None = None, too_early: str = "", too_late: str = "",
+) -> DateEntry:
+    """The app's French date field (« 28/11 », « 28/11/2026 », a calendar at hand), showing
+    ``day``; the tests' fixed day places a date typed without a year, never the PC clock."""
+    entry = DateEntry(parent, name=name, today=lambda: day, minimum=earliest, maximum=latest,
+                      too_early=too_early, too_late=too_late)
+    entry.set_value(day)
+    return entry

@@ -21,7 +21,13 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.documents import DocumentError
-from desktop.services.replies import PageRef, ReplyService, Thumbnail, assemble, thumbnails
+from desktop.services.replies import (
+    PageRef,
+    ReplyService,
+    Thumbnail,
+    assemble_file,
+    thumbnails,
+)
 from desktop.services.tasks import TaskRunner
 from desktop.store.database import StoreError
 from desktop.store.replies import ReplyVersion
@@ -130,7 +136,7 @@ class AssembleDialog(QDialog):
             pixmap = QPixmap()
             pixmap.loadFromData(thumb.png, "PNG")
             item = QListWidgetItem(QIcon(pixmap), thumb.label)
-            item.setData(Qt.ItemDataRole.UserRole, (thumb.ref.source, thumb.ref.page))
+            item.setData(Qt.ItemDataRole.UserRole, list(thumb.ref))
             item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsDropEnabled)
             self.pages.addItem(item)
         self.ok.setEnabled(self.pages.count() > 0)
@@ -138,14 +144,17 @@ class AssembleDialog(QDialog):
         self.thumbnailsReady.emit()
 
     def order(self) -> list[PageRef]:
-        return [PageRef(*self.pages.item(i).data(Qt.ItemDataRole.UserRole))
-                for i in range(self.pages.count())]
+        refs: list[PageRef] = []
+        for i in range(self.pages.count()):
+            source, page = self.pages.item(i).data(Qt.ItemDataRole.UserRole)
+            refs.append((int(source), int(page)))
+        return refs
 
     def run(self) -> None:
         sources, order = list(self.sources), self.order()
         output = self._service.folder(self._pk) / f"{self._number}_reponse_et_annexes.pdf"
         self.ok.setEnabled(False)
-        self._tasks.run(lambda: assemble(sources, order, output),
+        self._tasks.run(lambda: assemble_file(sources, order, output),
                         on_success=self._assembled, on_failure=self._failed)
 
     def _assembled(self, pdf: Path) -> None:

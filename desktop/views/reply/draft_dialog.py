@@ -100,6 +100,11 @@ class ReplyDialog(QDialog):
         self.create_button = QPushButton("&Créer le brouillon", self)
         self.create_button.setObjectName("reply-create")
         self.error = error_label(self, "reply-error")
+        self.notice = QLabel(self)
+        self.notice.setObjectName("reply-notice")
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("color: #664d03;")
+        self.notice.setVisible(False)
         template_box = QGroupBox("1. Modèle", self)
         row = QHBoxLayout(template_box)
         row.addWidget(self.template, 1)
@@ -138,6 +143,7 @@ class ReplyDialog(QDialog):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(header)
         left_layout.addWidget(template_box)
+        left_layout.addWidget(self.notice)
         left_layout.addWidget(self.error)
         left_layout.addWidget(versions_box, 1)
         left_layout.addWidget(pdf_box)
@@ -165,6 +171,9 @@ class ReplyDialog(QDialog):
         self.versions.currentRowChanged.connect(lambda _row: self._update())
         self._fill_templates()
         self._fill_versions()
+        # LibreOffice starts now, while the secrétaire picks a template: the first PDF is warm.
+        self._tasks.run(service.warm_up, on_success=lambda _r: None,
+                        on_failure=lambda _exc: None)
         latest = self._latest()
         if latest is not None:
             self.draft = service.folder(request_pk) / latest.filename
@@ -175,11 +184,15 @@ class ReplyDialog(QDialog):
     # --- templates --------------------------------------------------------------------------
     def _fill_templates(self) -> None:
         self.template.clear()
+        notices: list[str] = []
         try:
-            templates = self._service.templates(self._pk)
+            library = self._service.library(self._pk)
+            templates, notices = library.templates, library.notices
         except StoreError as exc:
             templates = []
             self._error(str(exc))
+        self.notice.setText("\n\n".join(notices))
+        self.notice.setVisible(bool(notices))
         for template in templates:
             label = template.label if template.usable else f"{template.label} — inutilisable"
             self.template.addItem(label, template)

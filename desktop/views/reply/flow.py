@@ -17,8 +17,10 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QMenu, QMessageBox, QToolBar, QWidget
 
+from desktop.documents import DocumentError
 from desktop.services.replies import ReplyService
 from desktop.store import replies
+from desktop.store.attachments import LocalAttachment
 from desktop.store.database import StoreError
 from desktop.views.reply.detail_section import reply_html
 from desktop.views.reply.draft_dialog import ReplyDialog
@@ -156,6 +158,8 @@ class ReplyFlow(QObject):
         )
 
         def apply() -> None:
+            main = next(a for a in pdfs if a.id == str(dialog.main.currentData()))
+            self._check_final(pk, main)
             replies.send_to_parapheur(
                 self.conn, pk, main_attachment_id=str(dialog.main.currentData()),
                 steps=dialog.steps(), annex_ids=dialog.annex_ids(),
@@ -201,6 +205,7 @@ class ReplyFlow(QObject):
             outcome = dialog.outcome()
             assert attachment is not None and outcome is not None
             mode = dialog.mode()
+            self._check_final(pk, attachment)
             replies.send_reply(
                 self.conn, pk, mode=mode, outcome=outcome, attachment_id=attachment.id,
                 to_email=dialog.to_email.text() if mode == ReplyMode.EMAIL else None,
@@ -214,6 +219,14 @@ class ReplyFlow(QObject):
         dialog.accepted.connect(lambda: self._replied(pk, facts.number, dialog.mode()))
         self._show(dialog)
         return dialog
+
+    def _check_final(self, pk: int, attachment: LocalAttachment) -> None:
+        """No letter leaves with a provisional number (the request's, or one the PDF still
+        shows): the dialog stays open with the reason."""
+        try:
+            self.service.check_final(pk, self.service.attachment_file(attachment))
+        except DocumentError as exc:
+            raise StoreError(str(exc)) from exc
 
     def _provisional(self) -> QMessageBox:
         box = self._box(QMessageBox.Icon.Warning, replies.PROVISIONAL_REFUSAL)

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
@@ -23,7 +22,7 @@ from PySide6.QtWidgets import (
 from desktop.store.attachments import LocalAttachment
 from desktop.store.replies import Official
 from desktop.views.dialog_parts import save_shortcuts
-from desktop.views.reply.applying_dialog import ApplyingDialog, day_edit, day_of
+from desktop.views.reply.applying_dialog import ApplyingDialog, day_entry
 from sync.protocol.wire import StepKind
 
 
@@ -68,13 +67,12 @@ class ParapheurDialog(ApplyingDialog):
         self.private.setMaximumHeight(70)
         self.wished = QCheckBox("Signature souhaitée avant le", self)
         self.wished.setObjectName("parapheur-wished")
-        self.wished_date = day_edit(today, "parapheur-wished-date", self, earliest=today)
+        self.wished_date = day_entry(
+            today, "parapheur-wished-date", self, earliest=today,
+            too_early="La date souhaitée ne peut pas être déjà passée.",
+        )
         self.wished_date.setEnabled(False)
         self.wished.toggled.connect(self.wished_date.setEnabled)
-        wished_row = QHBoxLayout()
-        wished_row.addWidget(self.wished)
-        wished_row.addWidget(self.wished_date)
-        wished_row.addStretch(1)
 
         form = QFormLayout()
         form.addRow("&Document à signer :", self.main)
@@ -83,7 +81,7 @@ class ParapheurDialog(ApplyingDialog):
         form.addRow("&Signataire :", self.signer)
         form.addRow("Annotation &publique :", self.public)
         form.addRow("Annotation p&rivée :", self.private)
-        form.addRow("", wished_row)
+        form.addRow(self.wished, self.wished_date)  # the box as the label, the day beside
         self.buttons = QDialogButtonBox(self)
         self.send = self.buttons.addButton("&Envoyer au parapheur",
                                            QDialogButtonBox.ButtonRole.AcceptRole)
@@ -122,4 +120,11 @@ class ParapheurDialog(ApplyingDialog):
     def chosen_date(self) -> date | None:
         if not self.wished.isChecked():
             return None
-        return day_of(self.wished_date)
+        value = self.wished_date.value()
+        assert isinstance(value, date), "check() refuses an invalid date first"
+        return value
+
+    def check(self) -> str | None:
+        if self.wished.isChecked():
+            return self.wished_date.problem()
+        return None

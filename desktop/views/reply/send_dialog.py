@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from desktop.store.attachments import LocalAttachment
 from desktop.store.replies import REPLY_OUTCOMES, ReplyFacts
-from desktop.views.reply.applying_dialog import ApplyingDialog, day_edit, day_of
+from desktop.views.reply.applying_dialog import ApplyingDialog, day_entry
 from sync.protocol.vocabulary import Outcome
 from sync.protocol.wire import ReplyMode
 
@@ -97,7 +97,10 @@ class SendReplyDialog(ApplyingDialog):
         self.print_button.setObjectName("send-print")
         self.print_state = QLabel("Pas encore imprimée.", post_page)
         self.print_state.setObjectName("send-print-state")
-        self.posted_on = day_edit(today, "send-posted-on", post_page)
+        self.posted_on = day_entry(
+            today, "send-posted-on", post_page, latest=today,
+            too_late="La mise à la poste ne peut pas être dans le futur.",
+        )
         post_form = QFormLayout(post_page)
         post_form.addRow(self.print_button, self.print_state)
         post_form.addRow("Mise à la poste le :", self.posted_on)
@@ -147,7 +150,9 @@ class SendReplyDialog(ApplyingDialog):
         return self.document.currentData()
 
     def posted(self) -> date:
-        return day_of(self.posted_on)
+        value = self.posted_on.value()
+        assert isinstance(value, date), "check() refuses an invalid date first"
+        return value
 
     # --- actions ----------------------------------------------------------------------------
     def print_document(self) -> None:
@@ -173,6 +178,8 @@ class SendReplyDialog(ApplyingDialog):
             return "Choisissez la décision : accordée, refusée ou sans suite."
         if self.mode() == ReplyMode.POST and not self.printed:
             return "Imprimez la réponse avant de la déclarer mise à la poste."
+        if self.mode() == ReplyMode.POST and self.posted_on.problem() is not None:
+            return self.posted_on.problem()
         if self.mode() == ReplyMode.EMAIL and "@" not in self.to_email.text():
             return "Indiquez l'adresse électronique de l'usager."
         return None
