@@ -22,6 +22,7 @@ from desktop.store.database import (
     connect,
     default_database_path,
 )
+from desktop.version import app_version
 
 _STARTED = time.perf_counter()
 
@@ -58,6 +59,18 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--seed", type=int, default=2026, help="graine des données de démonstration"
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=app_version(),
+        help="afficher la version du logiciel et quitter",
+    )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="vérifier que l'installation est complète (base, trousseau, modèles, PDF, "
+        "interface) puis quitter : code 0 si tout va bien",
     )
     return parser.parse_args(list(argv))
 
@@ -120,6 +133,10 @@ def install_french(app: object) -> list[object]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.self_test:
+        from desktop.selftest import run_self_test
+
+        return run_self_test(database_path(args))
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
