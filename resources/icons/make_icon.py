@@ -15,7 +15,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def draw(size: int):  # type: ignore[no-untyped-def]
-    from PySide6.QtCore import QRectF, Qt
+    from PySide6.QtCore import QPointF, QRectF, Qt
     from PySide6.QtGui import QColor, QImage, QPainter, QPen
 
     image = QImage(size, size, QImage.Format.Format_ARGB32)
@@ -27,8 +27,8 @@ def draw(size: int):  # type: ignore[no-untyped-def]
     p.setPen(QPen(QColor("#5b6770"), max(1.0, u * 0.5)))
     p.setBrush(QColor("#ffffff"))
     p.drawRect(QRectF(3.5 * u, 2 * u, 9 * u, 7.5 * u))
-    p.drawLine(QRectF(3.5 * u, 2 * u, 9 * u, 7.5 * u).topLeft(), QRectF(8 * u, 6 * u, 0, 0).topLeft())
-    p.drawLine(QRectF(8 * u, 6 * u, 0, 0).topLeft(), QRectF(12.5 * u, 2 * u, 0, 0).topLeft())
+    p.drawLine(QPointF(3.5 * u, 2 * u), QPointF(8 * u, 6 * u))
+    p.drawLine(QPointF(8 * u, 6 * u), QPointF(12.5 * u, 2 * u))
     # The tray (the « bannette »): Marianne blue.
     p.setPen(Qt.PenStyle.NoPen)
     p.setBrush(QColor("#000091"))
