@@ -7,10 +7,11 @@ bundle, which has no metadata, from the ``VERSION`` file the spec writes beside 
 
 from __future__ import annotations
 
-import re
 import sys
 from functools import lru_cache
 from pathlib import Path
+
+from sync.protocol.versions import version_key  # noqa: F401 - one comparison everywhere
 
 DISTRIBUTION = "bannette"
 #: Name of the file, at the root of the frozen bundle, that holds the version.
@@ -46,15 +47,3 @@ def pyproject_version(path: Path) -> str | None:
             return str(tomllib.load(handle)["project"]["version"])
     except (OSError, KeyError, ValueError):
         return None
-
-
-def version_key(text: str) -> tuple[int, ...]:
-    """« 0.10.2 » → (0, 10, 2), for comparing versions; a suffix (« rc1 », « +local ») is
-    ignored, so a pre-release compares like its release."""
-    parts = []
-    for piece in text.split("+")[0].split("."):
-        match = re.match(r"\d+", piece)
-        if not match:
-            break
-        parts.append(int(match.group()))
-    return tuple(parts)

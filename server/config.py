@@ -8,6 +8,8 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 
+from sync.protocol.versions import DEFAULT_MIN_DESKTOP_VERSION
+
 APP_NAME = "bannette"
 
 
@@ -55,6 +57,12 @@ class Settings:
     mail_retry_delays: tuple[float, ...] = (60.0, 300.0, 1800.0, 7200.0)
     smtp_timeout: float = 30.0
     mail_poll_seconds: float = 30.0
+    #: The oldest desktop accepted; an older one gets a French 426 (server/compat.py).
+    min_desktop_version: str = field(
+        default_factory=lambda: os.environ.get(
+            "BANNETTE_MIN_DESKTOP_VERSION", DEFAULT_MIN_DESKTOP_VERSION
+        )
+    )
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
