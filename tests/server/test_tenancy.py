@@ -25,6 +25,7 @@ PUBLIC = {
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/refresh"),
     ("GET", "/health"),
+    ("GET", "/api/v1/meta"),  # protocol and oldest accepted desktop, asked before login
     ("GET", "/api/v1/public/authorities/{authority_id}/procedures"),
     ("POST", "/api/v1/public/authorities/{authority_id}/submissions"),
 }
