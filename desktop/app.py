@@ -147,15 +147,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("Bannette")
     app.setOrganizationName(APP_NAME)
     install_french(app)
+    from desktop.views.single_instance import (
+        ALREADY_RUNNING,
+        NOT_ANSWERING,
+        SingleInstance,
+        bring_to_front,
+    )
+
+    guard = SingleInstance(database_path(args))
+    if not guard.claim():
+        # Another Bannette owns this database: never open it a second time for writing.
+        if guard.ask_first_to_show():
+            print(ALREADY_RUNNING, flush=True)
+            return 0
+        QMessageBox.warning(None, "Bannette", NOT_ANSWERING)
+        return 1
     try:
         conn = prepare_database(args)
     except StoreError as exc:
+        guard.release()
         QMessageBox.critical(None, "Bannette", str(exc))
         return 1
     settings = QSettings(str(settings_path()), QSettings.Format.IniFormat)
     window = MainWindow(
         InboxRepository(conn), settings, title_suffix=" (démonstration)" if args.demo else ""
     )
+    guard.activated.connect(lambda: bring_to_front(window))
     controller = None
     if os.environ.get(STARTUP_PROBE_ENV):
         _install_startup_probe(window)
@@ -168,6 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # After the first paint: the morning summary of what is due (once a day).
         QTimer.singleShot(1500, window.notify_deadlines)
     code = app.exec()
+    guard.release()
     if controller is not None and not controller.finish(QUIT_GRACE_MS):  # type: ignore[attr-defined]
         # The window is already gone; the sync thread is still inside a request to a slow
         # server. Leaving now is safe (each pulled page is its own transaction, a push is
