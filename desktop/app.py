@@ -146,6 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Bannette")
     app.setOrganizationName(APP_NAME)
+    _set_icon(app)
     install_french(app)
     from desktop.views.single_instance import (
         ALREADY_RUNNING,
@@ -192,6 +193,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         # replayed idempotently) and Qt must not destroy a thread that still runs.
         os._exit(code)
     return code
+
+
+def _set_icon(app: object) -> None:
+    """The window and task-bar icon, from the source tree or the frozen bundle."""
+    from PySide6.QtGui import QIcon
+
+    root = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[1]))
+    icon = root / "resources" / "icons" / "bannette.png"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))  # type: ignore[attr-defined]
 
 
 def _start_sync(app: object, window: object, conn: object, path: Path, *, demo: bool) -> object:
