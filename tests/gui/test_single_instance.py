@@ -18,16 +18,18 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.gui
 
 
-def _env() -> dict[str, str]:
+def _env(db: Path) -> dict[str, str]:
+    # Settings beside the database: never a device such as os.devnull, which QSettings
+    # would replace with a regular file when it saves (atomically, by renaming).
     return {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen",
             "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-            "BANNETTE_SETTINGS": os.devnull}
+            "BANNETTE_SETTINGS": str(db.with_suffix(".ini"))}
 
 
 def _start(db: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "desktop", "--database", str(db)],
-        env=_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=_env(db), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
 
@@ -64,7 +66,7 @@ def test_second_instance_brings_the_first_forward_and_exits(tmp_path: Path) -> N
         before = db.stat().st_mtime_ns
         second = subprocess.run(
             [sys.executable, "-m", "desktop", "--database", str(db)],
-            env=_env(), cwd=ROOT, capture_output=True, text=True, timeout=60,
+            env=_env(db), cwd=ROOT, capture_output=True, text=True, timeout=60,
         )
         assert second.returncode == 0, second.stderr
         assert ALREADY_RUNNING in second.stdout  # printed after the first one answered
