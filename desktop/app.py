@@ -21,6 +21,7 @@ from desktop.store.database import (
     StoreError,
     connect,
     default_database_path,
+    unusable_folder_message,
 )
 from desktop.version import app_version
 
@@ -156,7 +157,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     guard = SingleInstance(database_path(args))
-    if not guard.claim():
+    try:
+        claimed = guard.claim()
+    except OSError as exc:  # the data folder cannot even be created
+        QMessageBox.critical(None, "Bannette", unusable_folder_message(database_path(args), exc))
+        return 1
+    if not claimed:
         # Another Bannette owns this database: never open it a second time for writing.
         if guard.ask_first_to_show():
             print(ALREADY_RUNNING, flush=True)

@@ -34,7 +34,10 @@ def _child(code: str, *, as_nobody: bool = False, fsize: int | None = None) -> s
             f"resource.setrlimit(resource.RLIMIT_FSIZE, ({fsize}, {fsize}))\n"
         )
     if as_nobody:  # imports first: the Python install may not be readable by « nobody »
-        prelude += "import os, desktop.selftest; os.setgid(65534); os.setuid(65534)\n"
+        prelude += (
+            "import os, desktop.selftest, desktop.store.database\n"
+            "os.setgid(65534); os.setuid(65534)\n"
+        )
     result = subprocess.run(
         [sys.executable, "-c", prelude + textwrap.dedent(code)],
         capture_output=True, text=True, timeout=120, cwd=ROOT,
@@ -185,3 +188,37 @@ def test_self_test_end_to_end(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "[ok] interface Qt" in result.stdout
     assert "Autotest réussi." in result.stdout
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_app_store_in_a_read_only_folder_says_so_in_french(tmp_path: Path) -> None:
+    """The app's own connect() (not only the self-test): a French StoreError, no traceback."""
+    folder = tmp_path / "protégé"
+    folder.mkdir()
+    code = (
+        "from desktop.store.database import StoreError, connect\n"
+        "try:\n"
+        f"    connect({str(folder / 'sous-dossier' / 'bannette.sqlite3')!r})\n"
+        "except StoreError as exc:\n"
+        "    print(exc)\n"
+    )
+    if os.geteuid() == 0:
+        line = _child(code, as_nobody=True)
+    else:
+        folder.chmod(0o555)
+        line = _child(code)
+    assert "Impossible d'ouvrir la base locale" in line
+    assert "lecture seule" in line and "disque n'est pas plein" in line
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
+def test_app_store_on_a_full_disk_says_so_in_french(tmp_path: Path) -> None:
+    code = (
+        "from desktop.store.database import StoreError, connect\n"
+        "try:\n"
+        f"    connect({str(tmp_path / 'bannette.sqlite3')!r})\n"
+        "except StoreError as exc:\n"
+        "    print(exc)\n"
+    )
+    line = _child(code, fsize=4096)
+    assert "disque n'est pas plein" in line or "plein" in line
