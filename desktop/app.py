@@ -21,7 +21,9 @@ from desktop.store.database import (
     StoreError,
     connect,
     default_database_path,
+    unusable_folder_message,
 )
+from desktop.version import app_version
 
 _STARTED = time.perf_counter()
 
@@ -58,6 +60,18 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--seed", type=int, default=2026, help="graine des données de démonstration"
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=app_version(),
+        help="afficher la version du logiciel et quitter",
+    )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="vérifier que l'installation est complète (base, trousseau, modèles, PDF, "
+        "interface) puis quitter : code 0 si tout va bien",
     )
     return parser.parse_args(list(argv))
 
@@ -120,6 +134,10 @@ def install_french(app: object) -> list[object]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.self_test:
+        from desktop.selftest import run_self_test
+
+        return run_self_test(database_path(args))
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -129,16 +147,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Bannette")
     app.setOrganizationName(APP_NAME)
+    _set_icon(app)
     install_french(app)
+    from desktop.views.single_instance import (
+        ALREADY_RUNNING,
+        NOT_ANSWERING,
+        SingleInstance,
+        bring_to_front,
+    )
+
+    guard = SingleInstance(database_path(args))
+    try:
+        claimed = guard.claim()
+    except OSError as exc:  # the data folder cannot even be created
+        QMessageBox.critical(None, "Bannette", unusable_folder_message(database_path(args), exc))
+        return 1
+    if not claimed:
+        # Another Bannette owns this database: never open it a second time for writing.
+        if guard.ask_first_to_show():
+            print(ALREADY_RUNNING, flush=True)
+            return 0
+        QMessageBox.warning(None, "Bannette", NOT_ANSWERING)
+        return 1
     try:
         conn = prepare_database(args)
     except StoreError as exc:
+        guard.release()
         QMessageBox.critical(None, "Bannette", str(exc))
         return 1
     settings = QSettings(str(settings_path()), QSettings.Format.IniFormat)
     window = MainWindow(
         InboxRepository(conn), settings, title_suffix=" (démonstration)" if args.demo else ""
     )
+    guard.activated.connect(lambda: bring_to_front(window))
     controller = None
     if os.environ.get(STARTUP_PROBE_ENV):
         _install_startup_probe(window)
@@ -151,12 +192,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         # After the first paint: the morning summary of what is due (once a day).
         QTimer.singleShot(1500, window.notify_deadlines)
     code = app.exec()
+    guard.release()
     if controller is not None and not controller.finish(QUIT_GRACE_MS):  # type: ignore[attr-defined]
         # The window is already gone; the sync thread is still inside a request to a slow
         # server. Leaving now is safe (each pulled page is its own transaction, a push is
         # replayed idempotently) and Qt must not destroy a thread that still runs.
         os._exit(code)
     return code
+
+
+def _set_icon(app: object) -> None:
+    """The window and task-bar icon, from the source tree or the frozen bundle."""
+    from PySide6.QtGui import QIcon
+
+    root = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[1]))
+    icon = root / "resources" / "icons" / "bannette.png"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))  # type: ignore[attr-defined]
 
 
 def _start_sync(app: object, window: object, conn: object, path: Path, *, demo: bool) -> object:

@@ -20,6 +20,7 @@ from server.api import (
     citizens,
     events,
     messages,
+    meta,
     parapheur,
     phone_calls,
     procedures,
@@ -31,6 +32,7 @@ from server.api.submissions import MAX_SUBMISSION_BYTES
 from server.auth.passwords import Passwords
 from server.blobs import DiskBlobStore
 from server.bodylimit import BodyLimitMiddleware
+from server.compat import DesktopVersionMiddleware
 from server.config import Settings
 from server.connectors.parapheur.poller import ParapheurPoller, PollPolicy
 from server.db.database import Database
@@ -119,10 +121,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, limit_for=_body_limit)
+    app.add_middleware(DesktopVersionMiddleware, minimum=settings.min_desktop_version)
     for module in (
         auth, authorities, agents, procedures, requests, events, messages, citizens,
         phone_calls, attachments, parapheur,
-        sync, submissions,
+        sync, submissions, meta,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 
+from sync.protocol.versions import DEFAULT_MIN_DESKTOP_VERSION
+
 APP_NAME = "bannette"
 
 
@@ -67,6 +69,12 @@ class Settings:
     parapheur_poller: bool = True
     parapheur_poll_seconds: float = 60.0
     parapheur_stuck_days: float = 7.0
+    #: The oldest desktop accepted; an older one gets a French 426 (server/compat.py).
+    min_desktop_version: str = field(
+        default_factory=lambda: os.environ.get(
+            "BANNETTE_MIN_DESKTOP_VERSION", DEFAULT_MIN_DESKTOP_VERSION
+        )
+    )
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)

@@ -28,6 +28,7 @@ _TITLES = {
     415: "Type de fichier refusé",
     416: "Plage demandée invalide",
     422: "Données invalides",
+    426: "Mise à jour du logiciel nécessaire",
     429: "Trop de demandes",
     500: "Erreur interne",
 }

@@ -24,6 +24,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from sync import errors
+from sync.protocol.versions import VERSION_HEADER
 from sync.protocol.wire import (
     LoginRequest,
     MetaResponse,
@@ -33,6 +34,7 @@ from sync.protocol.wire import (
     PushResponse,
     RefreshRequest,
     RequestRow,
+    ServerInfo,
     TokenPair,
 )
 
@@ -108,14 +110,19 @@ class ApiClient:
         on_tokens: Callable[[TokenPair | None], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        client_version: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        headers = {"User-Agent": "bannette-sync/1", "Accept": "application/json"}
+        if client_version:
+            # The server answers 426 to a desktop older than it accepts (sync.protocol.versions).
+            headers[VERSION_HEADER] = client_version
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=timeout,
             verify=True,  # TLS verification stays on; a self-signed server needs its CA installed
             transport=transport,
-            headers={"User-Agent": "bannette-sync/1", "Accept": "application/json"},
+            headers=headers,
             follow_redirects=False,
         )
         self.retry = retry or RetryPolicy()
@@ -176,6 +183,10 @@ class ApiClient:
             self._on_tokens(pair)
 
     # --- sync -----------------------------------------------------------------------------
+    def server_info(self) -> ServerInfo:
+        """The protocol the server speaks and the oldest desktop it accepts (no login)."""
+        return self._call("GET", "/meta", ServerInfo, auth=False)
+
     def meta(self, client_id: UUID | None = None) -> MetaResponse:
         params = {"client_id": str(client_id)} if client_id else None
         return self._call("GET", "/sync/meta", MetaResponse, params=params)
@@ -348,6 +359,8 @@ class ApiClient:
             raise errors.session_expired(detail)
         if status == 403:
             raise errors.access_denied(detail)
+        if status == 426:
+            raise errors.upgrade_required(detail)
         if status in RETRY_STATUSES:
             raise errors.server_error(status, _failure_detail(response))
         if 300 <= status < 400:

@@ -65,6 +65,11 @@ class ProtocolMismatchError(SyncError):
     transient = False
 
 
+class UpgradeRequiredError(ProtocolMismatchError):
+    """426: the server no longer accepts this version of the desktop. Nothing was sent;
+    syncing stops until the software is updated."""
+
+
 # Texts shared by the classes above, kept together so their wording stays consistent.
 QUEUE_KEPT = "Les modifications restent en attente et partiront à la prochaine synchronisation."
 
@@ -90,6 +95,15 @@ def session_expired(detail: str | None = None) -> SessionExpiredError:
     return SessionExpiredError(
         f"{reason.rstrip('.')} : reconnectez-vous. Le travail fait sur ce poste est conservé.",
         detail,
+    )
+
+
+def upgrade_required(detail: str | None) -> UpgradeRequiredError:
+    reason = f" ({detail.rstrip('.')})" if detail else ""
+    return UpgradeRequiredError(
+        f"Ce poste doit être mis à jour : le serveur n'accepte plus cette version de "
+        f"Bannette{reason}. Les modifications faites sur ce poste sont conservées et partiront "
+        "une fois le logiciel mis à jour ; la synchronisation est suspendue d'ici là."
     )
 
 

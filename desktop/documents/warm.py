@@ -58,7 +58,8 @@ def _uno_python_candidates(soffice: Path | None) -> list[list[str]]:
     for system in ("/usr/bin/python3", "/usr/local/bin/python3"):
         if Path(system).is_file():
             candidates.append([system])
-    candidates.append([sys.executable])
+    if not getattr(sys, "frozen", False):  # a frozen app's executable is not a Python
+        candidates.append([sys.executable])
     return candidates
 
 

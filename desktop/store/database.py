@@ -77,11 +77,42 @@ def connect(
     ``target`` stops migrations at a given version; tests use it to build old databases.
     """
     if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(unusable_folder_message(Path(path), exc)) from exc
     try:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=True, timeout=10.0)
     except sqlite3.Error as exc:
         raise StoreError(f"Impossible d'ouvrir la base locale « {path} » : {exc}") from exc
+    try:
+        _set_pragmas(conn)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise StoreError(unusable_folder_message(Path(str(path)), exc)) from exc
+    if migrate:
+        try:
+            apply_migrations(conn, target=target)
+        except sqlite3.Error as exc:  # reading the version, ANALYZE: a full disk, an I/O error
+            conn.close()
+            raise StoreError(unusable_folder_message(Path(str(path)), exc)) from exc
+        except BaseException:
+            conn.close()  # on Windows an open handle would keep the file locked
+            raise
+    return conn
+
+
+def unusable_folder_message(path: Path, exc: Exception) -> str:
+    """A read-only folder, a full disk: what the secrétaire (or her IT support) can fix."""
+    reason = getattr(exc, "strerror", None) or str(exc)
+    return (
+        f"Impossible d'ouvrir la base locale « {path} » ({reason}). Vérifiez que le dossier "
+        f"« {path.parent} » n'est pas en lecture seule et que le disque n'est pas plein, "
+        "puis relancez Bannette."
+    )
+
+
+def _set_pragmas(conn: sqlite3.Connection) -> None:
     conn.row_factory = sqlite3.Row
     # The same folding as the search, for sorting texts the way a French reader expects.
     conn.create_function("fold", 1, fold, deterministic=True)
@@ -95,13 +126,6 @@ def connect(
     conn.execute("PRAGMA busy_timeout = 10000")
     conn.execute("PRAGMA cache_size = -32000")
     conn.execute("PRAGMA temp_store = MEMORY")
-    if migrate:
-        try:
-            apply_migrations(conn, target=target)
-        except BaseException:
-            conn.close()  # on Windows an open handle would keep the file locked
-            raise
-    return conn
 
 
 def _utc_instant(value: str | None) -> str | None:

@@ -63,6 +63,13 @@ class DemoServer:
         """Starts the server (creating its demo data the first time); returns its address."""
         if self.process is not None and self.process.poll() is None:
             return self.url
+        if getattr(sys, "frozen", False):
+            # The installed app ships without the server (installer/bannette.spec): its
+            # executable is not a Python that could run it.
+            raise errors.ServerError(
+                "Le serveur de démonstration n'est pas inclus dans l'application installée : "
+                "la démonstration fonctionne hors ligne."
+            )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if not (self.data_dir / "server.sqlite3").exists():
             created = subprocess.run(

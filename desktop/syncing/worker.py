@@ -26,6 +26,7 @@ from desktop.store.sync_store import SqliteSyncStore
 from desktop.syncing.demo_server import DEMO_LOGIN, DemoServer
 from desktop.syncing.session import TokenVault
 from desktop.syncing.status import Connectivity, SyncStatus
+from desktop.version import app_version
 from sync import errors
 from sync.client import ApiClient, RetryPolicy
 from sync.engine import SyncEngine, SyncReport
@@ -76,6 +77,8 @@ class SyncWorker(QObject):
     downloadProgress = Signal(str, int, int)  # attachment id, bytes done, bytes in all
     downloaded = Signal(str, str)  # attachment id, path of the file in the cache
     downloadFailed = Signal(str, str)  # attachment id, French message
+    upgradeRequired = Signal(str)  # French message: the server refuses this version (426)
+    serverInfo = Signal(object)  # sync.protocol.wire.ServerInfo, once per session
 
     def __init__(
         self, database: Path, vault: TokenVault, retry: RetryPolicy | None = None,
@@ -90,6 +93,7 @@ class SyncWorker(QObject):
         self._store: SqliteSyncStore | None = None
         self._client: ApiClient | None = None
         self._demo: DemoServer | None = None
+        self._server_info_known = False
         #: Set from the GUI thread at close: the sync stops after the page being written.
         self.cancelled = threading.Event()
         #: Set when the app quits: nothing on this thread waits any more (demo server).
@@ -116,7 +120,9 @@ class SyncWorker(QObject):
         def keep(pair: TokenPair | None) -> None:
             self._vault.save(server, login, pair.refresh_token if pair else None)
 
-        options: dict[str, object] = {"on_tokens": keep, "sleep": self._pause}
+        options: dict[str, object] = {
+            "on_tokens": keep, "sleep": self._pause, "client_version": app_version(),
+        }
         if self._retry is not None:
             options["retry"] = self._retry
         if self._timeout is not None:
@@ -181,6 +187,21 @@ class SyncWorker(QObject):
         """The logged-in client, resumed from the keyring if need be; None if never logged in."""
         return self._client if self._client and self._client.tokens else self._resume()
 
+    def _learn_server_info(self, client: ApiClient) -> None:
+        """The server's protocol and oldest accepted desktop, for « À propos ». A server
+        without ``/meta`` (older) is no reason to stop: the sync says the rest."""
+        if self._server_info_known:
+            return
+        try:
+            info = client.server_info()
+        except errors.UpgradeRequiredError:
+            raise
+        except errors.SyncError as exc:
+            log.info("server info unavailable: %s", exc.message)
+            return
+        self._server_info_known = True
+        self.serverInfo.emit(info)
+
     @Slot()
     def sync(self) -> None:
         try:
@@ -188,10 +209,15 @@ class SyncWorker(QObject):
             if client is None:
                 self.failed.emit("Connectez-vous au serveur pour synchroniser.", True)
                 return
+            self._learn_server_info(client)
             report = self._engine(client).sync_once()
             self._tell_keyring_problem()  # a token rotated during the sync
             if report.pulled_rows:
                 self._record_implicit_decisions()
+        except errors.UpgradeRequiredError as exc:
+            # Refused before anything was sent or received: the outbox stays whole.
+            self.upgradeRequired.emit(exc.message)
+            return
         except errors.SyncError as exc:
             login_needed = isinstance(exc, errors.SessionExpiredError)
             self.failed.emit(exc.message, login_needed)
@@ -378,6 +404,12 @@ class SyncController(QObject):
         self.worker.progressed.connect(self._on_progress)
         self.worker.succeeded.connect(self._on_success)
         self.worker.failed.connect(self._on_failure)
+        self.worker.upgradeRequired.connect(self._on_upgrade_required)
+        self.worker.serverInfo.connect(self._on_server_info)
+        #: The server refused this version (426): no sync until the app is updated.
+        self.upgrade_required: str | None = None
+        #: What the server said of itself (``ServerInfo``), shown in « À propos ».
+        self.server_info: object | None = None
         self.worker.loggedIn.connect(self.loggedIn)
         self.worker.loginFailed.connect(self._on_login_failed)
         self.worker.sessionNotKept.connect(self.sessionNotKept)
@@ -403,6 +435,9 @@ class SyncController(QObject):
     def sync_now(self) -> None:
         """F5 or the timer. Asked while a sync runs, one more follows it (a change made
         meanwhile must not wait for the next tick)."""
+        if self.upgrade_required:
+            self.failed.emit(self.upgrade_required)  # said again, nothing sent
+            return
         if self._running:
             self._again = True
             return
@@ -509,6 +544,17 @@ class SyncController(QObject):
         self.failed.emit(message)
         if login_needed:
             self.loginNeeded.emit(message)
+
+    def _on_upgrade_required(self, message: str) -> None:
+        """The server no longer accepts this version: the timer stops (every minute would
+        say the same), local work goes on and stays queued until the update."""
+        self.upgrade_required = message
+        self._timer.stop()
+        self._soon.stop()
+        self._on_failure(message, False)
+
+    def _on_server_info(self, info: object) -> None:
+        self.server_info = info
 
     def _on_login_failed(self, message: str) -> None:
         """The status stays what it was (« En ligne » stays « En ligne »); the dialog comes

@@ -773,6 +773,15 @@ class PullResponse(_Answer):
     tombstones: list[Tombstone] = Field(default_factory=list)
 
 
+class ServerInfo(_Answer):
+    """``GET /meta`` (no login): what a desktop needs to know before it syncs."""
+
+    protocol: int = PROTOCOL_VERSION
+    min_desktop_version: str = Field(
+        description="Version la plus ancienne du poste acceptée (sinon réponse 426)"
+    )
+
+
 class MetaResponse(_Answer):
     protocol: int = PROTOCOL_VERSION
     epoch: str = Field(description="Change quand la base est recréée : le poste se réinitialise")

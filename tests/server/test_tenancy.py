@@ -25,6 +25,7 @@ PUBLIC = {
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/refresh"),
     ("GET", "/health"),
+    ("GET", "/api/v1/meta"),  # protocol and oldest accepted desktop, asked before login
     ("GET", "/api/v1/public/authorities/{authority_id}/procedures"),
     ("POST", "/api/v1/public/authorities/{authority_id}/submissions"),
 }
@@ -63,6 +64,7 @@ BODIES: dict[tuple[str, str], Callable[[Foreign], dict[str, Any]]] = {
         "status": "acknowledged"}},
     ("POST", "/api/v1/requests/{request_id}/missing-documents"): lambda f: {"json": {
         "documents": ["x"]}},
+    ("POST", "/api/v1/requests/{request_id}/acknowledge"): lambda f: {"json": {"mode": "post"}},
     ("POST", "/api/v1/requests/{request_id}/assign"): lambda f: {"json": {"assignee_id": None}},
     ("POST", "/api/v1/requests/{request_id}/notes"): lambda f: {"json": {"text": "x"}},
     ("POST", "/api/v1/requests/{request_id}/messages"): lambda f: {"json": {

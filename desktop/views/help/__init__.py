@@ -107,10 +107,38 @@ def install_help(window: QMainWindow) -> QMenu:
     return menu
 
 
+def about_text(version: str, server: object | None) -> str:
+    """The about box: this app's version and, once a sync has asked it, what the server
+    speaks and the oldest desktop it accepts (``sync.protocol.wire.ServerInfo``)."""
+    from sync.protocol.wire import PROTOCOL_VERSION
+
+    lines = [
+        "<p><b>Bannette</b> — traitement des demandes des usagers pour les mairies.</p>",
+        f"<p>Version du logiciel : <b>{version}</b><br>"
+        f"Protocole de synchronisation du poste : {PROTOCOL_VERSION}<br>",
+    ]
+    if server is None:
+        lines.append("Serveur : versions pas encore connues (aucune synchronisation).</p>")
+    else:
+        lines.append(
+            f"Protocole du serveur : {server.protocol}<br>"  # type: ignore[attr-defined]
+            "Version la plus ancienne acceptée par le serveur : "
+            f"{server.min_desktop_version}</p>"  # type: ignore[attr-defined]
+        )
+    lines.append("<p>Logiciel libre sous licence AGPL-3.0-or-later.</p>")
+    return "".join(lines)
+
+
+def _server_info(window: QMainWindow) -> object | None:
+    """What the window's sync controller learnt from the server, if there is one."""
+    for child in window.children():
+        if hasattr(child, "server_info") and hasattr(child, "sync_now"):
+            return child.server_info
+    return None
+
+
 def show_about(window: QMainWindow) -> None:
-    QMessageBox.about(
-        window,
-        "À propos de Bannette",
-        "<p><b>Bannette</b> — traitement des demandes des usagers pour les mairies.</p>"
-        "<p>Logiciel libre sous licence AGPL-3.0-or-later.</p>",
-    )
+    from desktop.version import app_version
+
+    text = about_text(app_version(), _server_info(window))
+    QMessageBox.about(window, "À propos de Bannette", text)
