@@ -122,7 +122,8 @@ def _agent(
         id=uuid.uuid4(), login=spec.login, display_name=spec.display_name,
         role=spec.role.value, active=True, password_hash=passwords.hash(spec.password),
     )
-    row.memberships = [AgentAuthority(authority_id=ids[code]) for code in spec.authorities]
+    row.memberships = [AgentAuthority(authority_id=ids[code], role=spec.role.value)
+                       for code in spec.authorities]
     session.add(stamp(session, row))
     session.flush()
     return row.id

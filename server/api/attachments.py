@@ -53,8 +53,8 @@ def upload_blob(
 ) -> BlobInfo:
     """Step 1 of the sync of an attachment; step 2 is the ``attachment.link`` mutation."""
     check_authority(principal, authority_id)
-    authorize(principal, Action.WRITE)
     data = read_upload(file)
+    authorize(principal, Action.WRITE, authority_id)
     with db.write() as session:
         blob = service.store_blob(session, blobs, authority_id, data,
                                   safe_filename(file.filename))
@@ -91,8 +91,8 @@ def upload_attachment(
 ) -> AttachmentRow:
     """Upload and link in one call (for simple clients)."""
     check_authority(principal, authority_id)
-    authorize(principal, Action.WRITE)
     data = read_upload(file)
+    authorize(principal, Action.WRITE, authority_id)
     filename = safe_filename(file.filename)
     with db.write() as session:
         blob = service.store_blob(session, blobs, authority_id, data, filename)

@@ -16,6 +16,7 @@ from server.db.models import Agent, Token
 from server.db.types import utcnow
 from server.problems import ProblemError, problem_responses
 from server.ratelimit import SlidingWindowLimiter
+from server.services.agent_rows import agent_row
 from sync.protocol.wire import AgentRow, LoginRequest, RefreshRequest, TokenPair
 
 router = APIRouter(prefix="/auth", tags=["authentification"])
@@ -45,7 +46,7 @@ def _pair(issued: tokens.IssuedTokens, agent: Agent) -> TokenPair:
         refresh_token=issued.refresh_token,
         expires_in=issued.access_ttl,
         refresh_expires_in=issued.refresh_ttl,
-        agent=AgentRow.model_validate(agent),
+        agent=agent_row(agent),
     )
 
 
@@ -137,7 +138,9 @@ def logout(request: Request, principal: PrincipalDep, db: DbDep) -> LogoutRespon
 @router.get("/me", response_model=AgentRow, responses=problem_responses(401))
 def me(principal: PrincipalDep, db: DbDep) -> AgentRow:
     with db.read() as session:
-        return AgentRow.model_validate(session.get(Agent, principal.agent_id))
+        agent = session.get(Agent, principal.agent_id)
+        assert agent is not None
+        return agent_row(agent)
 
 
 class PasswordChange(BaseModel):

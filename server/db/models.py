@@ -74,6 +74,8 @@ class AgentAuthority(Base):
     authority_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("authorities.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    #: The agent's role IN THIS authority: an admin of one commune is not an admin of the others.
+    role: Mapped[str] = mapped_column(String(20))
 
 
 class Agent(Base):
@@ -95,6 +97,11 @@ class Agent(Base):
     @property
     def authority_ids(self) -> list[uuid.UUID]:
         return sorted(m.authority_id for m in self.memberships)
+
+    @property
+    def roles(self) -> dict[uuid.UUID, str]:
+        """Role per authority; ``role`` above is only a summary kept for old clients."""
+        return {m.authority_id: m.role for m in self.memberships}
 
 
 class Token(Base):

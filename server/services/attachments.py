@@ -39,8 +39,8 @@ def link(
     base_version: int | None,
 ) -> Change:
     if principal is not None:
-        authorize(principal, Action.WRITE)
         check_authority(principal, args.authority_id)
+        authorize(principal, Action.WRITE, args.authority_id)
     blob = session.get(Blob, (args.sha256, args.authority_id))
     if blob is None:
         raise ProblemError(404, "Le fichier n'a pas encore été envoyé au serveur.")
@@ -68,8 +68,8 @@ def link(
 def unlink(
     session: Session, principal: Principal, args: AttachmentUnlinkArgs, base_version: int | None
 ) -> Change:
-    authorize(principal, Action.DELETE)
     row = get_scoped(session, Attachment, args.attachment_id, principal, WHAT)
+    authorize(principal, Action.DELETE, row.authority_id)
     if row.request_id is not None:
         # The history keeps who took which file off the request, and when.
         add_event(session, row.authority_id, row.request_id, EventKind.ATTACHMENT_REMOVED,

@@ -79,8 +79,8 @@ def create_row(
 def upsert(
     session: Session, principal: Principal, args: CitizenUpsertArgs, base_version: int | None
 ) -> Change:
-    authorize(principal, Action.WRITE)
     check_authority(principal, args.authority_id)
+    authorize(principal, Action.WRITE, args.authority_id)
     check_identity(args.fields, strict=False)
     existing = session.get(Citizen, args.id)
     if existing is None:
@@ -117,8 +117,8 @@ def delete(
     session: Session, principal: Principal, args: CitizenDeleteArgs, base_version: int | None
 ) -> Change:
     """Right to erasure: the identity goes, requests and calls stay but lose the link."""
-    authorize(principal, Action.DELETE)
     row = get_scoped(session, Citizen, args.citizen_id, principal, WHAT)
+    authorize(principal, Action.DELETE, row.authority_id)
     linked_models: tuple[Any, ...] = (Request, PhoneCall)
     for model in linked_models:
         for linked in session.execute(select(model).where(model.citizen_id == row.id)).scalars():

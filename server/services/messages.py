@@ -23,8 +23,8 @@ from sync.protocol.wire import Entity, MessageAddArgs, PhoneCallAddArgs
 def add_message(
     session: Session, principal: Principal, args: MessageAddArgs, base_version: int | None
 ) -> Change:
-    authorize(principal, Action.WRITE)
     request = request_service.load(session, principal, args.request_id)
+    authorize(principal, Action.WRITE, request.authority_id)
     if session.get(Message, args.id) is not None:
         raise ProblemError(409, "Ce message existe déjà.")
     for attachment_id in args.attachment_ids:
@@ -48,8 +48,8 @@ def add_message(
 def add_phone_call(
     session: Session, principal: Principal, args: PhoneCallAddArgs, base_version: int | None
 ) -> Change:
-    authorize(principal, Action.WRITE)
     check_authority(principal, args.authority_id)
+    authorize(principal, Action.WRITE, args.authority_id)
     if session.get(PhoneCall, args.id) is not None:
         raise ProblemError(409, "Cet appel est déjà enregistré.")
     links: tuple[tuple[Any, uuid.UUID | None, str], ...] = (

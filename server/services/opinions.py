@@ -20,10 +20,10 @@ from sync.protocol.wire import Entity, RequestAskOpinionArgs, RequestGiveOpinion
 
 def ask(session: Session, principal: Principal, args: RequestAskOpinionArgs,
         base_version: int | None) -> Change:
-    authorize(principal, Action.WRITE)
-    if principal.role is Role.OFFICIAL:
-        raise forbidden("Seul le secrétariat demande l'avis d'un élu.")
     request = request_service.load(session, principal, args.request_id)
+    authorize(principal, Action.WRITE, request.authority_id)
+    if principal.role_in(request.authority_id) is Role.OFFICIAL:
+        raise forbidden("Seul le secrétariat demande l'avis d'un élu.")
     if session.get(Event, args.id) is not None:
         raise ProblemError(409, "Cette demande d'avis existe déjà.")
     parapheur.check_official(session, request.authority_id, args.official_id,
@@ -39,8 +39,8 @@ def ask(session: Session, principal: Principal, args: RequestAskOpinionArgs,
 
 def give(session: Session, principal: Principal, args: RequestGiveOpinionArgs,
          base_version: int | None) -> Change:
-    authorize(principal, Action.WRITE)
     request = request_service.load(session, principal, args.request_id)
+    authorize(principal, Action.WRITE, request.authority_id)
     if session.get(Event, args.id) is not None:
         raise ProblemError(409, "Cet avis est déjà enregistré.")
     question = session.get(Event, args.ask_id)

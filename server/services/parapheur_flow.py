@@ -101,8 +101,8 @@ def outgoing_folder(session: Session, blobs: BlobStore, folder: ParapheurFolder
 
 def send(session: Session, principal: Principal, args: ParapheurSendArgs,
          base_version: int | None, runtime: Runtime) -> Change:
-    authorize(principal, Action.SEND_TO_PARAPHEUR)
     check_authority(principal, args.authority_id)
+    authorize(principal, Action.SEND_TO_PARAPHEUR, args.authority_id)
     request = request_service.load(session, principal, args.request_id)
     if request.authority_id != args.authority_id:
         raise ProblemError(404, "Cette demande est introuvable dans cette collectivité.")
@@ -165,8 +165,8 @@ def send(session: Session, principal: Principal, args: ParapheurSendArgs,
 def decide_mutation(session: Session, principal: Principal, args: ParapheurDecideArgs,
                     base_version: int | None, runtime: Runtime) -> Change:
     """``parapheur.decide`` from the push: the position seen must still wait, else conflict."""
-    authorize(principal, Action.DECIDE)
     folder = parapheur.load(session, principal, args.folder_id)
+    authorize(principal, Action.DECIDE, folder.authority_id)
     if folder.connector != BUILTIN:
         raise ProblemError(409, "Ce dossier suit le circuit d'un parapheur externe : la "
                                 "décision se prend dans ce parapheur.")

@@ -72,8 +72,8 @@ def _posted_at(sent_on: date | None) -> datetime:
 
 def send_reply(session: Session, principal: Principal, args: ReplySendArgs,
                base_version: int | None, runtime: Runtime) -> Change:
-    authorize(principal, Action.WRITE)
     request = request_service.load(session, principal, args.request_id)
+    authorize(principal, Action.WRITE, request.authority_id)
     if session.get(Message, args.id) is not None:
         raise ProblemError(409, "Cette réponse est déjà enregistrée.")
     attachment = request_attachment(session, request, args.attachment_id, pdf_only=True,

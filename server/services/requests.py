@@ -91,8 +91,8 @@ def create(
 ) -> Request:
     """Registers a request. ``principal`` is None for a citizen submission (public portal)."""
     if principal is not None:
-        authorize(principal, Action.WRITE)
         check_authority(principal, args.authority_id)
+        authorize(principal, Action.WRITE, args.authority_id)
     elif not authority_checked:
         raise ProblemError(403, "Enregistrement anonyme refusé.")
     if session.get(Request, args.id) is not None:
@@ -196,13 +196,13 @@ transition = _transition
 def set_status(
     session: Session, principal: Principal, args: RequestSetStatusArgs, base_version: int | None
 ) -> Change:
-    authorize(principal, Action.WRITE)
     row = load(session, principal, args.request_id)
+    authorize(principal, Action.WRITE, row.authority_id)
     if row.status != args.from_status.value:
         # Someone else moved the request since the client saw it: the server keeps its status.
         return Change(Entity.REQUESTS, row, ["status"])
     if args.status is Status.AT_PARAPHEUR:
-        authorize(principal, Action.SEND_TO_PARAPHEUR)
+        authorize(principal, Action.SEND_TO_PARAPHEUR, row.authority_id)
     _transition(session, principal, row, args.status, args.outcome)
     stamp(session, row)
     audit.record(session, principal, "set_status", "requests", row.id, row.authority_id,
@@ -214,8 +214,8 @@ def acknowledge(
     session: Session, principal: Principal, args: RequestAcknowledgeArgs,
     base_version: int | None,
 ) -> Change:
-    authorize(principal, Action.WRITE)
     row = load(session, principal, args.request_id)
+    authorize(principal, Action.WRITE, row.authority_id)
     if row.acknowledged_at is not None:
         return Change(Entity.REQUESTS, row, ["acknowledged_at"])
     if Status(row.status) not in OPEN_STATUSES:
@@ -236,8 +236,8 @@ def request_documents(
     base_version: int | None,
 ) -> Change:
     """L114-5: asks for missing documents; the decision clock restarts when they arrive."""
-    authorize(principal, Action.WRITE)
     row = load(session, principal, args.request_id)
+    authorize(principal, Action.WRITE, row.authority_id)
     if row.status != Status.AWAITING_DOCUMENTS.value:
         _transition(session, principal, row, Status.AWAITING_DOCUMENTS)
     row.missing_documents = list(args.documents)
@@ -266,8 +266,8 @@ def documents_received(
     base_version: int | None,
 ) -> Change:
     """L114-5: the documents arrived on the day the agent gives; instruction resumes."""
-    authorize(principal, Action.WRITE)
     row = load(session, principal, args.request_id)
+    authorize(principal, Action.WRITE, row.authority_id)
     if row.status != Status.AWAITING_DOCUMENTS.value:
         raise ProblemError(409, "Aucune pièce manquante n'est attendue pour cette demande.")
     if args.received_on > _latest_local_day():
@@ -288,8 +288,8 @@ def implicit_decision(
     Two PCs reporting the same decision is the normal case, not a conflict: the second is a
     no-op. A different outcome already on the server (an express answer, or the other kind)
     is a conflict the agent settles."""
-    authorize(principal, Action.WRITE)
     row = load(session, principal, args.request_id)
+    authorize(principal, Action.WRITE, row.authority_id)
     if row.outcome == args.outcome.value:
         return Change(Entity.REQUESTS, row)
     if row.outcome is not None:
@@ -311,8 +311,8 @@ def implicit_decision(
 def assign(
     session: Session, principal: Principal, args: RequestAssignArgs, base_version: int | None
 ) -> Change:
-    authorize(principal, Action.REASSIGN)
     row = load(session, principal, args.request_id)
+    authorize(principal, Action.REASSIGN, row.authority_id)
     if (
         base_version is not None
         and row.version > base_version
@@ -355,8 +355,8 @@ def update_fields(
 ) -> Change:
     """Field-level merge: fields nobody else touched are applied; a field changed on the server
     since the client read it (``previous`` differs) keeps the server's value and is reported."""
-    authorize(principal, Action.WRITE)
     row = load(session, principal, args.request_id)
+    authorize(principal, Action.WRITE, row.authority_id)
     try:
         values = _Editable.model_validate(args.fields)
     except ValidationError as exc:
@@ -400,8 +400,8 @@ def update_fields(
 def add_note(
     session: Session, principal: Principal, args: RequestNoteArgs, base_version: int | None
 ) -> Change:
-    authorize(principal, Action.WRITE)
     row = load(session, principal, args.request_id)
+    authorize(principal, Action.WRITE, row.authority_id)
     if session.get(Event, args.id) is not None:
         raise ProblemError(409, "Cette note existe déjà.")
     event = add_event(session, row.authority_id, row.id, EventKind.NOTE, principal,
@@ -415,8 +415,8 @@ def delete_request(
 ) -> Change:
     """Deletes a request (duplicate, spam) with its messages, attachments and history; every
     removed row leaves a tombstone so clients drop it too."""
-    authorize(principal, Action.DELETE)
     row = load(session, principal, args.request_id)
+    authorize(principal, Action.DELETE, row.authority_id)
     children: list[tuple[Entity, type[Any]]] = [
         (Entity.MESSAGES, Message), (Entity.ATTACHMENTS, Attachment), (Entity.EVENTS, Event),
     ]
