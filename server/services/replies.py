@@ -10,10 +10,9 @@ import re
 import uuid
 from datetime import UTC, date, datetime, time
 
-import pymupdf
 from sqlalchemy.orm import Session
 
-from server import audit
+from server import audit, pdf_sandbox
 from server.access import Action, Principal, authorize
 from server.db.models import Message, Request
 from server.db.types import utcnow
@@ -52,10 +51,9 @@ def checked_address(value: str | None) -> str:
 
 def _letter_number_problem(pdf: bytes, number: str) -> str | None:
     try:
-        with pymupdf.open(stream=pdf, filetype="pdf") as doc:
-            text = "".join(page.get_text() for page in doc)
-    except (RuntimeError, ValueError):
-        return "Le PDF de la réponse est illisible."
+        text = pdf_sandbox.text(pdf)
+    except pdf_sandbox.PdfRefused as exc:
+        return f"Le PDF de la réponse est illisible : {exc}."
     found = PROVISIONAL.search(text)
     if found:
         return (f"La lettre porte encore le numéro provisoire « {found.group(0)} » : "
