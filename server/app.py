@@ -35,7 +35,7 @@ from server.config import Settings
 from server.db.database import Database
 from server.db.migrate import upgrade
 from server.mail.sender import MailWorker, RetryPolicy
-from server.ratelimit import SlidingWindowLimiter
+from server.ratelimit import SharedLimiter
 from server.services.runtime import Runtime
 from sync.protocol.vocabulary import MAX_ATTACHMENT_BYTES
 from sync.protocol.wire import PROTOCOL_VERSION
@@ -56,6 +56,11 @@ def _body_limit(path: str) -> int:
     if path.endswith(("/attachments", "/blobs", "/folders")):
         return 11 * MAX_ATTACHMENT_BYTES // 2 + 64 * 1024
     return 16 * 1024 * 1024
+
+
+def app_from_env() -> FastAPI:
+    """The factory each worker of ``python -m server --workers N`` calls."""
+    return create_app(Settings.from_env())
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -100,13 +105,18 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.mailer = mailer
     app.state.runtime = Runtime(blobs, mailer)
     app.state.passwords = Passwords(
-        settings.argon2_time_cost, settings.argon2_memory_cost_kib, settings.argon2_parallelism
+        settings.argon2_time_cost, settings.argon2_memory_cost_kib, settings.argon2_parallelism,
+        concurrency=settings.hash_concurrency,
     )
-    app.state.login_limiter = SlidingWindowLimiter(
-        settings.login_max_failures, settings.login_window_seconds
+    # In the database: every worker process counts in the same place.
+    app.state.login_limiter = SharedLimiter(
+        db, "login", settings.login_max_failures, settings.login_window_seconds
     )
-    app.state.submission_limiter = SlidingWindowLimiter(
-        settings.submission_max_per_window, settings.submission_window_seconds
+    app.state.login_ip_limiter = SharedLimiter(
+        db, "login-ip", settings.login_max_failures_per_ip, settings.login_window_seconds
+    )
+    app.state.submission_limiter = SharedLimiter(
+        db, "submission", settings.submission_max_per_window, settings.submission_window_seconds
     )
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, limit_for=_body_limit)

@@ -438,3 +438,16 @@ class AuditEntry(Base):
     entity_id: Mapped[uuid.UUID | None] = mapped_column()
     authority_id: Mapped[uuid.UUID | None] = mapped_column()
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class RateLimitHit(Base):
+    """One counted event of a rate limit (a login attempt, a citizen submission).
+
+    Kept in the database, not in process memory, so that N server workers (or machines) on one
+    database count together and behave as one."""
+
+    __tablename__ = "rate_limit_hits"
+    __table_args__ = (Index("ix_rate_limit_hits_key_at", "key", "at"),)
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    key: Mapped[str] = mapped_column(String(300))
+    at: Mapped[datetime] = mapped_column()
