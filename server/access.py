@@ -148,3 +148,13 @@ def require_same_authority(row_authority: uuid.UUID, other: Any, what: str) -> N
     """A link between rows of two authorities is refused as if the target did not exist."""
     if other is not None and getattr(other, "authority_id", None) != row_authority:
         raise ProblemError(404, f"{what} est introuvable dans cette collectivité.")
+
+
+ID_TAKEN = "Cet identifiant est déjà utilisé."
+
+
+def id_taken() -> ProblemError:
+    """Creating a row with an id that exists ANYWHERE, in this authority or another: the same
+    409 and the same words, never where nor whose, so another commune's ids cannot be probed
+    (ids are random UUIDs chosen by the clients)."""
+    return ProblemError(409, ID_TAKEN)

@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy.orm import Session
 
 from server import audit
-from server.access import Action, Principal, authorize, check_authority, get_scoped
+from server.access import Action, Principal, authorize, check_authority, get_scoped, id_taken
 from server.blobs import BlobStore, check_content, safe_filename
 from server.db.models import Attachment, Blob, Request
 from server.db.types import utcnow
@@ -45,7 +45,7 @@ def link(
     if blob is None:
         raise ProblemError(404, "Le fichier n'a pas encore été envoyé au serveur.")
     if session.get(Attachment, args.id) is not None:
-        raise ProblemError(409, "Cette pièce jointe existe déjà.")
+        raise id_taken()
     request = None
     if args.request_id is not None:
         request = session.get(Request, args.request_id)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server import audit
-from server.access import Action, Principal, authorize, check_authority, get_scoped
+from server.access import Action, Principal, authorize, check_authority, get_scoped, id_taken
 from server.db.models import Citizen, PhoneCall, Request
 from server.db.types import utcnow
 from server.problems import ProblemError
@@ -90,7 +90,7 @@ def upsert(
     if existing.authority_id != args.authority_id or existing.authority_id not in (
         principal.authority_ids
     ):
-        raise ProblemError(404, f"{WHAT} est introuvable dans cette collectivité.")
+        raise id_taken()  # the same answer as any taken id: B's ids cannot be probed
     conflicts: list[str] = []
     changed: list[str] = []
     stale = base_version is None or existing.version > base_version

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server import audit
-from server.access import Action, Principal, authorize, check_authority, get_scoped
+from server.access import Action, Principal, authorize, check_authority, get_scoped, id_taken
 from server.blobs import BlobStore
 from server.db.models import Agent, AgentAuthority, Attachment, Authority, Blob, ParapheurFolder
 from server.db.models import Request as RequestModel
@@ -89,7 +89,7 @@ def create(session: Session, principal: Principal, body: FolderCreate) -> Paraph
     check_authority(principal, body.authority_id)
     authorize(principal, Action.SEND_TO_PARAPHEUR, body.authority_id)
     if session.get(ParapheurFolder, body.id) is not None:
-        raise ProblemError(409, "Ce dossier existe déjà.")
+        raise id_taken()
     if body.request_id is not None:
         linked = session.get(RequestModel, body.request_id)
         if linked is None or linked.authority_id != body.authority_id:

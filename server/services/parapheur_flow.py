@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server import audit
-from server.access import Action, Principal, authorize, check_authority
+from server.access import Action, Principal, authorize, check_authority, id_taken
 from server.blobs import BlobStore, safe_filename
 from server.connectors.parapheur import BUILTIN, chosen_connector, open_connector
 from server.connectors.parapheur.base import CircuitStep, Document, OutgoingFolder
@@ -107,7 +107,7 @@ def send(session: Session, principal: Principal, args: ParapheurSendArgs,
     if request.authority_id != args.authority_id:
         raise ProblemError(404, "Cette demande est introuvable dans cette collectivité.")
     if session.get(ParapheurFolder, args.folder_id) is not None:
-        raise ProblemError(409, "Ce dossier de parapheur existe déjà.")
+        raise id_taken()
     request_attachment(session, request, args.main_attachment_id, pdf_only=True,
                        what="Le document principal")
     for annex in args.annex_ids:

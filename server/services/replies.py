@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy.orm import Session
 
 from server import audit, pdf_sandbox
-from server.access import Action, Principal, authorize
+from server.access import Action, Principal, authorize, id_taken
 from server.db.models import Message, Request
 from server.db.types import utcnow
 from server.mail.addresses import AddressError, check_address
@@ -73,7 +73,7 @@ def send_reply(session: Session, principal: Principal, args: ReplySendArgs,
     request = request_service.load(session, principal, args.request_id)
     authorize(principal, Action.WRITE, request.authority_id)
     if session.get(Message, args.id) is not None:
-        raise ProblemError(409, "Cette réponse est déjà enregistrée.")
+        raise id_taken()
     attachment = request_attachment(session, request, args.attachment_id, pdf_only=True,
                                     what="La réponse")
     problem = _letter_number_problem(runtime.blobs.read(attachment.sha256), request.number)

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from server import audit
-from server.access import Action, Principal, authorize, check_authority, get_scoped
+from server.access import Action, Principal, authorize, check_authority, get_scoped, id_taken
 from server.db.models import (
     Agent,
     AgentAuthority,
@@ -96,7 +96,7 @@ def create(
     elif not authority_checked:
         raise ProblemError(403, "Enregistrement anonyme refusé.")
     if session.get(Request, args.id) is not None:
-        raise ProblemError(409, "Une demande avec cet identifiant existe déjà.")
+        raise id_taken()
     _linked(session, Procedure, args.procedure_id, args.authority_id, "Cette démarche")
     _linked(session, Citizen, args.citizen_id, args.authority_id, "Cet usager")
     now = utcnow()
@@ -403,7 +403,7 @@ def add_note(
     row = load(session, principal, args.request_id)
     authorize(principal, Action.WRITE, row.authority_id)
     if session.get(Event, args.id) is not None:
-        raise ProblemError(409, "Cette note existe déjà.")
+        raise id_taken()
     event = add_event(session, row.authority_id, row.id, EventKind.NOTE, principal,
                       {"text": args.text}, event_id=args.id)
     audit.record(session, principal, "note", "requests", row.id, row.authority_id)
