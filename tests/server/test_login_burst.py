@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from sqlalchemy import select
 
 from server.auth.passwords import Passwords
 from server.db.database import Database
-from server.db.models import AuditEntry
+from server.db.models import Agent, AgentAuthority, AuditEntry, Request
 from server.seed import SeedAgent, SeedAuthority, seed
 from sync.protocol.vocabulary import Role
 from tests.server.conftest import PASSWORD, _codes
@@ -45,18 +46,15 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def live(app: FastAPI, database_url: str,
-         tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """``python -m server`` with its default settings (argon2id 64 MiB, no trusted proxy), on
-    the suite's database (``app`` has migrated it)."""
+@contextmanager
+def _serve(database_url: str, data_dir: Path, workers: int = 1) -> Iterator[LiveServer]:
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("BANNETTE_TRUSTED_PROXIES", None)
     env.pop("FORWARDED_ALLOW_IPS", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "server", "serve", "--database-url", database_url,
-         "--data-dir", str(tmp_path_factory.mktemp("live")), "--port", str(port),
+         "--data-dir", str(data_dir), "--port", str(port), "--workers", str(workers),
          "--no-migrate", "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
@@ -71,10 +69,21 @@ def live(app: FastAPI, database_url: str,
         process.kill()
         pytest.fail("le serveur n'a pas démarré")
     db = Database(database_url)
-    yield LiveServer(url, process, db)
-    db.dispose()
-    process.terminate()
-    process.wait(timeout=30)
+    try:
+        yield LiveServer(url, process, db)
+    finally:
+        db.dispose()
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def live(app: FastAPI, database_url: str,
+         tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """``python -m server`` with its default settings (argon2id 64 MiB, no trusted proxy), on
+    the suite's database (``app`` has migrated it)."""
+    with _serve(database_url, tmp_path_factory.mktemp("live")) as server:
+        yield server
 
 
 def _account(live: LiveServer) -> str:
@@ -140,3 +149,46 @@ def test_forwarded_for_from_an_untrusted_peer_is_ignored(live: LiveServer) -> No
             AuditEntry.action == "login_failed",
             AuditEntry.detail["login"].as_string() == login)).scalars())
     assert ips == ["127.0.0.1"]
+
+
+def test_four_workers_share_the_login_limit_and_the_numbering(
+        app: FastAPI, database_url: str, tmp_path: Path) -> None:
+    """``--workers 4``: the limits and the numbering live in the database, so four processes
+    behave as one (no more 401s than one process would give, numbers unique and gapless)."""
+    with _serve(database_url, tmp_path, workers=4) as live4:
+        time.sleep(1.0)  # every worker up
+        pids = {c.pid for c in psutil.Process(live4.process.pid).children()}
+        assert len(pids) >= 4
+        login = _account(live4)
+        with ThreadPoolExecutor(40) as pool:
+            statuses = list(pool.map(lambda _: _attempt(live4.url, login, "Mauvais-1!"),
+                                     range(40)))
+        assert statuses.count(401) <= 5 and statuses.count(429) >= 30, statuses
+        other = _account(live4)
+        token = httpx.post(f"{live4.url}/api/v1/auth/login",
+                           json={"login": other, "password": PASSWORD}).json()["access_token"]
+        with live4.db.read() as session:
+            authority_id = session.execute(select(AgentAuthority.authority_id).join(
+                Agent, Agent.id == AgentAuthority.agent_id).where(Agent.login == other)
+            ).scalar_one()
+
+        def push(n: int) -> list[str]:
+            client_id = str(uuid.uuid4())
+            mutations = [{"client_id": client_id, "mutation_id": k + 1, "base_version": 0,
+                          "name": "request.create", "args": {
+                              "id": str(uuid.uuid4()), "authority_id": str(authority_id),
+                              "channel": "phone", "subject": f"Appel {n}-{k}"}}
+                         for k in range(5)]
+            answer = httpx.post(f"{live4.url}/api/v1/sync/push", timeout=120,
+                                headers={"Authorization": f"Bearer {token}"},
+                                json={"client_id": client_id, "mutations": mutations}).json()
+            return [r["result"] for r in answer["results"]]
+
+        with ThreadPoolExecutor(16) as pool:
+            results = [r for batch in pool.map(push, range(16)) for r in batch]
+        assert results == ["applied"] * 80
+        with live4.db.read() as session:
+            numbers = sorted(session.execute(select(Request.number).where(
+                Request.authority_id == authority_id)).scalars())
+        assert len(numbers) == 80
+        assert [int(n.split("-")[1]) for n in numbers] == list(range(1, 81))
