@@ -160,8 +160,8 @@ def main(argv: list[str] | None = None) -> int:
 
         from server.app import create_app
 
-        proxies = {"proxy_headers": bool(settings.trusted_proxies),
-                   "forwarded_allow_ips": list(settings.trusted_proxies) or None}
+        proxies: dict[str, Any] = {"proxy_headers": bool(settings.trusted_proxies),
+                                   "forwarded_allow_ips": list(settings.trusted_proxies) or None}
         if args.workers > 1:
             return _serve_workers(args, settings, proxies)
         app = create_app(settings)

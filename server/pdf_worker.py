@@ -113,7 +113,7 @@ def run(job: dict[str, Any], data: bytes) -> bytes:
         if job["op"] == "stamp":
             return stamp(doc, job)
         if job["op"] == "text":
-            return "".join(page.get_text() for page in doc).encode()
+            return "".join(doc[n].get_text() for n in range(doc.page_count)).encode()
         return b"ok"
     finally:
         doc.close()
