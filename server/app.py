@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -58,8 +63,22 @@ def _body_limit(path: str) -> int:
     return 16 * 1024 * 1024
 
 
+def _die_with_parent() -> None:
+    """A worker must not outlive the supervisor: after a ``kill -9`` of the master, orphaned
+    workers would keep serving on the shared socket. Linux delivers SIGKILL to this worker
+    when its parent dies (``PR_SET_PDEATHSIG``); elsewhere the supervisor's own handling holds."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent died before the call
+            os._exit(1)
+
+
 def app_from_env() -> FastAPI:
     """The factory each worker of ``python -m server --workers N`` calls."""
+    _die_with_parent()
     return create_app(Settings.from_env())
 
 
