@@ -10,7 +10,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from server.config import Settings, default_data_dir, default_database_url, stuck_days_from_env
+from server.config import (
+    Settings,
+    default_data_dir,
+    default_database_url,
+    parse_proxies,
+    stuck_days_from_env,
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,6 +43,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--exit-with-stdin", action="store_true",
                         help="serve : s'arrête quand l'entrée standard se ferme (le programme "
                              "qui l'a lancé s'est arrêté, même tué)")
+    parser.add_argument("--workers", type=int,
+                        default=int(os.environ.get("BANNETTE_WORKERS", "1")),
+                        help="serve : nombre de processus (BANNETTE_WORKERS, défaut 1) ; ils "
+                             "partagent la base (limites, numérotation, idempotence)")
+    parser.add_argument("--trusted-proxies",
+                        default=os.environ.get("BANNETTE_TRUSTED_PROXIES", ""),
+                        help="adresses des mandataires inverses dont l'en-tête X-Forwarded-For "
+                             "est cru, séparées par des virgules (BANNETTE_TRUSTED_PROXIES, "
+                             "défaut : aucun)")
     parser.add_argument("--log-level", default="info")
     conf = parser.add_argument_group(
         "configure", "réglages d'une commune, gardés sur le serveur seulement (le mot de passe "
@@ -129,6 +144,34 @@ def _exit_when_stdin_closes(server: Any) -> None:
     threading.Thread(target=watch, name="stdin-watch", daemon=True).start()
 
 
+def _serve_workers(args: argparse.Namespace, settings: Settings, proxies: dict[str, Any]) -> int:
+    """Several uvicorn worker processes on one database: migrations run once here, then each
+    worker builds the app from the environment (``server.app:app_from_env``). Everything they
+    share (rate limits, idempotency, numbering, versions) is in the database."""
+    import uvicorn
+
+    from server.db.database import Database
+    from server.db.migrate import upgrade
+
+    if settings.run_migrations:
+        db = Database(settings.database_url)
+        try:
+            upgrade(db.engine)
+        finally:
+            db.dispose()
+    os.environ.update({
+        "BANNETTE_DATA_DIR": str(settings.data_dir),
+        "BANNETTE_DATABASE_URL": settings.database_url,
+        "BANNETTE_TRUSTED_PROXIES": ",".join(settings.trusted_proxies),
+        "BANNETTE_RUN_MIGRATIONS": "0",
+    })
+    print(f"bannette : API à l'écoute sur http://{settings.host}:{settings.port} "
+          f"({args.workers} processus)", flush=True)
+    uvicorn.run("server.app:app_from_env", factory=True, host=settings.host,
+                port=settings.port, workers=args.workers, log_level=args.log_level, **proxies)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s %(message)s")
@@ -140,16 +183,21 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         run_migrations=not args.no_migrate,
         parapheur_stuck_days=stuck_days_from_env(),
+        trusted_proxies=parse_proxies(args.trusted_proxies),
     )
     if args.command == "serve":
         import uvicorn
 
         from server.app import create_app
 
+        proxies: dict[str, Any] = {"proxy_headers": bool(settings.trusted_proxies),
+                                   "forwarded_allow_ips": list(settings.trusted_proxies) or None}
+        if args.workers > 1:
+            return _serve_workers(args, settings, proxies)
         app = create_app(settings)
         print(f"bannette : API à l'écoute sur http://{settings.host}:{settings.port}", flush=True)
         server = uvicorn.Server(uvicorn.Config(
-            app, host=settings.host, port=settings.port, log_level=args.log_level))
+            app, host=settings.host, port=settings.port, log_level=args.log_level, **proxies))
         if args.exit_with_stdin:
             _exit_when_stdin_closes(server)
         server.run()

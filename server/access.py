@@ -3,14 +3,18 @@
 Every router and every sync mutation goes through these functions:
 - an agent only sees the data of their authorities; anything else is answered 404, exactly as if
   it did not exist, so ids of other authorities cannot even be probed;
-- what a role may do is one table (``PERMISSIONS``); a refused action is a 403 with a reason.
+- what a role may do is one table (``PERMISSIONS``); a refused action is a 403 with a reason;
+- a role belongs to a membership (agent, authority): an administrator of commune A is not one
+  of commune B, even when the same agent belongs to both. ``authorize`` with an authority checks
+  the role there; without one it requires the action in EVERY authority of the agent (the safe
+  reading when the caller does not yet know which authority the action touches).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -68,14 +72,34 @@ class Principal:
     role: Role
     authority_ids: frozenset[uuid.UUID]
     ip: str | None = None
+    #: Role per authority; an authority missing here falls back to ``role`` (tests, tools).
+    roles: Mapping[uuid.UUID, Role] = field(default_factory=dict)
+
+    def role_in(self, authority_id: uuid.UUID) -> Role | None:
+        if authority_id not in self.authority_ids:
+            return None
+        return self.roles.get(authority_id, self.role)
+
+    def admin_of(self) -> frozenset[uuid.UUID]:
+        """The authorities this agent administers."""
+        return frozenset(a for a in self.authority_ids if self.role_in(a) is Role.ADMIN)
 
 
-def can(principal: Principal, action: Action) -> bool:
-    return action in PERMISSIONS[principal.role]
+def can(principal: Principal, action: Action, authority_id: uuid.UUID | None = None) -> bool:
+    if authority_id is not None:
+        role = principal.role_in(authority_id)
+        return role is not None and action in PERMISSIONS[role]
+    if not principal.authority_ids:
+        return action in PERMISSIONS[principal.role]
+    return all(can(principal, action, a) for a in principal.authority_ids)
 
 
-def authorize(principal: Principal, action: Action) -> None:
-    if not can(principal, action):
+def authorize(
+    principal: Principal, action: Action, authority_id: uuid.UUID | None = None
+) -> None:
+    """403 unless the agent's role allows ``action`` in ``authority_id`` (or, without one, in
+    every authority of the agent)."""
+    if not can(principal, action, authority_id):
         raise forbidden(_REFUSALS[action])
 
 
@@ -124,3 +148,13 @@ def require_same_authority(row_authority: uuid.UUID, other: Any, what: str) -> N
     """A link between rows of two authorities is refused as if the target did not exist."""
     if other is not None and getattr(other, "authority_id", None) != row_authority:
         raise ProblemError(404, f"{what} est introuvable dans cette collectivité.")
+
+
+ID_TAKEN = "Cet identifiant est déjà utilisé."
+
+
+def id_taken() -> ProblemError:
+    """Creating a row with an id that exists ANYWHERE, in this authority or another: the same
+    409 and the same words, never where nor whose, so another commune's ids cannot be probed
+    (ids are random UUIDs chosen by the clients)."""
+    return ProblemError(409, ID_TAKEN)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -38,7 +43,7 @@ from server.connectors.parapheur.poller import ParapheurPoller, PollPolicy
 from server.db.database import Database
 from server.db.migrate import upgrade
 from server.mail.sender import MailWorker, RetryPolicy
-from server.ratelimit import SlidingWindowLimiter
+from server.ratelimit import SharedLimiter
 from server.services.runtime import Runtime
 from sync.protocol.vocabulary import MAX_ATTACHMENT_BYTES
 from sync.protocol.wire import MAX_PUSH_BODY_BYTES, PROTOCOL_VERSION
@@ -61,6 +66,25 @@ def _body_limit(path: str) -> int:
     if path.endswith("/sync/push"):
         return MAX_PUSH_BODY_BYTES
     return 16 * 1024 * 1024
+
+
+def _die_with_parent() -> None:
+    """A worker must not outlive the supervisor: after a ``kill -9`` of the master, orphaned
+    workers would keep serving on the shared socket. Linux delivers SIGKILL to this worker
+    when its parent dies (``PR_SET_PDEATHSIG``); elsewhere the supervisor's own handling holds."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent died before the call
+            os._exit(1)
+
+
+def app_from_env() -> FastAPI:
+    """The factory each worker of ``python -m server --workers N`` calls."""
+    _die_with_parent()
+    return create_app(Settings.from_env())
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -111,13 +135,18 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.poller = poller
     app.state.runtime = Runtime(blobs, mailer, poller)
     app.state.passwords = Passwords(
-        settings.argon2_time_cost, settings.argon2_memory_cost_kib, settings.argon2_parallelism
+        settings.argon2_time_cost, settings.argon2_memory_cost_kib, settings.argon2_parallelism,
+        concurrency=settings.hash_concurrency,
     )
-    app.state.login_limiter = SlidingWindowLimiter(
-        settings.login_max_failures, settings.login_window_seconds
+    # In the database: every worker process counts in the same place.
+    app.state.login_limiter = SharedLimiter(
+        db, "login", settings.login_max_failures, settings.login_window_seconds
     )
-    app.state.submission_limiter = SlidingWindowLimiter(
-        settings.submission_max_per_window, settings.submission_window_seconds
+    app.state.login_ip_limiter = SharedLimiter(
+        db, "login-ip", settings.login_max_failures_per_ip, settings.login_window_seconds
+    )
+    app.state.submission_limiter = SharedLimiter(
+        db, "submission", settings.submission_max_per_window, settings.submission_window_seconds
     )
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, limit_for=_body_limit)

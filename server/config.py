@@ -34,6 +34,11 @@ def stuck_days_from_env() -> float:
     return float(os.environ.get("BANNETTE_PARAPHEUR_STUCK_DAYS") or 7)
 
 
+def parse_proxies(value: str) -> tuple[str, ...]:
+    """``"10.0.0.1, 10.0.0.2"`` → the addresses (or networks) of the trusted proxies."""
+    return tuple(p.strip() for p in value.split(",") if p.strip())
+
+
 @dataclass
 class Settings:
     """Everything the app factory needs; tests build one directly with their own values."""
@@ -45,9 +50,18 @@ class Settings:
     run_migrations: bool = True
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
-    #: Failed logins allowed per (IP, login) within the window before a 429.
+    #: Login attempts not yet proven right allowed per login within the window before a 429,
+    #: and per client address (password spraying over many logins).
     login_max_failures: int = 5
+    login_max_failures_per_ip: int = 50
     login_window_seconds: int = 300
+    #: Simultaneous argon2 hashes per process (each holds ``argon2_memory_cost_kib``); a login
+    #: that finds no free slot within ``hash_wait_seconds`` is answered 503 with Retry-After.
+    hash_concurrency: int = 2
+    hash_wait_seconds: float = 10.0
+    #: Addresses of the reverse proxies whose ``X-Forwarded-For`` is believed (none by default:
+    #: any local process could otherwise choose the address the limits and the audit see).
+    trusted_proxies: tuple[str, ...] = ()
     #: Citizen submissions accepted per IP within the window (the CGU's "envois abusifs").
     submission_max_per_window: int = 10
     submission_window_seconds: int = 600
@@ -103,4 +117,6 @@ class Settings:
             parapheur_stuck_days=stuck_days_from_env(),
             anonymous_bytes_per_day=int(
                 env.get("BANNETTE_ANONYMOUS_BYTES_PER_DAY", str(500 * 1024 * 1024))),
+            trusted_proxies=parse_proxies(env.get("BANNETTE_TRUSTED_PROXIES", "")),
+            run_migrations=env.get("BANNETTE_RUN_MIGRATIONS", "1") != "0",
         )

@@ -128,7 +128,8 @@ def _agent(
         role=spec.role.value, active=True, password_hash=passwords.hash(spec.password),
         must_change_password=spec.must_change_password,
     )
-    row.memberships = [AgentAuthority(authority_id=ids[code]) for code in spec.authorities]
+    row.memberships = [AgentAuthority(authority_id=ids[code], role=spec.role.value)
+                       for code in spec.authorities]
     session.add(stamp(session, row))
     session.flush()
     return row.id

@@ -11,7 +11,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from server import faults
+from server import faults, pdf_sandbox
 from server.access import Action, authorize, check_authority, get_scoped
 from server.api.common import Deleted, run_change
 from server.api.deps import BlobsDep, DbDep, PrincipalDep
@@ -19,6 +19,7 @@ from server.blobs import parse_range, safe_filename
 from server.db.models import Attachment, Blob
 from server.problems import ProblemError, problem_responses
 from server.services import attachments as service
+from sync.protocol.files import sniff
 from sync.protocol.vocabulary import MAX_ATTACHMENT_BYTES
 from sync.protocol.wire import AttachmentLinkArgs, AttachmentRow, AttachmentUnlinkArgs
 
@@ -39,6 +40,13 @@ def read_upload(upload: UploadFile) -> bytes:
     if len(data) > MAX_ATTACHMENT_BYTES:
         name = safe_filename(upload.filename)
         raise ProblemError(413, f"Le fichier « {name} » dépasse la taille maximale de 5 Mo.")
+    if sniff(data) == "application/pdf":
+        # Opened in a limited subprocess: a PDF the parapheur could not process is refused now.
+        try:
+            pdf_sandbox.check(data)
+        except pdf_sandbox.PdfRefused as exc:
+            name = safe_filename(upload.filename)
+            raise ProblemError(415, f"Le fichier « {name} » est refusé : {exc}.") from exc
     return data
 
 
@@ -53,8 +61,8 @@ def upload_blob(
 ) -> BlobInfo:
     """Step 1 of the sync of an attachment; step 2 is the ``attachment.link`` mutation."""
     check_authority(principal, authority_id)
-    authorize(principal, Action.WRITE)
     data = read_upload(file)
+    authorize(principal, Action.WRITE, authority_id)
     with db.write() as session:
         blob = service.store_blob(session, blobs, authority_id, data,
                                   safe_filename(file.filename))
@@ -91,8 +99,8 @@ def upload_attachment(
 ) -> AttachmentRow:
     """Upload and link in one call (for simple clients)."""
     check_authority(principal, authority_id)
-    authorize(principal, Action.WRITE)
     data = read_upload(file)
+    authorize(principal, Action.WRITE, authority_id)
     filename = safe_filename(file.filename)
     with db.write() as session:
         blob = service.store_blob(session, blobs, authority_id, data, filename)

@@ -11,11 +11,12 @@ from sqlalchemy import select
 from server import audit
 from server.api.deps import DbDep, PrincipalDep, SettingsDep, client_ip
 from server.auth import tokens
-from server.auth.passwords import Passwords, policy_message
+from server.auth.passwords import Passwords, PasswordsBusy, policy_message
 from server.db.models import Agent, Token
 from server.db.types import utcnow
 from server.problems import ProblemError, problem_responses
-from server.ratelimit import SlidingWindowLimiter
+from server.ratelimit import SharedLimiter
+from server.services.agent_rows import agent_row
 from sync.protocol.wire import AgentRow, LoginRequest, RefreshRequest, TokenPair
 
 router = APIRouter(prefix="/auth", tags=["authentification"])
@@ -26,17 +27,21 @@ def get_passwords(request: Request) -> Passwords:
     return passwords
 
 
-def get_limiter(request: Request) -> SlidingWindowLimiter:
-    limiter: SlidingWindowLimiter = request.app.state.login_limiter
+def get_limiter(request: Request) -> SharedLimiter:
+    limiter: SharedLimiter = request.app.state.login_limiter
     return limiter
 
 
 PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
-LimiterDep = Annotated[SlidingWindowLimiter, Depends(get_limiter)]
+LimiterDep = Annotated[SharedLimiter, Depends(get_limiter)]
 
 
-def _ip_blocked(limiter: SlidingWindowLimiter, ip_key: str) -> bool:
-    return limiter.count(ip_key) >= limiter.max_events * 10
+def _too_many(wait: int) -> ProblemError:
+    return ProblemError(
+        429,
+        f"Trop de tentatives de connexion. Réessayez dans {wait} secondes.",
+        headers={"Retry-After": str(wait)},
+    )
 
 
 def _pair(issued: tokens.IssuedTokens, agent: Agent) -> TokenPair:
@@ -45,12 +50,12 @@ def _pair(issued: tokens.IssuedTokens, agent: Agent) -> TokenPair:
         refresh_token=issued.refresh_token,
         expires_in=issued.access_ttl,
         refresh_expires_in=issued.refresh_ttl,
-        agent=AgentRow.model_validate(agent),
+        agent=agent_row(agent),
         must_change_password=agent.must_change_password,
     )
 
 
-@router.post("/login", response_model=TokenPair, responses=problem_responses(401, 422, 429))
+@router.post("/login", response_model=TokenPair, responses=problem_responses(401, 422, 429, 503))
 def login(
     body: LoginRequest,
     request: Request,
@@ -59,29 +64,35 @@ def login(
     passwords: PasswordsDep,
     limiter: LimiterDep,
 ) -> TokenPair:
-    """Too many failures for one login from one address answer 429 with ``Retry-After``."""
-    key = f"{client_ip(request)}|{body.login.casefold()}"
-    # Per address as well, with ten times the room: password spraying over many logins.
-    ip_key = f"{client_ip(request)}|*"
-    wait = max(limiter.retry_after(key), limiter.retry_after(ip_key) if _ip_blocked(
-        limiter, ip_key) else 0)
+    """Attempts are counted BEFORE the password is hashed, per login (5 in 5 minutes, from any
+    address) and per client address (50): a burst gets 429 with ``Retry-After`` without costing
+    a hash. A right password clears its login's count and gives its address's attempt back.
+    Hashes are bounded per process (``hash_concurrency``); none free in time → 503."""
+    key = body.login.casefold()
+    ip_key = client_ip(request) or "?"
+    ip_limiter: SharedLimiter = request.app.state.login_ip_limiter
+    wait = limiter.retry_after(key) or ip_limiter.retry_after(ip_key)
     if wait:
-        raise ProblemError(
-            429,
-            f"Trop de tentatives de connexion. Réessayez dans {wait} secondes.",
-            headers={"Retry-After": str(wait)},
-        )
+        raise _too_many(wait)
+    _, wait = limiter.reserve(key)
+    ip_hit, ip_wait = ip_limiter.reserve(ip_key)
+    if wait or ip_wait:
+        raise _too_many(max(wait, ip_wait))
     with db.read() as session:
         agent = session.execute(select(Agent).where(Agent.login == body.login)).scalar_one_or_none()
         stored = agent.password_hash if agent is not None and agent.active else None
-    if not passwords.verify(stored, body.password) or agent is None:
-        limiter.hit(key)
-        limiter.hit(ip_key)
+    try:
+        valid = passwords.verify(stored, body.password, wait=settings.hash_wait_seconds)
+    except PasswordsBusy as exc:
+        raise ProblemError(503, "Le serveur traite beaucoup de connexions : réessayez dans un "
+                                "instant.", headers={"Retry-After": "2"}) from exc
+    if not valid or agent is None:
         with db.write() as session:
             audit.record(session, None, "login_failed", "agents", None, None,
                          {"login": body.login[:100]}, ip=client_ip(request))
         raise ProblemError(401, "Identifiant ou mot de passe incorrect.")
     limiter.reset(key)
+    ip_limiter.release(ip_hit)
     with db.write() as session:
         agent = session.get(Agent, agent.id)
         assert agent is not None
@@ -138,7 +149,9 @@ def logout(request: Request, principal: PrincipalDep, db: DbDep) -> LogoutRespon
 @router.get("/me", response_model=AgentRow, responses=problem_responses(401))
 def me(principal: PrincipalDep, db: DbDep) -> AgentRow:
     with db.read() as session:
-        return AgentRow.model_validate(session.get(Agent, principal.agent_id))
+        agent = session.get(Agent, principal.agent_id)
+        assert agent is not None
+        return agent_row(agent)
 
 
 class PasswordChange(BaseModel):

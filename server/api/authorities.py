@@ -15,6 +15,7 @@ from server.api.common import Page, paginate
 from server.api.deps import DbDep, PrincipalDep
 from server.db.models import Agent, AgentAuthority, AuditEntry, Authority
 from server.problems import problem_responses
+from server.services.agent_rows import agent_row
 from sync.protocol.wire import AgentRow, AuthorityRow
 
 router = APIRouter(tags=["collectivités"])
@@ -52,7 +53,7 @@ def list_agents(authority_id: uuid.UUID, principal: PrincipalDep, db: DbDep) -> 
             .where(AgentAuthority.authority_id == authority_id)
             .order_by(Agent.display_name)
         ).scalars()
-        return [AgentRow.model_validate(r) for r in rows]
+        return [agent_row(r, principal.authority_ids) for r in rows]
 
 
 class AuditRow(BaseModel):
@@ -82,7 +83,7 @@ def audit_log(
 ) -> Page[AuditRow]:
     """Who read or changed what (RGPD): filter on ``entity_id`` to answer a citizen."""
     check_authority(principal, authority_id)
-    authorize(principal, Action.AUDIT)
+    authorize(principal, Action.AUDIT, authority_id)
     with db.read() as session:
         stmt = select(AuditEntry).where(AuditEntry.authority_id == authority_id)
         if entity_id is not None:

@@ -10,11 +10,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 
 from server import audit
-from server.access import get_scoped, scope
+from server.access import get_scoped, id_taken, scope
 from server.api.common import Deleted, Page, paginate, run_change
 from server.api.deps import DbDep, PrincipalDep
 from server.db.models import Citizen, PhoneCall, Request
-from server.problems import ProblemError, problem_responses
+from server.problems import problem_responses
 from server.services import citizens as service
 from sync.protocol.wire import (
     CitizenDeleteArgs,
@@ -75,7 +75,7 @@ class CitizenCreate(BaseModel):
 def create_citizen(body: CitizenCreate, principal: PrincipalDep, db: DbDep) -> CitizenRow:
     with db.read() as session:
         if session.get(Citizen, body.id) is not None:
-            raise ProblemError(409, "Un usager avec cet identifiant existe déjà.")
+            raise id_taken()
     args = CitizenUpsertArgs(id=body.id, authority_id=body.authority_id, fields=body.fields)
     row = run_change(db, principal, service.upsert, args)
     return CitizenRow.model_validate(row.model_dump())

@@ -68,6 +68,7 @@ def get_principal(
             role=Role(agent.role),
             authority_ids=frozenset(agent.authority_ids),
             ip=client_ip(request),
+            roles={a: Role(r) for a, r in agent.roles.items()},
         )
     request.state.token_family = tok.family
     return principal

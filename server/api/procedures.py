@@ -60,7 +60,7 @@ def list_procedures(
 )
 def create_procedure(body: ProcedureCreate, principal: PrincipalDep, db: DbDep) -> ProcedureRow:
     check_authority(principal, body.authority_id)
-    authorize(principal, Action.CONFIGURE)
+    authorize(principal, Action.CONFIGURE, body.authority_id)
     with db.write() as session:
         clash = session.execute(
             select(Procedure.id).where(

@@ -24,7 +24,7 @@ from server.db.models import Attachment, Authority, Procedure
 from server.db.types import utcnow
 from server.french import long_date_time
 from server.problems import ProblemError, problem_responses
-from server.ratelimit import SlidingWindowLimiter
+from server.ratelimit import SharedLimiter
 from server.services import attachments as attachment_service
 from server.services import citizens as citizen_service
 from server.services import requests as request_service
@@ -110,8 +110,9 @@ def submit(
     files: Annotated[list[UploadFile] | None, File()] = None,
 ) -> RegistrationReceipt:
     ip = client_ip(request)
-    limiter: SlidingWindowLimiter = request.app.state.submission_limiter
-    wait = limiter.retry_after(ip or "?")
+    limiter: SharedLimiter = request.app.state.submission_limiter
+    # Counted before the work, committed, then checked: parallel envois cannot all slip in.
+    wait = limiter.retry_after(ip or "?") or limiter.reserve(ip or "?")[1]
     if wait:
         raise ProblemError(
             429,
@@ -119,7 +120,6 @@ def submit(
             f"Réessayez dans {max(1, wait // 60)} minute(s).",
             headers={"Retry-After": str(wait)},
         )
-    limiter.hit(ip or "?")
     try:
         decoded = json.loads(payload)
     except (ValueError, RecursionError) as exc:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import string
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -51,8 +54,17 @@ def policy_message(password: str) -> str | None:
     return None
 
 
+class PasswordsBusy(Exception):
+    """Every hashing slot stayed busy for the whole wait: the caller answers 503."""
+
+
 class Passwords:
-    def __init__(self, time_cost: int = 3, memory_cost_kib: int = 65536, parallelism: int = 4):
+    """argon2id with a bound on simultaneous hashes: each one holds ``memory_cost_kib`` of
+    memory, so 40 parallel logins must not mean 40 times 64 MiB."""
+
+    def __init__(self, time_cost: int = 3, memory_cost_kib: int = 65536, parallelism: int = 4,
+                 concurrency: int = 2):
+        self._slots = threading.BoundedSemaphore(concurrency)
         self._hasher = PasswordHasher(
             time_cost=time_cost,
             memory_cost=memory_cost_kib,
@@ -62,14 +74,26 @@ class Passwords:
         # Verifying against this when the login is unknown keeps timing uniform.
         self._dummy = self._hasher.hash("Dummy-password-1")
 
-    def hash(self, password: str) -> str:
-        return self._hasher.hash(password)
-
-    def verify(self, stored_hash: str | None, password: str) -> bool:
+    @contextmanager
+    def _slot(self, wait: float) -> Iterator[None]:
+        if not self._slots.acquire(timeout=wait):
+            raise PasswordsBusy
         try:
-            return self._hasher.verify(stored_hash or self._dummy, password) and bool(stored_hash)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
+            yield
+        finally:
+            self._slots.release()
+
+    def hash(self, password: str, wait: float = 60.0) -> str:
+        with self._slot(wait):
+            return self._hasher.hash(password)
+
+    def verify(self, stored_hash: str | None, password: str, wait: float = 60.0) -> bool:
+        with self._slot(wait):
+            try:
+                return (self._hasher.verify(stored_hash or self._dummy, password)
+                        and bool(stored_hash))
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                return False
 
     def needs_rehash(self, stored_hash: str) -> bool:
         return self._hasher.check_needs_rehash(stored_hash)

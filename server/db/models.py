@@ -74,6 +74,8 @@ class AgentAuthority(Base):
     authority_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("authorities.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    #: The agent's role IN THIS authority: an admin of one commune is not an admin of the others.
+    role: Mapped[str] = mapped_column(String(20))
 
 
 class Agent(Base):
@@ -98,6 +100,11 @@ class Agent(Base):
     @property
     def authority_ids(self) -> list[uuid.UUID]:
         return sorted(m.authority_id for m in self.memberships)
+
+    @property
+    def roles(self) -> dict[uuid.UUID, str]:
+        """Role per authority; ``role`` above is only a summary kept for old clients."""
+        return {m.authority_id: m.role for m in self.memberships}
 
 
 class Token(Base):
@@ -441,3 +448,16 @@ class AuditEntry(Base):
     entity_id: Mapped[uuid.UUID | None] = mapped_column()
     authority_id: Mapped[uuid.UUID | None] = mapped_column()
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class RateLimitHit(Base):
+    """One counted event of a rate limit (a login attempt, a citizen submission).
+
+    Kept in the database, not in process memory, so that N server workers (or machines) on one
+    database count together and behave as one."""
+
+    __tablename__ = "rate_limit_hits"
+    __table_args__ = (Index("ix_rate_limit_hits_key_at", "key", "at"),)
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    key: Mapped[str] = mapped_column(String(300))
+    at: Mapped[datetime] = mapped_column()

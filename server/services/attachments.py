@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy.orm import Session
 
 from server import audit
-from server.access import Action, Principal, authorize, check_authority, get_scoped
+from server.access import Action, Principal, authorize, check_authority, get_scoped, id_taken
 from server.blobs import BlobStore, StoredBlob, check_content, safe_filename
 from server.db.models import Attachment, Blob, Request
 from server.db.types import utcnow
@@ -45,13 +45,13 @@ def link(
     base_version: int | None,
 ) -> Change:
     if principal is not None:
-        authorize(principal, Action.WRITE)
         check_authority(principal, args.authority_id)
+        authorize(principal, Action.WRITE, args.authority_id)
     blob = session.get(Blob, (args.sha256, args.authority_id))
     if blob is None:
         raise ProblemError(404, "Le fichier n'a pas encore été envoyé au serveur.")
     if session.get(Attachment, args.id) is not None:
-        raise ProblemError(409, "Cette pièce jointe existe déjà.")
+        raise id_taken()
     request = None
     if args.request_id is not None:
         request = session.get(Request, args.request_id)
@@ -79,8 +79,8 @@ def link(
 def unlink(
     session: Session, principal: Principal, args: AttachmentUnlinkArgs, base_version: int | None
 ) -> Change:
-    authorize(principal, Action.DELETE)
     row = get_scoped(session, Attachment, args.attachment_id, principal, WHAT)
+    authorize(principal, Action.DELETE, row.authority_id)
     if row.request_id is not None:
         # The history keeps who took which file off the request, and when.
         add_event(session, row.authority_id, row.request_id, EventKind.ATTACHMENT_REMOVED,

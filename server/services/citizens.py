@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server import audit
-from server.access import Action, Principal, authorize, check_authority, get_scoped
+from server.access import Action, Principal, authorize, check_authority, get_scoped, id_taken
 from server.db.models import Citizen, PhoneCall, Request
 from server.db.types import utcnow
 from server.problems import ProblemError
@@ -79,8 +79,8 @@ def create_row(
 def upsert(
     session: Session, principal: Principal, args: CitizenUpsertArgs, base_version: int | None
 ) -> Change:
-    authorize(principal, Action.WRITE)
     check_authority(principal, args.authority_id)
+    authorize(principal, Action.WRITE, args.authority_id)
     check_identity(args.fields, strict=False)
     existing = session.get(Citizen, args.id)
     if existing is None:
@@ -90,7 +90,7 @@ def upsert(
     if existing.authority_id != args.authority_id or existing.authority_id not in (
         principal.authority_ids
     ):
-        raise ProblemError(404, f"{WHAT} est introuvable dans cette collectivité.")
+        raise id_taken()  # the same answer as any taken id: B's ids cannot be probed
     conflicts: list[str] = []
     changed: list[str] = []
     stale = base_version is None or existing.version > base_version
@@ -117,8 +117,8 @@ def delete(
     session: Session, principal: Principal, args: CitizenDeleteArgs, base_version: int | None
 ) -> Change:
     """Right to erasure: the identity goes, requests and calls stay but lose the link."""
-    authorize(principal, Action.DELETE)
     row = get_scoped(session, Citizen, args.citizen_id, principal, WHAT)
+    authorize(principal, Action.DELETE, row.authority_id)
     linked_models: tuple[Any, ...] = (Request, PhoneCall)
     for model in linked_models:
         for linked in session.execute(select(model).where(model.citizen_id == row.id)).scalars():

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from server import audit
-from server.access import Action, Principal, authorize, check_authority
+from server.access import Action, Principal, authorize, check_authority, id_taken
 from server.db.models import Citizen, Message, PhoneCall, Request
 from server.db.types import utcnow
 from server.problems import ProblemError
@@ -24,10 +24,10 @@ from sync.protocol.wire import Entity, MessageAddArgs, PhoneCallAddArgs
 def add_message(
     session: Session, principal: Principal, args: MessageAddArgs, base_version: int | None
 ) -> Change:
-    authorize(principal, Action.WRITE)
     request = request_service.load(session, principal, args.request_id)
+    authorize(principal, Action.WRITE, request.authority_id)
     if session.get(Message, args.id) is not None:
-        raise ProblemError(409, "Ce message existe déjà.")
+        raise id_taken()
     for attachment_id in args.attachment_ids:
         request_attachment(session, request, attachment_id, pdf_only=False)
     row = Message(
@@ -49,10 +49,10 @@ def add_message(
 def add_phone_call(
     session: Session, principal: Principal, args: PhoneCallAddArgs, base_version: int | None
 ) -> Change:
-    authorize(principal, Action.WRITE)
     check_authority(principal, args.authority_id)
+    authorize(principal, Action.WRITE, args.authority_id)
     if session.get(PhoneCall, args.id) is not None:
-        raise ProblemError(409, "Cet appel est déjà enregistré.")
+        raise id_taken()
     links: tuple[tuple[Any, uuid.UUID | None, str], ...] = (
         (Citizen, args.citizen_id, "Cet usager"), (Request, args.request_id, "Cette demande"),
     )

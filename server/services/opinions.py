@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server import audit
-from server.access import Action, Principal, authorize
+from server.access import Action, Principal, authorize, id_taken
 from server.db.models import Event
 from server.problems import ProblemError, forbidden
 from server.services import parapheur
@@ -20,12 +20,12 @@ from sync.protocol.wire import Entity, RequestAskOpinionArgs, RequestGiveOpinion
 
 def ask(session: Session, principal: Principal, args: RequestAskOpinionArgs,
         base_version: int | None) -> Change:
-    authorize(principal, Action.WRITE)
-    if principal.role is Role.OFFICIAL:
-        raise forbidden("Seul le secrétariat demande l'avis d'un élu.")
     request = request_service.load(session, principal, args.request_id)
+    authorize(principal, Action.WRITE, request.authority_id)
+    if principal.role_in(request.authority_id) is Role.OFFICIAL:
+        raise forbidden("Seul le secrétariat demande l'avis d'un élu.")
     if session.get(Event, args.id) is not None:
-        raise ProblemError(409, "Cette demande d'avis existe déjà.")
+        raise id_taken()
     parapheur.check_official(session, request.authority_id, args.official_id,
                              "L'avis ne peut être demandé qu'à un élu de la collectivité.")
     event = add_event(session, request.authority_id, request.id, EventKind.OPINION_REQUESTED,
@@ -39,10 +39,10 @@ def ask(session: Session, principal: Principal, args: RequestAskOpinionArgs,
 
 def give(session: Session, principal: Principal, args: RequestGiveOpinionArgs,
          base_version: int | None) -> Change:
-    authorize(principal, Action.WRITE)
     request = request_service.load(session, principal, args.request_id)
+    authorize(principal, Action.WRITE, request.authority_id)
     if session.get(Event, args.id) is not None:
-        raise ProblemError(409, "Cet avis est déjà enregistré.")
+        raise id_taken()
     question = session.get(Event, args.ask_id)
     if (question is None or question.request_id != request.id
             or question.kind != EventKind.OPINION_REQUESTED.value):

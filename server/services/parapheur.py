@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server import audit
-from server.access import Action, Principal, authorize, check_authority, get_scoped
+from server.access import Action, Principal, authorize, check_authority, get_scoped, id_taken
 from server.blobs import BlobStore
 from server.db.models import Agent, AgentAuthority, Attachment, Authority, Blob, ParapheurFolder
 from server.db.models import Request as RequestModel
@@ -81,7 +81,7 @@ def check_official(session: Session, authority_id: uuid.UUID, agent_id: uuid.UUI
         select(Agent)
         .join(AgentAuthority, AgentAuthority.agent_id == Agent.id)
         .where(Agent.id == agent_id, AgentAuthority.authority_id == authority_id,
-               Agent.role.in_([Role.OFFICIAL.value, Role.ADMIN.value]),
+               AgentAuthority.role.in_([Role.OFFICIAL.value, Role.ADMIN.value]),
                Agent.active.is_(True))
     ).scalar_one_or_none()
     if member is None:
@@ -91,9 +91,9 @@ def check_official(session: Session, authority_id: uuid.UUID, agent_id: uuid.UUI
 
 def create(session: Session, principal: Principal, body: FolderCreate) -> ParapheurFolder:
     check_authority(principal, body.authority_id)
-    authorize(principal, Action.SEND_TO_PARAPHEUR)
+    authorize(principal, Action.SEND_TO_PARAPHEUR, body.authority_id)
     if session.get(ParapheurFolder, body.id) is not None:
-        raise ProblemError(409, "Ce dossier existe déjà.")
+        raise id_taken()
     if body.request_id is not None:
         linked = session.get(RequestModel, body.request_id)
         if linked is None or linked.authority_id != body.authority_id:
@@ -138,8 +138,8 @@ def _move_request(session: Session, principal: Principal, folder: ParapheurFolde
 
 
 def submit(session: Session, principal: Principal, folder_id: uuid.UUID) -> ParapheurFolder:
-    authorize(principal, Action.SEND_TO_PARAPHEUR)
     folder = load(session, principal, folder_id)
+    authorize(principal, Action.SEND_TO_PARAPHEUR, folder.authority_id)
     if folder.state != FolderState.DRAFT.value:
         raise ProblemError(409, "Seul un dossier en brouillon peut être envoyé au parapheur.")
     folder.state = FolderState.PENDING.value
@@ -159,8 +159,8 @@ def _current_step(folder: ParapheurFolder) -> dict[str, Any] | None:
 
 def decide(session: Session, principal: Principal, blobs: BlobStore, folder_id: uuid.UUID,
            decision: Decision) -> ParapheurFolder:
-    authorize(principal, Action.DECIDE)
     folder = load(session, principal, folder_id)
+    authorize(principal, Action.DECIDE, folder.authority_id)
     if folder.state not in (FolderState.PENDING.value, FolderState.VISAED.value):
         raise ProblemError(409, "Ce dossier n'attend pas de décision.")
     step = _current_step(folder)
@@ -247,8 +247,8 @@ def bordereau_pdf(session: Session, folder: ParapheurFolder) -> bytes:
 
 def annotate(session: Session, principal: Principal, folder_id: uuid.UUID,
              body: AnnotationCreate) -> ParapheurFolder:
-    authorize(principal, Action.WRITE)
     folder = load(session, principal, folder_id)
+    authorize(principal, Action.WRITE, folder.authority_id)
     if len(folder.annotations) >= MAX_ANNOTATIONS:
         raise ProblemError(
             422, f"Ce dossier compte déjà {MAX_ANNOTATIONS} annotations : c'est le maximum.")
@@ -263,8 +263,8 @@ def annotate(session: Session, principal: Principal, folder_id: uuid.UUID,
 
 
 def delete(session: Session, principal: Principal, folder_id: uuid.UUID) -> None:
-    authorize(principal, Action.DELETE)
     folder = load(session, principal, folder_id)
+    authorize(principal, Action.DELETE, folder.authority_id)
     if folder.state == FolderState.SIGNED.value:
         raise ProblemError(409, "Un dossier signé ne peut pas être supprimé.")
     tombstone(session, Entity.PARAPHEUR_FOLDERS, folder.id, folder.authority_id, principal)

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server import audit
-from server.access import Action, Principal, authorize, check_authority
+from server.access import Action, Principal, authorize, check_authority, id_taken
 from server.blobs import BlobStore, safe_filename
 from server.connectors.parapheur import BUILTIN, chosen_connector, open_connector
 from server.connectors.parapheur.base import CircuitStep, Document, OutgoingFolder
@@ -101,13 +101,13 @@ def outgoing_folder(session: Session, blobs: BlobStore, folder: ParapheurFolder
 
 def send(session: Session, principal: Principal, args: ParapheurSendArgs,
          base_version: int | None, runtime: Runtime) -> Change:
-    authorize(principal, Action.SEND_TO_PARAPHEUR)
     check_authority(principal, args.authority_id)
+    authorize(principal, Action.SEND_TO_PARAPHEUR, args.authority_id)
     request = request_service.load(session, principal, args.request_id)
     if request.authority_id != args.authority_id:
         raise ProblemError(404, "Cette demande est introuvable dans cette collectivité.")
     if session.get(ParapheurFolder, args.folder_id) is not None:
-        raise ProblemError(409, "Ce dossier de parapheur existe déjà.")
+        raise id_taken()
     request_attachment(session, request, args.main_attachment_id, pdf_only=True,
                        what="Le document principal")
     for annex in args.annex_ids:
@@ -165,8 +165,8 @@ def send(session: Session, principal: Principal, args: ParapheurSendArgs,
 def decide_mutation(session: Session, principal: Principal, args: ParapheurDecideArgs,
                     base_version: int | None, runtime: Runtime) -> Change:
     """``parapheur.decide`` from the push: the position seen must still wait, else conflict."""
-    authorize(principal, Action.DECIDE)
     folder = parapheur.load(session, principal, args.folder_id)
+    authorize(principal, Action.DECIDE, folder.authority_id)
     if folder.connector != BUILTIN:
         raise ProblemError(409, "Ce dossier suit le circuit d'un parapheur externe : la "
                                 "décision se prend dans ce parapheur.")

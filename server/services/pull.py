@@ -31,6 +31,7 @@ from server.db.models import (
     SyncState,
     Tombstone,
 )
+from server.services.agent_rows import agent_row
 from sync.protocol.wire import ROW_MODELS, Entity, PullResponse
 from sync.protocol.wire import Tombstone as WireTombstone
 
@@ -108,6 +109,9 @@ def pull(
             tombstones.append(
                 WireTombstone(entity=Entity(row.entity), id=row.row_id, version=row.version)
             )
+            continue
+        if entity is Entity.AGENTS:
+            buckets[entity.value].append(agent_row(row, scope))
             continue
         buckets[entity.value].append(ROW_MODELS[entity].model_validate(row))
         if entity is Entity.CITIZENS:

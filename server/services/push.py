@@ -1,5 +1,6 @@
-"""Idempotent push: each mutation in its own transaction, with the client's last mutation id and
-the answer given, so a replayed or out-of-order mutation is answered without being re-applied."""
+"""Idempotent push: a batch in one transaction, each mutation in its own savepoint, with the
+client's last mutation id and the answer given, so a replayed or out-of-order mutation is
+answered without being re-applied."""
 
 from __future__ import annotations
 
@@ -136,7 +137,11 @@ def push(db: Database, principal: Principal, body: PushRequest,
          runtime: Runtime | None = None) -> PushResponse:
     results: list[MutationResult] = []
     last_id = 0
-    for mutation in body.mutations:
+    if body.mutations:
+        # One transaction for the batch, one savepoint per mutation (in ``_apply``): a failed
+        # mutation rolls back alone, and its result, the rows of the others, the mutation log
+        # and the client's last id all commit together, or not at all (then the client resends
+        # the whole batch and idempotency answers it the same).
         with db.write() as session:
             client = session.get(SyncClient, body.client_id)
             if client is None:
@@ -147,22 +152,23 @@ def push(db: Database, principal: Principal, body: PushRequest,
                 raise ProblemError(
                     403, "Ce poste est enregistré pour un autre agent : reconnectez le poste."
                 )
-            if mutation.mutation_id <= client.last_mutation_id:
-                results.append(_replayed(session, mutation))
-                last_id = client.last_mutation_id
-                continue
-            result = _apply(session, principal, mutation, runtime)
-            client.last_mutation_id = mutation.mutation_id
-            client.updated_at = utcnow()
-            session.add(
-                MutationLog(
-                    client_id=body.client_id, mutation_id=mutation.mutation_id,
-                    name=mutation.name.value, result=result.result.value, reason=result.reason,
-                    applied_at=utcnow(),
+            for mutation in body.mutations:
+                if mutation.mutation_id <= client.last_mutation_id:
+                    results.append(_replayed(session, mutation))
+                    last_id = client.last_mutation_id
+                    continue
+                result = _apply(session, principal, mutation, runtime)
+                client.last_mutation_id = mutation.mutation_id
+                client.updated_at = utcnow()
+                session.add(
+                    MutationLog(
+                        client_id=body.client_id, mutation_id=mutation.mutation_id,
+                        name=mutation.name.value, result=result.result.value,
+                        reason=result.reason, applied_at=utcnow(),
+                    )
                 )
-            )
-            results.append(result)
-            last_id = mutation.mutation_id
+                results.append(result)
+                last_id = mutation.mutation_id
     if runtime is not None and body.mutations:
         runtime.after_commit()
     with db.read() as session:

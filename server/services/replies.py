@@ -10,11 +10,10 @@ import re
 import uuid
 from datetime import UTC, date, datetime, time
 
-import pymupdf
 from sqlalchemy.orm import Session
 
-from server import audit
-from server.access import Action, Principal, authorize
+from server import audit, pdf_sandbox
+from server.access import Action, Principal, authorize, id_taken
 from server.db.models import Message, Request
 from server.db.types import utcnow
 from server.mail.addresses import AddressError, check_address
@@ -52,10 +51,9 @@ def checked_address(value: str | None) -> str:
 
 def _letter_number_problem(pdf: bytes, number: str) -> str | None:
     try:
-        with pymupdf.open(stream=pdf, filetype="pdf") as doc:
-            text = "".join(page.get_text() for page in doc)
-    except (RuntimeError, ValueError):
-        return "Le PDF de la réponse est illisible."
+        text = pdf_sandbox.text(pdf)
+    except pdf_sandbox.PdfRefused as exc:
+        return f"Le PDF de la réponse est illisible : {exc}."
     found = PROVISIONAL.search(text)
     if found:
         return (f"La lettre porte encore le numéro provisoire « {found.group(0)} » : "
@@ -72,10 +70,10 @@ def _posted_at(sent_on: date | None) -> datetime:
 
 def send_reply(session: Session, principal: Principal, args: ReplySendArgs,
                base_version: int | None, runtime: Runtime) -> Change:
-    authorize(principal, Action.WRITE)
     request = request_service.load(session, principal, args.request_id)
+    authorize(principal, Action.WRITE, request.authority_id)
     if session.get(Message, args.id) is not None:
-        raise ProblemError(409, "Cette réponse est déjà enregistrée.")
+        raise id_taken()
     attachment = request_attachment(session, request, args.attachment_id, pdf_only=True,
                                     what="La réponse")
     problem = _letter_number_problem(runtime.blobs.read(attachment.sha256), request.number)

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from server import audit
-from server.access import Action, Principal, authorize, check_authority, get_scoped
+from server.access import Action, Principal, authorize, check_authority, get_scoped, id_taken
 from server.db.models import (
     Agent,
     AgentAuthority,
@@ -94,12 +94,12 @@ def create(
 ) -> Request:
     """Registers a request. ``principal`` is None for a citizen submission (public portal)."""
     if principal is not None:
-        authorize(principal, Action.WRITE)
         check_authority(principal, args.authority_id)
+        authorize(principal, Action.WRITE, args.authority_id)
     elif not authority_checked:
         raise ProblemError(403, "Enregistrement anonyme refusé.")
     if session.get(Request, args.id) is not None:
-        raise ProblemError(409, "Une demande avec cet identifiant existe déjà.")
+        raise id_taken()
     _linked(session, Procedure, args.procedure_id, args.authority_id, "Cette démarche")
     _linked(session, Citizen, args.citizen_id, args.authority_id, "Cet usager")
     now = utcnow()
@@ -199,13 +199,13 @@ transition = _transition
 def set_status(
     session: Session, principal: Principal, args: RequestSetStatusArgs, base_version: int | None
 ) -> Change:
-    authorize(principal, Action.WRITE)
     row = load(session, principal, args.request_id)
+    authorize(principal, Action.WRITE, row.authority_id)
     if row.status != args.from_status.value:
         # Someone else moved the request since the client saw it: the server keeps its status.
         return Change(Entity.REQUESTS, row, ["status"])
     if args.status is Status.AT_PARAPHEUR:
-        authorize(principal, Action.SEND_TO_PARAPHEUR)
+        authorize(principal, Action.SEND_TO_PARAPHEUR, row.authority_id)
     _transition(session, principal, row, args.status, args.outcome)
     stamp(session, row)
     audit.record(session, principal, "set_status", "requests", row.id, row.authority_id,
@@ -217,8 +217,8 @@ def acknowledge(
     session: Session, principal: Principal, args: RequestAcknowledgeArgs,
     base_version: int | None,
 ) -> Change:
-    authorize(principal, Action.WRITE)
     row = load(session, principal, args.request_id)
+    authorize(principal, Action.WRITE, row.authority_id)
     if row.acknowledged_at is not None:
         return Change(Entity.REQUESTS, row, ["acknowledged_at"])
     if Status(row.status) not in OPEN_STATUSES:
@@ -252,8 +252,8 @@ def request_documents(
     base_version: int | None,
 ) -> Change:
     """L114-5: asks for missing documents; the decision clock restarts when they arrive."""
-    authorize(principal, Action.WRITE)
     row = load(session, principal, args.request_id)
+    authorize(principal, Action.WRITE, row.authority_id)
     if row.status != Status.AWAITING_DOCUMENTS.value:
         _transition(session, principal, row, Status.AWAITING_DOCUMENTS)
     row.missing_documents = list(args.documents)
@@ -282,8 +282,8 @@ def documents_received(
     base_version: int | None,
 ) -> Change:
     """L114-5: the documents arrived on the day the agent gives; instruction resumes."""
-    authorize(principal, Action.WRITE)
     row = load(session, principal, args.request_id)
+    authorize(principal, Action.WRITE, row.authority_id)
     if row.status != Status.AWAITING_DOCUMENTS.value:
         raise ProblemError(409, "Aucune pièce manquante n'est attendue pour cette demande.")
     if args.received_on > _latest_local_day():
@@ -304,8 +304,8 @@ def implicit_decision(
     Two PCs reporting the same decision is the normal case, not a conflict: the second is a
     no-op. A different outcome already on the server (an express answer, or the other kind)
     is a conflict the agent settles."""
-    authorize(principal, Action.WRITE)
     row = load(session, principal, args.request_id)
+    authorize(principal, Action.WRITE, row.authority_id)
     if row.outcome == args.outcome.value:
         return Change(Entity.REQUESTS, row)
     if row.outcome is not None:
@@ -327,8 +327,8 @@ def implicit_decision(
 def assign(
     session: Session, principal: Principal, args: RequestAssignArgs, base_version: int | None
 ) -> Change:
-    authorize(principal, Action.REASSIGN)
     row = load(session, principal, args.request_id)
+    authorize(principal, Action.REASSIGN, row.authority_id)
     if (
         base_version is not None
         and row.version > base_version
@@ -371,8 +371,8 @@ def update_fields(
 ) -> Change:
     """Field-level merge: fields nobody else touched are applied; a field changed on the server
     since the client read it (``previous`` differs) keeps the server's value and is reported."""
-    authorize(principal, Action.WRITE)
     row = load(session, principal, args.request_id)
+    authorize(principal, Action.WRITE, row.authority_id)
     try:
         values = _Editable.model_validate(args.fields)
     except ValidationError as exc:
@@ -423,10 +423,10 @@ def update_fields(
 def add_note(
     session: Session, principal: Principal, args: RequestNoteArgs, base_version: int | None
 ) -> Change:
-    authorize(principal, Action.WRITE)
     row = load(session, principal, args.request_id)
+    authorize(principal, Action.WRITE, row.authority_id)
     if session.get(Event, args.id) is not None:
-        raise ProblemError(409, "Cette note existe déjà.")
+        raise id_taken()
     event = add_event(session, row.authority_id, row.id, EventKind.NOTE, principal,
                       {"text": args.text}, event_id=args.id)
     audit.record(session, principal, "note", "requests", row.id, row.authority_id)
@@ -438,8 +438,8 @@ def delete_request(
 ) -> Change:
     """Deletes a request (duplicate, spam) with its messages, attachments and history; every
     removed row leaves a tombstone so clients drop it too."""
-    authorize(principal, Action.DELETE)
     row = load(session, principal, args.request_id)
+    authorize(principal, Action.DELETE, row.authority_id)
     children: list[tuple[Entity, type[Any]]] = [
         (Entity.MESSAGES, Message), (Entity.ATTACHMENTS, Attachment), (Entity.EVENTS, Event),
     ]

@@ -165,9 +165,13 @@ class AgentRow(Row):
     login: str
     display_name: str
     email: str | None = None
+    #: The most privileged of ``roles`` (admin, clerk, official), for clients that read one role.
     role: Role
     active: bool
+    #: Only the authorities the viewer belongs to: another commune's id is never shown.
     authority_ids: list[UUID] = Field(default_factory=list)
+    #: The role in each of ``authority_ids``: a role belongs to (agent, authority).
+    roles: dict[UUID, Role] = Field(default_factory=dict)
 
 
 class ProcedureRow(Row):

@@ -104,7 +104,7 @@ def send(world: World, *, annex: bool = False) -> tuple[dict[str, Any], str]:
                              "private_annotation": "Voir avec le maire",
                              "wished_date": "2026-12-15"}
     if annex:
-        annex_row = upload(world.client, world.a, b"%PDF-1.4 annexe", "plan.pdf", req["id"])
+        annex_row = upload(world.client, world.a, pdf_bytes("Plan annexé"), "plan.pdf", req["id"])
         extra["annex_ids"] = [annex_row.json()["id"]]
     args = send_args(world, req["id"], reply_pdf(world, req["id"], "Autorisation accordée."),
                      [("visa", "admin"), ("signature", "official")], **extra)

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from server.access import ID_TAKEN
 from server.db.models import ParapheurFolder
 from server.db.types import utcnow
 from server.services.common import stamp
@@ -212,7 +213,9 @@ def test_push_against_foreign_rows_is_rejected(world: World, foreign: Foreign) -
                                  json={"client_id": client_id, "mutations": batch})
     results = response.json()["results"]
     assert [r["result"] for r in results] == ["rejected"] * len(batch), results
+    # A foreign id reused for a creation or an upsert gets the generic « identifiant déjà
+    # utilisé », the same answer as an id taken in the agent's own commune.
     assert all("introuvable" in r["reason"] or "pas encore été envoyé" in r["reason"]
-               for r in results), results
+               or r["reason"] == ID_TAKEN for r in results), results
     assert world.client.get(f"/api/v1/requests/{f['request_id']}",
                             headers=world.b.headers()).json()["subject"] != "piraté"
