@@ -49,27 +49,40 @@ def join_images(images: Sequence[tuple[str, bytes]], pdf_name: str = "scan.pdf")
     return result
 
 
+#: What may be joined, recognised by its first bytes (never by its name).
+IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"II*\x00", "tiff"),
+    (b"MM\x00*", "tiff"),
+)
+
+
+def image_kind(data: bytes) -> str | None:
+    """« jpeg », « png », « tiff » by content, or None."""
+    return next((kind for magic, kind in IMAGE_MAGIC if data.startswith(magic)), None)
+
+
 def _append_image(joined: object, name: str, data: bytes) -> None:
     import pymupdf
 
+    kind = image_kind(data)
+    if kind is None:
+        what = "déjà un PDF" if data.startswith(b"%PDF-") else "pas une image"
+        raise JoinError(f"« {name} » est {what} : seules des images (JPG, PNG, TIFF) "
+                        "s'assemblent en un PDF.")
     try:
-        image = pymupdf.open(stream=data)
-        if not image.is_image and not image.is_pdf:
-            raise ValueError("not an image")
-        if image.is_pdf:
+        image = pymupdf.open(stream=data, filetype=kind)
+        try:
+            for page in image:
+                if max(page.rect.width, page.rect.height) > MAX_SIDE_POINTS:
+                    raise ValueError("page too large")
+            pdf = pymupdf.open("pdf", image.convert_to_pdf())
+        finally:
             image.close()
-            raise JoinError(f"« {name} » est déjà un PDF : seules des images (JPG, PNG, TIFF) "
-                            "s'assemblent.")
-        for page in image:
-            if max(page.rect.width, page.rect.height) > MAX_SIDE_POINTS:
-                raise ValueError("page too large")
-        pdf = pymupdf.open("pdf", image.convert_to_pdf())
-        image.close()
-    except JoinError:
-        raise
     except Exception as exc:  # noqa: BLE001 - MuPDF raises its own kinds for damaged data
         raise JoinError(
-            f"« {name} » n'est pas une image lisible (JPG, PNG ou TIFF) : elle n'a pas pu "
+            f"« {name} » n'est pas une image lisible (fichier endommagé) : elle n'a pas pu "
             "être assemblée."
         ) from exc
     try:

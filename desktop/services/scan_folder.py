@@ -34,8 +34,6 @@ UNREADABLE_AFTER = 3
 _TEMPORARY_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".lock")
 _HIDDEN_NAMES = ("thumbs.db", "desktop.ini")
 
-_TIFF_MAGIC = (b"II*\x00", b"MM\x00*")
-
 
 @dataclass(frozen=True)
 class Look:
@@ -126,16 +124,13 @@ def read_head(path: Path) -> bytes:
 
 
 def kind_of(head: bytes) -> str | None:
-    from sync.protocol.files import sniff
+    """« pdf », « image » (JPG, PNG), « tiff », by content; None for anything else."""
+    from desktop.documents.join_images import image_kind
 
-    media = sniff(head)
-    if media == "application/pdf":
+    if head.startswith(b"%PDF-"):
         return "pdf"
-    if media is not None:
-        return "image"
-    if head.startswith(_TIFF_MAGIC):
-        return "tiff"
-    return None
+    kind = image_kind(head)
+    return None if kind is None else "tiff" if kind == "tiff" else "image"
 
 
 def _problem(kind: str | None, size: int) -> str | None:
