@@ -14,7 +14,7 @@ def image_bytes(kind: str = "png", width: int = 120, height: int = 170,
     """A plain image of ``width`` × ``height`` pixels, as PNG, JPEG or TIFF bytes."""
     pixmap = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, width, height), False)
     pixmap.clear_with(shade)
-    if kind == "tiff":
+    if kind in ("tif", "tiff"):
         return tiff_bytes([(width, height, bytes(pixmap.samples))])
     return pixmap.tobytes("jpeg" if kind in ("jpg", "jpeg") else "png")
 

@@ -67,6 +67,7 @@ class AClasserPanel(QWidget):
         self.list.setObjectName("a-classer-list")
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.setWordWrap(True)
+        self.list.setSpacing(3)
         self.list.itemDoubleClicked.connect(lambda _item: self.previewRequested.emit())
         self.list.itemSelectionChanged.connect(self.update_buttons)
         for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
@@ -182,7 +183,7 @@ class AClasserPanel(QWidget):
         self.attach_button.setEnabled(attachable and has_request)
         self.join_button.setEnabled(images and attachable and has_request)
         self.new_button.setEnabled(attachable)
-        self.preview_button.setEnabled(len(files) == 1)
+        self.preview_button.setEnabled(len(files) == 1 and files[0].kind is not None)
         self.target.setText(
             f"Demande affichée : {self.request_label}" if has_request
             else "Choisissez une demande dans la bannette pour y joindre des fichiers.")

@@ -51,8 +51,9 @@ class Previews:
     def show(self, key: str, name: str, data: bytes, media_type: str | None,
              open_external: Callable[[], object] | None = None) -> PreviewDialog:
         dialog = self.open.get(key)
-        if dialog is not None:
-            dialog.raise_()
+        if dialog is not None:  # already open: brought back (un-minimised) and focused
+            if dialog.isMinimized():
+                dialog.showNormal()
             dialog.activateWindow()
             return dialog
         dialog = PreviewDialog(key, name, open_external, self._parent)

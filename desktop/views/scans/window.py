@@ -275,7 +275,7 @@ class ScansUi(QObject):
 
     def preview_selected(self) -> PreviewDialog | None:
         files = self.panel.selected_files()
-        if len(files) != 1:
+        if len(files) != 1 or files[0].kind is None:
             return None
         scan = files[0]
         try:

@@ -30,10 +30,11 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSpinBox,
-    QSplitter,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from desktop.documents.preview import RENDER_SECONDS, PageImage, PreviewDocument, PreviewError
 from desktop.services.tasks import TaskRunner
@@ -47,17 +48,25 @@ THUMBS_AHEAD = 4
 MARGIN = 16
 PAGE_PRIORITY = 10
 
-_pool: QThreadPool | None = None
+_runner: TaskRunner | None = None
 
 
-def preview_pool() -> QThreadPool:
+def preview_runner() -> TaskRunner:
     """The previews' own threads: a stuck MuPDF rendering holds one of them, never the GUI
-    thread nor the pool of the letters."""
-    global _pool  # noqa: PLW0603 - one pool for the process, made on first use
-    if _pool is None:
-        _pool = QThreadPool()
-        _pool.setMaxThreadCount(2)
-    return _pool
+    thread nor the pool of the letters. One for the process, never deleted: a result may come
+    back after its preview window is gone (each callback checks that it still is)."""
+    global _runner  # noqa: PLW0603 - made on first use, on the GUI thread
+    if _runner is None:
+        pool = QThreadPool()
+        pool.setMaxThreadCount(2)
+        _runner = TaskRunner(pool=pool)
+        _runner.setObjectName("preview-runner")
+    return _runner
+
+
+def _alive(widget: QWidget) -> bool:
+    """Whether the widget still exists (its window may close while a page renders)."""
+    return isValid(widget)
 
 
 def to_image(page: PageImage) -> QImage:
@@ -99,7 +108,7 @@ class PagePreview(QWidget):
                  runner: TaskRunner | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("page-preview")
-        self._runner = runner or TaskRunner(self, pool=preview_pool())
+        self._runner = runner or preview_runner()
         self._timeout_ms = int(timeout_s * 1000)
         self.document: PreviewDocument | None = None
         self.name = ""
@@ -186,6 +195,7 @@ class PagePreview(QWidget):
         self.thumbs.setIconSize(QSize(THUMB_WIDTH, THUMB_HEIGHT))
         self.thumbs.setGridSize(QSize(THUMB_WIDTH + 16, THUMB_HEIGHT + 28))
         self.thumbs.setFixedWidth(THUMB_WIDTH + 40)
+        self.thumbs.setStyleSheet("#preview-thumbnails { background: #6f747b; color: white; }")
         self.thumbs.currentRowChanged.connect(self._thumb_chosen)
         self.thumbs.verticalScrollBar().valueChanged.connect(lambda _v: self._ask_thumbnails())
 
@@ -210,15 +220,17 @@ class PagePreview(QWidget):
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setTextFormat(Qt.TextFormat.PlainText)
 
-        self.splitter = QSplitter(self)
-        self.splitter.addWidget(self.thumbs)
-        self.splitter.addWidget(self.area)
-        self.splitter.setStretchFactor(1, 1)
+        self.body = QWidget(self)
+        row = QHBoxLayout(self.body)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.thumbs)
+        row.addWidget(self.area, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.message)
-        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.body, 1)
 
         keys: tuple[tuple[QKeySequence | str, Callable[[], object]], ...] = (
             (QKeySequence(Qt.Key.Key_PageDown), self.next_page),
@@ -312,7 +324,12 @@ class PagePreview(QWidget):
 
     # --- drawing ----------------------------------------------------------------------------
     def _view_width(self) -> int:
-        return max(200, self.area.viewport().width() - 2 * MARGIN)
+        """The page's room in pixels: the view less its margins and the vertical scroll bar
+        (a full-width page is nearly always taller than the view)."""
+        bar = self.area.verticalScrollBar()
+        extra = 0 if bar.isVisible() else self.style().pixelMetric(
+            QStyle.PixelMetric.PM_ScrollBarExtent)
+        return max(200, self.area.viewport().width() - 2 * MARGIN - extra)
 
     def _step_zoom(self, direction: int) -> None:
         current = self.shown_zoom if self.zoom is None else self.zoom
@@ -342,7 +359,7 @@ class PagePreview(QWidget):
                          on_failure=lambda exc: self._failed(generation, exc))
 
     def _opened(self, generation: int, document: PreviewDocument, first: _Rendered) -> None:
-        if generation != self._generation:
+        if not _alive(self) or generation != self._generation:
             self._runner.run(document.close)  # a newer document was asked meanwhile
             return
         self.document = document
@@ -364,15 +381,15 @@ class PagePreview(QWidget):
         self.page_box.setValue(1)
         self.page_box.blockSignals(False)
         self.message.setVisible(False)
-        self.splitter.setVisible(True)
+        self.body.setVisible(True)
         self._page_drawn(self._wanted, first)
         self.opened.emit(document.page_count)
-        QTimer.singleShot(0, self._ask_thumbnails)  # after the page: the strip comes second
+        QTimer.singleShot(0, self._settled)  # after the page: the strip comes second
 
     def _page_drawn(self, wanted: tuple[int, int, float | None, int, int] | None,
                     rendered: _Rendered) -> None:
-        if wanted != self._wanted or wanted is None:
-            return  # another page, zoom or document was asked since
+        if not _alive(self) or wanted != self._wanted or wanted is None:
+            return  # gone, or another page, zoom or document was asked since
         self._watchdog.stop()
         pixmap = QPixmap.fromImage(rendered.image)
         ratio = self.devicePixelRatioF()
@@ -382,6 +399,14 @@ class PagePreview(QWidget):
         self.shown_zoom = rendered.page.zoom / ratio
         self._update_controls()
         self.pageShown.emit(rendered.page.number)
+
+    def _settled(self) -> None:
+        """Once the window has its size: the full width may have changed since the first page
+        was asked (a dialog opening), and the strip now knows what it shows."""
+        if _alive(self) and self.document is not None:
+            if self.zoom is None:
+                self._show_page()
+            self._ask_thumbnails()
 
     def _ask_thumbnails(self) -> None:
         """Draws the thumbnails now visible in the strip (and a few beyond), once each."""
@@ -406,7 +431,7 @@ class PagePreview(QWidget):
             )
 
     def _thumb_drawn(self, generation: int, number: int, rendered: _Rendered) -> None:
-        if generation != self._generation or number >= self.thumbs.count():
+        if not _alive(self) or generation != self._generation or number >= self.thumbs.count():
             return
         self.thumbs.item(number).setIcon(QIcon(QPixmap.fromImage(rendered.image)))
         self.thumbs_done.add(number)
@@ -435,7 +460,7 @@ class PagePreview(QWidget):
         self.zoom_label.setText(f"{round(self.shown_zoom * 100)} %{fit}" if has else "")
 
     def _failed(self, generation: int, exc: BaseException) -> None:
-        if generation != self._generation:
+        if not _alive(self) or generation != self._generation:
             return
         self._watchdog.stop()
         self._wanted = None
@@ -469,7 +494,7 @@ class PagePreview(QWidget):
     def _show_message(self, text: str, *, busy: bool = False) -> None:
         self.message.setText(text)
         self.message.setVisible(True)
-        self.splitter.setVisible(busy and self.document is not None)
+        self.body.setVisible(busy and self.document is not None)
 
     def _close_document(self) -> None:
         self._watchdog.stop()
