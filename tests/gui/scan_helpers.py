@@ -8,6 +8,9 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
+from desktop.views.intake_dialog import IntakeDialog
+from tests.gui.conftest import type_text
+
 COPY = Qt.DropAction.CopyAction
 LEFT = Qt.MouseButton.LeftButton
 NONE = Qt.KeyboardModifier.NoModifier
@@ -28,3 +31,17 @@ def drop_files(target: QWidget, paths: list[Path], point: QPoint | None = None) 
     drop = QDropEvent(QPointF(at), COPY, mime, LEFT, NONE)
     QApplication.sendEvent(target, drop)
     return drop.isAccepted()
+
+
+def register_new(qtbot, dialog: IntakeDialog, commune: str, procedure: str,  # type: ignore[no-untyped-def]
+                 name: str, subject: str) -> int:
+    """Fills « Nouvelle demande » for a new citizen and saves it; the new request's pk."""
+    dialog.authority.setCurrentIndex(dialog.authority.findText(commune))
+    dialog.procedure.setCurrentIndex(dialog.procedure.findText(procedure))
+    dialog.new_radio.setChecked(True)
+    type_text(dialog.last_name, name)
+    type_text(dialog.subject, subject)
+    with qtbot.waitSignal(dialog.accepted, timeout=3000):
+        dialog.save()
+    assert dialog.registered_pk is not None
+    return dialog.registered_pk

@@ -22,7 +22,8 @@ from desktop.views.intake_dialog import IntakeDialog
 from desktop.views.main_window import MainWindow
 from desktop.views.scans.a_classer import NO_FOLDER
 from desktop.views.scans.window import ScansUi, install_scans
-from tests.gui.conftest import ARTIFACTS, type_text
+from tests.gui.conftest import ARTIFACTS
+from tests.gui.scan_helpers import register_new
 from tests.scan_files import image_bytes, pdf_bytes
 
 pytestmark = pytest.mark.gui
@@ -195,15 +196,9 @@ def test_a_scan_starts_a_new_request_and_is_classified_once_registered(
     assert (scan_dir / "courrier.pdf").exists()
 
     dialog = ui.new_request_with_selected()
-    dialog.authority.setCurrentIndex(dialog.authority.findText("Mairie de Bitche"))
-    dialog.procedure.setCurrentIndex(dialog.procedure.findText("Concession funéraire"))
-    dialog.new_radio.setChecked(True)
-    type_text(dialog.last_name, "Müller")
-    type_text(dialog.subject, "Courrier reçu : concession")
-    with qtbot.waitSignal(dialog.accepted, timeout=3000):
-        dialog.save()
-    assert [a.filename for a in request_attachments(demo_db, dialog.registered_pk)] == [
-        "courrier.pdf"]
+    pk = register_new(qtbot, dialog, "Mairie de Bitche", "Concession funéraire", "Müller",
+                      "Courrier reçu : concession")
+    assert [a.filename for a in request_attachments(demo_db, pk)] == ["courrier.pdf"]
     assert (scan_dir / CLASSIFIED / "courrier.pdf").exists()
     assert listed(ui) == ["notice.txt"]
     (scan_dir / "SCAN_0002.pdf").write_bytes(pdf_bytes(3))

@@ -17,8 +17,7 @@ from desktop.views.attachments_ui import install_attachments
 from desktop.views.intake_dialog import IntakeDialog, IntakeFlow
 from desktop.views.main_window import MainWindow
 from desktop.views.scans.window import ScansUi, install_scans
-from tests.gui.conftest import type_text
-from tests.gui.scan_helpers import drop_files
+from tests.gui.scan_helpers import drop_files, register_new
 from tests.scan_files import image_bytes, pdf_bytes
 
 pytestmark = pytest.mark.gui
@@ -137,14 +136,9 @@ def test_files_dropped_on_the_intake_dialog_join_the_new_request(
     drop_files(dialog.files.list.viewport(), [files["message.eml"]])
     assert dialog.files.refusals.text() == "Non joint : pris"
 
-    dialog.authority.setCurrentIndex(dialog.authority.findText("Mairie de Rambervillers"))
-    dialog.procedure.setCurrentIndex(dialog.procedure.findText("Réservation de salle communale"))
-    dialog.new_radio.setChecked(True)
-    type_text(dialog.last_name, "Lefèvre")
-    type_text(dialog.subject, "Demande d'acte déposée au guichet")
-    with qtbot.waitSignal(dialog.accepted, timeout=3000):
-        dialog.save()
-    pk = dialog.registered_pk
+    pk = register_new(qtbot, dialog, "Mairie de Rambervillers",
+                      "Réservation de salle communale", "Lefèvre",
+                      "Demande d'acte déposée au guichet")
     assert names(demo_db, pk) == ["courrier.pdf", "photo.jpg"]
     events = demo_db.execute(
         "SELECT COUNT(*) FROM event WHERE request_pk = ? AND kind = 'attachment_added'", (pk,)

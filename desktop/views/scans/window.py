@@ -72,8 +72,6 @@ class ScansUi(QObject):
         self.watcher = watcher
         self.previews = Previews(window)
         self.mail_handler: WindowMailHandler | None = None
-        #: The last message box (refusals, failures), for tests.
-        self.message: QMessageBox | None = None
         self.last_report: AttachReport | None = None
         self.folder_dialog: ScanFolderDialog | None = None
         self.panel = AClasserPanel()
@@ -336,14 +334,13 @@ class ScansUi(QObject):
             self._warn(f"{head}\n\n{lines}")
 
     def _warn(self, text: str) -> None:
-        if self.message is not None:
-            self.message.deleteLater()
-        box = QMessageBox(QMessageBox.Icon.Warning, "Pièces jointes", text,
-                          QMessageBox.StandardButton.Close, self.window)
-        box.setObjectName("scans-message")
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        self.message = box
-        box.open()
+        """The attachments' own message box: one place says what happened to files."""
+        self.attachments.glue._warn(text)  # noqa: SLF001
+
+    @property
+    def message(self) -> QMessageBox | None:
+        """The last message box shown (refusals, failures), for tests."""
+        return self.attachments.message
 
 
 def pdf_name(path: Path) -> str:
@@ -395,6 +392,7 @@ def install_scans(
         view_menu.addAction(ui.toggle_action)
     window.addAction(ui.toggle_action)
     window.scans = ui  # type: ignore[attr-defined]
+    window.destroyed.connect(watcher.stop)  # no look at the folder once the window is gone
     ui.start()
     return ui
 
