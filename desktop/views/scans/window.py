@@ -392,7 +392,6 @@ def install_scans(
         view_menu.addAction(ui.toggle_action)
     window.addAction(ui.toggle_action)
     window.scans = ui  # type: ignore[attr-defined]
-    window.destroyed.connect(watcher.stop)  # no look at the folder once the window is gone
     ui.start()
     return ui
 
