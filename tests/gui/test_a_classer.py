@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pymupdf
 import pytest
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
 from desktop.services.scan_folder import CLASSIFIED, UNREADABLE_AFTER, read_head
@@ -84,6 +85,10 @@ def test_the_folder_is_chosen_per_pc_and_a_missing_one_is_refused(
     assert ui.panel.folder_label.text() == NO_FOLDER and ui.dock.isHidden()
     file_menu = ui.window.findChild(QMenu, "menu-file")
     assert ui.folder_action in file_menu.actions()
+    assert ui.toggle_action.shortcut().toString() == "Ctrl+Shift+U"
+    keys = [a.shortcut().toString() for a in ui.window.findChildren(QAction)
+            if not a.shortcut().isEmpty()]
+    assert len(keys) == len(set(keys)), "a shortcut taken twice"
     dialog = ui.choose_folder()
     dialog.path.setText(str(scan_dir / "absent"))
     dialog.accept()
@@ -196,9 +201,14 @@ def test_a_scan_starts_a_new_request_and_is_classified_once_registered(
     assert (scan_dir / "courrier.pdf").exists()
 
     dialog = ui.new_request_with_selected()
+    elsewhere = scan_dir.parent / "autre.pdf"  # dropped from the Explorer: never moved
+    elsewhere.write_bytes(pdf_bytes(2))
+    dialog.files.add_paths([elsewhere])
     pk = register_new(qtbot, dialog, "Mairie de Bitche", "Concession funéraire", "Müller",
                       "Courrier reçu : concession")
-    assert [a.filename for a in request_attachments(demo_db, pk)] == ["courrier.pdf"]
+    assert [a.filename for a in request_attachments(demo_db, pk)] == ["courrier.pdf",
+                                                                      "autre.pdf"]
+    assert elsewhere.exists()
     assert (scan_dir / CLASSIFIED / "courrier.pdf").exists()
     assert listed(ui) == ["notice.txt"]
     (scan_dir / "SCAN_0002.pdf").write_bytes(pdf_bytes(3))

@@ -59,8 +59,6 @@ class IntakeFiles(QWidget):
         self.ready: list[ReadyFile] = []
         #: Set by the mail intake to take dropped e-mails.
         self.mail_handler: MailHandler | None = None
-        #: Scan-folder files behind ``ready``, classified once the request is registered.
-        self.scan_sources: list[Path] = []
         title = QLabel("Pièces jointes — déposez ici les fichiers (PDF, JPG, PNG ; 5 Mo "
                        "chacun) :", self)
         self.list = QListWidget(self)
@@ -116,13 +114,12 @@ class IntakeFiles(QWidget):
         self._show_refusals(incoming.refused)
         return incoming
 
-    def add_ready(self, files: list[ReadyFile], scan_sources: list[Path] | None = None) -> None:
+    def add_ready(self, files: list[ReadyFile]) -> None:
         known = {f.data for f in self.ready}
         for ready in files:
             if ready.data not in known:  # the same scan dropped twice is kept once
                 self.ready.append(ready)
                 known.add(ready.data)
-        self.scan_sources += scan_sources or []
         self._refresh()
 
     def _dropped(self, paths: list[Path], _point: QPoint) -> bool:

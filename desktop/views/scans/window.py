@@ -259,16 +259,21 @@ class ScansUi(QObject):
         if flow is None:
             return None
         dialog = flow.open()
-        dialog.files.add_ready(ready, [f.path for f in files])
-        sources = [f.path for f in files]
-        dialog.accepted.connect(lambda: self._registered_with(flow, sources))
+        dialog.files.add_ready(ready)
+        sources = {f.path for f in files}
+        dialog.accepted.connect(lambda: self._registered_with(flow, dialog, sources))
         return dialog
 
-    def _registered_with(self, flow: object, sources: list[Path]) -> None:
+    def _registered_with(self, flow: object, dialog: object, sources: set[Path]) -> None:
+        """Classifies the scans really joined to the new request: not one the secrétaire took
+        off the dialog's list, not a file dropped there from elsewhere."""
         report = getattr(flow, "attached", None)
-        if isinstance(report, AttachReport) and not report.refused:
-            self._classify(sources)
-        elif isinstance(report, AttachReport):
+        if not isinstance(report, AttachReport):
+            return
+        joined = set(report.joined)
+        ready = dialog.files.ready  # type: ignore[attr-defined]
+        self._classify([f.source for f in ready if f.source in sources and f.name in joined])
+        if report.refused:
             self._tell(report)
 
     def preview_selected(self) -> PreviewDialog | None:
