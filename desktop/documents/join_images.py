@@ -74,8 +74,9 @@ def _append_image(joined: object, name: str, data: bytes) -> None:
     try:
         image = pymupdf.open(stream=data, filetype=kind)
         try:
-            for page in image:
-                if max(page.rect.width, page.rect.height) > MAX_SIDE_POINTS:
+            for number in range(image.page_count):
+                rect = image[number].rect
+                if max(rect.width, rect.height) > MAX_SIDE_POINTS:
                     raise ValueError("page too large")
             pdf = pymupdf.open("pdf", image.convert_to_pdf())
         finally:

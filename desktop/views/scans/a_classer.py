@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -78,7 +78,7 @@ class AClasserPanel(QWidget):
         self.target.setObjectName("a-classer-target")
         self.target.setWordWrap(True)
 
-        def button(text: str, name: str, tip: str, signal: Signal) -> QPushButton:
+        def button(text: str, name: str, tip: str, signal: SignalInstance) -> QPushButton:
             widget = QPushButton(text, self)
             widget.setObjectName(name)
             widget.setToolTip(tip)
@@ -220,8 +220,8 @@ class ScanFolderDialog(QDialog):
         row.addWidget(browse)
         row.addWidget(none)
         buttons = QDialogButtonBox(self)
-        save = buttons.addButton("&Enregistrer", QDialogButtonBox.ButtonRole.AcceptRole)
-        save.setObjectName("scan-folder-save")
+        save_button = buttons.addButton("&Enregistrer", QDialogButtonBox.ButtonRole.AcceptRole)
+        save_button.setObjectName("scan-folder-save")
         cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         cancel.setText("Annuler")
         buttons.accepted.connect(self.accept)

@@ -389,9 +389,11 @@ def install_scans(
     pane.requestShown.connect(ui.shown)
     file_menu = _menu(window, "Fichier")
     if file_menu is not None:
-        quit_action = window.findChild(QAction, "action-quit")
-        separator = file_menu.actions()[-2] if len(file_menu.actions()) > 1 else None
-        file_menu.insertAction(separator or quit_action, ui.folder_action)
+        actions = file_menu.actions()
+        if len(actions) > 1:  # before the separator that precedes « Quitter »
+            file_menu.insertAction(actions[-2], ui.folder_action)
+        else:
+            file_menu.addAction(ui.folder_action)
     view_menu = _menu(window, "Affichage")
     if view_menu is not None:
         view_menu.addAction(ui.toggle_action)

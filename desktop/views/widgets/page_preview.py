@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from PySide6.QtCore import QPoint, QSize, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QKeySequence, QPixmap, QShortcut
@@ -173,13 +174,14 @@ class PagePreview(QWidget):
                        self.zoom_in_button, self.left_button, self.right_button):
             button.setFixedWidth(36)
         bar = QHBoxLayout()
-        for widget in (self.previous_button, self.page_box, self.next_button):
-            bar.addWidget(widget)
-        bar.addSpacing(16)
-        for widget in (self.zoom_out_button, self.zoom_label, self.zoom_in_button,
-                       self.fit_button):
-            bar.addWidget(widget)
-        bar.addSpacing(16)
+        groups: tuple[tuple[QWidget, ...], ...] = (
+            (self.previous_button, self.page_box, self.next_button),
+            (self.zoom_out_button, self.zoom_label, self.zoom_in_button, self.fit_button),
+        )
+        for group in groups:
+            for widget in group:
+                bar.addWidget(widget)
+            bar.addSpacing(16)
         bar.addWidget(self.left_button)
         bar.addWidget(self.right_button)
         bar.addStretch(1)
@@ -423,11 +425,10 @@ class PagePreview(QWidget):
             if number in self._thumbs_asked:
                 continue
             self._thumbs_asked.add(number)
-            rotation = self.rotations.get(number, 0)
             self._runner.run(
-                lambda n=number, r=rotation: _thumbnail(document, n, r),
-                on_success=lambda result, n=number: self._thumb_drawn(generation, n, result),
-                on_failure=lambda _exc: None,  # the page view says it when the page is shown
+                partial(_thumbnail, document, number, self.rotations.get(number, 0)),
+                on_success=partial(self._thumb_drawn, generation, number),
+                on_failure=_ignore,  # the page view says it when that page is shown
             )
 
     def _thumb_drawn(self, generation: int, number: int, rendered: _Rendered) -> None:
@@ -519,6 +520,10 @@ class PagePreview(QWidget):
         self._close_document()
         self._generation += 1
         super().closeEvent(event)  # type: ignore[arg-type]
+
+
+def _ignore(_exc: BaseException) -> None:
+    """A thumbnail that cannot be drawn keeps its grey placeholder."""
 
 
 def _thumbnail(document: PreviewDocument, number: int, rotation: int) -> _Rendered:
