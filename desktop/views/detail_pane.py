@@ -476,6 +476,9 @@ class DetailPane(QTextBrowser):
         self._calls: CallSource | None = None
         self._extra: Callable[[int], str] | None = None
         self._shown: tuple[RequestDetail, date, LegalDates | None] | None = None
+        #: Called with each pane that mirrors this one (a request's own window), so that it
+        #: takes what this one takes (files dropped on it).
+        self.on_mirrored: list[Callable[[DetailPane], object]] = []
         self.anchorClicked.connect(self._on_anchor)
         self.setHtml(self.EMPTY)
 
@@ -493,6 +496,8 @@ class DetailPane(QTextBrowser):
         self.attachmentRequested.connect(other.attachmentRequested)
         self.attachmentRemovalRequested.connect(other.attachmentRemovalRequested)
         self.attachmentPreviewRequested.connect(other.attachmentPreviewRequested)
+        for hook in other.on_mirrored:
+            hook(self)
 
     def set_extra_source(self, source: Callable[[int], str] | None) -> None:
         """Rich text added under the summary for each request (the reply's state)."""

@@ -104,6 +104,15 @@ def test_files_dropped_on_the_detail_pane_join_the_request_shown(
     assert scans.message is None  # nothing refused: no box, the status bar says it
     assert "1 fichier joint : « photo.jpg »" in window.statusBar().currentMessage()
 
+    # The request in its own window (Entrée) takes files the same way.
+    own = window.open_detail_dialog(0)
+    assert own is not None and own.pane.shown_pk == pk
+    qtbot.waitExposed(own)
+    assert drop_files(own.pane.viewport(), [files["courrier.pdf"]])
+    assert names(demo_db, pk) == [*before, "photo.jpg", "courrier.pdf"]
+    assert "courrier.pdf" in own.pane.toPlainText()
+    own.close()
+
 
 def test_dropped_mails_go_to_the_mail_intake_when_it_is_there(
     qtbot, scans: ScansUi, demo_db: sqlite3.Connection, files: dict[str, Path],  # type: ignore[no-untyped-def]

@@ -42,6 +42,7 @@ from desktop.store.attachments import find_attachment
 from desktop.store.database import StoreError
 from desktop.store.sync_store import blob_path
 from desktop.views.attachments_ui import AttachmentsUi
+from desktop.views.detail_pane import DetailPane
 from desktop.views.scans.a_classer import AClasserPanel, ScanFolderDialog
 from desktop.views.scans.drop import FileDrop
 from desktop.views.scans.intake_files import MAIL_NOT_HANDLED
@@ -110,15 +111,19 @@ class ScansUi(QObject):
     def table_takes(self, point: QPoint) -> bool:
         return bool(self.window.table.indexAt(point).isValid())  # type: ignore[attr-defined]
 
-    def dropped_on_detail(self, paths: list[Path], _point: QPoint) -> bool:
-        pk = self.window.detail.shown_pk  # type: ignore[attr-defined]
-        if pk is None:
-            return False
-        self.attach_paths(pk, paths)
-        return True
+    def take_drops(self, pane: DetailPane) -> None:
+        """Files dropped on ``pane`` (the main detail, or a request's own window) join the
+        request it shows."""
 
-    def detail_takes(self, _point: QPoint) -> bool:
-        return self.window.detail.shown_pk is not None  # type: ignore[attr-defined]
+        def dropped(paths: list[Path], _point: QPoint) -> bool:
+            pk = pane.shown_pk
+            if pk is None:
+                return False
+            self.attach_paths(pk, paths)
+            pane.refresh_attachments()
+            return True
+
+        FileDrop(pane.viewport(), dropped, lambda _point: pane.shown_pk is not None)
 
     def attach_paths(self, pk: int, paths: list[Path]) -> AttachReport:
         """Checks every dropped file, joins those accepted, says what was refused and why."""
@@ -384,7 +389,8 @@ def install_scans(
     ui = ScansUi(window, attachments, runner, watcher)
     FileDrop(window.table.viewport(), ui.dropped_on_table, ui.table_takes)  # type: ignore[attr-defined]
     pane = window.detail  # type: ignore[attr-defined]
-    FileDrop(pane.viewport(), ui.dropped_on_detail, ui.detail_takes)
+    ui.take_drops(pane)
+    pane.on_mirrored.append(ui.take_drops)  # the request's own window (Entrée) too
     pane.attachmentPreviewRequested.connect(ui.preview_attachment)
     pane.requestShown.connect(ui.shown)
     file_menu = _menu(window, "Fichier")
