@@ -6,9 +6,10 @@ every few seconds (a network share does not always say it changed).
 
 A copier writes a scan slowly, sometimes over a minute, and may hold it locked meanwhile; a
 file is listed only once it is complete: the same size and modification time at two looks in
-a row, not empty, and openable. Until then it waits, silently. A file that stays unreadable
-(locked for good, no permission) is listed with a French sentence after a few looks, so the
-secrétaire knows why it never comes.
+a row, not empty, openable, and ending as a whole PDF, JPEG or PNG ends (a copier that pauses
+mid-file leaves a stable but unfinished file). Until then it waits, silently. A file that
+stays unreadable (locked for good, no permission, never finished) is listed with a French
+sentence after a few looks, so the secrétaire knows why it never comes.
 
 Classified files move to the « classés » subfolder (never deleted): the copier's folder holds
 only what is still to do, and a file classified before a restart never comes back. The folder
@@ -116,11 +117,31 @@ def _listed(entry: os.DirEntry[str]) -> bool:
     )
 
 
-def read_head(path: Path) -> bytes:
-    """The first bytes, opening the file as an attachment would: raises ``OSError`` while the
-    copier holds it (Windows refuses a locked file) or when it may not be read."""
+#: Bytes read at each end of a file: its type at the start, its end marker at the end.
+HEAD_BYTES = 16
+TAIL_BYTES = 1024
+
+
+def read_ends(path: Path) -> tuple[bytes, bytes]:
+    """The first and last bytes, opening the file as an attachment would: raises ``OSError``
+    while the copier holds it (Windows refuses a locked file) or when it may not be read."""
     with path.open("rb") as handle:
-        return handle.read(16)
+        head = handle.read(HEAD_BYTES)
+        size = handle.seek(0, os.SEEK_END)
+        handle.seek(max(0, size - TAIL_BYTES))
+        return head, handle.read(TAIL_BYTES)
+
+
+def finished(kind: str | None, tail: bytes) -> bool:
+    """Whether the file ends as a whole file of its kind ends: a copier that pauses while
+    writing leaves a PDF without « %%EOF », a JPEG without its end marker, a PNG without
+    IEND. TIFF and unknown kinds have no such marker."""
+    if kind == "pdf":
+        return b"%%EOF" in tail
+    if kind == "image":
+        end = tail.rstrip(b"\x00\r\n ")
+        return end.endswith(b"\xff\xd9") or b"IEND" in tail[-16:]
+    return True
 
 
 def kind_of(head: bytes) -> str | None:
@@ -144,12 +165,13 @@ def _problem(kind: str | None, size: int) -> str | None:
 
 
 def scan(
-    folder: Path, previous: ScanState, read: Callable[[Path], bytes] = read_head
+    folder: Path, previous: ScanState,
+    read: Callable[[Path], tuple[bytes, bytes]] = read_ends,
 ) -> ScanResult:
     """One look at ``folder`` (not its subfolders), given the previous look.
 
-    ``read`` opens a file and returns its first bytes (``read_head``; replaced in tests to act
-    a lock out where the OS would not)."""
+    ``read`` opens a file and returns its first and last bytes (``read_ends``; replaced in
+    tests to act a lock out where the OS would not)."""
     looks: dict[str, Look] = {}
     failures: dict[str, int] = {}
     ready: list[ScanFile] = []
@@ -178,20 +200,25 @@ def scan(
             waiting.append(entry.name)  # new, growing, or not yet written at all
             continue
         try:
-            head = read(path)
+            head, tail = read(path)
         except OSError as exc:
-            count = previous.failures.get(entry.name, 0) + 1
-            failures[entry.name] = count
-            if count >= UNREADABLE_AFTER:
-                unreadable.append(Unreadable(path, (
-                    f"« {entry.name} » ne peut pas être ouvert "
-                    f"({exc.strerror or exc}) : le copieur ou un autre programme le garde "
-                    "peut-être, ou ce poste n'a pas le droit de le lire.")))
-            else:
-                waiting.append(entry.name)
-            continue
-        kind = kind_of(head)
-        ready.append(ScanFile(path, look.size, look.mtime_ns, kind, _problem(kind, look.size)))
+            problem = (f"« {entry.name} » ne peut pas être ouvert ({exc.strerror or exc}) : le "
+                       "copieur ou un autre programme le garde peut-être, ou ce poste n'a pas le "
+                       "droit de le lire.")
+        else:
+            kind = kind_of(head)
+            if finished(kind, tail):
+                ready.append(ScanFile(path, look.size, look.mtime_ns, kind,
+                                      _problem(kind, look.size)))
+                continue
+            problem = (f"« {entry.name} » est incomplet (sa fin manque) : le copieur ne l'a "
+                       "pas terminé, ou le fichier est abîmé. Numérisez-le à nouveau.")
+        count = previous.failures.get(entry.name, 0) + 1  # stable, yet not usable
+        failures[entry.name] = count
+        if count >= UNREADABLE_AFTER:
+            unreadable.append(Unreadable(path, problem))
+        else:
+            waiting.append(entry.name)
     return ScanResult(ready, waiting, unreadable, ScanState(looks, failures))
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
-from desktop.services.scan_folder import ScanResult, ScanState, read_head, scan
+from desktop.services.scan_folder import ScanResult, ScanState, read_ends, scan
 from desktop.services.tasks import TaskRunner
 
 
@@ -30,7 +30,7 @@ class ScanWatcher(QObject):
         *,
         interval_ms: int = 5000,
         settle_ms: int = 1000,
-        read: Callable[[Path], bytes] = read_head,
+        read: Callable[[Path], tuple[bytes, bytes]] = read_ends,
     ) -> None:
         super().__init__(parent)
         self._runner = runner

@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
-from desktop.services.scan_folder import CLASSIFIED, UNREADABLE_AFTER, read_head
+from desktop.services.scan_folder import CLASSIFIED, UNREADABLE_AFTER, read_ends
 from desktop.services.tasks import TaskRunner
 from desktop.store.attachments import request_attachments
 from desktop.store.sync_store import blob_path
@@ -31,11 +31,11 @@ pytestmark = pytest.mark.gui
 LOCKED = "verrouille.pdf"
 
 
-def read_as_os(path: Path) -> bytes:
+def read_as_os(path: Path) -> tuple[bytes, bytes]:
     """The OS's refusal of a chmod 000 file, acted under root (which reads any file)."""
     if path.name == LOCKED and os.geteuid() == 0 and not os.stat(path).st_mode & 0o777:
         raise PermissionError(13, "Permission non accordée")
-    return read_head(path)
+    return read_ends(path)
 
 
 @pytest.fixture

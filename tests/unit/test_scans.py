@@ -23,7 +23,7 @@ from desktop.services.scan_folder import (
     UNREADABLE_AFTER,
     ScanState,
     classify,
-    read_head,
+    read_ends,
     scan,
     scan_folder_setting,
     set_scan_folder,
@@ -36,10 +36,10 @@ from tests.scan_files import image_bytes, pdf_bytes, tiff_bytes
 def refuse_locked(locked: Path):  # type: ignore[no-untyped-def]
     """Reads as the OS would with ``locked`` chmod 000. Root reads any file whatever its mode,
     so under root (CI containers) the refusal the OS would give is acted here."""
-    def read(path: Path) -> bytes:
+    def read(path: Path) -> tuple[bytes, bytes]:
         if path == locked and os.geteuid() == 0:
             raise PermissionError(13, "Permission non accordée")
-        return read_head(path)
+        return read_ends(path)
     return read
 
 
@@ -58,6 +58,30 @@ def test_a_half_written_file_is_listed_only_once_complete(tmp_path: Path) -> Non
     assert [f.name for f in third.ready] == ["SCAN_0001.pdf"]
     assert third.ready[0].kind == "pdf" and third.ready[0].problem is None
     assert third.ready[0].size == len(scan_pdf)
+
+
+def test_a_copier_pausing_mid_file_is_waited_for_then_told(tmp_path: Path) -> None:
+    """Stable but unfinished (no « %%EOF » yet): not listed; finished: listed; never
+    finished: said in French after a few looks."""
+    data = pdf_bytes(2)
+    target = tmp_path / "SCAN_0002.pdf"
+    target.write_bytes(data[:-200])
+    state = scan(tmp_path, ScanState()).state
+    paused = scan(tmp_path, state)
+    assert paused.ready == [] and paused.waiting == ["SCAN_0002.pdf"]
+    target.write_bytes(data)
+    state = scan(tmp_path, paused.state).state
+    assert [f.name for f in scan(tmp_path, state).ready] == ["SCAN_0002.pdf"]
+
+    photo = image_bytes("jpg")
+    (tmp_path / "photo.jpg").write_bytes(photo[:-40])  # and never finished
+    state = ScanState()
+    for _ in range(UNREADABLE_AFTER + 1):
+        result = scan(tmp_path, state)
+        state = result.state
+    (bad,) = result.unreadable
+    assert bad.reason.startswith("« photo.jpg » est incomplet")
+    assert [f.name for f in result.ready] == ["SCAN_0002.pdf"]
 
 
 def test_empty_hidden_and_temporary_files_wait_or_are_ignored(tmp_path: Path) -> None:
@@ -92,7 +116,7 @@ def test_a_locked_file_waits_then_says_why_in_french(tmp_path: Path) -> None:
         assert "copieur" in bad.reason
     finally:
         locked.chmod(0o644)
-    again = scan(tmp_path, state, read_head)  # released: listed at once, nothing lost
+    again = scan(tmp_path, state, read_ends)  # released: listed at once, nothing lost
     assert [f.name for f in again.ready] == ["verrouille.pdf"] and not again.unreadable
 
 
@@ -100,7 +124,7 @@ def test_kinds_and_problems_are_told_before_attaching(tmp_path: Path) -> None:
     (tmp_path / "a.jpg").write_bytes(image_bytes("jpg"))
     (tmp_path / "b.tif").write_bytes(image_bytes("tiff"))
     (tmp_path / "c.txt").write_bytes(b"bonjour")
-    (tmp_path / "d.pdf").write_bytes(b"%PDF-" + b"0" * (5 * 1024 * 1024))
+    (tmp_path / "d.pdf").write_bytes(b"%PDF-" + b"0" * (5 * 1024 * 1024) + b"\n%%EOF\n")
     state = scan(tmp_path, ScanState()).state
     ready = {f.name: f for f in scan(tmp_path, state).ready}
     assert ready["a.jpg"].kind == "image" and ready["a.jpg"].problem is None

@@ -32,7 +32,7 @@ from desktop.services.incoming_files import (
 from desktop.services.scan_folder import (
     ScanFile,
     classify,
-    read_head,
+    read_ends,
     scan_folder_setting,
     set_scan_folder,
 )
@@ -376,7 +376,7 @@ def install_scans(
     attachments: AttachmentsUi,
     *,
     runner: TaskRunner | None = None,
-    read: Callable[[Path], bytes] = read_head,
+    read: Callable[[Path], tuple[bytes, bytes]] = read_ends,
     interval_ms: int = 5000,
     settle_ms: int = 1000,
 ) -> ScansUi:
