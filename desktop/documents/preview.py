@@ -57,9 +57,15 @@ class PageImage:
     rotation: int
 
 
-def filetype_for(name: str, media_type: str | None = None) -> str | None:
-    """What PyMuPDF must be told the bytes are: by media type, else by the name's extension."""
-    return FILETYPES.get(media_type or "") or FILETYPES.get(PurePath(name).suffix.lower())
+def filetype_for(name: str, media_type: str | None = None, data: bytes = b"") -> str | None:
+    """What PyMuPDF must be told the bytes are: by content first (a PNG named « .jpg »), then
+    by media type, then by the name's extension."""
+    from desktop.documents.join_images import image_kind
+
+    if data.startswith(b"%PDF-"):
+        return "pdf"
+    return (image_kind(data) or FILETYPES.get(media_type or "")
+            or FILETYPES.get(PurePath(name).suffix.lower()))
 
 
 class PreviewDocument:
@@ -71,7 +77,8 @@ class PreviewDocument:
         self.name = name
         self._lock = threading.Lock()
         try:
-            document = pymupdf.open(stream=data, filetype=filetype or filetype_for(name))
+            kind = filetype or filetype_for(name, None, data)
+            document = pymupdf.open(stream=data, filetype=kind)
         except Exception as exc:  # noqa: BLE001 - MuPDF raises its own kinds
             raise PreviewError(
                 f"« {name} » ne peut pas être affiché : le fichier est endommagé ou n'est pas "

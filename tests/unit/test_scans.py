@@ -250,12 +250,15 @@ def test_preview_renders_pages_at_the_asked_zoom_and_rotation() -> None:
         document.close()
 
 
-def test_preview_opens_images_too() -> None:
-    document = PreviewDocument(image_bytes("jpg", 300, 200), "photo.jpg")
-    try:
-        assert document.page_count == 1 and document.render(0, 1.0).width > 0
-    finally:
-        document.close()
+def test_preview_opens_images_too_by_their_content() -> None:
+    for data, name in ((image_bytes("jpg", 300, 200), "photo.jpg"),
+                       (image_bytes("png", 300, 200), "scan.jpg"),  # a PNG named .jpg
+                       (image_bytes("tiff", 300, 200), "copieur.tif")):
+        document = PreviewDocument(data, name)
+        try:
+            assert document.page_count == 1 and document.render(0, 1.0).width > 0
+        finally:
+            document.close()
 
 
 def test_a_huge_page_is_rendered_smaller_not_exhausting_memory() -> None:

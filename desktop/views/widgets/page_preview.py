@@ -37,7 +37,13 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
-from desktop.documents.preview import RENDER_SECONDS, PageImage, PreviewDocument, PreviewError
+from desktop.documents.preview import (
+    RENDER_SECONDS,
+    PageImage,
+    PreviewDocument,
+    PreviewError,
+    filetype_for,
+)
 from desktop.services.tasks import TaskRunner
 
 ZOOMS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0)
@@ -271,7 +277,7 @@ class PagePreview(QWidget):
         width, zoom, ratio = self._view_width(), self.zoom, self.devicePixelRatioF()
 
         def open_first() -> tuple[PreviewDocument, _Rendered]:
-            document = PreviewDocument(data, name, _filetype(media_type, name))
+            document = PreviewDocument(data, name, filetype_for(name, media_type, data))
             try:
                 return document, _render(document, 0, zoom, width, 0, ratio)
             except BaseException:
@@ -528,9 +534,3 @@ def _ignore(_exc: BaseException) -> None:
 
 def _thumbnail(document: PreviewDocument, number: int, rotation: int) -> _Rendered:
     return _render(document, number, None, THUMB_WIDTH, rotation, 1.0)
-
-
-def _filetype(media_type: str | None, name: str) -> str | None:
-    from desktop.documents.preview import filetype_for
-
-    return filetype_for(name, media_type)
