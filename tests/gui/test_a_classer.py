@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pymupdf
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
@@ -233,3 +234,31 @@ def test_the_watcher_notices_a_new_scan_by_itself(
     qtbot.waitUntil(lambda: listed(ui) == ["arrive.pdf"], timeout=10_000)
     ui.watcher.stop()
     ui.runner.wait_for_done()
+
+
+def test_a_scan_is_previewed_with_enter_or_a_double_click(
+    qtbot, install, scan_dir: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    ui = install()
+    (scan_dir / "SCAN_0004.tif").write_bytes(image_bytes("tiff", 200, 280, 90))
+    choose_folder(qtbot, ui, scan_dir)
+    ui.watcher.rescan()
+    ui.window.activateWindow()
+    qtbot.waitUntil(ui.window.isActiveWindow, timeout=2000)
+    select(ui, "SCAN_0004.tif")
+    ui.panel.list.setCurrentRow(0)
+    ui.panel.list.setFocus()
+    qtbot.keyClick(ui.panel.list, Qt.Key.Key_Return)
+    key = f"scan:{scan_dir / 'SCAN_0004.tif'}"
+    dialog = ui.previews.open[key]
+    assert dialog.windowTitle() == "Aperçu — SCAN_0004.tif"
+    qtbot.waitUntil(lambda: not dialog.preview.page_pixmap().isNull(), timeout=10_000)
+    assert dialog.preview.page_count == 1
+    dialog.close()
+    qtbot.waitUntil(lambda: key not in ui.previews.open, timeout=2000)
+    point = ui.panel.list.visualItemRect(ui.panel.list.item(0)).center()
+    qtbot.mouseClick(ui.panel.list.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    qtbot.mouseDClick(ui.panel.list.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    assert key in ui.previews.open
+    ui.previews.open[key].close()
+    assert (scan_dir / "SCAN_0004.tif").exists()  # looking classifies nothing
