@@ -219,11 +219,13 @@ def _start_sync(app: object, window: object, conn: object, path: Path, *, demo: 
     syncs at once, and every minute after."""
     from desktop.syncing.worker import SyncController
     from desktop.views.attachments_ui import install_attachments
+    from desktop.views.scans.window import install_scans
     from desktop.views.sync_ui import install_sync
 
     controller = SyncController(path, conn, parent=window)  # type: ignore[arg-type]
     install_sync(window, controller)  # type: ignore[arg-type]
-    install_attachments(window, controller)  # type: ignore[arg-type]
+    attachments = install_attachments(window, controller)  # type: ignore[arg-type]
+    install_scans(window, attachments)  # type: ignore[arg-type]  # drops, « À classer », aperçu
     # Quitting waits for nothing: neither a request in flight nor the demo server (issue 9).
     app.aboutToQuit.connect(lambda: controller.stop(wait=False))  # type: ignore[attr-defined]
     known = conn.execute(  # type: ignore[attr-defined]

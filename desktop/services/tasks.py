@@ -98,10 +98,13 @@ class TaskRunner(QObject):
         *,
         on_success: SuccessCallback | None = None,
         on_failure: FailureCallback | None = None,
+        priority: int = 0,
     ) -> None:
         """Start ``fn``; then ``on_success(result)`` or ``on_failure(exception)`` on this thread.
 
-        A failure without ``on_failure`` is re-raised on the GUI thread rather than lost.
+        A failure without ``on_failure`` is re-raised on the GUI thread rather than lost. Of the
+        tasks waiting for a thread, those of higher ``priority`` start first (the page shown
+        before the thumbnails).
         """
         self._started()
         if self._synchronous:
@@ -123,7 +126,7 @@ class TaskRunner(QObject):
 
         relay = _Relay(succeeded, failed)
         self._relays.add(relay)  # kept alive until its result is delivered
-        self._pool.start(_Job(fn, relay))
+        self._pool.start(_Job(fn, relay), priority)
 
     def wait_for_done(self, msecs: int = 30_000) -> bool:
         """Block until the pool is idle (tests, shutdown); queued results still need events."""

@@ -60,6 +60,15 @@ def add_attachment(
         data = source.read_bytes()
     except OSError as exc:
         raise StoreError(f"Impossible de lire le fichier « {name} » : {exc}") from exc
+    return add_attachment_data(conn, request_pk, data, name, agent_id=agent_id, now=now)
+
+
+def add_attachment_data(
+    conn: sqlite3.Connection, request_pk: int, data: bytes, name: str,
+    *, agent_id: str | None = None, now: datetime | None = None,
+) -> str:
+    """Attaches bytes already read (a dropped file checked beforehand, images joined into one
+    PDF in memory) under ``name``; same checks and same rows as :func:`add_attachment`."""
     problem = attachment_problem(data, name)
     if problem:
         raise StoreError(problem)
@@ -114,9 +123,17 @@ def same_file_attached(
     secrétaire is asked before joining them twice. None when the file cannot be read: the
     attaching itself says why."""
     try:
-        digest = sha256_hex(source.read_bytes())
+        data = source.read_bytes()
     except OSError:
         return None
+    return same_data_attached(conn, request_pk, data)
+
+
+def same_data_attached(
+    conn: sqlite3.Connection, request_pk: int, data: bytes
+) -> AttachedCopy | None:
+    """Whether these bytes are already joined to the request, under whatever name."""
+    digest = sha256_hex(data)
     row = conn.execute(
         "SELECT a.id, a.filename FROM attachment a "
         "WHERE a.request_pk = ? AND a.sha256 = ? AND a.deleted = 0 ORDER BY a.pk LIMIT 1",

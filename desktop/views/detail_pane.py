@@ -55,6 +55,8 @@ MEDIA_LABELS = {"application/pdf": "PDF", "image/jpeg": "Image JPEG", "image/png
 ATTACHMENT_SCHEME = "bannette-attachment"
 #: « Retirer la pièce »: a file joined by mistake (``attachmentRemovalRequested``).
 REMOVE_SCHEME = "bannette-attachment-remove"
+#: « Aperçu »: the file shown inside the app (``attachmentPreviewRequested``).
+PREVIEW_SCHEME = "bannette-attachment-preview"
 
 STYLE = """
 <style>
@@ -254,7 +256,9 @@ def _attachment_item(attachment: AttachmentView | LocalAttachment) -> str:
         return f"<li>{head}</li>"
     href = escape(attachment_url(attachment.id), quote=True)
     if attachment.cached:
-        action = f"<a href='{href}'>Ouvrir</a> <span class='ok'>· disponible hors ligne</span>"
+        preview = escape(f"{PREVIEW_SCHEME}:{attachment.id}", quote=True)
+        action = (f"<a href='{preview}'>Aperçu</a> · <a href='{href}'>Ouvrir</a> "
+                  "<span class='ok'>· disponible hors ligne</span>")
     elif not attachment.on_server:  # a local-only row (the offline demonstration)
         action = "<span class='muted'>fichier absent de ce poste et du serveur</span>"
     else:
@@ -458,6 +462,8 @@ class DetailPane(QTextBrowser):
     attachmentRequested = Signal(str)
     #: « Retirer la pièce » clicked: the attachment's id.
     attachmentRemovalRequested = Signal(str)
+    #: « Aperçu » clicked: the attachment's id.
+    attachmentPreviewRequested = Signal(str)
     #: The request now shown (its pk), or None when the pane is empty.
     requestShown = Signal(object)
 
@@ -470,6 +476,9 @@ class DetailPane(QTextBrowser):
         self._calls: CallSource | None = None
         self._extra: Callable[[int], str] | None = None
         self._shown: tuple[RequestDetail, date, LegalDates | None] | None = None
+        #: Called with each pane that mirrors this one (a request's own window), so that it
+        #: takes what this one takes (files dropped on it).
+        self.on_mirrored: list[Callable[[DetailPane], object]] = []
         self.anchorClicked.connect(self._on_anchor)
         self.setHtml(self.EMPTY)
 
@@ -486,6 +495,9 @@ class DetailPane(QTextBrowser):
         self._extra = other._extra  # noqa: SLF001
         self.attachmentRequested.connect(other.attachmentRequested)
         self.attachmentRemovalRequested.connect(other.attachmentRemovalRequested)
+        self.attachmentPreviewRequested.connect(other.attachmentPreviewRequested)
+        for hook in other.on_mirrored:
+            hook(self)
 
     def set_extra_source(self, source: Callable[[int], str] | None) -> None:
         """Rich text added under the summary for each request (the reply's state)."""
@@ -507,6 +519,8 @@ class DetailPane(QTextBrowser):
             self.attachmentRequested.emit(url.path())
         elif url.scheme() == REMOVE_SCHEME and url.path():
             self.attachmentRemovalRequested.emit(url.path())
+        elif url.scheme() == PREVIEW_SCHEME and url.path():
+            self.attachmentPreviewRequested.emit(url.path())
 
     def show_detail(
         self,

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.domain.legal_time import wall_clock
+from desktop.services.incoming_files import AttachReport, attach_files
 from desktop.store.database import StoreError
 from desktop.store.inbox import Choice
 from desktop.store.intake import (
@@ -61,6 +62,7 @@ from desktop.views.dialog_parts import (
     error_label,
     save_shortcuts,
 )
+from desktop.views.scans.intake_files import IntakeFiles
 from desktop.views.window_actions import request_action, request_bars
 from sync.protocol.vocabulary import CHANNEL_LABELS, CITIZEN_KIND_LABELS, Channel, CitizenKind
 
@@ -118,12 +120,15 @@ class IntakeDialog(QDialog):
         columns = QHBoxLayout()
         columns.addWidget(request_box, 1)
         columns.addWidget(citizen_box, 1)
+        self.files = IntakeFiles(self)  # dropped or chosen files, joined once registered
         layout = QVBoxLayout(self)
         layout.addLayout(columns, 1)
+        layout.addWidget(self.files)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
         self._set_tab_order()
-        self.resize(920, 560)
+        self.files.accept_drops_on(self)
+        self.resize(920, 660)
 
         self.authority.currentIndexChanged.connect(self._on_authority)
         self.subject.textChanged.connect(self._update)
@@ -432,6 +437,8 @@ class IntakeFlow(QObject):
         super().__init__(window)
         self._window = window
         self.dialog: IntakeDialog | None = None
+        #: What became of the dialog's files once its request was registered.
+        self.attached: AttachReport | None = None
 
     def _now(self, authority_pk: int | None = None) -> datetime:
         """The window's day (injectable in tests) at the time the commune's clocks show by the
@@ -450,9 +457,10 @@ class IntakeFlow(QObject):
         agent_id = window._agent_id  # noqa: SLF001
 
         def register(new: NewRequest) -> int:
-            return register_request(
-                conn, new, agent_id=agent_id, now=self._now(new.authority_pk)
-            )
+            now = self._now(new.authority_pk)
+            pk = register_request(conn, new, agent_id=agent_id, now=now)
+            self.attached = attach_files(conn, pk, dialog.files.ready, agent_id=agent_id, now=now)
+            return pk
 
         authorities = window._repo.authorities()  # noqa: SLF001
         # The dialog's clock reads the first commune's zone once: its date field re-reads the
@@ -487,7 +495,9 @@ class IntakeFlow(QObject):
         window.request_actions.requestChanged.emit(pk)
         row = window._repo.rows([pk]).get(pk)  # noqa: SLF001
         if row is not None:
-            window.statusBar().showMessage(f"Demande {row.number} enregistrée.", 10_000)
+            joined = f" ; {self.attached.summary()}" if self.attached and (
+                self.attached.joined or self.attached.refused) else "."
+            window.statusBar().showMessage(f"Demande {row.number} enregistrée{joined}", 10_000)
 
 
 def install_intake(window: MainWindow) -> QAction:

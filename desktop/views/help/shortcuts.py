@@ -31,6 +31,9 @@ KEYS_WITHOUT_ACTION: tuple[tuple[str, str], ...] = (
     ("Alt + lettre soulignée", "Ouvrir un menu, choisir une action ou un champ"),
     ("Ctrl+Entrée (dans un formulaire)", "Enregistrer"),
     ("Échap", "Fermer la boîte de dialogue sans enregistrer"),
+    ("Page suivante / Page précédente (dans l'aperçu)", "Page suivante ou précédente de la pièce"),
+    ("Ctrl++ / Ctrl+- / Ctrl+0 (dans l'aperçu)", "Agrandir, réduire, pleine largeur"),
+    ("Ctrl+R / Ctrl+Maj+R (dans l'aperçu)", "Tourner la page pour la lire (pièce inchangée)"),
 )
 
 
