@@ -487,7 +487,7 @@ class IntakeFlow(QObject):
         window.request_actions.requestChanged.emit(pk)
         row = window._repo.rows([pk]).get(pk)  # noqa: SLF001
         if row is not None:
-            window.statusBar().showMessage(f"Demande {row.number} enregistrée.", 10_000)
+            window.statusBar().showMessage(f"Demande {row.reference} enregistrée.", 10_000)
 
 
 def install_intake(window: MainWindow) -> QAction:

@@ -516,7 +516,7 @@ class MainWindow(QMainWindow):
         if detail is None:
             return None
         legal = self.letters.legal_dates(pk, self._today()) if pk is not None else None
-        dialog = DetailDialog(f"Demande {detail.row.number}", self)
+        dialog = DetailDialog(f"Demande {detail.row.reference}", self)
         dialog.pane.mirror(self.detail)
         dialog.pane.show_detail(pk, detail, self._today(), legal)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
