@@ -135,5 +135,5 @@ def find_request(conn: sqlite3.Connection, number: str) -> int:
                 return int(found[0][0])
     raise RequestNotFound(
         f"Aucune demande numérotée « {text} » dans la base locale. Vérifiez le numéro tel "
-        "qu'il apparaît dans la bannette (par exemple « 2026-000123 »)."
+        "qu'il apparaît dans la bannette (par exemple « 67348-2026-000123 »)."
     )
