@@ -51,6 +51,8 @@ class SavedViewsPanel(QWidget):
     """The list and its buttons; the window applies what it emits."""
 
     viewChosen = Signal(object)  # SavedView, or None for « Toutes les demandes »
+    #: A view was saved: the side list shows itself if it was hidden.
+    shown = Signal()
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -158,6 +160,7 @@ class SavedViewsPanel(QWidget):
             QMessageBox.warning(self, "Enregistrer la vue", str(exc))
             return None
         self.reload(select_pk=view.pk)
+        self.shown.emit()
         self._window.statusBar().showMessage(f"Vue « {view.name} » enregistrée.", 5000)
         return view
 
@@ -243,6 +246,10 @@ def install_saved_views(window: MainWindow) -> SavedViewsPanel:
         | QDockWidget.DockWidgetFeature.DockWidgetMovable
     )
     window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+    # Out of the way until there is a view to show (then as the user left it, restored with
+    # the window's layout); saving one shows it.
+    dock.setVisible(bool(panel.views))
+    panel.shown.connect(dock.show)
     # Narrow: the bannette keeps the width (the user's own width comes back with the layout).
     window.resizeDocks([dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
     panel.viewChosen.connect(window.apply_view)

@@ -87,5 +87,10 @@ def test_menu_entries_and_shortcuts(make_window: Callable[..., MainWindow]) -> N
     window = make_window()
     assert shortcut(window, "action-save-view").shortcut().toString() == "Ctrl+Shift+F"
     toggle = shortcut(window, "action-saved-views")
-    assert toggle.shortcut().toString() == "F9" and toggle.isChecked()
-    assert toggle in window.view_menu.actions()
+    assert toggle.shortcut().toString() == "F9" and toggle in window.view_menu.actions()
+    # No view yet: the side list stays out of the way; the first view saved shows it.
+    assert not toggle.isChecked()
+    window.saved_views.save_as("Tout")
+    assert toggle.isChecked()
+    toggle.trigger()  # F9
+    assert not window.saved_views.isVisible()
