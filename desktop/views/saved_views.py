@@ -1,7 +1,7 @@
 """« Vues enregistrées »: the side list of an agent's usual searches, filters and sort.
 
 A click (or Entrée, or Ctrl+1…Ctrl+9) brings a view back whole; « Toutes les demandes »
-(Ctrl+0) clears everything. « Enregistrer la vue… » (Ctrl+Shift+F) keeps what the bannette
+(Ctrl+0) clears everything. « Enregistrer la vue… » (Ctrl+Shift+V) keeps what the bannette
 shows now under a name. The views are the agent's own, kept in the local store, so they are
 there again after a restart.
 """
@@ -73,7 +73,7 @@ class SavedViewsPanel(QWidget):
         self.save_button = QPushButton("Enregistrer la &vue…", self)
         self.save_button.setObjectName("save-view")
         self.save_button.setToolTip(
-            "Garder la recherche, les filtres et le tri actuels sous un nom (Ctrl+Maj+F)"
+            "Garder la recherche, les filtres et le tri actuels sous un nom (Ctrl+Maj+V)"
         )
         self.save_button.clicked.connect(self.save_current)
         self.hint = QLabel(self)
@@ -260,7 +260,7 @@ def install_saved_views(window: MainWindow) -> SavedViewsPanel:
     toggle.setShortcut(QKeySequence("F9"))
     save = QAction("En&registrer la vue…", window)
     save.setObjectName("action-save-view")
-    save.setShortcut(QKeySequence("Ctrl+Shift+F"))
+    save.setShortcut(QKeySequence("Ctrl+Shift+V"))
     save.setStatusTip("Garder la recherche, les filtres et le tri actuels sous un nom")
     save.triggered.connect(panel.save_current)
     menu = window.view_menu

@@ -85,7 +85,7 @@ def test_saving_under_an_existing_name_replaces_it(make_window: Callable[..., Ma
 
 def test_menu_entries_and_shortcuts(make_window: Callable[..., MainWindow]) -> None:
     window = make_window()
-    assert shortcut(window, "action-save-view").shortcut().toString() == "Ctrl+Shift+F"
+    assert shortcut(window, "action-save-view").shortcut().toString() == "Ctrl+Shift+V"
     toggle = shortcut(window, "action-saved-views")
     assert toggle.shortcut().toString() == "F9" and toggle in window.view_menu.actions()
     # No view yet: the side list stays out of the way; the first view saved shows it.
