@@ -139,7 +139,10 @@ def parser() -> argparse.ArgumentParser:
     render = commands.add_parser("render", help="remplit un modèle pour une demande")
     render.add_argument("template", help="modèle Word (.docx)")
     render.add_argument("--database", required=True, help="base locale de bannette (.sqlite3)")
-    render.add_argument("--request", required=True, help="numéro de la demande (2026-000123)")
+    render.add_argument(
+        "--request", required=True,
+        help="numéro de la demande, tel que la bannette le montre (67348-2026-000123)",
+    )
     render.add_argument("-o", "--output", required=True, help="document à écrire (.docx)")
     render.add_argument("--pdf", action="store_true", help="écrit aussi le PDF à côté")
     render.add_argument("--date", help="date du courrier (AAAA-MM-JJ), aujourd'hui par défaut")

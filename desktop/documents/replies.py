@@ -61,9 +61,11 @@ def refuse_provisional(number: str, text: str = "") -> None:
     number: the request's own ``number`` still « P-… », or the letter's ``text`` (a draft
     written while it was) still showing one. No letter reaches a citizen with it."""
     shown = PROVISIONAL_NUMBER.search(text)
-    if not number.startswith(PROVISIONAL_PREFIX) and shown is None:
+    # The number may be the reference, the commune's code first (« 67348-P-2026-0001 »).
+    provisional = PROVISIONAL_NUMBER.search(number) is not None
+    if not provisional and shown is None:
         return
-    if number.startswith(PROVISIONAL_PREFIX):
+    if provisional:
         raise IncompleteContext(
             f"La demande porte encore un numéro provisoire (« {number} ») : synchronisez pour "
             "obtenir son numéro définitif, puis produisez à nouveau le courrier. Aucun courrier "
@@ -133,5 +135,5 @@ def find_request(conn: sqlite3.Connection, number: str) -> int:
                 return int(found[0][0])
     raise RequestNotFound(
         f"Aucune demande numérotée « {text} » dans la base locale. Vérifiez le numéro tel "
-        "qu'il apparaît dans la bannette (par exemple « 2026-000123 »)."
+        "qu'il apparaît dans la bannette (par exemple « 67348-2026-000123 »)."
     )

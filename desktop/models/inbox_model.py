@@ -139,7 +139,7 @@ class InboxModel(QAbstractTableModel):
 
     def _display(self, row: InboxRow, column: Column, level: Urgency) -> str:
         if column == Column.NUMBER:
-            return row.number
+            return row.reference
         if column == Column.RECEIVED:
             return f"{format_short_date_fr(row.received_at.date())} {row.received_at:%H:%M}"
         if column == Column.CHANNEL:

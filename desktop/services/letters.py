@@ -372,7 +372,7 @@ def letter_context(
         implicit_on = None
     a = facts.authority
     return LetterContext(
-        number=facts.number,
+        number=facts.reference or facts.number,
         received_at=facts.received_at,
         channel=facts.channel,
         subject=facts.subject,
@@ -479,7 +479,7 @@ class LetterService:
             action=action,
             kind=kind,
             request_pk=request_pk,
-            number=facts.number,
+            number=facts.reference or facts.number,
             context=context,
             output_dir=self.folder_for(facts),
             template_dir=template_dir,

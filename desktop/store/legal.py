@@ -23,6 +23,7 @@ from enum import StrEnum
 from desktop.domain import deadlines
 from desktop.domain.due import DueKind
 from desktop.domain.legal_time import as_instant, in_zone, local_day, parse_stored, read
+from desktop.domain.reference import request_reference
 from desktop.domain.workflow import (
     DomainEvent,
     RequestState,
@@ -129,6 +130,8 @@ class LegalFacts:
     citizen: CitizenAddress
     procedure: ProcedureRule
     missing_documents: tuple[MissingDocumentsRequest, ...] = ()
+    #: What letters print and dialogs show: « 67348-2026-000165 » (desktop.domain.reference).
+    reference: str = ""
 
     @property
     def pending_missing_documents(self) -> tuple[MissingDocumentsRequest, ...]:
@@ -166,7 +169,7 @@ def legal_facts(conn: sqlite3.Connection, request_pk: int) -> LegalFacts:
                a.pk AS a_pk, a.name AS a_name, a.service_name, a.address AS a_address,
                a.postcode AS a_postcode, a.city AS a_city, a.email AS a_email,
                a.phone AS a_phone, a.department, a.internal_target_days, a.mayor_name,
-               a.mayor_title, a.administrative_court,
+               a.mayor_title, a.administrative_court, a.insee_code,
                c.kind, c.display_name, c.last_name, c.first_name, c.organisation,
                c.address AS c_address, c.postcode AS c_postcode, c.city AS c_city,
                c.email AS c_email,
@@ -197,6 +200,7 @@ def legal_facts(conn: sqlite3.Connection, request_pk: int) -> LegalFacts:
     return LegalFacts(
         pk=row["pk"],
         number=row["number"],
+        reference=request_reference(row["insee_code"] or "", row["number"]),
         # In the commune's zone: its .date() is the day of receipt the law counts from.
         received_at=in_zone(parse_stored(row["received_at"]), row["department"]),
         channel=Channel(row["channel"]),
@@ -645,6 +649,7 @@ _IMPLICIT_KINDS = (DueKind.IMPLICIT_ACCEPTANCE.value, DueKind.IMPLICIT_REJECTION
 @dataclass(frozen=True)
 class DeadlineEntry:
     pk: int
+    #: The reference shown (« 67348-2026-000165 »).
     number: str
     citizen: str
     subject: str
@@ -678,7 +683,7 @@ def _section_where(section: DeadlineSection, today: date) -> tuple[str, list[obj
 
 _ENTRY_SQL = f"""
 SELECT r.pk, r.number, c.display_name, r.subject, a.name, a.department, r.status, r.outcome,
-       r.due_date, r.due_kind
+       r.due_date, r.due_kind, a.insee_code
 FROM request r
 JOIN citizen c ON c.pk = r.citizen_pk
 JOIN authority a ON a.pk = r.authority_pk
@@ -706,7 +711,7 @@ def deadline_entries(
     return [
         DeadlineEntry(
             pk=r[0],
-            number=r[1],
+            number=request_reference(r[10] or "", r[1]),
             citizen=r[2],
             subject=r[3],
             authority=r[4],

@@ -24,6 +24,7 @@ from uuid import UUID
 
 from desktop.domain.legal_time import as_instant, in_zone, parse_stored, utc_now
 from desktop.domain.phone import phone_problem
+from desktop.domain.reference import request_reference
 from desktop.domain.text import citizen_display_name, fold
 from desktop.store.database import StoreError, transaction
 from desktop.store.ids import iso, new_id
@@ -95,6 +96,7 @@ class RequestLink:
     """What the dialog needs of a request a call may be attached to."""
 
     pk: int
+    #: The reference shown (« 67348-2026-000165 »).
     number: str
     subject: str
     authority_pk: int
@@ -257,7 +259,7 @@ def _enqueue(
 
 _VIEW_SQL = """
 SELECT pc.pk, pc.caller_name, pc.phone_number, pc.motive, pc.duration_seconds, pc.called_at,
-       COALESCE(ag.display_name, ''), au.name, r.pk, r.number, au.department
+       COALESCE(ag.display_name, ''), au.name, r.pk, r.number, au.department, au.insee_code
 FROM phone_call pc
 JOIN authority au ON au.pk = pc.authority_pk
 LEFT JOIN agent ag ON ag.pk = pc.agent_pk
@@ -280,7 +282,9 @@ def _view(row: Sequence[object]) -> CallView:
         agent=str(agent),
         authority=str(authority),
         request_pk=int(request_pk) if request_pk is not None else None,  # type: ignore[call-overload]
-        request_number=str(request) if request is not None else None,
+        request_number=(
+            request_reference(str(row[11] or ""), str(request)) if request is not None else None
+        ),
     )
 
 
@@ -318,13 +322,17 @@ def recent_calls(
 def request_link(conn: sqlite3.Connection, request_pk: int) -> RequestLink | None:
     """The request a call may be attached to, or None when it is gone."""
     row = conn.execute(
-        "SELECT pk, number, subject, authority_pk, citizen_pk FROM request "
-        "WHERE pk = ? AND deleted = 0",
+        "SELECT r.pk, r.number, r.subject, r.authority_pk, r.citizen_pk, a.insee_code "
+        "FROM request r JOIN authority a ON a.pk = r.authority_pk "
+        "WHERE r.pk = ? AND r.deleted = 0",
         (request_pk,),
     ).fetchone()
     if row is None:
         return None
-    return RequestLink(int(row[0]), str(row[1]), str(row[2]), int(row[3]), int(row[4]))
+    return RequestLink(
+        int(row[0]), request_reference(str(row[5] or ""), str(row[1])), str(row[2]), int(row[3]),
+        int(row[4]),
+    )
 
 
 # --------------------------------------------------------------------------- to a request

@@ -27,6 +27,7 @@ from typing import Any
 
 from desktop.domain.legal_time import read
 from desktop.domain.parapheur import folder_label
+from desktop.domain.reference import request_reference
 from desktop.domain.workflow import DomainEvent, TransitionError
 from desktop.store.attachments import add_attachment, keep_blob
 from desktop.store.database import StoreError, transaction
@@ -122,6 +123,8 @@ class ReplyFacts:
     outcome: Outcome | None
     citizen_name: str
     citizen_email: str
+    #: What is shown and printed: « 67348-2026-000165 » (desktop.domain.reference).
+    reference: str = ""
 
     @property
     def provisional(self) -> bool:
@@ -131,7 +134,8 @@ class ReplyFacts:
 def reply_facts(conn: sqlite3.Connection, request_pk: int) -> ReplyFacts:
     row = conn.execute(
         "SELECT r.pk, r.id, r.number, a.pk, a.id, a.name, r.subject, r.status, r.outcome, "
-        "c.display_name, c.email FROM request r JOIN authority a ON a.pk = r.authority_pk "
+        "c.display_name, c.email, a.insee_code FROM request r "
+        "JOIN authority a ON a.pk = r.authority_pk "
         "JOIN citizen c ON c.pk = r.citizen_pk WHERE r.pk = ? AND r.deleted = 0",
         (request_pk,),
     ).fetchone()
@@ -140,7 +144,7 @@ def reply_facts(conn: sqlite3.Connection, request_pk: int) -> ReplyFacts:
     return ReplyFacts(
         int(row[0]), str(row[1]), str(row[2]), int(row[3]), str(row[4]), str(row[5]),
         str(row[6]), Status(row[7]), Outcome(row[8]) if row[8] else None, str(row[9]),
-        str(row[10] or ""),
+        str(row[10] or ""), request_reference(str(row[11] or ""), str(row[2])),
     )
 
 
@@ -375,8 +379,9 @@ _SELECT_FOLDERS = """
            f.main_attachment_id, f.annex_ids, f.steps, f.public_annotation,
            f.private_annotation, f.wished_date, f.signed_attachment_id,
            f.bordereau_attachment_id, f.last_error, f.stuck, f.created_at, f.version,
-           COALESCE(r.number, ''), COALESCE(r.subject, '')
+           COALESCE(r.number, ''), COALESCE(r.subject, ''), COALESCE(ra.insee_code, '')
     FROM parapheur_folder f LEFT JOIN request r ON r.pk = f.request_pk
+    LEFT JOIN authority ra ON ra.pk = r.authority_pk
 """
 
 
@@ -394,8 +399,8 @@ def _as_folder(conn: sqlite3.Connection, r: Any) -> Folder:
         int(r[0]), str(r[1]), r[2], int(r[3]), str(r[4]), FolderState(r[5]), str(r[6]),
         str(r[7]), list(json.loads(r[8])), steps, str(r[10]), str(r[11]),
         date.fromisoformat(r[12]) if r[12] else None, r[13], r[14], r[15], bool(r[16]),
-        _read(r[17], authority_department(conn, int(r[3]))), int(r[18]), str(r[19]),
-        str(r[20]), names,
+        _read(r[17], authority_department(conn, int(r[3]))), int(r[18]),
+        request_reference(str(r[21]), str(r[19])) if r[19] else "", str(r[20]), names,
     )
 
 
@@ -854,8 +859,9 @@ def opinions_asked_of(conn: sqlite3.Connection, official_id: str) -> list[Opinio
     rows = conn.execute(
         """SELECT json_extract(e.detail, '$.ask_id'), r.pk, r.number, r.subject,
                   c.display_name, COALESCE(json_extract(e.detail, '$.question'), ''), e.at,
-                  ag.display_name
+                  ag.display_name, au.insee_code
            FROM event e JOIN request r ON r.pk = e.request_pk
+           JOIN authority au ON au.pk = r.authority_pk
            JOIN citizen c ON c.pk = r.citizen_pk
            LEFT JOIN agent ag ON ag.pk = e.agent_pk
            WHERE e.kind = ? AND json_extract(e.detail, '$.official_id') = ? AND r.deleted = 0
@@ -866,7 +872,8 @@ def opinions_asked_of(conn: sqlite3.Connection, official_id: str) -> list[Opinio
         (EventKind.OPINION_REQUESTED.value, official_id, EventKind.OPINION_GIVEN.value),
     ).fetchall()
     return [
-        OpinionAsked(str(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]),
+        OpinionAsked(str(r[0]), int(r[1]), request_reference(str(r[8] or ""), str(r[2])),
+                     str(r[3]), str(r[4]), str(r[5]),
                      datetime.fromisoformat(r[6]), r[7])
         for r in rows
     ]

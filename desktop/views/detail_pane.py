@@ -420,7 +420,7 @@ def render_detail(
 
     parts = [
         STYLE,
-        f"<h2>{escape(row.number)} — {escape(row.subject)}</h2>",
+        f"<h2>{escape(row.reference)} — {escape(row.subject)}</h2>",
         _rows(summary),
         extra,  # what other workspaces add (the reply and its parapheur folder)
     ]

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QPushButton,
+    QSizePolicy,
     QToolButton,
     QWidget,
 )
@@ -24,6 +25,8 @@ from desktop.store.inbox import Choice, InboxFilter
 from sync.protocol.vocabulary import CHANNEL_LABELS, STATUS_LABELS, Channel, Status
 
 SEARCH_DELAY_MS = 120
+#: The width of a drop-down's arrow and margins, beside its text.
+MENU_ARROW_PX = 30
 
 
 class ChoiceButton(QToolButton):
@@ -37,6 +40,8 @@ class ChoiceButton(QToolButton):
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.setObjectName(f"filter-{title}")
+        # Never squeezed below its text (« Statut (2) »): the search box gives way first.
+        self.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
         self.setMenu(QMenu(self))
         self._actions: list[QAction] = []
         self._fill(choices, ())
@@ -93,6 +98,9 @@ class ChoiceButton(QToolButton):
     def _update_text(self) -> None:
         count = len(self.selected())
         self.setText(f"{self._title} ({count})" if count else self._title)
+        # Room for the text and the menu arrow, which Qt's size hint leaves out (the text was
+        # elided to « Sta…(2) »).
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance(self.text()) + MENU_ARROW_PX)
 
 
 class FilterBar(QWidget):
@@ -195,16 +203,31 @@ class FilterBar(QWidget):
         self._emit()
 
     def clear(self) -> None:
-        widgets = (self.statuses, self.channels, self.authorities, self.procedures)
-        boxes = (self.overdue, self.due_this_week, self.assigned_to_me, self.not_acknowledged)
-        for w in (*widgets, *boxes, self.search):
+        self.set_filter(InboxFilter())
+
+    def set_filter(self, flt: InboxFilter) -> None:
+        """Shows ``flt`` in the widgets (a saved view, « Réinitialiser ») and applies it once."""
+        buttons = {
+            self.statuses: [s.value for s in flt.statuses],
+            self.channels: [c.value for c in flt.channels],
+            self.authorities: list(flt.authority_pks),
+            self.procedures: list(flt.procedure_pks),
+        }
+        boxes = {
+            self.overdue: flt.overdue,
+            self.due_this_week: flt.due_this_week,
+            self.assigned_to_me: flt.assigned_to_me,
+            self.not_acknowledged: flt.not_acknowledged,
+        }
+        widgets: list[QWidget] = [*buttons, *boxes, self.search]
+        for w in widgets:
             w.blockSignals(True)
-        for button in widgets:
-            button.set_selected(())
-        for box in boxes:
-            box.setChecked(False)
-        self.search.clear()
-        for w in (*widgets, *boxes, self.search):
+        for button, keys in buttons.items():
+            button.set_selected(keys)
+        for box, checked in boxes.items():
+            box.setChecked(checked)
+        self.search.setText(flt.search)
+        for w in widgets:
             w.blockSignals(False)
         self.apply_now()
 

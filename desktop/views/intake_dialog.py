@@ -497,7 +497,7 @@ class IntakeFlow(QObject):
         if row is not None:
             joined = f" ; {self.attached.summary()}" if self.attached and (
                 self.attached.joined or self.attached.refused) else "."
-            window.statusBar().showMessage(f"Demande {row.number} enregistrée{joined}", 10_000)
+            window.statusBar().showMessage(f"Demande {row.reference} enregistrée{joined}", 10_000)
 
 
 def install_intake(window: MainWindow) -> QAction:

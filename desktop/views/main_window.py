@@ -44,8 +44,9 @@ from desktop.services.deadlines import DeadlineService
 from desktop.services.letters import LetterService
 from desktop.services.tasks import TaskRunner
 from desktop.store.database import StoreError, database_file
-from desktop.store.inbox import Column, InboxRepository
+from desktop.store.inbox import Column, InboxFilter, InboxRepository, InboxSort
 from desktop.store.legal import DeadlineSection
+from desktop.store.saved_views import SavedView
 from desktop.views.deadlines_view import DeadlinesView
 from desktop.views.detail_pane import DetailPane
 from desktop.views.filter_bar import FilterBar
@@ -58,6 +59,7 @@ from desktop.views.parapheur.mode import install_official_desk
 from desktop.views.phone_call_dialog import install_phone_calls
 from desktop.views.reply.flow import install_replies
 from desktop.views.request_actions import RequestActions
+from desktop.views.saved_views import install_saved_views
 from desktop.views.tall_tabs import give_accents_room
 
 #: How often the window checks whether the day changed (implicit decisions, notification).
@@ -253,6 +255,7 @@ class MainWindow(QMainWindow):
         self.phone_call_action = install_phone_calls(self)
         self.replies = install_replies(self)
         self.official_desk = install_official_desk(self)  # None unless an élu is logged in
+        self.saved_views = install_saved_views(self)
 
         self.table.horizontalHeader().setSortIndicator(
             Column.RECEIVED, Qt.SortOrder.DescendingOrder
@@ -288,7 +291,7 @@ class MainWindow(QMainWindow):
         menu_file.addSeparator()
         menu_file.addAction(quit_action)
 
-        menu_view = self.menuBar().addMenu("&Affichage")
+        self.view_menu = menu_view = self.menuBar().addMenu("&Affichage")
         self.search_action = QAction("&Rechercher", self)
         self.search_action.setShortcut(QKeySequence.StandardKey.Find)
         self.search_action.triggered.connect(self.focus_search)
@@ -516,12 +519,36 @@ class MainWindow(QMainWindow):
         if detail is None:
             return None
         legal = self.letters.legal_dates(pk, self._today()) if pk is not None else None
-        dialog = DetailDialog(f"Demande {detail.row.number}", self)
+        dialog = DetailDialog(f"Demande {detail.row.reference}", self)
         dialog.pane.mirror(self.detail)
         dialog.pane.show_detail(pk, detail, self._today(), legal)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
+
+    # --- what the bannette shows ------------------------------------------------------------
+    @property
+    def repository(self) -> InboxRepository:
+        return self._repo
+
+    @property
+    def agent_id(self) -> str | None:
+        """The agent working on this PC (None in a store nobody logged in to)."""
+        return self._agent_id
+
+    def current_view(self) -> tuple[InboxFilter, InboxSort]:
+        """The search, filters and sort the bannette shows now (what a saved view keeps)."""
+        header = self.table.horizontalHeader()
+        descending = header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
+        return self.filters.current(), InboxSort(Column(header.sortIndicatorSection()), descending)
+
+    def apply_view(self, view: SavedView | None) -> None:
+        """Brings back a saved view (None: every request, newest first)."""
+        flt, sort = (view.filter, view.sort) if view else (InboxFilter(), InboxSort())
+        self.tabs.setCurrentIndex(0)
+        order = Qt.SortOrder.DescendingOrder if sort.descending else Qt.SortOrder.AscendingOrder
+        self.table.sortByColumn(sort.column, order)
+        self.filters.set_filter(flt)
 
     # --- layout remembered between runs -----------------------------------------------------
     def _restore_layout(self) -> None:

@@ -280,7 +280,7 @@ class RequestActions(QObject):
     def _ask_mark_sent(self, pk: int) -> None:
         facts = self._letters.facts(pk)
         dialog = MarkSentDialog(
-            facts.number, self._letters.unsent(pk), self._commune_today(pk), self._window
+            facts.reference, self._letters.unsent(pk), self._commune_today(pk), self._window
         )
         self._show_dialog(dialog)
 
@@ -336,7 +336,7 @@ class RequestActions(QObject):
     def _ask_missing_documents(self, pk: int) -> None:
         facts = self._letters.facts(pk)
         dialog = MissingDocumentsDialog(
-            facts.number, facts.procedure.required_documents, self._today(), self._window,
+            facts.reference, facts.procedure.required_documents, self._today(), self._window,
             department=facts.authority.department,
         )
         self._show_dialog(dialog)
@@ -358,7 +358,7 @@ class RequestActions(QObject):
         asked_on = max(m.asked_on for m in pending)
         documents = [d for m in pending for d in m.documents]
         dialog = DocumentsReceivedDialog(
-            facts.number, asked_on, documents, self._today(), self._window
+            facts.reference, asked_on, documents, self._today(), self._window
         )
         self._show_dialog(dialog)
 
@@ -369,7 +369,7 @@ class RequestActions(QObject):
                 lambda: self._letters.documents_received(
                     pk, received_on, at=self._now(pk), agent_id=self._agent_id
                 ),
-                f"Pièces de la demande {facts.number} reçues le {format_date_fr(received_on)} : "
+                f"Pièces de la demande {facts.reference} reçues le {format_date_fr(received_on)} : "
                 "le délai de décision repart.",
             )
 

@@ -130,8 +130,10 @@ def test_new_citizen_with_accents_is_registered_and_shown(
 
     assert count(demo_db, "request") == requests_before + 1
     number, citizen, body = demo_db.execute(
-        "SELECT r.number, c.display_name, r.body FROM request r "
-        "JOIN citizen c ON c.pk = r.citizen_pk WHERE r.pk = ?", (pk,)
+        # The reference shown: the commune's INSEE code before its number.
+        "SELECT a.insee_code || '-' || r.number, c.display_name, r.body FROM request r "
+        "JOIN citizen c ON c.pk = r.citizen_pk JOIN authority a ON a.pk = r.authority_pk "
+        "WHERE r.pk = ?", (pk,)
     ).fetchone()
     assert citizen == "NOËL Éloïse"
     assert body == "Pour le repas des aînés, le samedi 12 décembre."
@@ -274,6 +276,6 @@ def test_a_request_of_a_shared_commune_gets_a_provisional_number(
     type_text(dialog.last_name, "Gérard")
     with qtbot.waitSignal(dialog.accepted, timeout=2000):
         qtbot.keyClick(dialog.subject, Qt.Key.Key_Enter, CTRL)  # the keypad's Entrée too
-    assert intake_window.statusBar().currentMessage() == "Demande P-2026-0001 enregistrée."
+    assert intake_window.statusBar().currentMessage() == "Demande 88367-P-2026-0001 enregistrée."
     queued = [r[0] for r in demo_db.execute("SELECT name FROM sync_outbox ORDER BY mutation_id")]
     assert queued == ["citizen.upsert", "request.create"]

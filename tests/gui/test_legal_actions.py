@@ -241,7 +241,7 @@ def test_acknowledgement_without_libreoffice_keeps_the_word_file(
     assert event_kinds(demo_db, SVA_PK)[len(events_before):] == [EventKind.LETTER_PRODUCED]
     [letter] = window.letters.letters(SVA_PK)
     assert (letter.kind, letter.edition, letter.docx, letter.pdf, letter.sent_on) == (
-        "accuse_reception", 1, "2026-000178_accuse_reception.docx", None, None)
+        "accuse_reception", 1, "88367-2026-000178_accuse_reception.docx", None, None)
     assert letter.produced_at.date() == date(2026, 11, 23)
     assert cell(window, SVA_PK, Column.STATUS) == "Reçue"
     pane = window.detail.toPlainText()
@@ -251,8 +251,8 @@ def test_acknowledgement_without_libreoffice_keeps_the_word_file(
             RequestAction.CONVERT_PDF} <= enabled(window)
 
     folder = window.letters.documents_root / "Mairie de Rambervillers" / "2026-000178"
-    word = folder / "2026-000178_accuse_reception.docx"
-    assert word.is_file() and not (folder / "2026-000178_accuse_reception.pdf").exists()
+    word = folder / "88367-2026-000178_accuse_reception.docx"
+    assert word.is_file() and not (folder / "88367-2026-000178_accuse_reception.pdf").exists()
     text = docx_text(word)
     assert "reçue le 23 novembre 2026" in text
     assert "réputée acceptée le 24 janvier 2027" in text
@@ -275,7 +275,7 @@ def test_acknowledgement_without_libreoffice_keeps_the_word_file(
     # Produced again: a second edition beside the first, which is kept.
     first = word.read_bytes()
     window.request_actions.actions[RequestAction.ACKNOWLEDGEMENT].trigger()
-    second = folder / "2026-000178_accuse_reception_v2.docx"
+    second = folder / "88367-2026-000178_accuse_reception_v2.docx"
     assert second.is_file() and word.read_bytes() == first
     assert [x.edition for x in window.letters.letters(SVA_PK)] == [1, 2]
     assert request_row(demo_db, SVA_PK)["acknowledged_at"] is None
@@ -307,7 +307,7 @@ def test_acknowledgement_without_libreoffice_keeps_the_word_file(
             (SVA_PK,),
         ).fetchone()[0]
     )
-    assert detail == {"files": ["2026-000178_accuse_reception_v2.docx"],
+    assert detail == {"files": ["88367-2026-000178_accuse_reception_v2.docx"],
                       "sent_on": "2026-11-23", "mode": "email"}
     assert cell(window, SVA_PK, Column.STATUS) == "Accusée"
     assert cell(window, SVA_PK, Column.DUE) == "24 janv. 2027 (SVA)"
@@ -337,7 +337,7 @@ def test_a_word_only_letter_is_converted_later(
         window.request_actions.actions[RequestAction.CONVERT_PDF].trigger()
     [letter] = window.letters.letters(SVA_PK)
     folder = window.letters.documents_root / "Mairie de Rambervillers" / "2026-000178"
-    assert letter.pdf == "2026-000178_accuse_reception.pdf"
+    assert letter.pdf == "88367-2026-000178_accuse_reception.pdf"
     assert "reçue le 23 novembre 2026" in pdf_text(folder / letter.pdf)
     assert RequestAction.CONVERT_PDF not in enabled(window)
     assert "Word et PDF" in window.detail.toPlainText()

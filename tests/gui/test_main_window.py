@@ -167,7 +167,7 @@ def test_enter_opens_the_request_in_its_own_window(qtbot, window: MainWindow) ->
     dialogs = [w for w in QApplication.topLevelWidgets() if isinstance(w, DetailDialog)]
     assert len(dialogs) == 1
     row = window.model.row_at(0)
-    assert row is not None and dialogs[0].windowTitle() == f"Demande {row.number}"
+    assert row is not None and dialogs[0].windowTitle() == f"Demande {row.reference}"
     assert dialogs[0].pane.toPlainText() == window.detail.toPlainText()
     dialogs[0].close()
 

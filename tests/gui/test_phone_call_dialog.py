@@ -68,7 +68,8 @@ def count(conn: sqlite3.Connection, table: str) -> int:
 def select_a_request(window: MainWindow, conn: sqlite3.Connection) -> tuple[int, str, str]:
     """A request of Bitche (not the first commune of the list) selected in the bannette."""
     pk, number, authority = conn.execute(
-        "SELECT r.pk, r.number, a.name FROM request r JOIN authority a ON a.pk = r.authority_pk "
+        "SELECT r.pk, a.insee_code || '-' || r.number, a.name FROM request r "
+        "JOIN authority a ON a.pk = r.authority_pk "
         "WHERE a.name = 'Mairie de Bitche' ORDER BY r.received_at DESC LIMIT 1"
     ).fetchone()
     window.select_request(pk)
@@ -322,7 +323,8 @@ def test_a_call_becomes_a_request_and_is_attached_to_it(
     assert count(demo_db, "request") == requests_before + 1
     row = logged(demo_db)
     citizen = demo_db.execute(
-        "SELECT citizen_pk, channel, number FROM request WHERE pk = ?", (request_pk,)).fetchone()
+        "SELECT citizen_pk, channel, a.insee_code || '-' || number AS number FROM request r "
+        "JOIN authority a ON a.pk = r.authority_pk WHERE r.pk = ?", (request_pk,)).fetchone()
     assert (row["request_pk"], row["citizen_pk"]) == (request_pk, citizen["citizen_pk"])
     assert citizen["channel"] == "phone"
     assert window.selected_pk() == request_pk

@@ -458,7 +458,8 @@ def test_send_by_email_prefills_the_message(
 ) -> None:
     pk, _pdf = drafting_with_pdf(demo_db, tmp_path)
     email, number = demo_db.execute(
-        "SELECT c.email, r.number FROM request r JOIN citizen c ON c.pk = r.citizen_pk "
+        "SELECT c.email, a.insee_code || '-' || r.number FROM request r "
+        "JOIN citizen c ON c.pk = r.citizen_pk JOIN authority a ON a.pk = r.authority_pk "
         "WHERE r.pk = ?", (pk,)).fetchone()
     window = reply_window(converter=NoPdf())
     window.select_request(pk)

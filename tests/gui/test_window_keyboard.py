@@ -46,3 +46,18 @@ def test_ctrl_l_keeps_the_request_already_selected(qtbot, window: MainWindow) ->
     window.table_action.trigger()
     assert window.detail.shown_pk == window.model.pk_at(7)
     assert window.table.currentIndex().row() == 7
+
+
+def test_no_two_actions_share_a_shortcut(window: MainWindow) -> None:
+    """Each feature adds its own actions: a shortcut taken twice would do one thing at random
+    (Qt calls it « ambiguous » and does nothing)."""
+    from PySide6.QtGui import QAction
+
+    taken: dict[str, list[str]] = {}
+    for action in window.findChildren(QAction):
+        for sequence in action.shortcuts():
+            key = sequence.toString()
+            if key:
+                taken.setdefault(key, []).append(action.objectName() or action.text())
+    shared = {key: names for key, names in taken.items() if len(set(names)) > 1}
+    assert shared == {}

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from desktop.domain.text import fold
+from desktop.store.database import connect
 from desktop.store.inbox import (
     Column,
     InboxFilter,
@@ -49,6 +50,9 @@ class Req:
     acknowledged_at: str | None
     deleted: int
     tokens: tuple[tuple[str, ...], ...]  # folded words of each indexed column
+    insee_code: str = ""
+    citizen_pk: int = 0
+    citizen_sort_key: str = ""
 
 
 _WORD = re.compile(r"[^\W_]+")
@@ -58,7 +62,7 @@ def load(conn: sqlite3.Connection) -> list[Req]:
     rows = []
     for r in conn.execute(
         """SELECT r.*, a.name AS authority, p.name AS procedure, c.display_name, c.email,
-                  ag.id AS agent_id
+                  ag.id AS agent_id, a.insee_code, c.sort_key AS citizen_sort_key
            FROM request r JOIN authority a ON a.pk = r.authority_pk
            JOIN procedure p ON p.pk = r.procedure_pk JOIN citizen c ON c.pk = r.citizen_pk
            LEFT JOIN agent ag ON ag.pk = r.assigned_agent_pk"""
@@ -95,6 +99,9 @@ def load(conn: sqlite3.Connection) -> list[Req]:
                 acknowledged_at=r["acknowledged_at"],
                 deleted=r["deleted"],
                 tokens=tuple(tuple(_WORD.findall(fold(c))) for c in columns),
+                insee_code=r["insee_code"],
+                citizen_pk=r["citizen_pk"],
+                citizen_sort_key=r["citizen_sort_key"],
             )
         )
     return rows
@@ -314,14 +321,16 @@ def test_filter_combinations(demo: tuple, data: st.DataObject) -> None:
 
 
 SORT_KEYS: dict[Column, list[Callable[[Req], object]]] = {
-    Column.NUMBER: [lambda r: r.number, lambda r: r.authority],
+    # The reference: the commune's INSEE code, then its own sequence.
+    Column.NUMBER: [lambda r: r.insee_code, lambda r: r.authority_pk, lambda r: r.number],
     Column.RECEIVED: [lambda r: r.received_at],
     Column.CHANNEL: [lambda r: r.channel],
-    Column.CITIZEN: [lambda r: fold(r.citizen)],
+    Column.CITIZEN: [lambda r: r.citizen_sort_key, lambda r: r.citizen_pk],
     Column.SUBJECT: [lambda r: fold(r.subject)],
-    Column.PROCEDURE: [lambda r: r.procedure],
-    Column.AUTHORITY: [lambda r: r.authority],
-    Column.STATUS: [lambda r: r.status],
+    Column.PROCEDURE: [lambda r: r.procedure, lambda r: r.procedure_pk],
+    Column.AUTHORITY: [lambda r: r.authority, lambda r: r.authority_pk],
+    # The life cycle, not the alphabet of the codes.
+    Column.STATUS: [lambda r: list(Status).index(Status(r.status))],
     Column.DUE: [lambda r: r.due_date or ""],
 }
 
@@ -520,7 +529,8 @@ def test_the_cached_list_follows_writes(demo: tuple) -> None:
     assert after == before[1:]
     # Another connection's commit (the sync worker) is seen too.
     path = repo.connection.execute("PRAGMA database_list").fetchone()[2]
-    other = sqlite3.connect(path)
+    # Every connection of the app comes from connect() (the sort index needs its fold()).
+    other = connect(path)
     other.execute("UPDATE request SET deleted = 1 WHERE pk = ?", (before[1],))
     other.commit()
     other.close()

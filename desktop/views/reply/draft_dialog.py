@@ -89,10 +89,10 @@ class ReplyDialog(QDialog):
         self.message: QMessageBox | None = None
         self.assemble_dialog: AssembleDialog | None = None
         facts = service.facts(request_pk)
-        self.number = facts.number
-        self.setWindowTitle(f"Réponse à la demande {facts.number}")
+        self.number = facts.reference
+        self.setWindowTitle(f"Réponse à la demande {facts.reference}")
 
-        header = QLabel(f"<b>{facts.number}</b> — {facts.subject}<br>"
+        header = QLabel(f"<b>{facts.reference}</b> — {facts.subject}<br>"
                         f"<span style='color:#555'>{facts.citizen_name}</span>", self)
         header.setWordWrap(True)
         self.template = QComboBox(self)

@@ -153,7 +153,7 @@ class ReplyFlow(QObject):
                       or a.filename.endswith("_reponse_et_annexes.pdf") else 1)
         others = [a for a in attachments if not pdfs or a.id != pdfs[0].id]
         dialog = ParapheurDialog(
-            facts.number, pdfs, others, replies.officials(self.conn, facts.authority_pk),
+            facts.reference, pdfs, others, replies.officials(self.conn, facts.authority_pk),
             self.window._today(), self.window,  # noqa: SLF001
         )
 
@@ -169,7 +169,7 @@ class ReplyFlow(QObject):
             )
 
         dialog.apply = apply
-        dialog.accepted.connect(lambda: self._sent_to_parapheur(pk, facts.number))
+        dialog.accepted.connect(lambda: self._sent_to_parapheur(pk, facts.reference))
         self._show(dialog)
         return dialog
 
@@ -216,7 +216,7 @@ class ReplyFlow(QObject):
             )
 
         dialog.apply = apply
-        dialog.accepted.connect(lambda: self._replied(pk, facts.number, dialog.mode()))
+        dialog.accepted.connect(lambda: self._replied(pk, facts.reference, dialog.mode()))
         self._show(dialog)
         return dialog
 
@@ -253,7 +253,7 @@ class ReplyFlow(QObject):
             return None
         facts = self.service.facts(pk)
         dialog = AskOpinionDialog(
-            facts.number, replies.officials(self.conn, facts.authority_pk), self.window
+            facts.reference, replies.officials(self.conn, facts.authority_pk), self.window
         )
 
         def apply() -> None:

@@ -37,7 +37,7 @@ FileOf = Callable[[LocalAttachment], Path | None]
 
 
 def email_subject(facts: ReplyFacts) -> str:
-    return f"Réponse à votre demande n° {facts.number}"
+    return f"Réponse à votre demande n° {facts.reference}"
 
 
 def _authority(name: str) -> str:
@@ -49,7 +49,7 @@ def email_body(facts: ReplyFacts) -> str:
     return (
         "Madame, Monsieur,\n\n"
         f"Vous trouverez ci-joint la réponse de la {_authority(facts.authority_name)} à votre "
-        f"demande n° {facts.number} (« {facts.subject} »).\n\n"
+        f"demande n° {facts.reference} (« {facts.subject} »).\n\n"
         "Nous vous prions d'agréer, Madame, Monsieur, l'expression de nos salutations "
         "distinguées.\n\n"
         f"Le secrétariat de la {_authority(facts.authority_name)}"
@@ -62,7 +62,7 @@ class SendReplyDialog(ApplyingDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__("send-error", parent)
         self.setObjectName("send-reply-dialog")
-        self.setWindowTitle(f"Envoyer la réponse à la demande {facts.number}")
+        self.setWindowTitle(f"Envoyer la réponse à la demande {facts.reference}")
         self._print_pdf, self._file_of = print_pdf, file_of
         self.printed = False
         self.document = QComboBox(self)
