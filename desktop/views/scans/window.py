@@ -183,7 +183,7 @@ class ScansUi(QObject):
         if isinstance(pk, int):
             row = self.window._repo.rows([pk]).get(pk)  # type: ignore[attr-defined]  # noqa: SLF001
             if row is not None:
-                label = f"{row.number} — {row.subject}"
+                label = f"{row.reference} — {row.subject}"
         self.panel.set_request(label)
 
     def _read_scans(self, files: list[ScanFile]) -> tuple[list[ReadyFile], list[RefusedFile]]:
