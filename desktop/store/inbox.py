@@ -185,6 +185,8 @@ class InboxRow:
     due_kind: str | None
     #: The state of the request's latest parapheur folder, in French (None: never sent).
     parapheur: str | None = None
+    #: An incoming message of the citizen not yet seen on this PC (shown in bold).
+    unread: bool = False
 
 
 @dataclass(frozen=True)
@@ -250,7 +252,9 @@ SELECT r.pk, r.number, r.received_at, r.channel, c.display_name, r.subject, p.na
        a.department, r.status, r.outcome, r.due_date, r.due_kind,
        (SELECT json_array(f.state, f.sending, f.version, json(f.steps), f.last_error)
         FROM parapheur_folder f WHERE f.request_pk = r.pk AND f.deleted = 0
-        ORDER BY f.created_at DESC, f.pk DESC LIMIT 1)
+        ORDER BY f.created_at DESC, f.pk DESC LIMIT 1),
+       EXISTS (SELECT 1 FROM message m WHERE m.request_pk = r.pk AND m.direction = 'inbound'
+               AND m.read_at IS NULL AND m.deleted = 0)
 FROM request r
 JOIN citizen c ON c.pk = r.citizen_pk
 JOIN procedure p ON p.pk = r.procedure_pk
@@ -275,6 +279,7 @@ def _row(values: Sequence[object]) -> InboxRow:
         due_date=date.fromisoformat(str(values[11])) if values[11] else None,
         due_kind=str(values[12]) if values[12] else None,
         parapheur=folder_label(*json.loads(str(values[13]))) if values[13] else None,
+        unread=bool(values[14]),
     )
 
 
