@@ -134,6 +134,19 @@ def _ids(text: object) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
+def attachment_names(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, str]:
+    """The file name of each attachment id still joined to its request (a file removed
+    since is absent: the thread says so)."""
+    names: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        names.update(conn.execute(
+            f"SELECT id, filename FROM attachment WHERE deleted = 0 AND id IN ({marks})", chunk
+        ).fetchall())
+    return names
+
+
 def unread_count(conn: sqlite3.Connection, request_pk: int) -> int:
     return int(conn.execute(
         "SELECT COUNT(*) FROM message WHERE request_pk = ? AND direction = 'inbound' "
@@ -148,7 +161,6 @@ def mark_read(conn: sqlite3.Connection, request_pk: int, now: datetime | None = 
         "UPDATE message SET read_at = ? WHERE request_pk = ? AND direction = 'inbound' "
         "AND read_at IS NULL AND deleted = 0", (iso(now or utc_now()), request_pk),
     )
-    conn.commit()
     return cur.rowcount > 0
 
 
@@ -201,7 +213,7 @@ def outgoing_problems(message: Outgoing) -> list[str]:
             try:
                 check_address(address)
             except AddressError as exc:
-                problems.append(f"L'adresse « {address} » n'est pas valide : {exc}")
+                problems.append(str(exc))  # « Adresse électronique invalide : « … ». »
     elif message.channel not in OTHER_MEANS:
         problems.append("Choisissez comment le message a été transmis.")
     if not message.subject.strip():

@@ -492,6 +492,13 @@ class DetailPane(QTextBrowser):
         self._extra = source
         self.refresh_attachments()
 
+    def add_extra_source(self, source: Callable[[int], str]) -> None:
+        """Another workspace's section under the summary, after those already there (the
+        reply's state, then the thread of messages)."""
+        previous = self._extra
+        self._extra = source if previous is None else (lambda pk: previous(pk) + source(pk))
+        self.refresh_attachments()
+
     def set_call_source(self, source: CallSource | None) -> None:
         """Where the request's phone calls come from; with one, the pane lists them."""
         self._calls = source
