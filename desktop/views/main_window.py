@@ -254,7 +254,7 @@ class MainWindow(QMainWindow):
         self.phone_call_action = install_phone_calls(self)
         self.replies = install_replies(self)
         self.official_desk = install_official_desk(self)  # None unless an élu is logged in
-        self.thread = install_thread(self)  # « Échanges avec l'usager », Écrire à l'usager
+        self.exchanges = install_thread(self)  # « Échanges avec l'usager », Écrire à l'usager
 
         self.table.horizontalHeader().setSortIndicator(
             Column.RECEIVED, Qt.SortOrder.DescendingOrder

@@ -81,9 +81,9 @@ def test_thread_incoming_read_and_an_email_queued(
     assert not _bold(window, pk)  # shown: read
 
     plan = _pdf(tmp_path / "plan-cadastral.pdf")
-    window.thread.choose = lambda _parent: plan
-    window.findChild(type(window.thread.action), "action-write-citizen").trigger()
-    dialog = window.thread.dialog
+    window.exchanges.choose = lambda _parent: plan
+    window.findChild(type(window.exchanges.action), "action-write-citizen").trigger()
+    dialog = window.exchanges.dialog
     assert isinstance(dialog, WriteDialog)
     number = demo_db.execute("SELECT number FROM request WHERE pk = ?", (pk,)).fetchone()[0]
     assert dialog.subject.text() == f"Votre demande n° {number}"
@@ -123,8 +123,8 @@ def test_a_citizen_without_address_is_offered_other_means(
     window = make_window()
     window.select_request(pk)
     assert "n'a pas d'adresse électronique" in window.detail.toPlainText()
-    window.thread.write()
-    dialog = window.thread.dialog
+    window.exchanges.write()
+    dialog = window.exchanges.dialog
     assert dialog is not None
     assert dialog.channel is Channel.PAPER and not dialog.to.isEnabled()
     assert dialog.hint.text() == NO_ADDRESS
