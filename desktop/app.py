@@ -133,7 +133,12 @@ def install_french(app: object) -> list[object]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["import-mail"]:  # a command for scripts: no window, no Qt
+        from desktop.import_mail import main as import_mail
+
+        return import_mail(argv[1:])
+    args = parse_args(argv)
     if args.self_test:
         from desktop.selftest import run_self_test
 
