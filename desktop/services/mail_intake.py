@@ -220,6 +220,24 @@ def registered(conn: sqlite3.Connection, authority_pk: int, key: str) -> Registe
     return Registered(int(row[0]), str(row[1])) if row else None
 
 
+def mail_key(name: str, raw: bytes) -> str:
+    """The mail's key (Message-ID, or a hash of the message), whatever the commune."""
+    try:
+        return parse_mail_file(name, raw).message_id
+    except InboundMailError as exc:
+        raise MailIntakeError(str(exc)) from exc
+
+
+def registered_anywhere(conn: sqlite3.Connection, key: str) -> Registered | None:
+    """The request this mail became in any commune of this PC (the most recent)."""
+    row = conn.execute(
+        "SELECT r.pk, r.number FROM mail_registration m JOIN request r ON r.pk = m.request_pk "
+        "WHERE m.message_id = ? AND r.deleted = 0 ORDER BY m.registered_at DESC LIMIT 1",
+        (key,),
+    ).fetchone()
+    return Registered(int(row[0]), str(row[1])) if row else None
+
+
 def already_said(existing: Registered) -> str:
     return (f"Ce courriel est déjà enregistré : demande n° {existing.number}. "
             "Il n'a pas été enregistré une seconde fois.")
