@@ -74,8 +74,10 @@ class ThreadMessage:
     @property
     def state(self) -> str:
         """Where an outgoing e-mail is, in French; empty for anything else."""
-        if self.incoming or self.delivery is None:
+        if self.incoming:
             return ""
+        if self.delivery is None:  # a message given by other means: only a refusal to say
+            return f"échec : {self.failure}" if self.failure else ""
         if self.delivery == "sent":
             when = f" le {self.delivered_at:%d/%m/%Y à %H:%M}" if self.delivered_at else ""
             return f"envoyé{when}"

@@ -51,6 +51,7 @@ from sync.protocol.wire import (
     Entity,
     EventRow,
     MessageRow,
+    MutationName,
     MutationOutcome,
     ParapheurFolderRow,
     PhoneCallRow,
@@ -187,6 +188,7 @@ class SqliteSyncStore:
                         "WHERE mutation_id = ? AND state = 'pending'",
                         (result.reason or "Refusée par le serveur.", now, entry.mutation_id),
                     )
+                    self._message_refused(entry, result.reason)
                     continue
                 gone = self.conn.execute(
                     "DELETE FROM sync_outbox WHERE mutation_id = ?", (entry.mutation_id,)
@@ -197,6 +199,18 @@ class SqliteSyncStore:
                 applier = _Applier(self.conn)
                 applier.apply(Entity.REQUESTS, restored)
                 applier.unpark()
+
+    def _message_refused(self, entry: OutboxEntry, reason: str | None) -> None:
+        """A message of the thread the server refused never leaves: the thread says so
+        instead of « en attente d'envoi » for ever (issue 12)."""
+        if entry.name != MutationName.MESSAGE_ADD.value:
+            return
+        self.conn.execute(
+            "UPDATE message SET delivery = CASE WHEN delivery IS NULL THEN NULL "
+            "ELSE 'failed' END, failure = ? WHERE id = ? AND version = 0",
+            (f"refusé par le serveur : {reason or 'sans raison donnée'}",
+             str(entry.args.get("id", ""))),
+        )
 
     def _record_conflict(self, entry: OutboxEntry, answer: Answered, now: str) -> None:
         result = answer.result

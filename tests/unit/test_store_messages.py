@@ -191,3 +191,21 @@ def test_the_migration_keeps_older_incoming_messages_read(tmp_path: Path) -> Non
     conn.commit()
     apply_migrations(conn)
     assert unread_count(conn, request) == 0
+
+
+def test_a_message_the_server_refuses_says_so_in_the_thread(world: dict) -> None:
+    from sync.protocol.wire import MutationOutcome, MutationResult
+    from sync.store import Answered
+
+    conn, request = world["conn"], world["request"]
+    write_to_citizen(conn, request, Outgoing("Objet", "Texte", Channel.EMAIL, "a@b.fr"),
+                     agent_id=None, now=NOW)
+    store = SqliteSyncStore(conn)
+    [entry] = store.pending(10)
+    store.record_answers([Answered(entry, MutationResult(
+        mutation_id=entry.mutation_id, result=MutationOutcome.REJECTED,
+        reason="L'envoi des courriels n'est pas configuré pour cette commune."))])
+    [message] = thread(conn, request)
+    assert message.delivery == "failed"
+    assert message.state == ("échec : refusé par le serveur : L'envoi des courriels n'est pas "
+                             "configuré pour cette commune.")

@@ -31,8 +31,10 @@ def _state_html(message: ThreadMessage) -> str:
         return ""
     css = "late" if message.delivery == "failed" else (
         "ok" if message.delivery in ("sent", "posted") else "muted")
-    recipient = f" à {escape(message.to_email)}" if message.to_email else ""
-    return f"<br><span class='{css}'>Courriel{recipient} : {escape(state)}</span>"
+    what = f"Courriel à {escape(message.to_email)} : " if message.to_email else ""
+    if message.failure and message.delivery is None:
+        css = "late"
+    return f"<br><span class='{css}'>{what}{escape(state)}</span>"
 
 
 def _files_html(message: ThreadMessage, names: Mapping[str, str]) -> str:
