@@ -12,6 +12,7 @@ is said, and the bannette shows the request it became; an unreadable file is sai
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,6 +50,20 @@ def dropped_mail(mime: QMimeData) -> Path | None:
         if url.isLocalFile() and is_mail_file(Path(url.toLocalFile())):
             return Path(url.toLocalFile())
     return None
+
+
+def catch_mail(event: QEvent, on_drop: Callable[[Path], object]) -> bool:
+    """Takes the drag of a mail file (accepted; once dropped, ``on_drop(path)``); False for
+    any other event, which goes on to its widget."""
+    if event.type() not in _DROPS or not isinstance(event, QDropEvent):
+        return False
+    path = dropped_mail(event.mimeData())
+    if path is None:
+        return False
+    event.acceptProposedAction()
+    if event.type() == QEvent.Type.Drop:
+        on_drop(path)
+    return True
 
 
 def files_text(draft: MailDraft) -> str:
@@ -98,15 +113,7 @@ class MailIntake(QObject):
         return done.request_pk
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
-        if event.type() not in _DROPS or not isinstance(event, QDropEvent):
-            return False
-        path = dropped_mail(event.mimeData())
-        if path is None:
-            return False
-        event.acceptProposedAction()
-        if event.type() == QEvent.Type.Drop:
-            self.load(path)
-        return True
+        return catch_mail(event, self.load)
 
     def load(self, path: Path) -> MailDraft | None:
         """Reads the mail for the dialog's commune and fills the dialog; a refusal is shown
@@ -165,17 +172,7 @@ class WindowDrop(QObject):
         window.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
-        if watched is not self.window or event.type() not in _DROPS:
-            return False
-        if not isinstance(event, QDropEvent):
-            return False
-        path = dropped_mail(event.mimeData())
-        if path is None:
-            return False
-        event.acceptProposedAction()
-        if event.type() == QEvent.Type.Drop:
-            self.open(path)
-        return True
+        return watched is self.window and catch_mail(event, self.open)
 
     def open(self, path: Path) -> IntakeDialog | None:
         """The intake over the window, filled from the mail at ``path``; a mail already

@@ -220,3 +220,24 @@ def test_the_command_says_what_is_wrong_with_its_line(demo_db_path: Path,
     absent = run_import(demo_db_path, str(tmp_path / "absent.eml"), "--commune", "88367")
     assert absent.returncode == 1 and "Impossible de lire le fichier « absent.eml »" in \
         absent.stderr
+
+
+def test_html_only_broken_charset_and_html_bomb_still_register(
+    demo_db: sqlite3.Connection,
+) -> None:
+    """The issue's bad mails: each becomes a readable request, nothing raised."""
+    authority, _ = _authority(demo_db)
+    procedure = _procedure(demo_db, authority)
+    html = EmailMessage()
+    html["From"] = "Marc Petit <marc.petit@example.fr>"
+    html["Subject"] = "=?x-inconnu?B?w4l0YXQgY2l2aWw=?="  # a charset nobody knows
+    html["Message-ID"] = "<html-only@example.fr>"
+    html.set_content("<p>Bonjour,<br>je demande un <b>acte de naissance</b>.</p>"
+                     + "<div>" * 50_000, subtype="html")
+    draft = read_mail(demo_db, authority, "html.eml", html.as_bytes(), now=NOW)
+    assert "acte de naissance" in draft.body and "<b>" not in draft.body
+    assert draft.subject  # replaced characters, never an exception
+    assert draft.received_at == NOW  # no Date header: the present
+    done = register_mail(demo_db, draft, draft.entry(authority, procedure), agent_id=None,
+                         now=NOW)
+    assert done.number
