@@ -8,6 +8,7 @@ its file. An incoming message created on the server reaches PC A's thread, unrea
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -167,4 +168,40 @@ def test_an_incoming_message_reaches_the_thread_unread(
     assert message.incoming and message.unread
     assert message.body == "Merci, je passe en mairie jeudi."
     assert InboxRepository(conn).rows([pk])[pk].unread
+    conn.close()
+
+
+def test_an_imported_mail_reaches_the_server_with_its_file(
+    server: ServerProcess, tmp_path: Path,
+) -> None:
+    """``import-mail`` on a PC whose commune the server knows: a provisional number, then the
+    request, its new citizen and its accepted file on the server after the sync."""
+    from tests.unit.test_mail_intake import eml, pdf_bytes
+
+    pc = local_db(tmp_path / "pc.sqlite3")
+    sync_in_process(server.url, pc)
+    mail = tmp_path / "cloture.eml"
+    mail.write_bytes(eml(sender="Marc Petit <marc.petit@example.fr>", subject=SUBJECT,
+                         files=(("plan.pdf", pdf_bytes(), "application/pdf"),
+                                ("setup.exe", b"MZ\x90\x00", "application/octet-stream"))))
+    result = subprocess.run(
+        [sys.executable, "-m", "desktop", "import-mail", str(mail), "--database", str(pc),
+         "--commune", "10999"],
+        env=_env(), cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    [line] = [json.loads(text) for text in result.stdout.splitlines()]
+    assert line["numero"].startswith("P-2026-") and line["usager"] == "PETIT Marc"
+    assert [p["acceptee"] for p in line["pieces"]] == [True, False]
+
+    report = sync_in_process(server.url, pc)
+    assert not report.rejected, report
+    [(channel, number)] = server.query(
+        "SELECT channel, number FROM requests WHERE subject = ?", SUBJECT)
+    assert channel == "email" and number.startswith("2026-")
+    assert server.query("SELECT filename FROM attachments WHERE filename = 'plan.pdf'")
+    assert server.query("SELECT 1 FROM citizens WHERE email = 'marc.petit@example.fr'")
+    conn = connect(pc)
+    assert conn.execute("SELECT number FROM request WHERE subject = ?",
+                        (SUBJECT,)).fetchone()[0] == number  # the server's number came back
     conn.close()
