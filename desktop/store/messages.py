@@ -156,6 +156,14 @@ def unread_count(conn: sqlite3.Connection, request_pk: int) -> int:
     ).fetchone()[0])
 
 
+def unread_total(conn: sqlite3.Connection) -> int:
+    """Incoming messages not yet read on this PC, all requests together (partial index)."""
+    return int(conn.execute(
+        "SELECT COUNT(*) FROM message WHERE direction = 'inbound' AND read_at IS NULL "
+        "AND deleted = 0"
+    ).fetchone()[0])
+
+
 def mark_read(conn: sqlite3.Connection, request_pk: int, now: datetime | None = None) -> bool:
     """The agent has the request's thread in front of her: its incoming messages are read.
     True when something changed (the bannette's mark goes)."""

@@ -100,6 +100,8 @@ class MailIntake(QObject):
             layout.insertWidget(1, self.label)  # type: ignore[attr-defined]
         plain = dialog._register  # noqa: SLF001
         dialog._register = lambda new: self.register(new, plain)  # type: ignore[method-assign]  # noqa: SLF001
+        self.path: Path | None = None
+        dialog.authority.currentIndexChanged.connect(self._commune_changed)
         dialog.setAcceptDrops(True)
         # The text fields take dropped files as text (their path): a mail is caught first.
         for widget in (dialog, *dialog.findChildren(QWidget)):
@@ -122,17 +124,37 @@ class MailIntake(QObject):
         if authority is None:
             self.dialog.show_error("Choisissez d'abord la commune destinataire du courriel.")
             return None
-        try:
-            draft = read_mail(self.conn, authority, path.name, read_mail_file(path),
-                              now=self.dialog._now())  # noqa: SLF001
-        except MailIntakeError as exc:
-            self.dialog.show_error(f"« {path.name} » : {exc}")
+        draft = self._read(path, authority)
+        if draft is None:
             return None
         if draft.existing is not None:
             self.dialog.show_error(already_said(draft.existing))
             return None
+        self.path = path
         self.fill(draft, authority)
         return draft
+
+    def _read(self, path: Path, authority: int) -> MailDraft | None:
+        try:
+            return read_mail(self.conn, authority, path.name, read_mail_file(path),
+                             now=self.dialog._now())  # noqa: SLF001
+        except MailIntakeError as exc:
+            self.dialog.show_error(f"« {path.name} » : {exc}")
+            return None
+
+    def _commune_changed(self) -> None:
+        """Another commune for the mail held: its sender is looked for among that commune's
+        citizens (the rest of the form stays as the agent left it)."""
+        authority = self.dialog.authority_pk()
+        if self.draft is None or self.path is None or authority is None:
+            return
+        draft = self._read(self.path, authority)
+        if draft is None:
+            return
+        self.draft = draft
+        self._fill_citizen(draft)
+        if draft.existing is not None:
+            self.dialog.show_error(already_said(draft.existing))
 
     def fill(self, draft: MailDraft, authority: int) -> None:
         dialog = self.dialog
@@ -142,6 +164,17 @@ class MailIntake(QObject):
         dialog.received.set_value(to_local(draft.received_at, department))
         dialog.subject.setText(draft.subject)
         dialog.body.setPlainText(draft.body)
+        self._fill_citizen(draft)
+        text = files_text(draft)
+        if draft.citizen is None and draft.new_citizen is None:
+            text += f"<br><span style='color:#842029'>{escape(UNKNOWN_SENDER)}</span>"
+        self.label.setText(text)
+        self.label.setVisible(True)
+        dialog.show_error("")
+        dialog.setWindowTitle(f"Nouvelle demande — courriel « {draft.file_name} »")
+
+    def _fill_citizen(self, draft: MailDraft) -> None:
+        dialog = self.dialog
         if draft.citizen is not None:
             dialog.existing_radio.setChecked(True)
             dialog.citizens.pick(draft.citizen)
@@ -152,13 +185,6 @@ class MailIntake(QObject):
             dialog.last_name.setText(new.last_name if new else "")
             dialog.first_name.setText(new.first_name if new else "")
             dialog.email.setText(new.email if new else "")
-        text = files_text(draft)
-        if draft.citizen is None and draft.new_citizen is None:
-            text += f"<br><span style='color:#842029'>{escape(UNKNOWN_SENDER)}</span>"
-        self.label.setText(text)
-        self.label.setVisible(True)
-        dialog.show_error("")
-        dialog.setWindowTitle(f"Nouvelle demande — courriel « {draft.file_name} »")
 
 
 class WindowDrop(QObject):

@@ -98,4 +98,14 @@ def test_a_mail_dropped_on_the_dialog_and_an_unreadable_one(
     assert drop(dialog, good)
     assert dialog.subject.text() == "Salle" and not dialog.error.isVisible()
     assert (dialog.last_name.text(), dialog.first_name.text()) == ("DUPONT", "Jean")
+    # Another commune where Jean Dupont is known: he is chosen there.
+    other = dialog.authority.currentIndex() + 1
+    conn = window._repo.connection  # noqa: SLF001
+    citizen = conn.execute(
+        "SELECT pk FROM citizen WHERE authority_pk = ? LIMIT 1",
+        (dialog.authority.itemData(other),)).fetchone()[0]
+    conn.execute("UPDATE citizen SET email = 'jean.dupont@example.fr' WHERE pk = ?", (citizen,))
+    dialog.authority.setCurrentIndex(other)
+    chosen = dialog.chosen_match()
+    assert dialog.existing_radio.isChecked() and chosen is not None and chosen.pk == citizen
     dialog.reject()

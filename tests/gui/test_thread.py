@@ -149,3 +149,14 @@ def test_email_for_a_request_the_server_does_not_know_is_refused(
         assert str(exc) == NO_SERVER
     else:  # pragma: no cover
         raise AssertionError("un courriel est parti d'une demande locale")
+
+
+def test_messages_arriving_with_a_sync_are_said(
+    make_window: Callable[..., MainWindow], demo_db: sqlite3.Connection,
+) -> None:
+    pk = _shared_request(demo_db, "elise.roy@example.fr")
+    window = make_window()
+    _incoming(demo_db, pk)
+    window.data_arrived()  # what the sync does after a pull
+    assert window.statusBar().currentMessage().startswith("1 nouveau message d'usager")
+    assert _bold(window, pk)

@@ -22,6 +22,7 @@ from desktop.store.messages import (
     mark_read,
     recipient,
     thread,
+    unread_total,
     write_to_citizen,
 )
 from desktop.views.thread.section import THREAD_SCHEME, thread_html
@@ -42,6 +43,17 @@ class ThreadUi(QObject):
         self.choose = choose
         self.dialog: WriteDialog | None = None
         self.action: QAction | None = None
+        self.unread = unread_total(self.conn)
+
+    def arrived(self) -> None:
+        """The bannette was reloaded (a sync): new messages from citizens are said once."""
+        unread = unread_total(self.conn)
+        if unread > self.unread:
+            new = unread - self.unread
+            self.window.statusBar().showMessage(
+                f"{new} nouveau{'x' if new > 1 else ''} message{'s' if new > 1 else ''} "
+                "d'usager : les demandes concernées sont en gras.", 15_000)
+        self.unread = unread
 
     def section(self, pk: int) -> str:
         try:
@@ -59,6 +71,7 @@ class ThreadUi(QObject):
             self.action.setEnabled(pk is not None)
         if isinstance(pk, int) and mark_read(self.conn, pk, self.window.now()):
             self.window.model.refresh_rows({pk})
+            self.unread = unread_total(self.conn)
 
     def anchor(self, url: QUrl) -> None:
         if url.scheme() == THREAD_SCHEME and url.path() == "write":
@@ -105,5 +118,6 @@ def install_thread(window: MainWindow, *, choose: FileChooser = choose_file) -> 
     pane.add_extra_source(ui.section)
     pane.anchorClicked.connect(ui.anchor)
     pane.requestShown.connect(ui.shown)
+    window.model.modelReset.connect(ui.arrived)
     ui.shown(pane.shown_pk)
     return ui
