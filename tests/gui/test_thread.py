@@ -65,11 +65,13 @@ def _bold(window: MainWindow, pk: int) -> bool:
 
 def test_thread_incoming_read_and_an_email_queued(
     make_window: Callable[..., MainWindow], demo_db: sqlite3.Connection, tmp_path: Path, qtbot,
+    qtmodeltester,
 ) -> None:
     pk = _shared_request(demo_db, "elise.roy@example.fr")
     _incoming(demo_db, pk)
     window = make_window()
     assert _bold(window, pk)
+    qtmodeltester.check(window.model)
     row = window.model.row_of(pk)
     assert window.model.index(row, 0).data(Qt.ItemDataRole.ToolTipRole) == UNREAD_TIP
     window.select_request(pk)
@@ -128,6 +130,8 @@ def test_a_citizen_without_address_is_offered_other_means(
     assert dialog is not None
     assert dialog.channel is Channel.PAPER and not dialog.to.isEnabled()
     assert dialog.hint.text() == NO_ADDRESS
+    ARTIFACTS.mkdir(exist_ok=True)
+    dialog.grab().save(str(ARTIFACTS / "thread-no-address.png"))
     type_text(dialog.body, "Courrier envoyé avec le récépissé.")
     dialog.save()
     assert not dialog.isVisible()

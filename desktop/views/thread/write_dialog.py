@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from desktop.store.database import StoreError
 from desktop.store.messages import OTHER_MEANS, Outgoing, Recipient
 from desktop.views.dialog_parts import chain_tab_order, error_label, save_shortcuts
-from sync.protocol.vocabulary import CHANNEL_LABELS, Channel
+from sync.protocol.vocabulary import Channel
 
 #: Asks the agent for a file to join; None when she cancels.
 FileChooser = Callable[[QWidget], Path | None]
@@ -43,6 +43,14 @@ def choose_file(parent: QWidget) -> Path | None:
     )
     return Path(name) if name else None
 
+
+#: How each way is offered (a message given by other means is only recorded).
+WAYS: dict[Channel, str] = {
+    Channel.EMAIL: "Courriel (envoyé par le serveur)",
+    Channel.PAPER: "Transmis par courrier (à consigner)",
+    Channel.PHONE: "Dit par téléphone (à consigner)",
+    Channel.COUNTER: "Remis au guichet (à consigner)",
+}
 
 NO_ADDRESS = (
     "L'usager n'a pas d'adresse électronique connue. Saisissez-en une, ou consignez un "
@@ -76,11 +84,7 @@ class WriteDialog(QDialog):
         self.way = QComboBox(self)
         self.way.setObjectName("thread-way")
         for channel in (Channel.EMAIL, *OTHER_MEANS):
-            self.way.addItem(
-                "Courriel (envoyé par le serveur)" if channel is Channel.EMAIL
-                else f"Transmis par {CHANNEL_LABELS[channel].lower()} (à consigner)",
-                channel.value,
-            )
+            self.way.addItem(WAYS[channel], channel.value)
         self.to = QLineEdit(recipient.email, self)
         self.to.setObjectName("thread-to")
         self.to.setPlaceholderText("adresse@exemple.fr")
@@ -133,6 +137,7 @@ class WriteDialog(QDialog):
         if not recipient.email or not recipient.shared:
             self.way.setCurrentIndex(1)  # courrier: what is left without an address
         self.way.currentIndexChanged.connect(self._way_changed)
+        self.to.textChanged.connect(self._way_changed)
         self._way_changed()
         self.body.setFocus()
 
