@@ -111,9 +111,16 @@ def install_thread(window: MainWindow, *, choose: FileChooser = choose_file) -> 
         tip="Envoyer un courriel à l'usager (il part à la synchronisation) ou consigner un "
             "échange par courrier, téléphone ou au guichet", slot=ui.write,
     )
+    # In the menu, with the other ways of reaching the citizen (« Appel téléphonique… »),
+    # before the legal steps; the toolbar is full enough.
+    legal = next(iter(window.request_actions.actions.values()), None)
     for bar in request_bars(window):
-        if isinstance(bar, QMenu):  # the toolbar is full enough
-            bar.addAction(ui.action)
+        if isinstance(bar, QMenu):
+            if legal is not None and legal in bar.actions():
+                bar.insertAction(legal, ui.action)
+                bar.insertSeparator(legal)
+            else:
+                bar.addAction(ui.action)
     pane = window.detail
     pane.add_extra_source(ui.section)
     pane.anchorClicked.connect(ui.anchor)
