@@ -462,6 +462,9 @@ class DetailPane(QTextBrowser):
     attachmentRemovalRequested = Signal(str)
     #: The request now shown (its pk), or None when the pane is empty.
     requestShown = Signal(object)
+    #: A link of another workspace's section (« Écrire à l'usager… »), from this pane or a
+    #: pane that mirrors it.
+    otherLinkClicked = Signal(QUrl)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -488,6 +491,7 @@ class DetailPane(QTextBrowser):
         self._extra = other._extra  # noqa: SLF001
         self.attachmentRequested.connect(other.attachmentRequested)
         self.attachmentRemovalRequested.connect(other.attachmentRemovalRequested)
+        self.otherLinkClicked.connect(other.otherLinkClicked)
 
     def set_extra_source(self, source: Callable[[int], str] | None) -> None:
         """Rich text added under the summary for each request (the reply's state)."""
@@ -516,6 +520,8 @@ class DetailPane(QTextBrowser):
             self.attachmentRequested.emit(url.path())
         elif url.scheme() == REMOVE_SCHEME and url.path():
             self.attachmentRemovalRequested.emit(url.path())
+        else:
+            self.otherLinkClicked.emit(url)
 
     def show_detail(
         self,

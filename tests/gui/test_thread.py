@@ -164,3 +164,24 @@ def test_messages_arriving_with_a_sync_are_said(
     window.data_arrived()  # what the sync does after a pull
     assert window.statusBar().currentMessage().startswith("1 nouveau message d'usager")
     assert _bold(window, pk)
+
+
+def test_the_write_link_works_in_the_request_s_own_window(
+    make_window: Callable[..., MainWindow], demo_db: sqlite3.Connection,
+) -> None:
+    from PySide6.QtCore import QUrl
+
+    from desktop.views.thread.section import write_url
+
+    pk = _shared_request(demo_db, "elise.roy@example.fr")
+    window = make_window()
+    window.select_request(pk)
+    row = window.model.row_of(pk)
+    assert row is not None
+    own = window.open_detail_dialog(row)
+    assert own is not None and "Échanges avec l'usager" in own.pane.toPlainText()
+    own.pane.anchorClicked.emit(QUrl(write_url(pk)))  # what a click on the link does
+    dialog = window.exchanges.dialog
+    assert dialog is not None and dialog.isVisible() and dialog.to.text() == "elise.roy@example.fr"
+    dialog.reject()
+    own.close()

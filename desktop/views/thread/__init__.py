@@ -8,6 +8,7 @@ request shown as read (the bannette's bold goes). The store does the work
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from typing import TYPE_CHECKING
 
@@ -25,7 +26,7 @@ from desktop.store.messages import (
     unread_total,
     write_to_citizen,
 )
-from desktop.views.thread.section import THREAD_SCHEME, thread_html
+from desktop.views.thread.section import THREAD_SCHEME, WRITE_PREFIX, thread_html
 from desktop.views.thread.write_dialog import FileChooser, WriteDialog, choose_file
 from desktop.views.window_actions import request_action, request_bars
 
@@ -62,7 +63,7 @@ class ThreadUi(QObject):
             return ""
         messages = thread(self.conn, pk)
         ids = [a for m in messages for a in m.attachment_ids]
-        return thread_html(messages, attachment_names(self.conn, ids), who.email)
+        return thread_html(messages, attachment_names(self.conn, ids), who.email, pk)
 
     def shown(self, pk: object) -> None:
         """The request is on screen: its incoming messages are read (after this rendering,
@@ -74,11 +75,13 @@ class ThreadUi(QObject):
             self.unread = unread_total(self.conn)
 
     def anchor(self, url: QUrl) -> None:
-        if url.scheme() == THREAD_SCHEME and url.path() == "write":
-            self.write()
+        """« Écrire à l'usager… » in the pane or in a request's own window (Entrée)."""
+        if url.scheme() == THREAD_SCHEME and url.path().startswith(WRITE_PREFIX):
+            with contextlib.suppress(ValueError):
+                self.write(int(url.path().removeprefix(WRITE_PREFIX)))
 
-    def write(self) -> None:
-        pk = self.window.detail.shown_pk
+    def write(self, pk: int | None = None) -> None:
+        pk = self.window.detail.shown_pk if pk is None else pk
         if pk is None:
             return
         try:
@@ -109,7 +112,7 @@ def install_thread(window: MainWindow, *, choose: FileChooser = choose_file) -> 
     ui.action = request_action(
         window, "Écrire à l'&usager…", name="action-write-citizen", shortcut="Ctrl+Shift+W",
         tip="Envoyer un courriel à l'usager (il part à la synchronisation) ou consigner un "
-            "échange par courrier, téléphone ou au guichet", slot=ui.write,
+            "échange par courrier, téléphone ou au guichet", slot=lambda: ui.write(),
     )
     # In the menu, with the other ways of reaching the citizen (« Appel téléphonique… »),
     # before the legal steps; the toolbar is full enough.
@@ -123,7 +126,7 @@ def install_thread(window: MainWindow, *, choose: FileChooser = choose_file) -> 
                 bar.addAction(ui.action)
     pane = window.detail
     pane.add_extra_source(ui.section)
-    pane.anchorClicked.connect(ui.anchor)
+    pane.otherLinkClicked.connect(ui.anchor)
     pane.requestShown.connect(ui.shown)
     window.model.modelReset.connect(ui.arrived)
     ui.shown(pane.shown_pk)

@@ -16,9 +16,9 @@ from desktop.store.messages import ThreadMessage
 from desktop.views.detail_pane import attachment_url
 from desktop.views.formatting import numeric_moment_fr
 
-#: The pane's links that belong to the thread (``bannette-thread:write``).
+#: The pane's links that belong to the thread (``bannette-thread:write-<request pk>``).
 THREAD_SCHEME = "bannette-thread"
-WRITE_URL = f"{THREAD_SCHEME}:write"
+WRITE_PREFIX = "write-"
 #: The section's anchor in the pane (``scrollToAnchor``).
 ANCHOR = "echanges"
 INCOMING_BACKGROUND = "#e8f0fb"
@@ -72,8 +72,12 @@ def message_html(message: ThreadMessage, names: Mapping[str, str]) -> str:
     )
 
 
+def write_url(request_pk: int) -> str:
+    return f"{THREAD_SCHEME}:{WRITE_PREFIX}{request_pk}"
+
+
 def thread_html(messages: Sequence[ThreadMessage], names: Mapping[str, str],
-                email: str) -> str:
+                email: str, request_pk: int) -> str:
     """The section; ``names`` gives the file name of each attachment id still joined to the
     request, ``email`` the citizen's address (empty: say so and offer other means)."""
     unread = sum(1 for m in messages if m.unread)
@@ -83,7 +87,7 @@ def thread_html(messages: Sequence[ThreadMessage], names: Mapping[str, str],
     if not messages:
         parts.append("<p class='muted'>Aucun message échangé avec l'usager.</p>")
     parts += [message_html(m, names) for m in messages]
-    write = f"<a href='{WRITE_URL}'>Écrire à l'usager…</a>"
+    write = f"<a href='{write_url(request_pk)}'>Écrire à l'usager…</a>"
     if email:
         parts.append(f"<p>{write} <span class='muted'>(courriel à {escape(email)})</span></p>")
     else:
