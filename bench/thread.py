@@ -123,7 +123,7 @@ def main() -> None:
     for _ in range(30):
         began = time.perf_counter()
         messages = thread(conn, busy)
-        thread_html(messages, attachment_names(conn, []), email)
+        thread_html(messages, attachment_names(conn, []), email, busy)
         thread_s.append(time.perf_counter() - began)
         began = time.perf_counter()
         conn.execute("SELECT * FROM message WHERE request_pk = ? AND deleted = 0 "

@@ -99,7 +99,7 @@ class MailIntake(QObject):
         if layout is not None:
             layout.insertWidget(1, self.label)  # type: ignore[attr-defined]
         plain = dialog._register  # noqa: SLF001
-        dialog._register = lambda new: self.register(new, plain)  # type: ignore[method-assign]  # noqa: SLF001
+        dialog._register = lambda new: self.register(new, plain)  # noqa: SLF001
         self.path: Path | None = None
         dialog.authority.currentIndexChanged.connect(self._commune_changed)
         dialog.setAcceptDrops(True)
@@ -107,9 +107,11 @@ class MailIntake(QObject):
         for widget in (dialog, *dialog.findChildren(QWidget)):
             widget.installEventFilter(self)
 
-    def register(self, new: NewRequest, plain: object) -> int:
+    def register(self, new: NewRequest, plain: Callable[[NewRequest], int]) -> int:
+        """The dialog's « Enregistrer »: with a mail held, the request comes with its files
+        and its key; without, the ordinary registration."""
         if self.draft is None:
-            return plain(new)  # type: ignore[operator, no-any-return]
+            return plain(new)
         moment = self.dialog._now()  # noqa: SLF001
         done = register_mail(self.conn, self.draft, new, agent_id=self.agent_id, now=moment)
         return done.request_pk
