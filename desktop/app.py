@@ -133,7 +133,12 @@ def install_french(app: object) -> list[object]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["import-mail"]:  # a command for scripts: no window, no Qt
+        from desktop.import_mail import main as import_mail
+
+        return import_mail(argv[1:])
+    args = parse_args(argv)
     if args.self_test:
         from desktop.selftest import run_self_test
 
@@ -219,13 +224,18 @@ def _start_sync(app: object, window: object, conn: object, path: Path, *, demo: 
     syncs at once, and every minute after."""
     from desktop.syncing.worker import SyncController
     from desktop.views.attachments_ui import install_attachments
+    from desktop.views.mail_drop import WindowDrop, scans_mail_handler
     from desktop.views.scans.window import install_scans
     from desktop.views.sync_ui import install_sync
 
     controller = SyncController(path, conn, parent=window)  # type: ignore[arg-type]
     install_sync(window, controller)  # type: ignore[arg-type]
     attachments = install_attachments(window, controller)  # type: ignore[arg-type]
-    install_scans(window, attachments)  # type: ignore[arg-type]  # drops, « À classer », aperçu
+    scans = install_scans(window, attachments)  # type: ignore[arg-type]  # drops, « À classer », aperçu
+    # A mail among files dropped on a row or the detail opens the intake filled from it.
+    mail_drop = window.findChild(WindowDrop)
+    if mail_drop is not None:
+        scans.mail_handler = scans_mail_handler(mail_drop)
     # Quitting waits for nothing: neither a request in flight nor the demo server (issue 9).
     app.aboutToQuit.connect(lambda: controller.stop(wait=False))  # type: ignore[attr-defined]
     known = conn.execute(  # type: ignore[attr-defined]

@@ -11,10 +11,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QFont
 
 from desktop.domain.due import SHORT_LABELS, DueKind, Urgency, describe, urgency
 from desktop.domain.french import format_short_date_fr
@@ -50,8 +51,20 @@ _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 _BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
-_ROLES = frozenset({_DISPLAY, _TOOLTIP, _BACKGROUND, _FOREGROUND})
+_FONT = int(Qt.ItemDataRole.FontRole)
+_ROLES = frozenset({_DISPLAY, _TOOLTIP, _BACKGROUND, _FOREGROUND, _FONT})
+_NUMBER_COLUMN = int(Column.NUMBER)
+UNREAD_TIP = "Nouveau message de l'usager"
 _DUE_COLUMN = int(Column.DUE)
+
+
+@cache
+def _unread_font() -> QFont:
+    """A request with an incoming message not yet read here: bold, like an unread mail (made
+    once the application exists: a QFont needs it)."""
+    font = QFont()
+    font.setBold(True)
+    return font
 
 
 @dataclass(frozen=True)
@@ -59,6 +72,7 @@ class _Painted:
     texts: tuple[str, ...]
     tooltip: str
     colours: tuple[QBrush, QBrush] | None
+    unread: bool = False
 
 
 class InboxModel(QAbstractTableModel):
@@ -116,6 +130,10 @@ class InboxModel(QAbstractTableModel):
         column = index.column()
         if role == _DISPLAY:
             return painted.texts[column]
+        if role == _FONT:
+            return _unread_font() if painted.unread else None
+        if column == _NUMBER_COLUMN and role == _TOOLTIP and painted.unread:
+            return UNREAD_TIP
         if column != _DUE_COLUMN:
             return None
         if role == _TOOLTIP:
@@ -135,6 +153,7 @@ class InboxModel(QAbstractTableModel):
             texts=tuple(self._display(row, column, level) for column in Column),
             tooltip=describe(row.due_kind, row.due_date),
             colours=colours,
+            unread=row.unread,
         )
 
     def _display(self, row: InboxRow, column: Column, level: Urgency) -> str:

@@ -49,6 +49,24 @@ def keep_blob(conn: sqlite3.Connection, data: bytes) -> str:
     return digest
 
 
+def read_checked(source: Path, name: str) -> bytes:
+    """The file's bytes, once they pass the attachment rules (5 MB, PDF/JPG/PNG by content);
+    otherwise ``StoreError`` with the reason in French."""
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise StoreError(f"Impossible de lire le fichier « {name} » : {exc}") from exc
+    return checked(data, name)
+
+
+def checked(data: bytes, name: str) -> bytes:
+    """``data`` when it passes the attachment rules; ``StoreError`` (French) otherwise."""
+    problem = attachment_problem(data, name)
+    if problem:
+        raise StoreError(problem)
+    return data
+
+
 def add_attachment(
     conn: sqlite3.Connection, request_pk: int, source: Path, filename: str | None = None,
     *, agent_id: str | None = None, now: datetime | None = None,
@@ -56,11 +74,9 @@ def add_attachment(
     """Attaches ``source`` to the request; returns the new attachment's id. The history says
     who joined it and when (the server's own record of it takes this one's place)."""
     name = filename or source.name
-    try:
-        data = source.read_bytes()
-    except OSError as exc:
-        raise StoreError(f"Impossible de lire le fichier « {name} » : {exc}") from exc
-    return add_attachment_data(conn, request_pk, data, name, agent_id=agent_id, now=now)
+    data = read_checked(source, name)
+    with transaction(conn):
+        return attach_checked(conn, request_pk, name, data, agent_id=agent_id, now=now)
 
 
 def add_attachment_data(
@@ -69,42 +85,50 @@ def add_attachment_data(
 ) -> str:
     """Attaches bytes already read (a dropped file checked beforehand, images joined into one
     PDF in memory) under ``name``; same checks and same rows as :func:`add_attachment`."""
-    problem = attachment_problem(data, name)
-    if problem:
-        raise StoreError(problem)
+    checked(data, name)
+    with transaction(conn):
+        return attach_checked(conn, request_pk, name, data, agent_id=agent_id, now=now)
+
+
+def attach_checked(
+    conn: sqlite3.Connection, request_pk: int, name: str, data: bytes, *,
+    agent_id: str | None = None, now: datetime | None = None,
+) -> str:
+    """``add_attachment`` inside the caller's transaction, for bytes already checked (a mail's
+    attachments, the files of a message): the attachment row, its history line and, for a
+    request the server knows, the upload and ``attachment.link``. Returns the id."""
     digest = keep_blob(conn, data)
     attachment_id = new_id()
-    with transaction(conn):
-        row = conn.execute(
-            "SELECT r.id, a.id, r.version FROM request r "
-            "JOIN authority a ON a.pk = r.authority_pk WHERE r.pk = ? AND r.deleted = 0",
-            (request_pk,),
-        ).fetchone()
-        if row is None:
-            raise StoreError(REQUEST_GONE)
-        request_id, authority_id, version = row
-        conn.execute(
-            "INSERT INTO attachment (id, request_pk, filename, media_type, size, sha256) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (attachment_id, request_pk, name, sniff(data), len(data), digest),
-        )
-        insert_event(conn, request_pk, DomainEvent(
-            EventKind.ATTACHMENT_ADDED, now or utc_now(), agent_id,
-            {"attachment_id": attachment_id, "filename": name},
-        ))
-        if not server_may_know(conn, request_id, version):
-            return attachment_id
-        conn.execute(
-            "INSERT OR IGNORE INTO sync_upload (sha256, authority_id, filename, created_at) "
-            "VALUES (?, ?, ?, ?)",
-            (digest, authority_id, name, iso(utc_now())),
-        )
-        enqueue(
-            conn, MutationName.ATTACHMENT_LINK,
-            {"id": attachment_id, "authority_id": authority_id, "request_id": request_id,
-             "sha256": digest, "filename": name},
-            0,
-        )
+    row = conn.execute(
+        "SELECT r.id, a.id, r.version FROM request r "
+        "JOIN authority a ON a.pk = r.authority_pk WHERE r.pk = ? AND r.deleted = 0",
+        (request_pk,),
+    ).fetchone()
+    if row is None:
+        raise StoreError(REQUEST_GONE)
+    request_id, authority_id, version = row
+    conn.execute(
+        "INSERT INTO attachment (id, request_pk, filename, media_type, size, sha256) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (attachment_id, request_pk, name, sniff(data), len(data), digest),
+    )
+    insert_event(conn, request_pk, DomainEvent(
+        EventKind.ATTACHMENT_ADDED, now or utc_now(), agent_id,
+        {"attachment_id": attachment_id, "filename": name},
+    ))
+    if not server_may_know(conn, request_id, version):
+        return attachment_id
+    conn.execute(
+        "INSERT OR IGNORE INTO sync_upload (sha256, authority_id, filename, created_at) "
+        "VALUES (?, ?, ?, ?)",
+        (digest, authority_id, name, iso(utc_now())),
+    )
+    enqueue(
+        conn, MutationName.ATTACHMENT_LINK,
+        {"id": attachment_id, "authority_id": authority_id, "request_id": request_id,
+         "sha256": digest, "filename": name},
+        0,
+    )
     return attachment_id
 
 

@@ -203,6 +203,8 @@ class InboxRow:
     parapheur: str | None = None
     #: What is shown and searched: « 67348-2026-000165 » (desktop.domain.reference).
     reference: str = ""
+    #: An incoming message of the citizen not yet seen on this PC (shown in bold).
+    unread: bool = False
 
 
 @dataclass(frozen=True)
@@ -268,7 +270,9 @@ SELECT r.pk, r.number, r.received_at, r.channel, c.display_name, r.subject, p.na
        a.department, r.status, r.outcome, r.due_date, r.due_kind, a.insee_code,
        (SELECT json_array(f.state, f.sending, f.version, json(f.steps), f.last_error)
         FROM parapheur_folder f WHERE f.request_pk = r.pk AND f.deleted = 0
-        ORDER BY f.created_at DESC, f.pk DESC LIMIT 1)
+        ORDER BY f.created_at DESC, f.pk DESC LIMIT 1),
+       EXISTS (SELECT 1 FROM message m WHERE m.request_pk = r.pk AND m.direction = 'inbound'
+               AND m.read_at IS NULL AND m.deleted = 0)
 FROM request r
 JOIN citizen c ON c.pk = r.citizen_pk
 JOIN procedure p ON p.pk = r.procedure_pk
@@ -294,6 +298,7 @@ def _row(values: Sequence[object]) -> InboxRow:
         due_kind=str(values[12]) if values[12] else None,
         parapheur=folder_label(*json.loads(str(values[14]))) if values[14] else None,
         reference=request_reference(str(values[13] or ""), str(values[1])),
+        unread=bool(values[15]),
     )
 
 

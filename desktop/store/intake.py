@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -393,9 +393,13 @@ def register_request(
     *,
     agent_id: str | None,
     now: datetime | None = None,
+    then: Callable[[int], None] | None = None,
 ) -> int:
     """Registers the request (and its new citizen) and queues it for the server; returns the
-    request's pk. Raises ``StoreError`` with French sentences, and then nothing is written."""
+    request's pk. Raises ``StoreError`` with French sentences, and then nothing is written.
+
+    ``then(pk)`` runs inside the same transaction once the request exists (a mail's
+    attachments and Message-ID): if it raises, nothing at all is registered."""
     department = authority_department(conn, new.authority_pk)
     now = as_instant(now or utc_now(), department).replace(microsecond=0)
     problems = request_problems(new, now, department)
@@ -418,6 +422,8 @@ def register_request(
             refresh_due(conn, pk)
             if shared:
                 _enqueue(conn, new, request_id, authority_id, procedure_id, citizen, received_at)
+            if then is not None:
+                then(pk)
     except sqlite3.Error as exc:
         raise StoreError(
             f"La demande n'a pas pu être enregistrée dans la base locale ({exc}). "

@@ -779,9 +779,13 @@ def reply_delivery(conn: sqlite3.Connection, request_pk: int) -> Delivery | None
     """The latest outgoing message of the request that carries a delivery state."""
     row = conn.execute(
         "SELECT to_email, delivery, delivered_at, smtp_message_id, smtp_response, failure "
-        "FROM message WHERE request_pk = ? AND deleted = 0 AND direction = 'outbound' "
-        "AND delivery IS NOT NULL ORDER BY at DESC, pk DESC LIMIT 1",
-        (request_pk,),
+        "FROM message m WHERE request_pk = ? AND deleted = 0 AND direction = 'outbound' "
+        "AND delivery IS NOT NULL "
+        # A message of the thread (« Écrire à l'usager », message.add) is not the reply.
+        "AND NOT EXISTS (SELECT 1 FROM event e WHERE e.request_pk = m.request_pk "
+        "AND e.kind = ? AND json_extract(e.detail, '$.message_id') = m.id) "
+        "ORDER BY at DESC, pk DESC LIMIT 1",
+        (request_pk, EventKind.MESSAGE_ADDED.value),
     ).fetchone()
     if row is None:
         return None

@@ -51,6 +51,7 @@ from sync.protocol.wire import (
     Entity,
     EventRow,
     MessageRow,
+    MutationName,
     MutationOutcome,
     ParapheurFolderRow,
     PhoneCallRow,
@@ -187,6 +188,7 @@ class SqliteSyncStore:
                         "WHERE mutation_id = ? AND state = 'pending'",
                         (result.reason or "Refusée par le serveur.", now, entry.mutation_id),
                     )
+                    self._message_refused(entry, result.reason)
                     continue
                 gone = self.conn.execute(
                     "DELETE FROM sync_outbox WHERE mutation_id = ?", (entry.mutation_id,)
@@ -197,6 +199,18 @@ class SqliteSyncStore:
                 applier = _Applier(self.conn)
                 applier.apply(Entity.REQUESTS, restored)
                 applier.unpark()
+
+    def _message_refused(self, entry: OutboxEntry, reason: str | None) -> None:
+        """A message of the thread the server refused never leaves: the thread says so
+        instead of « en attente d'envoi » for ever (issue 12)."""
+        if entry.name != MutationName.MESSAGE_ADD.value:
+            return
+        self.conn.execute(
+            "UPDATE message SET delivery = CASE WHEN delivery IS NULL THEN NULL "
+            "ELSE 'failed' END, failure = ? WHERE id = ? AND version = 0",
+            (f"refusé par le serveur : {reason or 'sans raison donnée'}",
+             str(entry.args.get("id", ""))),
+        )
 
     def _record_conflict(self, entry: OutboxEntry, answer: Answered, now: str) -> None:
         result = answer.result
@@ -469,8 +483,11 @@ class _Applier:
             self.prefetch("request", (r.request_id for r in rows))
             self.prefetch("citizen", (r.citizen_id for r in rows))
             self.prefetch("agent", (r.agent_id for r in rows))
-        elif entity in (Entity.PARAPHEUR_FOLDERS, Entity.MESSAGES):
+        elif entity is Entity.PARAPHEUR_FOLDERS:
             self.prefetch("request", (r.request_id for r in rows))
+        elif entity is Entity.MESSAGES:
+            self.prefetch("request", (r.request_id for r in rows))
+            self.prefetch("agent", (r.agent_id for r in rows))
 
     def unpark(self) -> None:
         """Applies parked rows whose parent just landed, until nothing more moves."""
@@ -874,23 +891,27 @@ class _Applier:
         apply_folder_row(self.conn, row, authority_pk, request_pk)
 
     def _messages(self, row: MessageRow) -> None:
-        """Kept for the proof of a reply's sending (delivery, SMTP answer, failure)."""
+        """The request's thread (issue 12) and the proof of an e-mail's sending (delivery,
+        SMTP answer, failure). ``read_at`` is this PC's own: a pull never resets it."""
         request_pk = self.need("request", row.request_id)
         self.conn.execute(
             """INSERT INTO message (id, request_pk, direction, channel, subject, at, to_email,
                    delivery, delivered_at, smtp_message_id, smtp_response, failure, version,
-                   deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+                   deleted, body, agent_pk, attachment_ids)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
                ON CONFLICT(id) DO UPDATE SET request_pk = excluded.request_pk,
                    direction = excluded.direction, channel = excluded.channel,
                    subject = excluded.subject, at = excluded.at, to_email = excluded.to_email,
                    delivery = excluded.delivery, delivered_at = excluded.delivered_at,
                    smtp_message_id = excluded.smtp_message_id,
                    smtp_response = excluded.smtp_response, failure = excluded.failure,
-                   version = excluded.version, deleted = 0
+                   version = excluded.version, deleted = 0, body = excluded.body,
+                   agent_pk = excluded.agent_pk, attachment_ids = excluded.attachment_ids
                WHERE excluded.version >= message.version""",
             (str(row.id), request_pk, row.direction.value, row.channel.value, row.subject,
              legal_time(row.at), row.to_email, row.delivery, legal_time(row.delivered_at),
-             row.smtp_message_id, row.smtp_response, row.failure, row.version),
+             row.smtp_message_id, row.smtp_response, row.failure, row.version, row.body,
+             self.pk("agent", row.agent_id), json.dumps([str(a) for a in row.attachment_ids])),
         )
 
     def _optional(self, table: str, row_id: Any, placeholders: bool) -> int | None:

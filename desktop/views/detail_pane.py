@@ -124,6 +124,8 @@ def _event_text(kind: str, detail: dict[str, object]) -> str:
         "filename"
     ):
         return f"{label} : {detail['filename']}"
+    if event_kind == EventKind.ATTACHMENT_REFUSED and detail.get("filename"):
+        return f"{label} : {detail['filename']} — {detail.get('reason', '')}".rstrip(" —")
     if event_kind == EventKind.REGISTRATION_RECEIPT_SENT and detail.get("automatic"):
         return f"{label} (automatique)"
     if event_kind in (EventKind.ACKNOWLEDGEMENT_SENT, EventKind.REGISTRATION_RECEIPT_SENT):
@@ -466,6 +468,9 @@ class DetailPane(QTextBrowser):
     attachmentPreviewRequested = Signal(str)
     #: The request now shown (its pk), or None when the pane is empty.
     requestShown = Signal(object)
+    #: A link of another workspace's section (« Écrire à l'usager… »), from this pane or a
+    #: pane that mirrors it.
+    otherLinkClicked = Signal(QUrl)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -498,10 +503,18 @@ class DetailPane(QTextBrowser):
         self.attachmentPreviewRequested.connect(other.attachmentPreviewRequested)
         for hook in other.on_mirrored:
             hook(self)
+        self.otherLinkClicked.connect(other.otherLinkClicked)
 
     def set_extra_source(self, source: Callable[[int], str] | None) -> None:
         """Rich text added under the summary for each request (the reply's state)."""
         self._extra = source
+        self.refresh_attachments()
+
+    def add_extra_source(self, source: Callable[[int], str]) -> None:
+        """Another workspace's section under the summary, after those already there (the
+        reply's state, then the thread of messages)."""
+        previous = self._extra
+        self._extra = source if previous is None else (lambda pk: previous(pk) + source(pk))
         self.refresh_attachments()
 
     def set_call_source(self, source: CallSource | None) -> None:
@@ -521,6 +534,8 @@ class DetailPane(QTextBrowser):
             self.attachmentRemovalRequested.emit(url.path())
         elif url.scheme() == PREVIEW_SCHEME and url.path():
             self.attachmentPreviewRequested.emit(url.path())
+        else:
+            self.otherLinkClicked.emit(url)
 
     def show_detail(
         self,

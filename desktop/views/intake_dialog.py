@@ -62,6 +62,7 @@ from desktop.views.dialog_parts import (
     error_label,
     save_shortcuts,
 )
+from desktop.views.mail_drop import attach_mail_intake, install_mail_drop
 from desktop.views.scans.intake_files import IntakeFiles
 from desktop.views.window_actions import request_action, request_bars
 from sync.protocol.vocabulary import CHANNEL_LABELS, CITIZEN_KIND_LABELS, Channel, CitizenKind
@@ -475,6 +476,7 @@ class IntakeFlow(QObject):
             parent=window,
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        attach_mail_intake(dialog, conn, agent_id)  # a dropped .eml / .msg fills it
         dialog.accepted.connect(lambda: self._registered(dialog.registered_pk))
         self.dialog = dialog
         dialog.destroyed.connect(self._forget)
@@ -503,6 +505,7 @@ class IntakeFlow(QObject):
 def install_intake(window: MainWindow) -> QAction:
     """« Demande › Nouvelle demande… » (Ctrl+N), first in the menu and the toolbar."""
     intake = IntakeFlow(window)
+    install_mail_drop(window)  # a mail dropped on the bannette opens the filled intake
     action = request_action(
         window, "&Nouvelle demande…", name="action-new-request", shortcut="Ctrl+N",
         tip="Enregistrer une demande reçue par courrier, par téléphone, au guichet ou par "

@@ -61,6 +61,7 @@ from desktop.views.reply.flow import install_replies
 from desktop.views.request_actions import RequestActions
 from desktop.views.saved_views import install_saved_views
 from desktop.views.tall_tabs import give_accents_room
+from desktop.views.thread import install_thread
 
 #: How often the window checks whether the day changed (implicit decisions, notification).
 DAY_CHECK_MS = 60_000
@@ -256,6 +257,7 @@ class MainWindow(QMainWindow):
         self.replies = install_replies(self)
         self.official_desk = install_official_desk(self)  # None unless an élu is logged in
         self.saved_views = install_saved_views(self)
+        self.exchanges = install_thread(self)  # « Échanges avec l'usager », Écrire à l'usager
 
         self.table.horizontalHeader().setSortIndicator(
             Column.RECEIVED, Qt.SortOrder.DescendingOrder
