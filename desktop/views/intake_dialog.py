@@ -458,10 +458,7 @@ class IntakeFlow(QObject):
         agent_id = window._agent_id  # noqa: SLF001
 
         def register(new: NewRequest) -> int:
-            now = self._now(new.authority_pk)
-            pk = register_request(conn, new, agent_id=agent_id, now=now)
-            self.attached = attach_files(conn, pk, dialog.files.ready, agent_id=agent_id, now=now)
-            return pk
+            return register_request(conn, new, agent_id=agent_id, now=self._now(new.authority_pk))
 
         authorities = window._repo.authorities()  # noqa: SLF001
         # The dialog's clock reads the first commune's zone once: its date field re-reads the
@@ -477,6 +474,17 @@ class IntakeFlow(QObject):
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         attach_mail_intake(dialog, conn, agent_id)  # a dropped .eml / .msg fills it
+        registration = dialog._register  # noqa: SLF001 - plain, or with a mail's own files
+
+        def register_then_join(new: NewRequest) -> int:
+            """The files dropped or chosen in the dialog join the request, however it was
+            registered (typed, or filled from a mail with the mail's own files)."""
+            pk = registration(new)
+            self.attached = attach_files(conn, pk, dialog.files.ready, agent_id=agent_id,
+                                         now=self._now(new.authority_pk))
+            return pk
+
+        dialog._register = register_then_join  # noqa: SLF001
         dialog.accepted.connect(lambda: self._registered(dialog.registered_pk))
         self.dialog = dialog
         dialog.destroyed.connect(self._forget)

@@ -11,7 +11,6 @@ import pytest
 from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QApplication
 
-from desktop.services.incoming_files import RefusedFile
 from desktop.store.attachments import request_attachments
 from desktop.views.attachments_ui import install_attachments
 from desktop.views.intake_dialog import IntakeDialog, IntakeFlow
@@ -141,9 +140,11 @@ def test_files_dropped_on_the_intake_dialog_join_the_new_request(
     assert "« facture.pdf » n'est pas un PDF" in dialog.files.refusals.text()
     assert drop_files(dialog, [files["photo.jpg"], files["courrier.pdf"]])  # a twin: kept once
     assert [f.name for f in dialog.files.ready] == ["courrier.pdf", "photo.jpg"]
-    dialog.files.mail_handler = lambda paths: [RefusedFile(p.name, "pris") for p in paths]
+    # A mail dropped on the list of files fills the intake from it (the mail intake's hook).
     drop_files(dialog.files.list.viewport(), [files["message.eml"]])
-    assert dialog.files.refusals.text() == "Non joint : pris"
+    assert dialog.subject.text() == "test"
+    assert dialog.body.toPlainText() == "bonjour"
+    dialog.subject.clear()
 
     pk = register_new(qtbot, dialog, "Mairie de Rambervillers",
                       "Réservation de salle communale", "Lefèvre",
