@@ -26,6 +26,9 @@ MAX_JSON_BYTES = 20_000
 MAX_JSON_STRING = 20_000
 #: Integers a JSON reader in any language reads exactly (JavaScript's safe range).
 MAX_JSON_INTEGER = 2**53 - 1
+#: Longest free text of a record (a request's description, a message's body): the wire's
+#: ``LongText``, also used by the doors that cut a text to fit (incoming mail).
+MAX_LONG_TEXT = 20_000
 #: Legal dates (receipt of a request, a phone call) are in this range: older is a typing error,
 #: and a date near year 1 or 9999 overflows once moved to UTC or numbered.
 FIRST_LEGAL_YEAR = 2000

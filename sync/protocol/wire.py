@@ -24,7 +24,14 @@ from pydantic import (
 from pydantic_core import PydanticSerializationError, to_json
 
 from sync.protocol.addresses import AddressError, check_address
-from sync.protocol.bounds import BoundedJson, LegalDay, LegalInstant, json_problem, wire_problem
+from sync.protocol.bounds import (
+    MAX_LONG_TEXT,
+    BoundedJson,
+    LegalDay,
+    LegalInstant,
+    json_problem,
+    wire_problem,
+)
 from sync.protocol.identifiers import rna_is_valid, siret_is_valid
 from sync.protocol.vocabulary import (
     AuthorityKind,
@@ -52,7 +59,7 @@ MAX_PUSH_BATCH = 500
 MAX_PUSH_BODY_BYTES = 16 * 1024 * 1024
 
 ShortText = Annotated[str, StringConstraints(max_length=200)]
-LongText = Annotated[str, StringConstraints(max_length=20000)]
+LongText = Annotated[str, StringConstraints(max_length=MAX_LONG_TEXT)]
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 
