@@ -122,6 +122,8 @@ def _event_text(kind: str, detail: dict[str, object]) -> str:
         "filename"
     ):
         return f"{label} : {detail['filename']}"
+    if event_kind == EventKind.ATTACHMENT_REFUSED and detail.get("filename"):
+        return f"{label} : {detail['filename']} — {detail.get('reason', '')}".rstrip(" —")
     if event_kind == EventKind.REGISTRATION_RECEIPT_SENT and detail.get("automatic"):
         return f"{label} (automatique)"
     if event_kind in (EventKind.ACKNOWLEDGEMENT_SENT, EventKind.REGISTRATION_RECEIPT_SENT):

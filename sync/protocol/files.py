@@ -9,6 +9,10 @@ from pathlib import PurePath
 
 from sync.protocol.vocabulary import MAX_ATTACHMENT_BYTES
 
+#: Files one request may receive at once (public portal, e-mail intake): beyond, the extra
+#: files are refused with the reason, never silently dropped.
+MAX_FILES_PER_REQUEST = 10
+
 MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"%PDF-", "application/pdf"),
     (b"\xff\xd8\xff", "image/jpeg"),

@@ -410,7 +410,9 @@ def parse_eml(raw: bytes) -> InboundMail:
             children = part.get_payload()
             if isinstance(children, list):
                 # Reversed onto the stack: parts are visited in the order of the message.
-                stack.extend((child, depth + 1) for child in reversed(children))
+                stack.extend(
+                    (child, depth + 1) for child in reversed(children) if isinstance(child, Message)
+                )
             continue
         if (part is message and part.get_content_maintype() != "text") or (
             part is not message and _is_attachment(part)

@@ -127,6 +127,9 @@ class EventKind(StrEnum):
     DELIVERY_FAILED = "delivery_failed"
     #: A letter was produced on a PC (not sent yet: sending is its own step). Local to the PC.
     LETTER_PRODUCED = "letter_produced"
+    #: A file that came with an e-mail and was not attached (disguised executable, zip, too
+    #: big, one too many): ``data`` holds ``filename`` and the French ``reason``.
+    ATTACHMENT_REFUSED = "attachment_refused"
 
 
 class SendMode(StrEnum):
@@ -201,6 +204,7 @@ EVENT_LABELS: dict[EventKind, str] = {
     EventKind.OPINION_GIVEN: "Avis de l'élu",
     EventKind.DELIVERY_FAILED: "Échec de l'envoi du courriel",
     EventKind.LETTER_PRODUCED: "Courrier produit",
+    EventKind.ATTACHMENT_REFUSED: "Pièce jointe refusée",
 }
 
 SEND_MODE_LABELS: dict[SendMode, str] = {
