@@ -193,6 +193,7 @@ def register(
         authority_checked=True, trusted_received_at=received_at,
     )  # fmt: skip
     _, files = _attach(session, blobs, request, parsed.attachments)
+    session.flush()  # the request first: the log row points at it
     session.add(InboundMail(
         id=uuid.uuid4(), authority_id=authority_id, message_key=parsed.message_id,
         outcome=REQUEST, request_id=request.id, registered_at=now,
@@ -228,6 +229,7 @@ def _register_reply(
         "in_reply_to": str(original.id),
     }
     add_event(session, request.authority_id, request.id, EventKind.MESSAGE_ADDED, None, data)
+    session.flush()  # the request first: the log row points at it
     session.add(InboundMail(
         id=uuid.uuid4(), authority_id=request.authority_id, message_key=parsed.message_id,
         outcome=REPLY, request_id=request.id, message_row_id=message.id,
@@ -268,6 +270,7 @@ def register_unreadable(
                           subject=subject, description=description, citizen_id=citizen_id),
         authority_checked=True, trusted_received_at=received_at,
     )  # fmt: skip
+    session.flush()  # the request first: the log row points at it
     session.add(InboundMail(
         id=uuid.uuid4(), authority_id=authority_id, message_key=key, outcome=UNREADABLE,
         request_id=request.id, registered_at=now,

@@ -121,6 +121,12 @@ class MailboxSession:
     def __init__(self, config: MailboxConfig, timeout: float, ssl_context: ssl.SSLContext) -> None:
         self.config = config
         self.imap = self._connect(timeout, ssl_context)
+        # Capabilities change after login (MOVE is often announced only then).
+        typ, data = self.imap.capability()
+        self.capabilities: set[str] = set()
+        for line in data if typ == "OK" else []:
+            if isinstance(line, bytes):
+                self.capabilities.update(line.decode("ascii", "replace").upper().split())
 
     def _connect(self, timeout: float, context: ssl.SSLContext) -> imaplib.IMAP4:
         config = self.config
@@ -221,7 +227,7 @@ class MailboxSession:
         typ, data = self.imap.uid("STORE", uid, "+FLAGS.SILENT", "(\\Seen)")
         _check(typ, data, "le courriel n'a pas pu être marqué comme lu")
         destination = imap_folder(self.config.move_to)
-        command = "MOVE" if "MOVE" in self.imap.capabilities else "COPY"
+        command = "MOVE" if "MOVE" in self.capabilities else "COPY"
         typ, data = self.imap.uid(command, uid, destination)
         _check(typ, data, f"le courriel n'a pas pu être rangé dans « {self.config.move_to} »")
 
@@ -385,8 +391,8 @@ class MailboxPoller:
         try:
             with self.db.write() as session:
                 return intake.register(session, self.blobs, config.authority_id, parsed)
-        except IntegrityError:  # another server process registered it at the same moment
-            return intake.IntakeResult("duplicate", None)
+        except IntegrityError:
+            return self._raced(config, parsed.message_id)
 
     def _register_unreadable(
         self, config: MailboxConfig, key: str, header: bytes, error: str
@@ -401,7 +407,15 @@ class MailboxPoller:
                     session, config.authority_id, key, headers, error, config.move_to
                 )
         except IntegrityError:
-            return intake.IntakeResult("duplicate", None)
+            return self._raced(config, key)
+
+    def _raced(self, config: MailboxConfig, key: str) -> intake.IntakeResult:
+        """Another server process registered the mail at the same moment; any other integrity
+        failure is a real error (the mail stays unseen, retried at the next pass)."""
+        with self.db.read() as session:
+            if intake.already_registered(session, config.authority_id, key) is None:
+                raise
+        return intake.IntakeResult("duplicate", None)
 
     def _record(self, config: MailboxConfig, report: PassReport) -> None:
         now = self.clock()
