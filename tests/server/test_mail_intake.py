@@ -5,22 +5,29 @@ twice; bad mail and bad mailboxes give clear French outcomes and lose nothing.""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from server.app import create_app
+from server.auth.passwords import Passwords
 from server.db.models import Attachment, Citizen, Event, MailboxSettings, Message, Request
 from server.mail import intake_poller, mailbox
 from server.mail.intake_poller import IntakePolicy, MailboxPoller, PassReport
+from server.seed import SeedAgent, SeedAuthority, seed
 from server.services.common import stamp
 from sync.protocol.inbound_mail import parse_eml
-from tests.server.conftest import World
+from sync.protocol.vocabulary import Role
+from tests.server.conftest import PASSWORD, World, _codes, make_settings
 from tests.server.helpers import new_request, pdf_bytes, png_bytes
 from tests.server.imap_server import ImapServer, ImapUnavailable, throwaway_imap
 from tests.server.test_sync import pull_all
@@ -393,3 +400,45 @@ def test_mailbox_settings_api(world: World) -> None:
     with world.db.write() as session:
         row = session.get(MailboxSettings, world.a.authority_id)
         session.delete(row)
+
+
+def test_the_app_runs_the_poller_with_its_settings(
+    imap: ImapServer, tmp_path: Path, database_url: str
+) -> None:
+    """The poller thread starts and stops with the app, trusts the CA of BANNETTE_MAILBOX_CA_FILE
+    and registers what arrives, without anyone calling it."""
+    settings = make_settings(
+        tmp_path, database_url, mailbox_poller=True, mailbox_poll_seconds=0.2,
+        mailbox_ca_file=imap.cert,
+    )  # fmt: skip
+    app = create_app(settings)
+    tag = uuid.uuid4().hex[:8]
+    with imap.connect() as conn:
+        assert conn.create(f"in-{tag}")[0] == "OK"
+    imap.append(mail(subject="Arrivé tout seul"), f"in-{tag}")
+    code = f"{next(_codes) % 100000:05d}"
+    ids = seed(
+        app.state.db,
+        Passwords(1, 1024, 1),
+        authorities=[SeedAuthority(f"Commune {tag}", code, "10")],
+        agents=[SeedAgent(f"clerk-{tag}", "Clerc", Role.CLERK, PASSWORD, [code])],
+    )
+    authority_id = ids[code]
+    with app.state.db.write() as session:
+        mailbox.configure(
+            session, authority_id, host=imap.host, port=imap.tls_port, username=imap.user,
+            password=imap.password, folder=f"in-{tag}", move_to=f"done-{tag}",
+        )  # fmt: skip
+    with TestClient(app):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with app.state.db.read() as session:
+                found = session.execute(
+                    select(Request).where(Request.authority_id == authority_id)
+                ).scalar_one_or_none()
+            if found is not None:
+                break
+            time.sleep(0.1)
+    assert found is not None and found.subject == "Arrivé tout seul"
+    assert app.state.mailbox_poller.thread._thread is None  # stopped with the app
+    app.state.db.dispose()
