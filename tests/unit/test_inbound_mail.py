@@ -322,3 +322,24 @@ def test_a_damaged_outlook_file_raises_a_french_error() -> None:
         parse_msg(junk)
     with pytest.raises(InboundMailError, match="« faux.eml » : .*Outlook"):
         parse_mail_file("faux.eml", junk)
+
+
+@pytest.mark.parametrize(
+    "bomb",
+    [
+        "<" * 3_000_000,
+        "<script>" * 400_000,
+        "<!--" * 600_000,
+        "&eacute;" * 400_000,
+        "<a href='" + "x" * 3_000_000,
+        "<b>" * 700_000,
+        "<x" * 1_000_000,
+        "<td>" * 600_000,
+    ],
+    ids=["lt", "script", "comment", "entities", "open-attribute", "tags", "lt-letter", "cells"],
+)
+def test_every_shape_of_html_bomb_gives_a_bounded_text(bomb: str) -> None:
+    text = parse_eml(build(text=None, html=bomb)).text
+    assert len(text) <= MAX_LONG_TEXT
+    assert "Courriel HTML trop long" in text or "Texte tronqué" in text
+    assert "<script" not in text and "<!--" not in text and "<b>" not in text
