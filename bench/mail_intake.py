@@ -14,9 +14,7 @@ import email
 import email.policy
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +28,7 @@ from server.mail.intake_poller import IntakePolicy, MailboxPoller
 from server.seed import SeedAgent, SeedAuthority, seed
 from sync.protocol.inbound_mail import parse_eml
 from sync.protocol.vocabulary import Role
+from tests.mail_samples import build_mail
 from tests.server.helpers import pdf_bytes, png_bytes
 from tests.server.imap_server import ImapServer, throwaway_imap
 
@@ -53,23 +52,6 @@ BOMBS = {
 }
 
 
-def _mail(subject: str, text: str | None = None, html: str | None = None,
-          files: tuple[tuple[str, bytes, str], ...] = ()) -> bytes:  # fmt: skip
-    msg = EmailMessage()
-    msg["From"] = "Élodie Martin <elodie.martin@example.fr>"
-    msg["To"] = "mairie@example.fr"
-    msg["Subject"] = subject
-    msg["Message-ID"] = f"<{uuid.uuid4().hex}@example.fr>"
-    if text is not None:
-        msg.set_content(text)
-    else:
-        msg.set_content(html or "", subtype="html")
-    for name, data, media in files:
-        maintype, subtype = media.split("/")
-        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
-    return msg.as_bytes()
-
-
 def _library_alone(raw: bytes) -> None:
     message = email.message_from_bytes(raw, policy=email.policy.default)
     for part in message.walk():
@@ -88,10 +70,11 @@ def _time(function: Callable[[bytes], Any], raw: bytes, runs: int) -> dict[str, 
 def parsing() -> dict[str, Any]:
     big_pdf = pdf_bytes("Plan") + b"%" + b"x" * (1024 * 1024)
     kinds = {
-        "ordinary_with_1MB_pdf": _mail("Demande", "Bonjour,\n" * 20, files=(
+        "ordinary_with_1MB_pdf": build_mail(subject="Demande", text="Bonjour,\n" * 20, files=(
             ("plan.pdf", big_pdf, "application/pdf"),)),
-        "html_only_200KB": _mail("Lettre", html="<p>Bonjour <b>madame</b></p>" * 7000),
-        "thirty_attachments": _mail("Scans", "Voir pièces", files=tuple(
+        "html_only_200KB": build_mail(
+            subject="Lettre", text=None, html="<p>Bonjour <b>madame</b></p>" * 7000),
+        "thirty_attachments": build_mail(subject="Scans", text="Voir pièces", files=tuple(
             (f"scan-{i}.png", png_bytes(), "image/png") for i in range(30))),
     }  # fmt: skip
     out: dict[str, Any] = {}
@@ -104,7 +87,7 @@ def parsing() -> dict[str, Any]:
         }
     worst = {}
     for name, markup in BOMBS.items():
-        raw = _mail("Bombe", html=markup)
+        raw = build_mail(subject="Bombe", text=None, html=markup)
         worst[name] = _time(parse_eml, raw, 3)["max_ms"]
     out["html_bombs_max_ms"] = worst
     out["html_bomb_worst_ms"] = max(worst.values())
@@ -133,7 +116,7 @@ def intake(count: int = 50) -> dict[str, Any]:
         for i in range(count):
             for folder in ("INBOX", "alone"):
                 piece = ("piece.pdf", pdf_bytes(f"Pièce {i}"), "application/pdf")
-                imap.append(_mail(f"Demande {i}", "Bonjour,\nune demande.", files=(piece,)), folder)
+                imap.append(build_mail(subject=f"Demande {i}", files=(piece,)), folder)
         imap_alone = _imap_alone(imap, "alone", "alone-done")
         db = Database(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
         upgrade(db.engine)

@@ -11,9 +11,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field, StringConstraints
+from sqlalchemy.orm import Session
 
 from server import audit
-from server.access import Action, authorize, check_authority
+from server.access import Action, Principal, authorize, check_authority
 from server.api.deps import DbDep, PrincipalDep
 from server.db.models import MailboxSettings
 from server.mail import mailbox
@@ -63,19 +64,27 @@ def _out(row: MailboxSettings) -> MailboxSettingsOut:
     )  # fmt: skip
 
 
+def _allowed(principal: Principal, authority_id: uuid.UUID) -> None:
+    check_authority(principal, authority_id)
+    authorize(principal, Action.MANAGE_MAILBOX, authority_id)
+
+
+def _existing(session: Session, authority_id: uuid.UUID) -> MailboxSettings:
+    row = session.get(MailboxSettings, authority_id)
+    if row is None:
+        raise ProblemError(404, "Aucune boîte aux lettres n'est réglée pour cette commune.")
+    return row
+
+
 @router.get(
     "/authorities/{authority_id}/mailbox", response_model=MailboxSettingsOut,
     responses=problem_responses(401, 403, 404, 422),
 )  # fmt: skip
 def get_mailbox(authority_id: uuid.UUID, principal: PrincipalDep, db: DbDep) -> MailboxSettingsOut:
     """The settings (without the password) and the state of the last readings."""
-    check_authority(principal, authority_id)
-    authorize(principal, Action.MANAGE_MAILBOX, authority_id)
+    _allowed(principal, authority_id)
     with db.read() as session:
-        row = session.get(MailboxSettings, authority_id)
-        if row is None:
-            raise ProblemError(404, "Aucune boîte aux lettres n'est réglée pour cette commune.")
-        return _out(row)
+        return _out(_existing(session, authority_id))
 
 
 @router.put(
@@ -86,8 +95,7 @@ def put_mailbox(
     authority_id: uuid.UUID, body: MailboxSettingsIn, principal: PrincipalDep, db: DbDep,
     request: Request,
 ) -> MailboxSettingsOut:  # fmt: skip
-    check_authority(principal, authority_id)
-    authorize(principal, Action.MANAGE_MAILBOX, authority_id)
+    _allowed(principal, authority_id)
     with db.write() as session:
         try:
             row = mailbox.configure(
@@ -115,13 +123,9 @@ def poll_mailbox(
     authority_id: uuid.UUID, principal: PrincipalDep, db: DbDep, request: Request
 ) -> dict[str, str]:
     """« Relever maintenant »: the mailbox is due at once, even after failures."""
-    check_authority(principal, authority_id)
-    authorize(principal, Action.MANAGE_MAILBOX, authority_id)
+    _allowed(principal, authority_id)
     with db.write() as session:
-        row = session.get(MailboxSettings, authority_id)
-        if row is None:
-            raise ProblemError(404, "Aucune boîte aux lettres n'est réglée pour cette commune.")
-        row.next_poll_at = None
+        _existing(session, authority_id).next_poll_at = None
     poller = getattr(request.app.state, "mailbox_poller", None)
     if poller is not None:
         poller.wake()

@@ -9,8 +9,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +26,11 @@ from server.seed import SeedAgent, SeedAuthority, seed
 from server.services.common import stamp
 from sync.protocol.inbound_mail import parse_eml
 from sync.protocol.vocabulary import Role
+from tests.mail_samples import EXE, ZIP, build_mail
 from tests.server.conftest import PASSWORD, World, _codes, make_settings
 from tests.server.helpers import new_request, pdf_bytes, png_bytes
 from tests.server.imap_server import ImapServer, ImapUnavailable, throwaway_imap
 from tests.server.test_sync import pull_all
-
-EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200
-ZIP = b"PK\x03\x04\x14\x00\x00\x00" + b"\x00" * 200
 
 
 @pytest.fixture(scope="module")
@@ -105,39 +102,12 @@ def box(world: World, imap: ImapServer) -> Iterator[Box]:
             session.delete(row)
 
 
-def mail(
-    *,
-    subject: str = "Demande de permis de végétaliser",
-    sender: str | None = "Élodie Martin <Elodie.Martin@example.fr>",
-    text: str | None = "Bonjour,\nje souhaite végétaliser mon trottoir.\nCordialement",
-    html: str | None = None,
-    files: tuple[tuple[str, bytes, str], ...] = (),
-    message_id: str | None = "auto",
-    in_reply_to: str | None = None,
-    date: datetime | None = datetime(2026, 11, 23, 9, 30, tzinfo=UTC),
-) -> bytes:
-    msg = EmailMessage()
-    msg["Subject"] = subject
-    if sender is not None:
-        msg["From"] = sender
-    msg["To"] = "mairie@example.fr"
-    if message_id == "auto":
-        msg["Message-ID"] = f"<{uuid.uuid4().hex}@example.fr>"
-    elif message_id is not None:
-        msg["Message-ID"] = message_id
-    if date is not None:
-        msg["Date"] = format_datetime(date)
-    if in_reply_to is not None:
-        msg["In-Reply-To"] = in_reply_to
-        msg["References"] = in_reply_to
-    if text is not None:
-        msg.set_content(text)
-    elif html is not None:
-        msg.set_content(html, subtype="html")
-    for name, data, media in files:
-        maintype, subtype = media.split("/")
-        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
-    return msg.as_bytes()
+#: The message the tests vary (a new Message-ID each time).
+mail = partial(
+    build_mail,
+    subject="Demande de permis de végétaliser",
+    text="Bonjour,\nje souhaite végétaliser mon trottoir.\nCordialement",
+)
 
 
 def _request(world: World, request_id: uuid.UUID | None) -> Request:

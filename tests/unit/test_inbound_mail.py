@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import make_msgid
+from functools import partial
 
 import pytest
 
@@ -23,47 +24,12 @@ from sync.protocol.inbound_mail import (
     parse_msg,
     sanitise_name,
 )
+from tests.mail_samples import EXE, ZIP, build_mail
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 64
-ZIP = b"PK\x03\x04\x14\x00\x00\x00" + b"\x00" * 64
-
-
-def build(
-    *,
-    subject: str = "Demande d'acte de naissance",
-    sender: str | None = "Élodie Martin <Elodie.Martin@Example.fr>",
-    text: str | None = "Bonjour,\nje souhaite une copie intégrale.\nCordialement",
-    html: str | None = None,
-    files: tuple[tuple[str, bytes, str], ...] = (),
-    message_id: str | None = "<abc.123@example.fr>",
-    date: datetime | None = datetime(2026, 11, 23, 9, 30, tzinfo=UTC),
-    in_reply_to: str | None = None,
-) -> bytes:
-    """A real message as a mail client would write it."""
-    msg = EmailMessage()
-    msg["Subject"] = subject
-    if sender is not None:
-        msg["From"] = sender
-    msg["To"] = "mairie@saint-paul.fr"
-    if message_id is not None:
-        msg["Message-ID"] = message_id
-    if date is not None:
-        msg["Date"] = format_datetime(date)
-    if in_reply_to is not None:
-        msg["In-Reply-To"] = in_reply_to
-        msg["References"] = f"<older@x.fr> {in_reply_to}"
-    if text is not None:
-        msg.set_content(text)
-        if html is not None:
-            msg.add_alternative(html, subtype="html")
-    elif html is not None:
-        msg.set_content(html, subtype="html")
-    for name, data, media in files:
-        maintype, subtype = media.split("/")
-        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
-    return msg.as_bytes()
+#: The message the tests vary, field by field.
+build = partial(build_mail, message_id="<abc.123@example.fr>")
 
 
 def test_an_ordinary_mail_is_read_whole() -> None:
