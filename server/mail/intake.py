@@ -25,8 +25,12 @@ from sqlalchemy.orm import Session
 
 from server import audit
 from server.blobs import BlobStore, safe_filename
-from server.db.models import Citizen, InboundMail, MailOutbox, Message, Request
+from server.db.models import Authority, Citizen, InboundMail, MailOutbox, Message, Request
 from server.db.types import utcnow
+from server.french import long_date_time
+from server.mail import settings as mail_settings
+from server.mail.addresses import AddressError, check_address
+from server.mail.outbox import enqueue
 from server.services import attachments as attachment_service
 from server.services import citizens as citizen_service
 from server.services import requests as request_service
@@ -167,6 +171,39 @@ def _attach(
     return attached, outcomes
 
 
+def _queue_receipt(session: Session, request: Request, parsed: ParsedMail) -> uuid.UUID | None:
+    """The registration receipt (CRPA L112-11) e-mailed back at once through the commune's
+    outgoing mail, when it has one; never to a robot (auto-reply, bounce, list). Its Message-ID
+    is ours: the citizen's answer to it lands in this request's thread."""
+    if parsed.sender_email is None or parsed.auto_submitted:
+        return None
+    if mail_settings.load(session, request.authority_id) is None:
+        return None
+    try:
+        to_email = check_address(parsed.sender_email)
+    except AddressError:
+        return None
+    authority = session.get(Authority, request.authority_id)
+    name = authority.name if authority is not None else "La mairie"
+    body = (
+        f"Bonjour,\n\nVotre courriel « {parsed.subject} » a bien été enregistré par {name} "
+        f"sous le numéro {request.number}, le {long_date_time(request.received_at)}.\n\n"
+        "Cet accusé d'enregistrement ne vaut pas accusé de réception : celui-ci vous sera "
+        "adressé par le service chargé de votre demande. Rappelez ce numéro dans vos "
+        "échanges ; vous pouvez répondre à ce courriel pour compléter votre demande.\n"
+    )
+    message = Message(
+        id=uuid.uuid4(), authority_id=request.authority_id, request_id=request.id,
+        direction=MessageDirection.OUTBOUND.value, channel=Channel.EMAIL.value,
+        subject=f"Accusé d'enregistrement de votre demande n° {request.number}"[:200],
+        body=body, at=utcnow(), agent_id=None, to_email=to_email, attachment_ids=[],
+    )  # fmt: skip
+    session.add(stamp(session, message))
+    session.flush()
+    enqueue(session, message)
+    return message.id
+
+
 def register(
     session: Session,
     blobs: BlobStore,
@@ -193,6 +230,7 @@ def register(
         authority_checked=True, trusted_received_at=received_at,
     )  # fmt: skip
     _, files = _attach(session, blobs, request, parsed.attachments)
+    _queue_receipt(session, request, parsed)
     session.flush()  # the request first: the log row points at it
     session.add(InboundMail(
         id=uuid.uuid4(), authority_id=authority_id, message_key=parsed.message_id,

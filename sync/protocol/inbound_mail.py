@@ -82,6 +82,9 @@ class InboundMail:
     received_at: datetime | None  # Date header as aware UTC, None when absent/unreadable
     references: tuple[str, ...]  # In-Reply-To + References ids (without <>), for threading
     attachments: tuple[InboundAttachment, ...]
+    #: Written by a machine (auto-reply, bounce, mailing list): never answered automatically,
+    #: or two robots would answer each other forever (RFC 3834).
+    auto_submitted: bool = False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -295,6 +298,30 @@ def _check_size(raw: bytes, what: str) -> None:
 # ---------------------------------------------------------------------------------------------
 # .eml
 
+#: Senders that are machines whatever their headers say.
+_ROBOT_SENDERS = re.compile(
+    r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|ne-?pas-?repondre)([+@._-]|$)", re.I
+)
+
+
+def _is_auto_submitted(message: Message, sender: str | None) -> bool:
+    """RFC 3834 and the usual signs of a robot: Auto-Submitted other than ``no``, a bulk or
+    list Precedence, a mailing list, an empty Return-Path (a bounce), an auto-reply header."""
+    auto = (_raw_header(message, "Auto-Submitted") or "no").strip().lower()
+    precedence = (_raw_header(message, "Precedence") or "").strip().lower()
+    return_path = _raw_header(message, "Return-Path")
+    return (
+        not auto.startswith("no")
+        or precedence in ("bulk", "junk", "list", "auto_reply")
+        or _raw_header(message, "List-Id") is not None
+        or (return_path is not None and return_path.strip() == "<>")
+        or any(
+            _raw_header(message, name) is not None
+            for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress")
+        )
+        or (sender is not None and _ROBOT_SENDERS.match(sender) is not None)
+    )
+
 
 def _raw_header(message: Message, name: str) -> str | None:
     """The header as it came (before the policy decodes it): our own decoding never raises."""
@@ -417,6 +444,7 @@ def parse_eml(raw: bytes) -> InboundMail:
             _raw_header(message, "In-Reply-To"), _raw_header(message, "References")
         ),
         attachments=tuple(attachments),
+        auto_submitted=_is_auto_submitted(message, sender_email),
     )
 
 

@@ -19,8 +19,17 @@ from sqlalchemy import select
 
 from server.app import create_app
 from server.auth.passwords import Passwords
-from server.db.models import Attachment, Citizen, Event, MailboxSettings, Message, Request
+from server.db.models import (
+    Attachment,
+    Citizen,
+    Event,
+    MailboxSettings,
+    MailOutbox,
+    Message,
+    Request,
+)
 from server.mail import intake_poller, mailbox
+from server.mail import settings as mail_settings
 from server.mail.intake_poller import IntakePolicy, MailboxPoller, PassReport
 from server.seed import SeedAgent, SeedAuthority, seed
 from server.services.common import stamp
@@ -412,3 +421,39 @@ def test_the_app_runs_the_poller_with_its_settings(
     assert found is not None and found.subject == "Arrivé tout seul"
     assert app.state.mailbox_poller.thread._thread is None  # stopped with the app
     app.state.db.dispose()
+
+
+def test_the_registration_receipt_is_mailed_back_and_its_answer_threads(
+    world: World, box: Box
+) -> None:
+    with world.db.write() as session:
+        mail_settings.configure(
+            session, world.a.authority_id, from_address="mairie@a.example.fr", transport="file"
+        )
+    box.append(mail(subject="Demande de badge"))
+    robot = mail(subject="Réponse automatique : absent").replace(
+        b"Subject:", b"Auto-Submitted: auto-replied\r\nSubject:", 1
+    )
+    box.append(robot)
+    first, second = box.poll().results
+    with world.db.read() as session:
+        receipts = {
+            m.request_id: m
+            for m in session.execute(
+                select(Message).where(Message.authority_id == world.a.authority_id,
+                                      Message.direction == "outbound")
+            ).scalars()
+        }  # fmt: skip
+        assert set(receipts) == {first.request_id}  # never to a robot
+        receipt = receipts[first.request_id]
+        assert receipt.to_email == "elodie.martin@example.fr"
+        assert first.number and first.number in receipt.subject
+        assert "ne vaut pas accusé de réception" in receipt.body
+        outbox = session.execute(
+            select(MailOutbox).where(MailOutbox.message_id == receipt.id)
+        ).scalar_one()
+        assert outbox.state == "queued"
+    # The citizen answers the receipt: the answer joins the request, no new request.
+    box.append(mail(subject="Re: Accusé", text="Voici mon adresse.", in_reply_to=outbox.header_id))
+    [answer] = box.poll().results
+    assert (answer.outcome, answer.request_id) == ("reply", first.request_id)

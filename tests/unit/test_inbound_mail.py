@@ -309,3 +309,26 @@ def test_every_shape_of_html_bomb_gives_a_bounded_text(bomb: str) -> None:
     assert len(text) <= MAX_LONG_TEXT
     assert "Courriel HTML trop long" in text or "Texte tronqué" in text
     assert "<script" not in text and "<!--" not in text and "<b>" not in text
+
+
+@pytest.mark.parametrize(
+    ("header", "robot"),
+    [
+        ("", False),
+        ("Auto-Submitted: no\r\n", False),
+        ("Auto-Submitted: auto-replied\r\n", True),
+        ("Precedence: bulk\r\n", True),
+        ("List-Id: <annonces.example.fr>\r\n", True),
+        ("Return-Path: <>\r\n", True),
+        ("X-Autoreply: yes\r\n", True),
+    ],
+)
+def test_machines_are_recognised_so_nobody_answers_them(header: str, robot: bool) -> None:
+    raw = build().replace(b"Subject:", header.encode() + b"Subject:", 1)
+    assert parse_eml(raw).auto_submitted is robot
+
+
+@pytest.mark.parametrize("sender", ["MAILER-DAEMON@example.fr", "noreply@impots.gouv.fr",
+                                    "ne-pas-repondre@ants.gouv.fr"])  # fmt: skip
+def test_robot_senders_are_recognised(sender: str) -> None:
+    assert parse_eml(build(sender=sender)).auto_submitted is True
