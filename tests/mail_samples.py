@@ -50,3 +50,38 @@ def build_mail(
         maintype, subtype = media.split("/")
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     return msg.as_bytes()
+
+
+def build_msg(
+    *,
+    subject: str = "Demande d'acte — état civil",
+    body: str = "Bonjour,\nje souhaite une copie intégrale.",
+    sender_name: str = "Élodie Martin",
+    sender_email: str = "elodie.martin@example.fr",
+    files: tuple[tuple[str, bytes, str], ...] = (),
+    transport_headers: str | None = None,
+) -> bytes:
+    """A real Outlook ``.msg`` (OLE2 compound file), written by ``aspose-email-foss`` (tests
+    only: the app only reads them, with extract-msg). ``transport_headers`` are the RFC 5322
+    headers Outlook keeps for a received mail (Message-ID, In-Reply-To…)."""
+    import tempfile
+    from pathlib import Path
+
+    from aspose.email_foss import msg as mapi
+
+    message = mapi.MapiMessage.create(subject, body)
+    message.set_property(mapi.PropertyId.SENDER_NAME, sender_name)
+    message.set_property(mapi.PropertyId.SENDER_EMAIL_ADDRESS, sender_email)
+    message.set_property(mapi.PropertyId.SENDER_ADDRESS_TYPE, "SMTP")
+    message.set_property(
+        mapi.PropertyId.MESSAGE_DELIVERY_TIME, datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    )
+    if transport_headers is not None:
+        message.set_property(mapi.PropertyId.TRANSPORT_MESSAGE_HEADERS, transport_headers)
+    message.add_recipient("mairie@example.fr", display_name="Mairie")
+    for name, data, media in files:
+        message.add_attachment(name, data, mime_type=media)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "message.msg"
+        message.save(str(path))
+        return path.read_bytes()

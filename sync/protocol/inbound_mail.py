@@ -469,6 +469,7 @@ def parse_msg(raw: bytes) -> InboundMail:
     _check_size(raw, "fichier Outlook")
     try:
         import extract_msg  # imported here: only this door needs it
+        from extract_msg.msg_classes import MessageBase
     except ImportError as exc:  # pragma: no cover - the dependency is declared
         raise InboundMailError(
             "La lecture des fichiers Outlook (.msg) n'est pas installée sur ce poste."
@@ -480,7 +481,7 @@ def parse_msg(raw: bytes) -> InboundMail:
             "Le fichier Outlook (.msg) est illisible ou n'est pas un message."
         ) from exc
     try:
-        if not isinstance(msg, extract_msg.Message):
+        if not isinstance(msg, MessageBase):  # a plain or a signed message
             raise InboundMailError(
                 "Le fichier Outlook (.msg) n'est pas un message (rendez-vous, contact…)."
             )
@@ -515,6 +516,21 @@ def parse_msg(raw: bytes) -> InboundMail:
                 InboundAttachment(sanitise_name(name, len(attachments) + 1), data, declared)
             )
         sender_email, sender_name = _sender(from_header("From") or _text_attr(msg, "sender"))
+        if sender_email is None:  # no transport headers: the sender's own properties
+            for stream in ("__substg1.0_5D01", "__substg1.0_0C1F", "__substg1.0_0065"):
+                try:
+                    found = msg.getStringStream(stream)
+                except Exception:  # noqa: BLE001
+                    found = None
+                address, _ = _sender(f"<{found}>" if found else None)
+                if address is not None:
+                    sender_email = address
+                    break
+        if not sender_name:
+            with contextlib.suppress(Exception):
+                sender_name = _one_line(msg.getStringStream("__substg1.0_0C1A") or "", 200)
+            if sender_name.lower() == (sender_email or ""):
+                sender_name = ""
         try:
             date: Any = msg.date
         except Exception:  # noqa: BLE001
@@ -532,6 +548,12 @@ def parse_msg(raw: bytes) -> InboundMail:
             ),
             attachments=tuple(attachments),
         )
+    except InboundMailError:
+        raise
+    except Exception as exc:  # noqa: BLE001 — a damaged part: the file as a whole is refused
+        raise InboundMailError(
+            "Le fichier Outlook (.msg) est endommagé : il n'a pas pu être lu entièrement."
+        ) from exc
     finally:
         with contextlib.suppress(Exception):
             msg.close()

@@ -24,7 +24,7 @@ from sync.protocol.inbound_mail import (
     parse_msg,
     sanitise_name,
 )
-from tests.mail_samples import EXE, ZIP, build_mail
+from tests.mail_samples import EXE, ZIP, build_mail, build_msg
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -332,3 +332,34 @@ def test_machines_are_recognised_so_nobody_answers_them(header: str, robot: bool
                                     "ne-pas-repondre@ants.gouv.fr"])  # fmt: skip
 def test_robot_senders_are_recognised(sender: str) -> None:
     assert parse_eml(build(sender=sender)).auto_submitted is True
+
+
+def test_an_outlook_msg_is_read_like_an_eml() -> None:
+    raw = build_msg(files=(("acte.pdf", PDF, "application/pdf"),
+                           ("facture.pdf", EXE, "application/pdf")))  # fmt: skip
+    assert raw.startswith(OLE_MAGIC)
+    mail = parse_mail_file("demande.msg", raw)
+    assert mail.subject == "Demande d'acte — état civil"
+    assert mail.text == "Bonjour,\nje souhaite une copie intégrale."
+    assert (mail.sender_email, mail.sender_name) == ("elodie.martin@example.fr", "Élodie Martin")
+    assert mail.received_at == datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    assert mail.message_id.startswith("sha256:")  # no transport headers: the hash stands in
+    acte, facture = mail.attachments
+    assert (acte.name, acte.content, acte.declared_type) == ("acte.pdf", PDF, "application/pdf")
+    assert attachment_problem(acte.content, acte.name) is None
+    assert "n'est pas un PDF" in (attachment_problem(facture.content, facture.name) or "")
+    # The content decides, not the name: a .msg renamed .eml is still read as Outlook.
+    assert parse_mail_file("renomme.eml", raw).subject == mail.subject
+
+
+def test_a_received_outlook_msg_keeps_its_message_id_and_thread() -> None:
+    headers = (
+        "From: =?utf-8?q?=C3=89lodie_Martin?= <elodie.martin@example.fr>\r\n"
+        "Message-ID: <outlook.1@example.fr>\r\n"
+        "In-Reply-To: <sent.42@bannette.example>\r\n"
+        "Date: Mon, 23 Nov 2026 10:30:00 +0100\r\n\r\n"
+    )
+    mail = parse_msg(build_msg(transport_headers=headers))
+    assert mail.message_id == "outlook.1@example.fr"
+    assert "sent.42@bannette.example" in mail.references
+    assert mail.sender_email == "elodie.martin@example.fr"
