@@ -420,6 +420,8 @@ def test_the_app_runs_the_poller_with_its_settings(
             time.sleep(0.1)
     assert found is not None and found.subject == "Arrivé tout seul"
     assert app.state.mailbox_poller.thread._thread is None  # stopped with the app
+    with app.state.db.write() as session:  # the shared database: leave no mailbox behind
+        session.delete(session.get(MailboxSettings, authority_id))
     app.state.db.dispose()
 
 
@@ -457,3 +459,41 @@ def test_the_registration_receipt_is_mailed_back_and_its_answer_threads(
     box.append(mail(subject="Re: Accusé", text="Voici mon adresse.", in_reply_to=outbox.header_id))
     [answer] = box.poll().results
     assert (answer.outcome, answer.request_id) == ("reply", first.request_id)
+
+
+def test_without_move_the_mail_is_copied_and_left_read(
+    world: World, box: Box, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened = intake_poller.MailboxSession.__init__
+
+    def without_move(self: intake_poller.MailboxSession, *args: Any) -> None:
+        opened(self, *args)
+        self.capabilities.discard("MOVE")  # an old server: COPY only
+
+    monkeypatch.setattr(intake_poller.MailboxSession, "__init__", without_move)
+    box.append(mail(subject="Serveur ancien"))
+    assert [r.outcome for r in box.poll().results] == ["request"]
+    [(flags, _)] = box.inbox()  # never deleted: the original stays, read
+    assert "\\Seen" in flags and "\\Deleted" not in flags
+    assert len(box.filed()) == 1
+    assert box.poll().results == []
+
+
+def test_one_server_process_at_a_time_per_mailbox(world: World, box: Box) -> None:
+    other = MailboxPoller(world.db, world.app.state.blobs, ssl_context=box.imap.context)
+    now = datetime.now(UTC)
+
+    def claims(poller: MailboxPoller) -> list[uuid.UUID]:
+        taken: set[uuid.UUID] = set()
+        while (config := poller.claim(now, taken)) is not None:
+            taken.add(config.authority_id)
+        return sorted(taken)
+
+    mine = claims(box.poller)
+    assert world.a.authority_id in mine
+    assert world.a.authority_id not in claims(other)  # leased by the first process
+    with world.db.write() as session:  # give the leases back
+        for authority_id in mine:
+            row = session.get(MailboxSettings, authority_id)
+            if row is not None:
+                row.locked_until = None
