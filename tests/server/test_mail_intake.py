@@ -5,6 +5,9 @@ twice; bad mail and bad mailboxes give clear French outcomes and lose nothing.""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,6 +22,7 @@ from sqlalchemy import select
 
 from server.app import create_app
 from server.auth.passwords import Passwords
+from server.db.database import Database
 from server.db.models import (
     Attachment,
     Citizen,
@@ -497,3 +501,33 @@ def test_one_server_process_at_a_time_per_mailbox(world: World, box: Box) -> Non
             row = session.get(MailboxSettings, authority_id)
             if row is not None:
                 row.locked_until = None
+
+
+def test_the_command_line_sets_the_mailbox(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    root = Path(__file__).resolve().parents[2]
+    base = [sys.executable, "-m", "server"]
+    common = ["--database-url", url, "--data-dir", str(tmp_path)]
+    done = subprocess.run([*base, "init", *common], cwd=root, capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    configure = [*base, "configure", *common, "--authority", "10999", "--imap-host",
+                 "imap.example.fr", "--imap-login", "mairie@example.fr", "--imap-move-to",
+                 "Enregistrés"]  # fmt: skip
+    env = {**os.environ, "BANNETTE_IMAP_PASSWORD": "s3cret"}
+    done = subprocess.run(configure, cwd=root, capture_output=True, text=True, timeout=120,
+                          env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "relevée par le serveur" in done.stdout
+    refused = subprocess.run([*configure, "--imap-security", "none"], cwd=root,
+                             capture_output=True, text=True, timeout=120, env=env)  # fmt: skip
+    assert refused.returncode == 2 and "sans chiffrement" in refused.stderr
+    db = Database(url)
+    try:
+        with db.read() as session:
+            [row] = session.execute(select(MailboxSettings)).scalars().all()
+            assert (row.host, row.password, row.move_to, row.security) == (
+                "imap.example.fr", "s3cret", "Enregistrés", "tls"
+            )  # fmt: skip
+    finally:
+        db.dispose()
