@@ -332,11 +332,11 @@ class MailboxPoller:
                     continue
                 report.results.append(result)
         except MailboxError as exc:
-            report.error = f"Boîte aux lettres {config.username}@{config.host} : {exc}."
+            report.error = f"Boîte aux lettres « {config.username} » sur {config.host} : {exc}."
         except (imaplib.IMAP4.error, OSError) as exc:
             report.error = (
-                f"Boîte aux lettres {config.username}@{config.host} : erreur de dialogue avec "
-                f"le serveur de messagerie ({exc})."
+                f"Boîte aux lettres « {config.username} » sur {config.host} : erreur de "
+                f"dialogue avec le serveur de messagerie ({exc})."
             )
         finally:
             if mailbox is not None:
@@ -366,9 +366,9 @@ class MailboxPoller:
             try:
                 parsed = parse_eml(raw)
             except InboundMailError as exc:
-                key = self._key_of_headers(raw.split(b"\r\n\r\n", 1)[0][:65536], len(raw), raw)
-                head = raw.split(b"\r\n\r\n", 1)[0][:65536] + b"\r\n\r\n"
-                result = self._register_unreadable(config, key, head, str(exc))
+                head = raw.split(b"\r\n\r\n", 1)[0][:65536]
+                key = self._key_of_headers(head, len(raw), raw)
+                result = self._register_unreadable(config, key, head + b"\r\n\r\n", str(exc))
             else:
                 result = self._register(config, parsed)
         mailbox.file_away(uid)
@@ -391,8 +391,8 @@ class MailboxPoller:
         try:
             with self.db.write() as session:
                 return intake.register(session, self.blobs, config.authority_id, parsed)
-        except IntegrityError:
-            return self._raced(config, parsed.message_id)
+        except IntegrityError as exc:
+            return self._raced(config, parsed.message_id, exc)
 
     def _register_unreadable(
         self, config: MailboxConfig, key: str, header: bytes, error: str
@@ -406,15 +406,15 @@ class MailboxPoller:
                 return intake.register_unreadable(
                     session, config.authority_id, key, headers, error, config.move_to
                 )
-        except IntegrityError:
-            return self._raced(config, key)
+        except IntegrityError as exc:
+            return self._raced(config, key, exc)
 
-    def _raced(self, config: MailboxConfig, key: str) -> intake.IntakeResult:
+    def _raced(self, config: MailboxConfig, key: str, error: IntegrityError) -> intake.IntakeResult:
         """Another server process registered the mail at the same moment; any other integrity
         failure is a real error (the mail stays unseen, retried at the next pass)."""
         with self.db.read() as session:
             if intake.already_registered(session, config.authority_id, key) is None:
-                raise
+                raise error
         return intake.IntakeResult("duplicate", None)
 
     def _record(self, config: MailboxConfig, report: PassReport) -> None:
