@@ -14,6 +14,7 @@ from server.config import (
     Settings,
     default_data_dir,
     default_database_url,
+    mailbox_ca_file_from_env,
     parse_proxies,
     stuck_days_from_env,
 )
@@ -203,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         run_migrations=not args.no_migrate,
         parapheur_stuck_days=stuck_days_from_env(),
         trusted_proxies=parse_proxies(args.trusted_proxies),
+        mailbox_ca_file=mailbox_ca_file_from_env(),
     )
     if args.command == "serve":
         import uvicorn
