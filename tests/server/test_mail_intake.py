@@ -320,6 +320,11 @@ def test_wrong_password_then_fixed_loses_nothing(world: World, box: Box) -> None
     status = box.status()
     assert status.failures == 1 and status.last_error == report.error
     assert status.next_poll_at is not None
+    shown = world.client.get(  # what the administrator sees
+        f"/api/v1/authorities/{world.a.authority_id}/mailbox", headers=world.a.headers("admin")
+    ).json()
+    assert shown["last_error"] == report.error and shown["failures"] == 1
+    assert "mauvais" not in str(shown)
     # Not retried before its delay has passed.
     assert all(r.authority_id != world.a.authority_id for r in box.poller.run_once())
     [(flags, _)] = box.inbox()
