@@ -14,6 +14,7 @@ from server.config import (
     Settings,
     default_data_dir,
     default_database_url,
+    mailbox_ca_file_from_env,
     parse_proxies,
     stuck_days_from_env,
 )
@@ -73,6 +74,16 @@ def _parser() -> argparse.ArgumentParser:
                       help="réglage du connecteur (url, login, tenant, desk, type, subtype, "
                            "siret, logingen, docutype, docustype…), répétable ; le mot de passe "
                            "se donne par la variable BANNETTE_PARAPHEUR_PASSWORD")
+    conf.add_argument("--imap-host", default=None,
+                      help="boîte aux lettres de la commune, relevée par le serveur (IMAP) ; "
+                           "le mot de passe se donne par la variable BANNETTE_IMAP_PASSWORD")
+    conf.add_argument("--imap-port", type=int, default=993, help="port IMAP (défaut 993)")
+    conf.add_argument("--imap-security", choices=["tls", "starttls", "none"], default="tls",
+                      help="tls (défaut, port 993), starttls (port 143) ou none (127.0.0.1)")
+    conf.add_argument("--imap-login", default="", help="identifiant de la boîte aux lettres")
+    conf.add_argument("--imap-folder", default="INBOX", help="dossier lu (défaut INBOX)")
+    conf.add_argument("--imap-move-to", default="Bannette",
+                      help="dossier où ranger les courriels enregistrés (défaut Bannette)")
     return parser
 
 
@@ -99,6 +110,7 @@ def _configure(db: Any, args: argparse.Namespace) -> int:
 
     from server.connectors import parapheur
     from server.db.models import Authority
+    from server.mail import mailbox
     from server.mail import settings as mail_settings
 
     if not args.authority:
@@ -120,6 +132,14 @@ def _configure(db: Any, args: argparse.Namespace) -> int:
                     username=args.smtp_login,
                     password=os.environ.get("BANNETTE_SMTP_PASSWORD") or None)
                 print(f"Envoi des courriels de {authority.name} réglé ({args.mail_transport}).")
+            if args.imap_host:
+                mailbox.configure(
+                    session, authority.id, host=args.imap_host, port=args.imap_port,
+                    security=args.imap_security, username=args.imap_login,
+                    password=os.environ.get("BANNETTE_IMAP_PASSWORD") or None,
+                    folder=args.imap_folder, move_to=args.imap_move_to)
+                print(f"Boîte aux lettres de {authority.name} : {args.imap_login}@"
+                      f"{args.imap_host}, relevée par le serveur.")
             if args.parapheur:
                 parapheur.choose(session, authority.id, args.parapheur,
                                  _parapheur_config(args.parapheur_option))
@@ -184,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         run_migrations=not args.no_migrate,
         parapheur_stuck_days=stuck_days_from_env(),
         trusted_proxies=parse_proxies(args.trusted_proxies),
+        mailbox_ca_file=mailbox_ca_file_from_env(),
     )
     if args.command == "serve":
         import uvicorn

@@ -33,6 +33,8 @@ class Action(StrEnum):
     SEND_TO_PARAPHEUR = "send_to_parapheur"
     CONFIGURE = "configure"  # procedures and authority settings
     AUDIT = "audit"
+    #: The commune's mailbox credentials (administrators only, like the audit trail).
+    MANAGE_MAILBOX = "manage_mailbox"
 
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
@@ -60,6 +62,7 @@ _REFUSALS: dict[Action, str] = {
     Action.CONFIGURE: "Votre rôle ne permet pas de configurer les démarches.",
     Action.AUDIT: "Seul un administrateur peut consulter le journal d'audit.",
     Action.READ: "Votre rôle ne permet pas de consulter ces données.",
+    Action.MANAGE_MAILBOX: "Seul un administrateur peut régler la boîte aux lettres de la commune.",
 }
 
 

@@ -24,6 +24,7 @@ from server.api import (
     authorities,
     citizens,
     events,
+    mailbox,
     messages,
     meta,
     parapheur,
@@ -42,6 +43,7 @@ from server.config import Settings
 from server.connectors.parapheur.poller import ParapheurPoller, PollPolicy
 from server.db.database import Database
 from server.db.migrate import upgrade
+from server.mail.intake_poller import mailbox_poller_for
 from server.mail.sender import MailWorker, RetryPolicy
 from server.ratelimit import SharedLimiter
 from server.services.runtime import Runtime
@@ -103,6 +105,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     poller = ParapheurPoller(db, blobs, PollPolicy(stuck_after_days=settings.parapheur_stuck_days),
                              poll_seconds=settings.parapheur_poll_seconds)
 
+    intake = mailbox_poller_for(db, blobs, settings)
+
     running = [0]  # lifespans may nest (several test clients on one app): stop at the last
 
     @asynccontextmanager
@@ -112,6 +116,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             mailer.start()
         if settings.parapheur_poller:
             poller.start()
+        if settings.mailbox_poller:
+            intake.start()
         try:
             yield
         finally:
@@ -119,6 +125,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             if running[0] == 0:
                 mailer.stop()
                 poller.stop()
+                intake.stop()
             if database is None:
                 db.dispose()
 
@@ -133,6 +140,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.blobs = blobs
     app.state.mailer = mailer
     app.state.poller = poller
+    app.state.mailbox_poller = intake
     app.state.runtime = Runtime(blobs, mailer, poller)
     app.state.passwords = Passwords(
         settings.argon2_time_cost, settings.argon2_memory_cost_kib, settings.argon2_parallelism,
@@ -154,7 +162,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     for module in (
         auth, authorities, agents, procedures, requests, events, messages, citizens,
         phone_calls, attachments, parapheur,
-        sync, submissions, meta,
+        sync, submissions, meta, mailbox,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
 

@@ -34,6 +34,12 @@ def stuck_days_from_env() -> float:
     return float(os.environ.get("BANNETTE_PARAPHEUR_STUCK_DAYS") or 7)
 
 
+def mailbox_ca_file_from_env() -> Path | None:
+    """An extra CA (PEM) the mailbox poller trusts: a commune's self-hosted IMAP server."""
+    value = os.environ.get("BANNETTE_MAILBOX_CA_FILE", "").strip()
+    return Path(value) if value else None
+
+
 def parse_proxies(value: str) -> tuple[str, ...]:
     """``"10.0.0.1, 10.0.0.2"`` → the addresses (or networks) of the trusted proxies."""
     return tuple(p.strip() for p in value.split(",") if p.strip())
@@ -83,6 +89,11 @@ class Settings:
     parapheur_poller: bool = True
     parapheur_poll_seconds: float = 60.0
     parapheur_stuck_days: float = 7.0
+    #: Incoming mail: the mailbox poller runs with the app and reads each commune's mailbox
+    #: this often; ``mailbox_ca_file`` adds a CA to trust (a commune's self-signed server).
+    mailbox_poller: bool = True
+    mailbox_poll_seconds: float = 120.0
+    mailbox_ca_file: Path | None = None
     #: The oldest desktop accepted; an older one gets a French 426 (server/compat.py).
     min_desktop_version: str = field(
         default_factory=lambda: os.environ.get(
@@ -119,4 +130,5 @@ class Settings:
                 env.get("BANNETTE_ANONYMOUS_BYTES_PER_DAY", str(500 * 1024 * 1024))),
             trusted_proxies=parse_proxies(env.get("BANNETTE_TRUSTED_PROXIES", "")),
             run_migrations=env.get("BANNETTE_RUN_MIGRATIONS", "1") != "0",
+            mailbox_ca_file=mailbox_ca_file_from_env(),
         )

@@ -28,6 +28,7 @@ from server.ratelimit import SharedLimiter
 from server.services import attachments as attachment_service
 from server.services import citizens as citizen_service
 from server.services import requests as request_service
+from sync.protocol.files import MAX_FILES_PER_REQUEST
 from sync.protocol.vocabulary import Channel, SilenceRule
 from sync.protocol.wire import (
     AttachmentLinkArgs,
@@ -38,7 +39,7 @@ from sync.protocol.wire import (
 
 router = APIRouter(prefix="/public", tags=["portail usagers"])
 #: Files and bytes of one anonymous submission (each file stays within the 5 MB of the CGU).
-MAX_FILES = 10
+MAX_FILES = MAX_FILES_PER_REQUEST
 MAX_SUBMISSION_BYTES = 25 * 1024 * 1024
 
 

@@ -461,3 +461,55 @@ class RateLimitHit(Base):
     id: Mapped[uuid.UUID] = _uuid_pk()
     key: Mapped[str] = mapped_column(String(300))
     at: Mapped[datetime] = mapped_column()
+
+
+class MailboxSettings(Base):
+    """The commune's incoming mailbox, read over IMAP by ``server.mail.intake_poller`` (server
+    side only, never synced: the password never reaches a PC and the API never returns it).
+
+    ``security`` is ``tls`` (implicit TLS, port 993), ``starttls`` (port 143 upgraded) or
+    ``none`` (refused unless the host is the loopback: the tests' local server). The poller's
+    status (last poll, last error in French, failures) is kept on the same row for the admin."""
+
+    __tablename__ = "mailbox_settings"
+    authority_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("authorities.id", ondelete="CASCADE"), primary_key=True
+    )
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    host: Mapped[str] = mapped_column(String(253))
+    port: Mapped[int] = mapped_column(Integer, default=993)
+    security: Mapped[str] = mapped_column(String(10), default="tls")
+    username: Mapped[str] = mapped_column(String(254))
+    password: Mapped[str] = mapped_column(String(500))
+    folder: Mapped[str] = mapped_column(String(200), default="INBOX")
+    move_to: Mapped[str] = mapped_column(String(200), default="Bannette")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_poll_at: Mapped[datetime | None] = mapped_column()
+    last_success_at: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_poll_at: Mapped[datetime | None] = mapped_column()
+    #: The lease of the server process polling this mailbox (several workers, one poll).
+    locked_until: Mapped[datetime | None] = mapped_column()
+
+
+class InboundMail(Base):
+    """Each message taken from a commune's mailbox, by Message-ID (or ``sha256:`` of the raw
+    message when it has none): the unique key makes a second registration impossible, even
+    when the poller died between the commit and the IMAP flag."""
+
+    __tablename__ = "inbound_mails"
+    __table_args__ = (UniqueConstraint("authority_id", "message_key"),)
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    authority_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("authorities.id", ondelete="CASCADE")
+    )
+    message_key: Mapped[str] = mapped_column(String(512))
+    #: ``request`` (a new request), ``reply`` (a message in an existing thread) or
+    #: ``unreadable`` (a request saying why the mail could not be read).
+    outcome: Mapped[str] = mapped_column(String(20))
+    request_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("requests.id", ondelete="SET NULL")
+    )
+    message_row_id: Mapped[uuid.UUID | None] = mapped_column()
+    registered_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-import threading
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
+from server.background import WakeableThread
 from server.blobs import BlobStore
 from server.db.database import Database
 from server.db.models import Attachment, MailOutbox, Message
@@ -157,46 +157,28 @@ class MailWorker:
         self.blobs = blobs
         self.drop_dir = drop_dir
         self.policy = policy or RetryPolicy()
-        self.poll_seconds = poll_seconds
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = WakeableThread("mail-sender", self.run_once, poll_seconds)
 
     # ------------------------------------------------------------------ thread
     def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._loop, name="mail-sender", daemon=True)
-            self._thread.start()
+        self._worker.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self._worker.stop(timeout)
 
     def wake(self) -> None:
         """Something was queued: look now rather than at the next poll."""
-        self._wake.set()
+        self._worker.wake()
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                wait = self.run_once()
-            except Exception:
-                log.exception("mail sender pass failed")
-                wait = None
-            if self._stop.is_set():
-                return
-            self._wake.wait(self.poll_seconds if wait is None else min(wait, self.poll_seconds))
+    @property
+    def poll_seconds(self) -> float:
+        return self._worker.interval
 
     # ------------------------------------------------------------------ one pass
     def run_once(self) -> float | None:
         """Sends every due message; returns the seconds until the next one is due (None when
         nothing waits)."""
-        while not self._stop.is_set():
+        while not self._worker.stopping:
             job = self._claim()
             if job is None:
                 break

@@ -53,8 +53,8 @@ def postgres_server_url(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 def make_settings(tmp: Path, database_url: str, **overrides: Any) -> Settings:
-    # Tests drive the parapheur poller themselves (run_once with their own clock).
-    values: dict[str, Any] = dict(FAST_ARGON2, parapheur_poller=False)
+    # Tests drive the parapheur and mailbox pollers themselves (run_once with their own clock).
+    values: dict[str, Any] = dict(FAST_ARGON2, parapheur_poller=False, mailbox_poller=False)
     values.update(overrides)
     return Settings(data_dir=tmp, database_url=database_url, **values)
 

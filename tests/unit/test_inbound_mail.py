@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import make_msgid
+from functools import partial
 
 import pytest
 
@@ -23,47 +24,12 @@ from sync.protocol.inbound_mail import (
     parse_msg,
     sanitise_name,
 )
+from tests.mail_samples import EXE, ZIP, build_mail, build_msg
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 64
-ZIP = b"PK\x03\x04\x14\x00\x00\x00" + b"\x00" * 64
-
-
-def build(
-    *,
-    subject: str = "Demande d'acte de naissance",
-    sender: str | None = "Élodie Martin <Elodie.Martin@Example.fr>",
-    text: str | None = "Bonjour,\nje souhaite une copie intégrale.\nCordialement",
-    html: str | None = None,
-    files: tuple[tuple[str, bytes, str], ...] = (),
-    message_id: str | None = "<abc.123@example.fr>",
-    date: datetime | None = datetime(2026, 11, 23, 9, 30, tzinfo=UTC),
-    in_reply_to: str | None = None,
-) -> bytes:
-    """A real message as a mail client would write it."""
-    msg = EmailMessage()
-    msg["Subject"] = subject
-    if sender is not None:
-        msg["From"] = sender
-    msg["To"] = "mairie@saint-paul.fr"
-    if message_id is not None:
-        msg["Message-ID"] = message_id
-    if date is not None:
-        msg["Date"] = format_datetime(date)
-    if in_reply_to is not None:
-        msg["In-Reply-To"] = in_reply_to
-        msg["References"] = f"<older@x.fr> {in_reply_to}"
-    if text is not None:
-        msg.set_content(text)
-        if html is not None:
-            msg.add_alternative(html, subtype="html")
-    elif html is not None:
-        msg.set_content(html, subtype="html")
-    for name, data, media in files:
-        maintype, subtype = media.split("/")
-        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
-    return msg.as_bytes()
+#: The message the tests vary, field by field.
+build = partial(build_mail, message_id="<abc.123@example.fr>")
 
 
 def test_an_ordinary_mail_is_read_whole() -> None:
@@ -322,3 +288,78 @@ def test_a_damaged_outlook_file_raises_a_french_error() -> None:
         parse_msg(junk)
     with pytest.raises(InboundMailError, match="« faux.eml » : .*Outlook"):
         parse_mail_file("faux.eml", junk)
+
+
+@pytest.mark.parametrize(
+    "bomb",
+    [
+        "<" * 3_000_000,
+        "<script>" * 400_000,
+        "<!--" * 600_000,
+        "&eacute;" * 400_000,
+        "<a href='" + "x" * 3_000_000,
+        "<b>" * 700_000,
+        "<x" * 1_000_000,
+        "<td>" * 600_000,
+    ],
+    ids=["lt", "script", "comment", "entities", "open-attribute", "tags", "lt-letter", "cells"],
+)
+def test_every_shape_of_html_bomb_gives_a_bounded_text(bomb: str) -> None:
+    text = parse_eml(build(text=None, html=bomb)).text
+    assert len(text) <= MAX_LONG_TEXT
+    assert "Courriel HTML trop long" in text or "Texte tronqué" in text
+    assert "<script" not in text and "<!--" not in text and "<b>" not in text
+
+
+@pytest.mark.parametrize(
+    ("header", "robot"),
+    [
+        ("", False),
+        ("Auto-Submitted: no\r\n", False),
+        ("Auto-Submitted: auto-replied\r\n", True),
+        ("Precedence: bulk\r\n", True),
+        ("List-Id: <annonces.example.fr>\r\n", True),
+        ("Return-Path: <>\r\n", True),
+        ("X-Autoreply: yes\r\n", True),
+    ],
+)
+def test_machines_are_recognised_so_nobody_answers_them(header: str, robot: bool) -> None:
+    raw = build().replace(b"Subject:", header.encode() + b"Subject:", 1)
+    assert parse_eml(raw).auto_submitted is robot
+
+
+@pytest.mark.parametrize("sender", ["MAILER-DAEMON@example.fr", "noreply@impots.gouv.fr",
+                                    "ne-pas-repondre@ants.gouv.fr"])  # fmt: skip
+def test_robot_senders_are_recognised(sender: str) -> None:
+    assert parse_eml(build(sender=sender)).auto_submitted is True
+
+
+def test_an_outlook_msg_is_read_like_an_eml() -> None:
+    raw = build_msg(files=(("acte.pdf", PDF, "application/pdf"),
+                           ("facture.pdf", EXE, "application/pdf")))  # fmt: skip
+    assert raw.startswith(OLE_MAGIC)
+    mail = parse_mail_file("demande.msg", raw)
+    assert mail.subject == "Demande d'acte — état civil"
+    assert mail.text == "Bonjour,\nje souhaite une copie intégrale."
+    assert (mail.sender_email, mail.sender_name) == ("elodie.martin@example.fr", "Élodie Martin")
+    assert mail.received_at == datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    assert mail.message_id.startswith("sha256:")  # no transport headers: the hash stands in
+    acte, facture = mail.attachments
+    assert (acte.name, acte.content, acte.declared_type) == ("acte.pdf", PDF, "application/pdf")
+    assert attachment_problem(acte.content, acte.name) is None
+    assert "n'est pas un PDF" in (attachment_problem(facture.content, facture.name) or "")
+    # The content decides, not the name: a .msg renamed .eml is still read as Outlook.
+    assert parse_mail_file("renomme.eml", raw).subject == mail.subject
+
+
+def test_a_received_outlook_msg_keeps_its_message_id_and_thread() -> None:
+    headers = (
+        "From: =?utf-8?q?=C3=89lodie_Martin?= <elodie.martin@example.fr>\r\n"
+        "Message-ID: <outlook.1@example.fr>\r\n"
+        "In-Reply-To: <sent.42@bannette.example>\r\n"
+        "Date: Mon, 23 Nov 2026 10:30:00 +0100\r\n\r\n"
+    )
+    mail = parse_msg(build_msg(transport_headers=headers))
+    assert mail.message_id == "outlook.1@example.fr"
+    assert "sent.42@bannette.example" in mail.references
+    assert mail.sender_email == "elodie.martin@example.fr"

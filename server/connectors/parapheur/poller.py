@@ -18,7 +18,6 @@ thread like the mail sender; tests call ``run_once(now=…)`` with their own clo
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from server.background import WakeableThread
 from server.blobs import BlobStore
 from server.connectors.parapheur import BUILTIN, open_connector
 from server.connectors.parapheur.base import (
@@ -91,48 +91,37 @@ class ParapheurPoller:
         self.db = db
         self.blobs = blobs
         self.policy = policy or PollPolicy()
-        self.poll_seconds = poll_seconds
         self.clock = clock
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = WakeableThread("parapheur-poller", self._pass, poll_seconds)
 
     # ------------------------------------------------------------------ thread
     def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._loop, name="parapheur-poller",
-                                            daemon=True)
-            self._thread.start()
+        self._worker.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self._worker.stop(timeout)
 
     def wake(self) -> None:
         """A folder was queued: send it now rather than at the next poll."""
-        self._wake.set()
+        self._worker.wake()
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                self.run_once()
-            except Exception:
-                log.exception("parapheur poller pass failed")
-            if self._stop.is_set():
-                return
-            self._wake.wait(self.poll_seconds)
+    @property
+    def poll_seconds(self) -> float:
+        return self._worker.interval
+
+    @poll_seconds.setter
+    def poll_seconds(self, value: float) -> None:
+        self._worker.interval = value
+
+    def _pass(self) -> None:
+        self.run_once()
 
     # ------------------------------------------------------------------ one pass
     def run_once(self, now: datetime | None = None) -> int:
         """Handles every folder due at ``now`` once; returns how many were handled."""
         now = now or self.clock()
         seen: set[uuid.UUID] = set()
-        while not self._stop.is_set():
+        while not self._worker.stopping:
             job = self.claim(now, seen)
             if job is None:
                 break
