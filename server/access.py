@@ -33,6 +33,7 @@ class Action(StrEnum):
     SEND_TO_PARAPHEUR = "send_to_parapheur"
     CONFIGURE = "configure"  # procedures and authority settings
     AUDIT = "audit"
+    MANAGE_SERVICES = "manage_services"  # create, rename, retire a service, set its members
 
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
@@ -60,6 +61,7 @@ _REFUSALS: dict[Action, str] = {
     Action.CONFIGURE: "Votre rôle ne permet pas de configurer les démarches.",
     Action.AUDIT: "Seul un administrateur peut consulter le journal d'audit.",
     Action.READ: "Votre rôle ne permet pas de consulter ces données.",
+    Action.MANAGE_SERVICES: "Seul un administrateur de la commune peut gérer ses services.",
 }
 
 
