@@ -32,6 +32,8 @@ class Column(IntEnum):
     AUTHORITY = 6
     STATUS = 7
     DUE = 8
+    #: « Attribuée à »: the agent's name, else the service's (kept sorted by an index).
+    ASSIGNEE = 9
 
 
 #: SQL sort expression per column; the primary key breaks ties so the order is total.
@@ -48,6 +50,8 @@ _SORT_SQL: dict[Column, str] = {
     Column.STATUS: "r.status {dir}",
     # Requests with nothing due go last whichever the direction.
     Column.DUE: "r.due_date IS NULL, r.due_date {dir}",
+    # assignee_label is kept by triggers (migration services): read in index order.
+    Column.ASSIGNEE: "r.assignee_label {dir}",
 }
 #: Joins a sort column needs (the rest stay out of the id query for speed).
 _SORT_JOINS: dict[Column, str] = {
@@ -153,6 +157,8 @@ class InboxFilter:
     assigned_to_me: bool = False
     not_acknowledged: bool = False
     search: str = ""
+    #: « Mon service »: requests assigned to a service the current agent belongs to.
+    my_services: bool = False
 
     def same_results_as(self, other: InboxFilter) -> bool:
         """True when only the search text differs, and not in a way the query sees
@@ -185,6 +191,8 @@ class InboxRow:
     due_kind: str | None
     #: The state of the request's latest parapheur folder, in French (None: never sent).
     parapheur: str | None = None
+    #: « Attribuée à »: agent or service name ('' when nobody).
+    assignee: str = ""
 
 
 @dataclass(frozen=True)
@@ -250,7 +258,8 @@ SELECT r.pk, r.number, r.received_at, r.channel, c.display_name, r.subject, p.na
        a.department, r.status, r.outcome, r.due_date, r.due_kind,
        (SELECT json_array(f.state, f.sending, f.version, json(f.steps), f.last_error)
         FROM parapheur_folder f WHERE f.request_pk = r.pk AND f.deleted = 0
-        ORDER BY f.created_at DESC, f.pk DESC LIMIT 1)
+        ORDER BY f.created_at DESC, f.pk DESC LIMIT 1),
+       r.assignee_label
 FROM request r
 JOIN citizen c ON c.pk = r.citizen_pk
 JOIN procedure p ON p.pk = r.procedure_pk
@@ -275,6 +284,7 @@ def _row(values: Sequence[object]) -> InboxRow:
         due_date=date.fromisoformat(str(values[11])) if values[11] else None,
         due_kind=str(values[12]) if values[12] else None,
         parapheur=folder_label(*json.loads(str(values[13]))) if values[13] else None,
+        assignee=str(values[14] or ""),
     )
 
 
@@ -417,6 +427,13 @@ class InboxRepository:
             params.extend([today.isoformat(), end_of_week(today).isoformat()])
         if flt.assigned_to_me:
             where.append("r.assigned_agent_pk = (SELECT pk FROM agent WHERE id = ?)")
+            params.append(agent_id or "")
+        if flt.my_services:
+            where.append(
+                "r.assigned_service_id IN (SELECT s.id FROM service s "
+                "JOIN service_member m ON m.service_pk = s.pk "
+                "JOIN agent ag ON ag.pk = m.agent_pk WHERE ag.id = ? AND s.deleted = 0)"
+            )
             params.append(agent_id or "")
         if flt.not_acknowledged:
             where.append("r.acknowledged_at IS NULL AND r.status NOT IN ('answered', 'closed')")

@@ -74,6 +74,7 @@ COLUMN_WIDTHS: dict[Column, int] = {
     Column.AUTHORITY: 95,
     Column.STATUS: 110,
     Column.DUE: 150,
+    Column.ASSIGNEE: 130,
 }
 
 

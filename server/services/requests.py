@@ -49,6 +49,7 @@ from sync.protocol.vocabulary import (
     Status,
     can_transition,
 )
+from sync.protocol.wire import AGENT_LEFT as AGENT_LEFT
 from sync.protocol.wire import (
     Entity,
     RequestAcknowledgeArgs,
@@ -355,11 +356,6 @@ def assign(
     stamp(session, row)
     audit.record(session, principal, "assign", "requests", row.id, row.authority_id)
     return Change(Entity.REQUESTS, row)
-
-
-#: Why an assignment to an agent who left is refused (the same words on the PC).
-AGENT_LEFT = ("Cet agent a quitté la collectivité (compte désactivé) : attribuez la demande "
-              "à un autre agent ou à un service.")
 
 
 def check_assignable_agent(

@@ -461,6 +461,12 @@ class RequestImplicitDecisionArgs(_Model):
     arose_on: LegalDay = Field(description="Jour où la décision implicite est née")
 
 
+#: Why an assignment to an agent who left (disabled) is refused: the same words on the PC,
+#: before queueing, and on the server.
+AGENT_LEFT = ("Cet agent a quitté la collectivité (compte désactivé) : attribuez la demande "
+              "à un autre agent ou à un service.")
+
+
 class RequestAssignArgs(_Model):
     """« Attribuer… »: to an agent, to a service, or to both (an agent within a service);
     both None takes the request back. ``previous_*`` are what the client saw, to detect a

@@ -49,6 +49,7 @@ class Req:
     acknowledged_at: str | None
     deleted: int
     tokens: tuple[tuple[str, ...], ...]  # folded words of each indexed column
+    assignee: str = ""
 
 
 _WORD = re.compile(r"[^\W_]+")
@@ -95,6 +96,7 @@ def load(conn: sqlite3.Connection) -> list[Req]:
                 acknowledged_at=r["acknowledged_at"],
                 deleted=r["deleted"],
                 tokens=tuple(tuple(_WORD.findall(fold(c))) for c in columns),
+                assignee=r["assignee_label"],
             )
         )
     return rows
@@ -323,6 +325,7 @@ SORT_KEYS: dict[Column, list[Callable[[Req], object]]] = {
     Column.AUTHORITY: [lambda r: r.authority],
     Column.STATUS: [lambda r: r.status],
     Column.DUE: [lambda r: r.due_date or ""],
+    Column.ASSIGNEE: [lambda r: r.assignee],
 }
 
 
