@@ -1,0 +1,120 @@
+"""Two PCs on the real server: the administrator's PC creates a service and assigns requests,
+queued offline; the secrétaire's PC pulls them, shows them in « Mes demandes » / « Mon
+service », and is told once « Demande n° … vous a été attribuée par … »."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from desktop.store import teamwork
+from desktop.store.database import connect
+from desktop.store.inbox import InboxFilter, InboxRepository, InboxSort
+from tests.conftest import TODAY
+from tests.sync.conftest import CLERK, ServerProcess, local_db, sync_in_process
+
+ADMIN = ("admin", "Admin-Bannette-2026!")
+
+
+def _agent_id(conn: sqlite3.Connection, login: str) -> str:
+    return str(conn.execute("SELECT id FROM agent WHERE login = ?", (login,)).fetchone()[0])
+
+
+def test_assignment_reaches_the_other_pc_and_is_notified_once(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    pc_admin = local_db(tmp_path / "admin.sqlite3")
+    pc_clerk = local_db(tmp_path / "secretaire.sqlite3")
+    sync_in_process(server.url, pc_admin, ADMIN)
+    sync_in_process(server.url, pc_clerk, CLERK)
+
+    admin = connect(pc_admin)
+    clerk_id = _agent_id(admin, "secretaire")
+    admin_id = _agent_id(admin, "admin")
+    authority_pk = admin.execute("SELECT pk FROM authority ORDER BY insee_code").fetchone()[0]
+    # Offline: service created, two requests assigned (one to her, one to her service).
+    service_id = teamwork.save_service(admin, authority_pk=authority_pk, name="État civil",
+                                       member_ids=[clerk_id])
+    first, second = [r[0] for r in admin.execute(
+        "SELECT pk FROM request WHERE authority_pk = ? ORDER BY number LIMIT 2",
+        (authority_pk,))]
+    teamwork.assign(admin, [first], agent_id=clerk_id, service_id=None,
+                    reason="Vous connaissez le dossier", by_agent_id=admin_id)
+    teamwork.assign(admin, [second], agent_id=None, service_id=service_id,
+                    reason="", by_agent_id=admin_id)
+    numbers = [admin.execute("SELECT number FROM request WHERE pk = ?", (pk,)).fetchone()[0]
+               for pk in (first, second)]
+    request_ids = [admin.execute("SELECT id FROM request WHERE pk = ?", (pk,)).fetchone()[0]
+                   for pk in (first, second)]
+    admin.close()
+    report = sync_in_process(server.url, pc_admin, ADMIN)
+    assert report is not None
+    assert server.query("SELECT name FROM services") == [("État civil",)]
+
+    sync_in_process(server.url, pc_clerk, CLERK)
+    clerk = connect(pc_clerk)
+    try:
+        assert clerk.execute("SELECT COUNT(*) FROM sync_outbox WHERE state = 'rejected'"
+                             ).fetchone()[0] == 0
+        repo = InboxRepository(clerk)
+        mine = repo.ids(InboxFilter(assigned_to_me=True), InboxSort(), today=TODAY,
+                        agent_id=clerk_id)
+        service = repo.ids(InboxFilter(my_services=True), InboxSort(), today=TODAY,
+                           agent_id=clerk_id)
+        pk_of = {r[0]: r[1] for r in clerk.execute("SELECT id, pk FROM request")}
+        assert pk_of[request_ids[0]] in mine
+        assert service == [pk_of[request_ids[1]]]
+        rows = repo.rows([pk_of[i] for i in request_ids])
+        assert rows[pk_of[request_ids[0]]].assignee == "Claire Martin"
+        assert rows[pk_of[request_ids[1]]].assignee == "État civil"
+        notices = teamwork.take_assignment_notices(clerk)
+        assert sorted(n.text for n in notices) == sorted([
+            f"Demande n° {numbers[0]} vous a été attribuée par Administrateur",
+            f"Demande n° {numbers[1]} attribuée à votre service « État civil » "
+            "par Administrateur",
+        ])
+        assert teamwork.take_assignment_notices(clerk) == []  # said once
+        detail = repo.detail(pk_of[request_ids[0]])
+        assert detail is not None
+        texts = [teamwork.event_text(e.kind, e.detail) for e in detail.events]
+        assert "Attribuée à Claire Martin (motif : Vous connaissez le dossier)" in texts
+    finally:
+        clerk.close()
+    # The administrator's own PC is not told about its own assignments.
+    admin = connect(pc_admin)
+    try:
+        sync_in_process(server.url, pc_admin, ADMIN)
+        assert teamwork.take_assignment_notices(admin) == []
+        assert admin.execute("SELECT COUNT(*) FROM event WHERE kind = 'assigned'"
+                             ).fetchone()[0] == 2  # adopted, not doubled
+    finally:
+        admin.close()
+
+
+def test_agent_who_left_refused_by_the_server_too(server: ServerProcess, tmp_path: Path) -> None:
+    """A PC that did not know yet the agent left queues the assignment: the server refuses
+    it with the reason, and the PC shows it among the refusals; nothing else is blocked."""
+    pc = local_db(tmp_path / "poste.sqlite3")
+    sync_in_process(server.url, pc, CLERK)
+    conn = connect(pc)
+    maire = _agent_id(conn, "maire")
+    (pk,) = conn.execute("SELECT r.pk FROM request r JOIN authority a ON a.pk = r.authority_pk "
+                         "WHERE a.insee_code = '10999' LIMIT 1").fetchone()
+    teamwork.assign(conn, [pk], agent_id=maire, service_id=None, by_agent_id=None)
+    teamwork.add_note(conn, pk, "Appeler le demandeur", agent_id=None)
+    conn.close()
+    with sqlite3.connect(server.database, timeout=30) as db:  # the mayor's account disabled
+        db.execute("UPDATE agents SET active = 0 WHERE login = 'maire'")
+    db.close()
+    sync_in_process(server.url, pc, CLERK)
+    conn = connect(pc)
+    try:
+        refused = conn.execute("SELECT name, reason FROM sync_outbox WHERE state = 'rejected'"
+                               ).fetchall()
+        assert [tuple(r) for r in refused] == [(
+            "request.assign",
+            "Cet agent a quitté la collectivité (compte désactivé) : attribuez la demande "
+            "à un autre agent ou à un service.")]
+        assert server.query("SELECT COUNT(*) FROM events WHERE kind = 'note'") == [(1,)]
+    finally:
+        conn.close()
