@@ -548,7 +548,8 @@ class InboxRepository:
         return RequestDetail(
             row=found[pk],
             body=r["body"],
-            assigned_to=r["display_name"],
+            # The agent's name, else the service's (one label, as in the « Attribuée à » column).
+            assigned_to=found[pk].assignee or r["display_name"],
             registration_receipt_at=moment(r["registration_receipt_at"]),
             acknowledged_at=moment(r["acknowledged_at"]),
             silence_rule=r["silence_rule"],

@@ -597,6 +597,8 @@ def named_event_data(
 def event_text(kind: str, detail: dict[str, Any]) -> str | None:
     """The history line of the team's events (None: not one of them)."""
     if kind == EventKind.ASSIGNED.value:
+        if not {"assignee_id", "service_id"} & detail.keys():
+            return None  # an older record (the demo's): the plain label
         who = [str(detail[k]) for k in ("assignee_name", "service_name") if detail.get(k)]
         if not who:
             who = ["un agent" if detail.get("assignee_id") else ""] + (

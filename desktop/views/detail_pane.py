@@ -388,7 +388,7 @@ def render_detail(
         ("Règle de silence", rule_text),
         ("Commune", row.authority),
         ("Statut", status),
-        ("Assignée à", detail.assigned_to) if detail.assigned_to else UNASSIGNED,
+        ("Attribuée à", detail.assigned_to) if detail.assigned_to else UNASSIGNED,
         (
             "Accusé d'enregistrement",
             moment_fr(detail.registration_receipt_at) if detail.registration_receipt_at else "",

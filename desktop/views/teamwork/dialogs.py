@@ -23,11 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain.french import format_short_date_fr
 from desktop.store.inbox import Choice
 from desktop.store.teamwork import Note
 from desktop.views.citizen_search import CitizenSearch, FindCitizens
 from desktop.views.dialog_parts import save_shortcuts
+from desktop.views.formatting import numeric_moment_fr
 from desktop.views.reply.applying_dialog import ApplyingDialog
 
 
@@ -112,8 +112,7 @@ def notes_html(notes: Sequence[Note]) -> str:
     if not notes:
         return "<p style='color:#666'>Aucune note interne pour cette demande.</p>"
     items = "".join(
-        f"<p><b>{escape(n.author)}</b> — {format_short_date_fr(n.at.date())} à "
-        f"{n.at:%H:%M}<br>{escape(n.text).replace(chr(10), '<br>')}</p>"
+        f"<p><b>{escape(n.author)}</b> — {numeric_moment_fr(n.at)}<br>{escape(n.text).replace(chr(10), '<br>')}</p>"
         for n in notes
     )
     return items

@@ -213,15 +213,21 @@ class TeamworkFlow(QObject):
             self.window._notify(NOTICE_TITLE, notice.text)  # noqa: SLF001
         return notices
 
-    def context_menu(self, widget: QWidget, position: QPoint, base: QMenu | None = None) -> QMenu:
+    def context_menu(self, widget: QWidget, base: QMenu | None = None) -> QMenu:
+        """The team's actions, after ``base`` (the detail pane's « Copier »…) when given."""
         menu = base or QMenu(widget)
         if base is not None:
             menu.addSeparator()
         for key in ("assign", "notes", "edit"):
             menu.addAction(self.actions[key])
+        if self.context is not None:
+            self.context.deleteLater()
         self.context = menu
-        menu.popup(widget.mapToGlobal(position))
         return menu
+
+    def pop_context_menu(self, widget: QWidget, position: QPoint,
+                         base: QMenu | None = None) -> None:
+        self.context_menu(widget, base).popup(widget.mapToGlobal(position))
 
 
 def _admin_menu(window: MainWindow) -> QMenu:
@@ -275,12 +281,13 @@ def install_teamwork(window: MainWindow) -> TeamworkFlow:
 
     table = window.table
     table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-    table.customContextMenuRequested.connect(lambda pos: flow.context_menu(table.viewport(), pos))
+    table.customContextMenuRequested.connect(
+        lambda pos: flow.pop_context_menu(table.viewport(), pos))
     detail = window.detail
     detail.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
     detail.customContextMenuRequested.connect(
-        lambda pos: flow.context_menu(detail.viewport(), pos,
-                                      detail.createStandardContextMenu(pos)))
+        lambda pos: flow.pop_context_menu(detail.viewport(), pos,
+                                          detail.createStandardContextMenu(pos)))
     table.selectionModel().selectionChanged.connect(flow.update)
     window.request_actions.requestChanged.connect(flow.update)
     window.model.modelReset.connect(flow.update)
