@@ -132,7 +132,9 @@ def test_context_menu_of_the_bannette_and_the_detail_pane(
     assert isinstance(window.findChild(QMenu, "menu-admin"), QMenu)
 
 
-def test_notes_dialog_adds_and_lists(qtbot, window: MainWindow, demo_db: sqlite3.Connection) -> None:
+def test_notes_dialog_adds_and_lists(
+    qtbot, window: MainWindow, demo_db: sqlite3.Connection
+) -> None:
     window.table.selectRow(0)
     pk = window.selected_pk()
     assert pk is not None

@@ -112,7 +112,8 @@ def notes_html(notes: Sequence[Note]) -> str:
     if not notes:
         return "<p style='color:#666'>Aucune note interne pour cette demande.</p>"
     items = "".join(
-        f"<p><b>{escape(n.author)}</b> — {numeric_moment_fr(n.at)}<br>{escape(n.text).replace(chr(10), '<br>')}</p>"
+        f"<p><b>{escape(n.author)}</b> — {numeric_moment_fr(n.at)}<br>"
+        f"{escape(n.text).replace(chr(10), '<br>')}</p>"
         for n in notes
     )
     return items
