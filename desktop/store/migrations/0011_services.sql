@@ -23,8 +23,9 @@ ALTER TABLE request ADD COLUMN assigned_service_id TEXT;
 -- « Attribuée à » as shown (the agent's name, else the service's), kept by the triggers
 -- below so the bannette sorts on an index instead of joining two tables per row.
 ALTER TABLE request ADD COLUMN assignee_label TEXT NOT NULL DEFAULT '';
-CREATE INDEX request_assigned_agent ON request(deleted, assigned_agent_pk);
-CREATE INDEX request_assigned_service ON request(deleted, assigned_service_id);
+-- « Mes demandes » / « Mon service » read in the bannette's default order (newest first).
+CREATE INDEX request_assigned_agent ON request(deleted, assigned_agent_pk, received_at);
+CREATE INDEX request_assigned_service ON request(deleted, assigned_service_id, received_at);
 CREATE INDEX request_assignee ON request(deleted, assignee_label);
 
 CREATE TRIGGER request_assignee_insert AFTER INSERT ON request

@@ -8,7 +8,7 @@ The window's only line: ``install_teamwork(window)``."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QPoint, Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -84,6 +84,15 @@ class TeamworkFlow(QObject):
         self.dialog = dialog
         dialog.open()
 
+    def _read(self, pk: int, columns: str) -> Any:
+        """The request's ``columns``, or None with the reason in the status bar (deleted by
+        a sync meanwhile)."""
+        try:
+            return live_request(self.conn, pk, columns)
+        except StoreError as exc:
+            self.window.statusBar().showMessage(str(exc), 8000)
+            return None
+
     def _authorities(self, pks: list[int]) -> set[int]:
         return {int(live_request(self.conn, pk, "authority_pk")[0]) for pk in pks}
 
@@ -94,10 +103,10 @@ class TeamworkFlow(QObject):
             return None
         try:
             authorities = self._authorities(pks)
-            number = live_request(self.conn, pks[0], "number")[0]
         except StoreError as exc:
             self.window.statusBar().showMessage(str(exc), 8000)
             return None
+        number = live_request(self.conn, pks[0], "number")[0]
         what = f"la demande n° {number}" if len(pks) == 1 else f"{len(pks)} demandes"
         dialog = AssignDialog(what, teamwork.assignable_agents(self.conn, authorities),
                               teamwork.assignable_services(self.conn, authorities),
@@ -116,14 +125,10 @@ class TeamworkFlow(QObject):
 
     def notes(self) -> NotesDialog | None:
         pk = self.window.selected_pk()
-        if pk is None:
+        row = self._read(pk, "number") if pk is not None else None
+        if pk is None or row is None:
             return None
-        try:
-            number = live_request(self.conn, pk, "number")[0]
-        except StoreError as exc:
-            self.window.statusBar().showMessage(str(exc), 8000)
-            return None
-        dialog = NotesDialog(number, teamwork.notes(self.conn, pk), self.window)
+        dialog = NotesDialog(row["number"], teamwork.notes(self.conn, pk), self.window)
 
         def apply() -> None:
             teamwork.add_note(self.conn, pk, dialog.text.toPlainText(), agent_id=self.agent_id,
@@ -136,15 +141,10 @@ class TeamworkFlow(QObject):
 
     def edit(self) -> EditRequestDialog | None:
         pk = self.window.selected_pk()
-        if pk is None:
-            return None
-        try:
-            row = live_request(
-                self.conn, pk,
-                "number, subject, procedure_pk, authority_pk, "
-                "(SELECT display_name FROM citizen WHERE pk = citizen_pk) AS citizen")
-        except StoreError as exc:
-            self.window.statusBar().showMessage(str(exc), 8000)
+        row = self._read(pk, "number, subject, procedure_pk, authority_pk, "
+                              "(SELECT display_name FROM citizen WHERE pk = citizen_pk) AS citizen"
+                         ) if pk is not None else None
+        if pk is None or row is None:
             return None
         conn = self.conn
         dialog = EditRequestDialog(
