@@ -398,8 +398,12 @@ class InboxRepository:
         direction = "DESC" if sort.descending else "ASC"
         order = _SORT_SQL[sort.column].format(dir=direction)
         joins = _SORT_JOINS.get(sort.column, "")
+        # « Mon service » is a list of services: left alone, SQLite walks the whole bannette
+        # in the sort's order to avoid sorting; reading the service's few rows and sorting
+        # them is 3 to 4 times faster.
+        hint = " INDEXED BY request_assigned_service" if flt.my_services else ""
         sql = (
-            f"SELECT r.pk FROM request r {joins} WHERE {' AND '.join(where)} "
+            f"SELECT r.pk FROM request r{hint} {joins} WHERE {' AND '.join(where)} "
             f"ORDER BY {order}, r.pk {direction}"
         )
         return [pk for (pk,) in self._conn.execute(sql, params)]

@@ -200,3 +200,22 @@ def test_service_members_must_be_active_agents_of_the_commune(
     with pytest.raises(StoreError, match="existe déjà"):
         teamwork.save_service(conn, authority_pk=authority_pk, name="Accueil", member_ids=[])
     assert [s.name for s in teamwork.services(conn)] == ["Accueil"]
+
+
+@pytest.mark.parametrize("column", list(Column), ids=lambda c: c.name)
+def test_my_service_keeps_every_sort_order(demo_db: sqlite3.Connection, column: Column) -> None:
+    """« Mon service » reads the service's rows by their index: in every column's order they
+    come as the whole bannette's sorted list filtered to them."""
+    conn = demo_db
+    _pk, me = _agent(conn, "smartin")
+    authority_pk = conn.execute("SELECT pk FROM authority ORDER BY pk").fetchone()[0]
+    service_id = teamwork.save_service(conn, authority_pk=authority_pk, name="Accueil",
+                                       member_ids=[me])
+    pks = _pks(conn, 40, authority_pk)[::3]
+    teamwork.assign(conn, pks, agent_id=None, service_id=service_id, by_agent_id=me)
+    repo = InboxRepository(conn)
+    for descending in (False, True):
+        sort = InboxSort(column, descending)
+        everything = repo.ids(InboxFilter(), sort, today=TODAY, agent_id=me)
+        mine = repo.ids(InboxFilter(my_services=True), sort, today=TODAY, agent_id=me)
+        assert mine == [pk for pk in everything if pk in set(pks)]
