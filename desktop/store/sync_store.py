@@ -96,6 +96,9 @@ REQUEST_COLUMNS = {
     "outcome": "outcome",
     "acknowledged_at": "acknowledged_at",
     "assignee_id": "assigned_agent_pk",
+    "assignee_service_id": "assigned_service_id",
+    "procedure_id": "procedure_pk",
+    "citizen_id": "citizen_pk",
     "received_at": "received_at",
 }
 _NAMESPACE = uuid.UUID("5d3c6f0e-6b7a-4f0e-9a57-2f1d0c9b7e11")

@@ -7,11 +7,19 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+from PySide6.QtCore import QSettings
+
 from desktop.store import teamwork
 from desktop.store.database import connect
-from desktop.store.inbox import InboxFilter, InboxRepository, InboxSort
+from desktop.store.inbox import Column, InboxFilter, InboxRepository, InboxSort
+from desktop.syncing.worker import SyncController
+from desktop.views.main_window import MainWindow
+from desktop.views.sync_ui import install_sync
+from desktop.views.teamwork.flow import NOTICE_TITLE
 from tests.conftest import TODAY
 from tests.sync.conftest import CLERK, ServerProcess, local_db, sync_in_process
+from tests.sync.test_worker_gui import MemoryVault
 
 ADMIN = ("admin", "Admin-Bannette-2026!")
 
@@ -117,4 +125,48 @@ def test_agent_who_left_refused_by_the_server_too(server: ServerProcess, tmp_pat
             "à un autre agent ou à un service.")]
         assert server.query("SELECT COUNT(*) FROM events WHERE kind = 'note'") == [(1,)]
     finally:
+        conn.close()
+
+
+@pytest.mark.gui
+def test_the_secretary_window_says_the_assignment_after_its_sync(
+    qtbot, server: ServerProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The secrétaire's real window and sync worker; the administrator's PC assigns her a
+    request: her next sync shows « Demande n° … vous a été attribuée par Administrateur »."""
+    pc_clerk = local_db(tmp_path / "secretaire.sqlite3")
+    pc_admin = local_db(tmp_path / "admin.sqlite3")
+    sync_in_process(server.url, pc_clerk, CLERK)
+    sync_in_process(server.url, pc_admin, ADMIN)
+    conn = connect(pc_clerk)
+    settings = QSettings(str(tmp_path / "bannette.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(InboxRepository(conn), settings, today=lambda: TODAY)
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(window, "_notify", lambda title, text: shown.append((title, text)))
+    controller = SyncController(pc_clerk, conn, vault=MemoryVault(), parent=window)
+    install_sync(window, controller)
+    qtbot.addWidget(window)
+    try:
+        window.show()
+        qtbot.waitExposed(window)
+        with qtbot.waitSignal(controller.synced, timeout=60_000):
+            controller.login(server.url, *CLERK)
+        admin = connect(pc_admin)
+        clerk_id = _agent_id(admin, "secretaire")
+        pk, number = admin.execute("SELECT pk, number FROM request ORDER BY number LIMIT 1"
+                                   ).fetchone()
+        teamwork.assign(admin, [pk], agent_id=clerk_id, service_id=None,
+                        reason="Urgent", by_agent_id=_agent_id(admin, "admin"))
+        admin.close()
+        sync_in_process(server.url, pc_admin, ADMIN)
+        with qtbot.waitSignal(controller.synced, timeout=60_000):
+            controller.sync_now()
+        qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
+        assert shown == [(NOTICE_TITLE,
+                          f"Demande n° {number} vous a été attribuée par Administrateur")]
+        window.filters.set_assignment("mine")
+        assert number in [window.model.data(window.model.index(r, Column.NUMBER))
+                          for r in range(window.model.rowCount())]
+    finally:
+        controller.stop()
         conn.close()
