@@ -10,6 +10,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from desktop.documents import LetterKind
+from desktop.documents.fields import build_fields
+from desktop.services.letters import letter_context
 from desktop.store import teamwork
 from desktop.store.database import StoreError
 from desktop.store.inbox import Column, InboxFilter, InboxRepository, InboxSort
@@ -143,9 +146,12 @@ def test_notes_listed_with_author_and_never_in_a_letter(demo_db: sqlite3.Connect
     assert queued == {"id": event_id, "request_id": request_id, "text": secret}
     with pytest.raises(StoreError, match="vide"):
         teamwork.add_note(conn, pk, "   ", agent_id=me)
-    # The letters' facts hold nothing of the history.
+    # The letters' facts and every merge field of every letter hold nothing of the history.
     facts = legal_facts(conn, pk)
     assert secret not in repr(facts)
+    for kind in LetterKind:
+        fields = build_fields(letter_context(kind, facts, TODAY))
+        assert secret not in repr(fields), kind
 
 
 def test_edit_subject_and_procedure_recomputes_deadlines(demo_db: sqlite3.Connection) -> None:
