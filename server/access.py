@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from server.problems import ProblemError, forbidden, not_found
 from sync.protocol.vocabulary import Role
+from sync.protocol.wire import SERVICES_ADMIN_ONLY
 
 
 class Action(StrEnum):
@@ -61,7 +62,7 @@ _REFUSALS: dict[Action, str] = {
     Action.CONFIGURE: "Votre rôle ne permet pas de configurer les démarches.",
     Action.AUDIT: "Seul un administrateur peut consulter le journal d'audit.",
     Action.READ: "Votre rôle ne permet pas de consulter ces données.",
-    Action.MANAGE_SERVICES: "Seul un administrateur de la commune peut gérer ses services.",
+    Action.MANAGE_SERVICES: SERVICES_ADMIN_ONLY,
 }
 
 

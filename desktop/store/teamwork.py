@@ -26,7 +26,7 @@ from desktop.store.inbox import Choice
 from desktop.store.outbox import enqueue, enqueue_for_request, server_may_know
 from desktop.store.requests import live_request, refresh_due
 from sync.protocol.vocabulary import EventKind
-from sync.protocol.wire import AGENT_LEFT, MutationName
+from sync.protocol.wire import AGENT_LEFT, SERVICES_ADMIN_ONLY, MutationName
 
 #: Longest internal note (the wire's bound).
 MAX_NOTE_CHARS = 20_000
@@ -479,15 +479,19 @@ def save_service(
     member_ids: Iterable[str],
     active: bool = True,
     service_id: str | None = None,
+    by_agent_id: str | None = None,
 ) -> str:
-    """Creates or changes a service here and queues ``service.save`` (the server refuses it
-    unless this PC's agent administers the commune). Returns the service's id."""
+    """Creates or changes a service here and queues ``service.save``. ``by_agent_id`` (the
+    PC's agent) must be an administrator, as the server will check in the commune itself
+    (this PC knows only her highest role). Returns the service's id."""
     name = " ".join(name.split())
     if not name:
         raise StoreError("Donnez un nom au service.")
     if len(name) > 200:
         raise StoreError("Le nom du service est trop long (200 caractères au plus).")
     members = sorted(set(member_ids))
+    if by_agent_id is not None and not is_admin(conn, by_agent_id):
+        raise StoreError(SERVICES_ADMIN_ONLY)
     with transaction(conn):
         authority = conn.execute(
             "SELECT id FROM authority WHERE pk = ? AND deleted = 0", (authority_pk,)
@@ -526,6 +530,12 @@ def save_service(
                  "active": active, "member_ids": members},
                 version, fields=("name", "active", "members"))
     return service_id
+
+
+def is_admin(conn: sqlite3.Connection, agent_id: str | None) -> bool:
+    row = conn.execute("SELECT role FROM agent WHERE id = ? AND deleted = 0",
+                       (agent_id,)).fetchone()
+    return row is not None and row[0] == "admin"
 
 
 def _member_pk(conn: sqlite3.Connection, agent_id: str, authority_pk: int) -> int:

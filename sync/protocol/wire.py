@@ -692,6 +692,10 @@ class RequestGiveOpinionArgs(_Model):
     comment: LongText = ""
 
 
+#: Why anyone but the commune's administrator is refused ``service.save`` (PC and server).
+SERVICES_ADMIN_ONLY = "Seul un administrateur de la commune peut gérer ses services."
+
+
 class ServiceSaveArgs(_Model):
     """Creates a service or changes it (rename, retire with ``active`` false, members), for
     the commune's administrators only. The whole state is sent: the last save wins."""

@@ -194,7 +194,13 @@ def test_services_dialog_creates_renames_and_retires(
     assert action in window.findChild(QMenu, "menu-admin").actions()
     action.trigger()
     dialog = window.teamwork.dialog
-    assert "administrateur" in dialog.note.text()  # the demo agent is a secrétaire
+    # The demo agent is a secrétaire: she may look, not change.
+    assert "administrateur" in dialog.note.text()
+    assert not dialog.save_button.isEnabled() and not dialog.name.isEnabled()
+    demo_db.execute("UPDATE agent SET role = 'admin' WHERE login = 'smartin'")
+    action.trigger()
+    dialog = window.teamwork.dialog
+    assert dialog.save_button.isEnabled() and not dialog.note.isVisible()
     type_text(dialog.name, "État civil")
     dialog.member_list.item(0).setCheckState(Qt.CheckState.Checked)
     service_id = dialog.save()

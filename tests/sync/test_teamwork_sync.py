@@ -42,7 +42,7 @@ def test_assignment_reaches_the_other_pc_and_is_notified_once(
     authority_pk = admin.execute("SELECT pk FROM authority ORDER BY insee_code").fetchone()[0]
     # Offline: service created, two requests assigned (one to her, one to her service).
     service_id = teamwork.save_service(admin, authority_pk=authority_pk, name="État civil",
-                                       member_ids=[clerk_id])
+                                       member_ids=[clerk_id], by_agent_id=admin_id)
     first, second = [r[0] for r in admin.execute(
         "SELECT pk FROM request WHERE authority_pk = ? ORDER BY number LIMIT 2",
         (authority_pk,))]

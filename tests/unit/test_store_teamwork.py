@@ -17,7 +17,7 @@ from desktop.store import teamwork
 from desktop.store.database import StoreError
 from desktop.store.inbox import Column, InboxFilter, InboxRepository, InboxSort
 from desktop.store.legal import legal_facts
-from sync.protocol.wire import AGENT_LEFT
+from sync.protocol.wire import AGENT_LEFT, SERVICES_ADMIN_ONLY
 from tests.conftest import TODAY
 
 AT = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
@@ -206,6 +206,12 @@ def test_service_members_must_be_active_agents_of_the_commune(
     with pytest.raises(StoreError, match="existe déjà"):
         teamwork.save_service(conn, authority_pk=authority_pk, name="Accueil", member_ids=[])
     assert [s.name for s in teamwork.services(conn)] == ["Accueil"]
+    # Only an administrator, as on the server (the demo's Sophie Martin is a secrétaire).
+    _pk, clerk = _agent(conn, "smartin")
+    with pytest.raises(StoreError) as refused:
+        teamwork.save_service(conn, authority_pk=authority_pk, name="Voirie", member_ids=[],
+                              by_agent_id=clerk)
+    assert str(refused.value) == SERVICES_ADMIN_ONLY
 
 
 @pytest.mark.parametrize("column", list(Column), ids=lambda c: c.name)

@@ -178,23 +178,20 @@ class TeamworkFlow(QObject):
                  service_id: str | None) -> str:
             saved = teamwork.save_service(conn, authority_pk=authority_pk, name=name,
                                           member_ids=members, active=active,
-                                          service_id=service_id)
+                                          service_id=service_id, by_agent_id=self.agent_id)
             self.window.model.reload(data_changed=True)  # renamed services in the column
             return saved
 
-        note = "" if self._is_admin() else (
+        admin = teamwork.is_admin(conn, self.agent_id)
+        note = "" if admin else (
             "Seul un administrateur de la commune peut créer ou modifier ses services : "
-            "le serveur refusera les changements faits depuis ce compte.")
+            "vous pouvez les consulter.")
         dialog = ServicesDialog(
             authorities, lambda pk: teamwork.services(conn, [pk]),
-            lambda pk: teamwork.members_of(conn, pk), save, note=note, parent=self.window)
+            lambda pk: teamwork.members_of(conn, pk), save, note=note, read_only=not admin,
+            parent=self.window)
         self._show(dialog)
         return dialog
-
-    def _is_admin(self) -> bool:
-        row = self.conn.execute("SELECT role FROM agent WHERE id = ?",
-                                (self.agent_id,)).fetchone()
-        return row is not None and row[0] == "admin"
 
     # --- state ------------------------------------------------------------------------------
     def update(self, *_args: object) -> None:

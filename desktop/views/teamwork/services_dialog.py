@@ -42,6 +42,7 @@ class ServicesDialog(QDialog):
         save: SaveService,
         *,
         note: str = "",
+        read_only: bool = False,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -105,6 +106,10 @@ class ServicesDialog(QDialog):
         self.new_button.clicked.connect(self.start_new)
         self.save_button.clicked.connect(self.save)
         self.resize(720, 420)
+        self.read_only = read_only
+        for widget in (self.name, self.active, self.member_list, self.new_button,
+                       self.save_button):
+            widget.setEnabled(not read_only)
         self.reload()
 
     def authority_pk(self) -> int | None:
