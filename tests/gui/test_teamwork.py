@@ -125,10 +125,10 @@ def test_context_menu_of_the_bannette_and_the_detail_pane(
     flow = window.teamwork
     menu = flow.context_menu(window.table.viewport())
     texts = [a.text() for a in menu.actions()]
-    assert texts == ["A&ttribuer…", "Notes &internes…", "Mo&difier la demande…"]
+    assert texts == ["Attri&buer…", "Notes &internes…", "Modi&fier la demande…"]
     base = window.detail.createStandardContextMenu(QPoint(5, 5))
     menu = flow.context_menu(window.detail.viewport(), base)
-    assert "A&ttribuer…" in [a.text() for a in menu.actions()]
+    assert "Attri&buer…" in [a.text() for a in menu.actions()]
     assert isinstance(window.findChild(QMenu, "menu-admin"), QMenu)
 
 

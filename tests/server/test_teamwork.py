@@ -136,3 +136,22 @@ def test_service_save_by_push_from_an_admin(world: World) -> None:
     refused = push(world, world.a, clerk_client,
                    [mutation(clerk_client, 1, "service.save", {**args, "name": "Pirate"})])
     assert refused.results[0].result == "rejected"
+
+
+def test_concurrent_reassignment_is_a_conflict(world: World) -> None:
+    """Two PCs assign the same request from the same base: the second, which saw nobody
+    assigned, gets a conflict with the server's row instead of overwriting."""
+    service = _service(world).json()
+    request = new_request(world.client, world.a)
+    client_id = str(uuid.uuid4())
+    first = mutation(client_id, 1, "request.assign", {
+        "request_id": request["id"], "assignee_id": str(world.a.agent_ids["clerk"])},
+        request["version"])
+    second = mutation(client_id, 2, "request.assign", {
+        "request_id": request["id"], "assignee_id": None, "service_id": service["id"],
+        "previous_assignee_id": None, "previous_service_id": None}, request["version"])
+    answer = push(world, world.a, client_id, [first, second])
+    assert [r.result for r in answer.results] == ["applied", "conflict"]
+    assert answer.results[1].conflicting_fields == ["assignee_id"]
+    assert answer.results[1].server_row is not None
+    assert answer.results[1].server_row["assignee_id"] == str(world.a.agent_ids["clerk"])

@@ -231,3 +231,26 @@ def test_my_service_keeps_every_sort_order(demo_db: sqlite3.Connection, column: 
         everything = repo.ids(InboxFilter(), sort, today=TODAY, agent_id=me)
         mine = repo.ids(InboxFilter(my_services=True), sort, today=TODAY, agent_id=me)
         assert mine == [pk for pk in everything if pk in set(pks)]
+
+
+def test_edit_citizen_within_the_commune_only(demo_db: sqlite3.Connection) -> None:
+    conn = demo_db
+    _pk, me = _agent(conn, "smartin")
+    pk, authority_pk, citizen_pk = conn.execute(
+        "SELECT pk, authority_pk, citizen_pk FROM request WHERE deleted = 0 LIMIT 1").fetchone()
+    _shared(conn, pk)
+    same = conn.execute("SELECT pk, id, display_name FROM citizen WHERE authority_pk = ? "
+                        "AND pk != ? LIMIT 1", (authority_pk, citizen_pk)).fetchone()
+    other = conn.execute("SELECT pk FROM citizen WHERE authority_pk != ? LIMIT 1",
+                         (authority_pk,)).fetchone()
+    with pytest.raises(StoreError, match="n'appartient pas à la commune"):
+        teamwork.edit_request(conn, pk, citizen_pk=other[0], agent_id=me, today=TODAY)
+    assert conn.execute("SELECT citizen_pk FROM request WHERE pk = ?",
+                        (pk,)).fetchone()[0] == citizen_pk  # nothing half-done
+    outcome = teamwork.edit_request(conn, pk, citizen_pk=same[0], agent_id=me, today=TODAY)
+    assert outcome == teamwork.EditOutcome(("citizen_id",), None)
+    (queued,) = _outbox(conn, "request.update_fields")
+    assert queued["fields"] == {"citizen_id": same[1]}
+    line = teamwork.event_text(
+        "field_changed", InboxRepository(conn).detail(pk).events[0].detail)  # type: ignore[union-attr]
+    assert line is not None and f"→ « {same[2]} »" in line

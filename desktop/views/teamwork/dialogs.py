@@ -86,7 +86,7 @@ class AssignDialog(ApplyingDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)
-        layout.addWidget(_buttons(self, "&Attribuer", "assign-ok"))
+        layout.addWidget(_buttons(self, "A&ttribuer", "assign-ok"))
         self._follow()
         self.resize(520, self.sizeHint().height())
 

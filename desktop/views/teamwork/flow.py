@@ -28,13 +28,13 @@ if TYPE_CHECKING:
 
 #: (key, menu text, object name, shortcut, tip, slot name)
 ACTIONS = (
-    ("assign", "A&ttribuer…", "action-assign", "Ctrl+Shift+U",
+    ("assign", "Attri&buer…", "action-assign", "Ctrl+Shift+U",
      "Confier les demandes sélectionnées à un agent ou à un service, avec un motif",
      "assign"),
     ("notes", "Notes &internes…", "action-notes", "Ctrl+Shift+I",
      "Lire et ajouter les notes de l'équipe (jamais montrées à l'usager ni imprimées)",
      "notes"),
-    ("edit", "Mo&difier la demande…", "action-edit-request", "F2",
+    ("edit", "Modi&fier la demande…", "action-edit-request", "F2",
      "Corriger l'objet, la démarche ou l'usager ; la modification est inscrite à "
      "l'historique", "edit"),
 )

@@ -65,7 +65,7 @@ class ServicesDialog(QDialog):
         self.active.setChecked(True)
         self.member_list = QListWidget(self)
         self.member_list.setObjectName("service-members")
-        self.new_button = QPushButton("&Nouveau service", self)
+        self.new_button = QPushButton("Nou&veau service", self)
         self.new_button.setObjectName("service-new")
         self.save_button = QPushButton("&Enregistrer", self)
         self.save_button.setObjectName("service-save")
