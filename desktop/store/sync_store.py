@@ -64,6 +64,8 @@ from sync.protocol.wire import (
 from sync.store import AGENT_ID, CURSOR, EPOCH, RESYNC, Answered, OutboxEntry
 from sync.transfers import Upload
 
+#: Set while the pages of a first pull are applied (no « attribuée » notification for them).
+CATCHING_UP = "catching_up"
 #: Local table of each synced entity.
 TABLES: dict[Entity, str] = {
     Entity.AUTHORITIES: "authority",
@@ -240,8 +242,11 @@ class SqliteSyncStore:
                 applier.apply(entity, getattr(page, entity.value))
             applier.tombstones(page.tombstones)
             applier.unpark()
-            if not bootstrap:  # a first pull brings history, not news
+            # A first pull (all its pages) or a re-bootstrap brings history, not news.
+            catching_up = bootstrap or self.get_state(CATCHING_UP) == "1"
+            if not catching_up and self.get_state(RESYNC) != "1":
                 record_assignment_notices(self.conn, applier.assignments)
+            self._set_state({CATCHING_UP: "1" if catching_up and page.has_more else "0"})
             if not page.has_more:
                 applier.flush_parked()
                 if self.get_state(RESYNC) == "1":

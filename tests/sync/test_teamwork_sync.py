@@ -170,3 +170,36 @@ def test_the_secretary_window_says_the_assignment_after_its_sync(
     finally:
         controller.stop()
         conn.close()
+
+
+def test_first_pull_in_small_pages_notifies_nothing(server: ServerProcess, tmp_path: Path) -> None:
+    """Assignments that predate this PC are history: a first pull, however many pages it
+    takes, says nothing; the next assignment is news."""
+    pc_admin = local_db(tmp_path / "admin.sqlite3")
+    sync_in_process(server.url, pc_admin, ADMIN)
+    admin = connect(pc_admin)
+    clerk_id = _agent_id(admin, "secretaire")
+    pks = [r[0] for r in admin.execute("SELECT pk FROM request ORDER BY number LIMIT 2")]
+    teamwork.assign(admin, pks[:1], agent_id=clerk_id, service_id=None,
+                    by_agent_id=_agent_id(admin, "admin"))
+    admin.close()
+    sync_in_process(server.url, pc_admin, ADMIN)
+    pc_clerk = local_db(tmp_path / "secretaire.sqlite3")
+    report = sync_in_process(server.url, pc_clerk, CLERK, page_limit=20)
+    assert report.pages > 3
+    clerk = connect(pc_clerk)
+    try:
+        assert teamwork.take_assignment_notices(clerk) == []
+    finally:
+        clerk.close()
+    admin = connect(pc_admin)
+    teamwork.assign(admin, pks[1:], agent_id=clerk_id, service_id=None,
+                    by_agent_id=_agent_id(admin, "admin"))
+    admin.close()
+    sync_in_process(server.url, pc_admin, ADMIN)
+    sync_in_process(server.url, pc_clerk, CLERK, page_limit=20)
+    clerk = connect(pc_clerk)
+    try:
+        assert len(teamwork.take_assignment_notices(clerk)) == 1
+    finally:
+        clerk.close()
