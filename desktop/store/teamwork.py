@@ -460,12 +460,17 @@ def _checked_link(
     return str(row[0]), str(row[1])
 
 
-def procedures_of(conn: sqlite3.Connection, authority_pk: int) -> list[Choice]:
+def procedures_of(
+    conn: sqlite3.Connection, authority_pk: int, current: int | None = None
+) -> list[Choice]:
+    """The démarches a request of the commune may take, the request's ``current`` one
+    included even when retired (the form must show it, not silently pick another)."""
     return [
         Choice(r[0], r[1])
         for r in conn.execute(
-            "SELECT pk, name FROM procedure WHERE deleted = 0 AND active = 1 "
-            "AND (authority_pk IS NULL OR authority_pk = ?) ORDER BY name", (authority_pk,),
+            "SELECT pk, name FROM procedure WHERE (deleted = 0 AND active = 1 "
+            "AND (authority_pk IS NULL OR authority_pk = ?)) OR pk = ? ORDER BY name",
+            (authority_pk, current),
         )
     ]
 

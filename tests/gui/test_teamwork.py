@@ -244,3 +244,23 @@ def test_model_with_the_assignee_column_passes_the_model_tester(
     model.sort(Column.ASSIGNEE, Qt.SortOrder.DescendingOrder)
     qtmodeltester.check(model)
     assert QApplication.instance() is not None
+
+
+def test_edit_keeps_a_placeholder_procedure_unless_changed(
+    qtbot, window: MainWindow, demo_db: sqlite3.Connection
+) -> None:
+    """A request whose démarche is not (or no longer) offered keeps it when only the subject
+    is corrected: the form shows it instead of picking the first of the list."""
+    pk = window.model.pk_at(0)
+    procedure_pk = demo_db.execute("SELECT procedure_pk FROM request WHERE pk = ?",
+                                   (pk,)).fetchone()[0]
+    demo_db.execute("UPDATE procedure SET active = 0 WHERE pk = ?", (procedure_pk,))
+    window.table.selectRow(0)
+    dialog = window.teamwork.edit()
+    assert dialog is not None
+    assert dialog.procedure.currentData() == procedure_pk
+    type_text(dialog.subject, " (corrigé)")
+    dialog.submit()
+    assert window.teamwork.last_message == "Demande modifiée."
+    assert demo_db.execute("SELECT procedure_pk FROM request WHERE pk = ?",
+                           (pk,)).fetchone()[0] == procedure_pk
