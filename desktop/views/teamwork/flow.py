@@ -148,7 +148,8 @@ class TeamworkFlow(QObject):
             return None
         conn = self.conn
         dialog = EditRequestDialog(
-            row["number"], row["subject"], teamwork.procedures_of(conn, row["authority_pk"], row["procedure_pk"]),
+            row["number"], row["subject"],
+            teamwork.procedures_of(conn, row["authority_pk"], row["procedure_pk"]),
             row["procedure_pk"], row["citizen"],
             lambda authority, text: find_citizens(conn, authority, text),
             row["authority_pk"], self.window)
