@@ -124,6 +124,10 @@ def test_agent_who_left_refused_by_the_server_too(server: ServerProcess, tmp_pat
             "Cet agent a quitté la collectivité (compte désactivé) : attribuez la demande "
             "à un autre agent ou à un service.")]
         assert server.query("SELECT COUNT(*) FROM events WHERE kind = 'note'") == [(1,)]
+        # The refused assignment is undone here too (the server's row is fetched back).
+        assert tuple(conn.execute(
+            "SELECT assigned_agent_pk, assignee_label FROM request WHERE pk = ?", (pk,)
+        ).fetchone()) == (None, "")
     finally:
         conn.close()
 

@@ -38,6 +38,9 @@ BEGIN
 END;
 CREATE TRIGGER request_assignee_update
 AFTER UPDATE OF assigned_agent_pk, assigned_service_id ON request
+-- A pull rewrites every column of a row it upserts: only a real change costs an UPDATE.
+WHEN NEW.assigned_agent_pk IS NOT OLD.assigned_agent_pk
+  OR NEW.assigned_service_id IS NOT OLD.assigned_service_id
 BEGIN
     UPDATE request SET assignee_label = COALESCE(
         (SELECT display_name FROM agent WHERE pk = NEW.assigned_agent_pk),
