@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from server.problems import ProblemError, forbidden, not_found
 from sync.protocol.vocabulary import Role
+from sync.protocol.wire import SERVICES_ADMIN_ONLY
 
 
 class Action(StrEnum):
@@ -35,6 +36,7 @@ class Action(StrEnum):
     AUDIT = "audit"
     #: The commune's mailbox credentials (administrators only, like the audit trail).
     MANAGE_MAILBOX = "manage_mailbox"
+    MANAGE_SERVICES = "manage_services"  # create, rename, retire a service, set its members
 
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
@@ -63,6 +65,7 @@ _REFUSALS: dict[Action, str] = {
     Action.AUDIT: "Seul un administrateur peut consulter le journal d'audit.",
     Action.READ: "Votre rôle ne permet pas de consulter ces données.",
     Action.MANAGE_MAILBOX: "Seul un administrateur peut régler la boîte aux lettres de la commune.",
+    Action.MANAGE_SERVICES: SERVICES_ADMIN_ONLY,
 }
 
 

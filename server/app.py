@@ -31,6 +31,7 @@ from server.api import (
     phone_calls,
     procedures,
     requests,
+    services,
     submissions,
     sync,
 )
@@ -162,7 +163,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     for module in (
         auth, authorities, agents, procedures, requests, events, messages, citizens,
         phone_calls, attachments, parapheur,
-        sync, submissions, meta, mailbox,
+        sync, submissions, meta, mailbox, services,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
 

@@ -33,6 +33,7 @@ HEADERS: dict[Column, str] = {
     Column.AUTHORITY: "Commune",
     Column.STATUS: "Statut",
     Column.DUE: "Échéance",
+    Column.ASSIGNEE: "Attribuée à",
 }
 
 URGENCY_COLOURS: dict[Urgency, tuple[str, str]] = {
@@ -177,6 +178,8 @@ class InboxModel(QAbstractTableModel):
             if row.parapheur and (row.status == Status.AT_PARAPHEUR or back):
                 return f"{label} — {row.parapheur}"
             return f"{label} — {OUTCOME_LABELS[row.outcome]}" if row.outcome else label
+        if column == Column.ASSIGNEE:
+            return row.assignee
         # Column.DUE
         if row.due_kind == DueKind.SUSPENDED:
             return "Suspendue"

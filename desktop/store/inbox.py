@@ -33,6 +33,8 @@ class Column(IntEnum):
     AUTHORITY = 6
     STATUS = 7
     DUE = 8
+    #: « Attribuée à »: the agent's name, else the service's (kept sorted by an index).
+    ASSIGNEE = 9
 
 
 #: Statuses in the order of the life cycle (received first, closed last), as SQL. Migration
@@ -59,6 +61,8 @@ _SORT_SQL: dict[Column, str] = {
     Column.STATUS: STATUS_ORDER_SQL + " {dir}",
     # Requests with nothing due go last whichever the direction.
     Column.DUE: "r.due_date IS NULL, r.due_date {dir}",
+    # assignee_label is kept by triggers (migration services): read in index order.
+    Column.ASSIGNEE: "r.assignee_label {dir}",
 }
 #: Joins a sort column needs (the rest stay out of the id query for speed).
 _SORT_JOINS: dict[Column, str] = {
@@ -168,6 +172,8 @@ class InboxFilter:
     assigned_to_me: bool = False
     not_acknowledged: bool = False
     search: str = ""
+    #: « Mon service »: requests assigned to a service the current agent belongs to.
+    my_services: bool = False
 
     def same_results_as(self, other: InboxFilter) -> bool:
         """True when only the search text differs, and not in a way the query sees
@@ -205,6 +211,8 @@ class InboxRow:
     reference: str = ""
     #: An incoming message of the citizen not yet seen on this PC (shown in bold).
     unread: bool = False
+    #: « Attribuée à »: agent or service name ('' when nobody).
+    assignee: str = ""
 
 
 @dataclass(frozen=True)
@@ -272,7 +280,8 @@ SELECT r.pk, r.number, r.received_at, r.channel, c.display_name, r.subject, p.na
         FROM parapheur_folder f WHERE f.request_pk = r.pk AND f.deleted = 0
         ORDER BY f.created_at DESC, f.pk DESC LIMIT 1),
        EXISTS (SELECT 1 FROM message m WHERE m.request_pk = r.pk AND m.direction = 'inbound'
-               AND m.read_at IS NULL AND m.deleted = 0)
+               AND m.read_at IS NULL AND m.deleted = 0),
+       r.assignee_label
 FROM request r
 JOIN citizen c ON c.pk = r.citizen_pk
 JOIN procedure p ON p.pk = r.procedure_pk
@@ -299,6 +308,7 @@ def _row(values: Sequence[object]) -> InboxRow:
         parapheur=folder_label(*json.loads(str(values[14]))) if values[14] else None,
         reference=request_reference(str(values[13] or ""), str(values[1])),
         unread=bool(values[15]),
+        assignee=str(values[16] or ""),
     )
 
 
@@ -423,8 +433,12 @@ class InboxRepository:
         direction = "DESC" if sort.descending else "ASC"
         order = _SORT_SQL[sort.column].format(dir=direction)
         joins = _SORT_JOINS.get(sort.column, "")
+        # « Mon service » is a list of services: left alone, SQLite walks the whole bannette
+        # in the sort's order to avoid sorting; reading the service's few rows and sorting
+        # them is 3 to 4 times faster.
+        hint = " INDEXED BY request_assigned_service" if flt.my_services else ""
         sql = (
-            f"SELECT r.pk FROM request r {joins} WHERE {' AND '.join(where)} "
+            f"SELECT r.pk FROM request r{hint} {joins} WHERE {' AND '.join(where)} "
             f"ORDER BY {order}, r.pk {direction}"
         )
         return [pk for (pk,) in self._conn.execute(sql, params)]
@@ -452,6 +466,13 @@ class InboxRepository:
             params.extend([today.isoformat(), end_of_week(today).isoformat()])
         if flt.assigned_to_me:
             where.append("r.assigned_agent_pk = (SELECT pk FROM agent WHERE id = ?)")
+            params.append(agent_id or "")
+        if flt.my_services:
+            where.append(
+                "r.assigned_service_id IN (SELECT s.id FROM service s "
+                "JOIN service_member m ON m.service_pk = s.pk "
+                "JOIN agent ag ON ag.pk = m.agent_pk WHERE ag.id = ? AND s.deleted = 0)"
+            )
             params.append(agent_id or "")
         if flt.not_acknowledged:
             where.append("r.acknowledged_at IS NULL AND r.status NOT IN ('answered', 'closed')")
@@ -569,7 +590,8 @@ class InboxRepository:
         return RequestDetail(
             row=found[pk],
             body=r["body"],
-            assigned_to=r["display_name"],
+            # The agent's name, else the service's (one label, as in the « Attribuée à » column).
+            assigned_to=found[pk].assignee or r["display_name"],
             registration_receipt_at=moment(r["registration_receipt_at"]),
             acknowledged_at=moment(r["acknowledged_at"]),
             silence_rule=r["silence_rule"],

@@ -32,6 +32,7 @@ from desktop.store.database import connect, transaction
 from desktop.store.ids import iso
 from desktop.store.requests import refresh_due
 from desktop.store.search_index import defer_index, index_deferred, rebuild_index
+from desktop.store.teamwork import named_event_data, record_assignment_notices, set_members
 from sync import faults
 from sync.outbox import intended_value
 from sync.protocol.vocabulary import (
@@ -59,10 +60,13 @@ from sync.protocol.wire import (
     PullResponse,
     RequestRow,
     Row,
+    ServiceRow,
 )
 from sync.store import AGENT_ID, CURSOR, EPOCH, RESYNC, Answered, OutboxEntry
 from sync.transfers import Upload
 
+#: Set while the pages of a first pull are applied (no « attribuée » notification for them).
+CATCHING_UP = "catching_up"
 #: Local table of each synced entity.
 TABLES: dict[Entity, str] = {
     Entity.AUTHORITIES: "authority",
@@ -75,11 +79,12 @@ TABLES: dict[Entity, str] = {
     Entity.PHONE_CALLS: "phone_call",
     Entity.PARAPHEUR_FOLDERS: "parapheur_folder",
     Entity.MESSAGES: "message",
+    Entity.SERVICES: "service",
 }
 #: Tables whose rows a re-bootstrap re-confirms (events are append-only and never removed).
 _RESYNCED = (
     "authority", "agent", "procedure", "citizen", "request", "attachment", "phone_call",
-    "parapheur_folder", "message",
+    "parapheur_folder", "message", "service",
 )
 #: Entities whose rows still parked at the end of a complete pull are applied anyway, without
 #: the parent that never came: a request with a placeholder citizen or procedure, a call
@@ -94,6 +99,9 @@ REQUEST_COLUMNS = {
     "outcome": "outcome",
     "acknowledged_at": "acknowledged_at",
     "assignee_id": "assigned_agent_pk",
+    "assignee_service_id": "assigned_service_id",
+    "procedure_id": "procedure_pk",
+    "citizen_id": "citizen_pk",
     "received_at": "received_at",
 }
 _NAMESPACE = uuid.UUID("5d3c6f0e-6b7a-4f0e-9a57-2f1d0c9b7e11")
@@ -248,6 +256,11 @@ class SqliteSyncStore:
                 applier.apply(entity, getattr(page, entity.value))
             applier.tombstones(page.tombstones)
             applier.unpark()
+            # A first pull (all its pages) or a re-bootstrap brings history, not news.
+            catching_up = bootstrap or self.get_state(CATCHING_UP) == "1"
+            if not catching_up and self.get_state(RESYNC) != "1":
+                record_assignment_notices(self.conn, applier.assignments)
+            self._set_state({CATCHING_UP: "1" if catching_up and page.has_more else "0"})
             if not page.has_more:
                 applier.flush_parked()
                 if self.get_state(RESYNC) == "1":
@@ -359,6 +372,8 @@ class _Applier:
         self._absent: set[tuple[str, str]] = set()
         #: Requests this PC had never seen (for the « nouvelles demandes » notification).
         self.new_requests = 0
+        #: ``assigned`` events that landed (for « … vous a été attribuée par … »).
+        self.assignments: list[EventRow] = []
         self._resyncing = conn.execute("SELECT 1 FROM sync_resync LIMIT 1").fetchone() is not None
         self._parked_any = conn.execute("SELECT 1 FROM sync_parked LIMIT 1").fetchone() is not None
         self._pending_rows: set[str] | None = None
@@ -696,6 +711,9 @@ class _Applier:
             "status": row.status.value,
             "outcome": row.outcome.value if row.outcome else None,
             "assigned_agent_pk": self.pk("agent", row.assignee_id),
+            "assigned_service_id": (
+                str(row.assignee_service_id) if row.assignee_service_id else None
+            ),
             "registration_receipt_at": (
                 legal_time(row.registered_at) if row.channel.is_electronic else None
             ),
@@ -801,9 +819,13 @@ class _Applier:
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 event_id, request_pk, legal_time(row.at), self.pk("agent", row.agent_id),
-                row.kind.value, json.dumps(row.data, ensure_ascii=False), row.version,
+                row.kind.value,
+                json.dumps(named_event_data(self.conn, row.kind, row.data), ensure_ascii=False),
+                row.version,
             ),
         )
+        if row.kind is EventKind.ASSIGNED:
+            self.assignments.append(row)
         self._missing_documents(request_pk, row)
 
     def _missing_documents(self, request_pk: int, row: EventRow) -> None:
@@ -853,6 +875,27 @@ class _Applier:
              min(row.size, MAX_ATTACHMENT_BYTES), row.sha256, row.version),
         )
 
+
+    def _services(self, row: ServiceRow) -> None:
+        """Upserted on its id; the members are the agents this PC knows (an agent it does not
+        know cannot be in its « Mon service » anyway)."""
+        authority_pk = self.need("authority", row.authority_id)
+        returned = self.conn.execute(
+            """INSERT INTO service (id, authority_pk, name, active, version, deleted)
+               VALUES (?, ?, ?, ?, ?, 0)
+               ON CONFLICT(id) DO UPDATE SET authority_pk = excluded.authority_pk,
+                   name = excluded.name, active = excluded.active,
+                   version = excluded.version, deleted = 0
+               WHERE excluded.version >= service.version RETURNING pk""",
+            (str(row.id), authority_pk, row.name, int(row.active), row.version),
+        ).fetchone()
+        if returned is None:
+            return  # this PC holds a newer state
+        service_pk = int(returned[0])
+        self.remember("service", str(row.id), service_pk)
+        self.prefetch("agent", row.member_ids)
+        members = [pk for pk in (self.pk("agent", m) for m in row.member_ids) if pk is not None]
+        set_members(self.conn, service_pk, members)
 
     def _phone_calls(self, row: PhoneCallRow, placeholders: bool = False) -> None:
         """Upserted on its id: a call logged on this PC and pulled back is the same row, now

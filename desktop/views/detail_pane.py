@@ -28,6 +28,7 @@ from desktop.store.attachments import LocalAttachment
 from desktop.store.inbox import AttachmentView, RequestDetail
 from desktop.store.letters import LetterRecord
 from desktop.store.phone_calls import CallView
+from desktop.store.teamwork import event_text
 from desktop.views.formatting import duration_fr, moment_fr, numeric_moment_fr, size_fr
 from sync.protocol.vocabulary import (
     CHANNEL_LABELS,
@@ -96,6 +97,9 @@ def _event_text(kind: str, detail: dict[str, object]) -> str:
         event_kind = EventKind(kind)
     except ValueError:
         return kind
+    team = event_text(kind, detail)  # assignment, internal note, edit (desktop.store.teamwork)
+    if team is not None:
+        return team
     label = EVENT_LABELS[event_kind]
     if event_kind == EventKind.STATUS_CHANGED:
         before, after = str(detail.get("from", "")), str(detail.get("to", ""))
@@ -390,7 +394,7 @@ def render_detail(
         ("Règle de silence", rule_text),
         ("Commune", row.authority),
         ("Statut", status),
-        ("Assignée à", detail.assigned_to) if detail.assigned_to else UNASSIGNED,
+        ("Attribuée à", detail.assigned_to) if detail.assigned_to else UNASSIGNED,
         (
             "Accusé d'enregistrement",
             moment_fr(detail.registration_receipt_at) if detail.registration_receipt_at else "",

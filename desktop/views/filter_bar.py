@@ -12,6 +12,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QHBoxLayout,
     QLineEdit,
     QMenu,
@@ -23,6 +24,9 @@ from PySide6.QtWidgets import (
 
 from desktop.store.inbox import Choice, InboxFilter
 from sync.protocol.vocabulary import CHANNEL_LABELS, STATUS_LABELS, Channel, Status
+
+#: The assignment filter's entries: key (see ``FilterBar.set_assignment``) and label.
+ASSIGNMENT_CHOICES = (("all", "Toutes"), ("mine", "Mes demandes"), ("service", "Mon service"))
 
 SEARCH_DELAY_MS = 120
 #: The width of a drop-down's arrow and margins, beside its text.
@@ -140,7 +144,14 @@ class FilterBar(QWidget):
         self.procedures = ChoiceButton("Démarche", procedures, self)
         self.overdue = QCheckBox("En retard", self)
         self.due_this_week = QCheckBox("À échéance cette semaine", self)
-        self.assigned_to_me = QCheckBox("Assignées à moi", self)
+        self.assignment = QComboBox(self)
+        self.assignment.setObjectName("assignment-filter")
+        for key, label in ASSIGNMENT_CHOICES:
+            self.assignment.addItem(label, key)
+        self.assignment.setToolTip(
+            "Toutes les demandes (Alt+1), celles qui vous sont attribuées (Alt+2) "
+            "ou à l'un de vos services (Alt+3)"
+        )
         self.not_acknowledged = QCheckBox("Non accusées", self)
         self.reset = QPushButton("Réinitialiser", self)
         self.reset.setToolTip("Effacer la recherche et tous les filtres")
@@ -156,15 +167,16 @@ class FilterBar(QWidget):
             self.procedures,
             self.overdue,
             self.due_this_week,
-            self.assigned_to_me,
+            self.assignment,
             self.not_acknowledged,
             self.reset,
         ):
             layout.addWidget(widget)
         for button in (self.statuses, self.channels, self.authorities, self.procedures):
             button.changed.connect(self._emit)
-        for box in (self.overdue, self.due_this_week, self.assigned_to_me, self.not_acknowledged):
+        for box in (self.overdue, self.due_this_week, self.not_acknowledged):
             box.toggled.connect(self._emit)
+        self.assignment.currentIndexChanged.connect(lambda _index: self._emit())
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if (
@@ -187,10 +199,18 @@ class FilterBar(QWidget):
             procedure_pks=frozenset(int(v) for v in self.procedures.selected()),  # type: ignore[call-overload]
             overdue=self.overdue.isChecked(),
             due_this_week=self.due_this_week.isChecked(),
-            assigned_to_me=self.assigned_to_me.isChecked(),
+            assigned_to_me=self.assignment.currentData() == "mine",
             not_acknowledged=self.not_acknowledged.isChecked(),
             search=self.search.text(),
+            my_services=self.assignment.currentData() == "service",
         )
+
+    def set_assignment(self, key: str) -> None:
+        """« Toutes » (``all``), « Mes demandes » (``mine``), « Mon service » (``service``):
+        part of the filter's state (``InboxFilter.assigned_to_me`` / ``my_services``)."""
+        index = self.assignment.findData(key)
+        if index >= 0:
+            self.assignment.setCurrentIndex(index)
 
     def set_lists(self, authorities: list[Choice], procedures: list[Choice]) -> None:
         """The commune and démarche menus follow the local store (after a sync)."""
@@ -216,16 +236,17 @@ class FilterBar(QWidget):
         boxes = {
             self.overdue: flt.overdue,
             self.due_this_week: flt.due_this_week,
-            self.assigned_to_me: flt.assigned_to_me,
             self.not_acknowledged: flt.not_acknowledged,
         }
-        widgets: list[QWidget] = [*buttons, *boxes, self.search]
+        assignment = "mine" if flt.assigned_to_me else "service" if flt.my_services else "all"
+        widgets: list[QWidget] = [*buttons, *boxes, self.search, self.assignment]
         for w in widgets:
             w.blockSignals(True)
         for button, keys in buttons.items():
             button.set_selected(keys)
         for box, checked in boxes.items():
             box.setChecked(checked)
+        self.set_assignment(assignment)
         self.search.setText(flt.search)
         for w in widgets:
             w.blockSignals(False)

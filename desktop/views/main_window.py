@@ -10,6 +10,7 @@ from PySide6.QtCore import (
     QByteArray,
     QEvent,
     QItemSelection,
+    QItemSelectionModel,
     QObject,
     QSettings,
     Qt,
@@ -61,6 +62,7 @@ from desktop.views.reply.flow import install_replies
 from desktop.views.request_actions import RequestActions
 from desktop.views.saved_views import install_saved_views
 from desktop.views.tall_tabs import give_accents_room
+from desktop.views.teamwork.flow import install_teamwork
 from desktop.views.thread import install_thread
 
 #: How often the window checks whether the day changed (implicit decisions, notification).
@@ -77,6 +79,7 @@ COLUMN_WIDTHS: dict[Column, int] = {
     Column.AUTHORITY: 95,
     Column.STATUS: 110,
     Column.DUE: 150,
+    Column.ASSIGNEE: 130,
 }
 
 
@@ -89,7 +92,8 @@ class InboxTable(QTableView):
         super().__init__(parent)
         self.setObjectName("inbox")
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Several requests at once for « Attribuer… » (Ctrl+clic, Maj+clic).
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setAlternatingRowColors(True)
         self.setSortingEnabled(True)
         self.setWordWrap(False)
@@ -105,6 +109,13 @@ class InboxTable(QTableView):
         header.setStretchLastSection(False)
         header.setHighlightSections(False)
         self.activated.connect(lambda index: self.openRequested.emit(index.row()))
+
+    def selectRow(self, row: int) -> None:  # noqa: N802 - Qt's name
+        """Selects that one row, whatever modifier keys Qt believes held (with several rows
+        selectable, Qt's own would extend or toggle the selection under Ctrl or Maj)."""
+        flags = (QItemSelectionModel.SelectionFlag.ClearAndSelect
+                 | QItemSelectionModel.SelectionFlag.Rows)
+        self.selectionModel().setCurrentIndex(self.model().index(row, 0), flags)
 
     def keyPressEvent(self, event: object) -> None:  # noqa: N802 - Qt override
         key = event.key()  # type: ignore[attr-defined]
@@ -255,6 +266,7 @@ class MainWindow(QMainWindow):
         self.file_menu.insertAction(self.file_menu.actions()[0], self.new_request_action)
         self.phone_call_action = install_phone_calls(self)
         self.replies = install_replies(self)
+        self.teamwork = install_teamwork(self)  # assign, notes, edit, services
         self.official_desk = install_official_desk(self)  # None unless an élu is logged in
         self.saved_views = install_saved_views(self)
         self.exchanges = install_thread(self)  # « Échanges avec l'usager », Écrire à l'usager

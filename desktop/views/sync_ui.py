@@ -46,6 +46,7 @@ FIELD_LABELS = {
     "form_fields": "Champs du formulaire",
     "outcome": "Décision",
     "assignee_id": "Agent chargé",
+    "assignee_service_id": "Service chargé",
     "acknowledged_at": "Accusé de réception",
     "*": "Modification",
 }

@@ -150,13 +150,16 @@ def request_documents(
 class Assignment(BaseModel):
     model_config = {"extra": "forbid"}
     assignee_id: uuid.UUID | None
+    service_id: uuid.UUID | None = None
+    reason: Annotated[str, StringConstraints(max_length=2000)] = ""
 
 
 @router.post("/requests/{request_id}/assign", response_model=RequestRow, responses=ERRORS)
 def assign(
     request_id: uuid.UUID, body: Assignment, principal: PrincipalDep, db: DbDep
 ) -> RequestRow:
-    args = RequestAssignArgs(request_id=request_id, assignee_id=body.assignee_id)
+    args = RequestAssignArgs(request_id=request_id, assignee_id=body.assignee_id,
+                             service_id=body.service_id, reason=body.reason)
     return _run(db, principal, service.assign, args)
 
 

@@ -195,6 +195,7 @@ class Request(Base):
     registered_at: Mapped[datetime] = mapped_column(default=utcnow)
     acknowledged_at: Mapped[datetime | None] = mapped_column()
     assignee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agents.id"))
+    assignee_service_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("services.id"))
     missing_documents: Mapped[list[Any]] = mapped_column(default=list)
     submitter_ip: Mapped[str | None] = mapped_column(String(45))
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agents.id"))
@@ -513,3 +514,18 @@ class InboundMail(Base):
     )
     message_row_id: Mapped[uuid.UUID | None] = mapped_column()
     registered_at: Mapped[datetime] = mapped_column(default=utcnow)
+class Service(Base):
+    """A service (team) of a commune: requests are assigned to it, its members see them in
+    « Mon service ». Members are a JSON list of agent ids: it travels whole on the wire and
+    is only ever read whole; retiring keeps the row (``active`` false) for the history."""
+
+    __tablename__ = "services"
+    __table_args__ = (Index("ix_services_scope", "authority_id", "version"),)
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    version: Mapped[int] = mapped_column(BigInteger, index=True)
+    authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorities.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    member_ids: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

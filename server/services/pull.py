@@ -28,6 +28,7 @@ from server.db.models import (
     PhoneCall,
     Procedure,
     Request,
+    Service,
     SyncState,
     Tombstone,
 )
@@ -46,6 +47,7 @@ SCOPED_MODELS: dict[Entity, Any] = {
     Entity.ATTACHMENTS: Attachment,
     Entity.PHONE_CALLS: PhoneCall,
     Entity.PARAPHEUR_FOLDERS: ParapheurFolder,
+    Entity.SERVICES: Service,
 }
 
 

@@ -25,6 +25,7 @@ from server.services import (
     parapheur_flow,
     replies,
     requests,
+    teams,
 )
 from server.services.common import Change, to_wire
 from server.services.runtime import Runtime
@@ -74,6 +75,7 @@ RUNTIME_HANDLERS: dict[MutationName, RuntimeHandler] = {
 }
 HANDLERS[MutationName.REQUEST_ASK_OPINION] = opinions.ask
 HANDLERS[MutationName.REQUEST_GIVE_OPINION] = opinions.give
+HANDLERS[MutationName.SERVICE_SAVE] = teams.save
 assert set(HANDLERS) | set(RUNTIME_HANDLERS) == set(MUTATION_ARGS), "a mutation lacks a handler"
 assert not set(HANDLERS) & set(RUNTIME_HANDLERS)
 

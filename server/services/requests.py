@@ -23,6 +23,7 @@ from server.db.models import (
     PhoneCall,
     Procedure,
     Request,
+    Service,
 )
 from server.db.session import current_version
 from server.db.types import utcnow
@@ -48,6 +49,7 @@ from sync.protocol.vocabulary import (
     Status,
     can_transition,
 )
+from sync.protocol.wire import AGENT_LEFT as AGENT_LEFT
 from sync.protocol.wire import (
     Entity,
     RequestAcknowledgeArgs,
@@ -327,32 +329,58 @@ def implicit_decision(
 def assign(
     session: Session, principal: Principal, args: RequestAssignArgs, base_version: int | None
 ) -> Change:
+    """Assigns to an agent and/or a service of the request's commune, with the reason in the
+    history. An agent who left (disabled) is refused by name of the cause; an agent or a
+    service of another commune is « introuvable », as if it did not exist."""
     row = load(session, principal, args.request_id)
     authorize(principal, Action.REASSIGN, row.authority_id)
     if (
         base_version is not None
         and row.version > base_version
-        and row.assignee_id != args.previous_assignee_id
+        and (row.assignee_id != args.previous_assignee_id
+             or row.assignee_service_id != args.previous_service_id)
     ):
-        return Change(Entity.REQUESTS, row, ["assignee_id"])
+        changed = [name for name, seen in (("assignee_id", args.previous_assignee_id),
+                                           ("assignee_service_id", args.previous_service_id))
+                   if getattr(row, name) != seen]
+        return Change(Entity.REQUESTS, row, changed)
     if args.assignee_id is not None:
-        member = session.execute(
-            select(AgentAuthority.agent_id)
-            .join(Agent, Agent.id == AgentAuthority.agent_id)
-            .where(
-                AgentAuthority.agent_id == args.assignee_id,
-                AgentAuthority.authority_id == row.authority_id,
-                Agent.active.is_(True),
-            )
-        ).first()
-        if member is None:
-            raise ProblemError(404, "Cet agent est introuvable dans cette collectivité.")
+        check_assignable_agent(session, args.assignee_id, row.authority_id)
+    if args.service_id is not None:
+        check_assignable_service(session, args.service_id, row.authority_id)
     row.assignee_id = args.assignee_id
+    row.assignee_service_id = args.service_id
     add_event(session, row.authority_id, row.id, EventKind.ASSIGNED, principal,
-              {"assignee_id": jsonable(args.assignee_id)})
+              {"assignee_id": jsonable(args.assignee_id),
+               "service_id": jsonable(args.service_id), "reason": args.reason})
     stamp(session, row)
     audit.record(session, principal, "assign", "requests", row.id, row.authority_id)
     return Change(Entity.REQUESTS, row)
+
+
+def check_assignable_agent(
+    session: Session, agent_id: uuid.UUID, authority_id: uuid.UUID
+) -> None:
+    found = session.execute(
+        select(Agent.active)
+        .join(AgentAuthority, AgentAuthority.agent_id == Agent.id)
+        .where(Agent.id == agent_id, AgentAuthority.authority_id == authority_id)
+    ).first()
+    if found is None:
+        raise ProblemError(404, "Cet agent est introuvable dans cette collectivité.")
+    if not found[0]:
+        raise ProblemError(422, AGENT_LEFT)
+
+
+def check_assignable_service(
+    session: Session, service_id: uuid.UUID, authority_id: uuid.UUID
+) -> None:
+    service = session.get(Service, service_id)
+    if service is None or service.authority_id != authority_id:
+        raise ProblemError(404, "Ce service est introuvable dans cette collectivité.")
+    if not service.active:
+        raise ProblemError(422, f"Le service « {service.name} » a été supprimé : "
+                                "choisissez-en un autre.")
 
 
 class _Editable(BaseModel):
@@ -413,7 +441,9 @@ def update_fields(
             setattr(row, name, new if name != "description" else (new or ""))
     if changed:
         add_event(session, row.authority_id, row.id, EventKind.FIELD_CHANGED, principal,
-                  {"fields": sorted(changed)})
+                  {"fields": sorted(changed),
+                   "changes": {name: [jsonable(old), jsonable(new)]
+                               for name, (old, new) in sorted(changed.items())}})
         stamp(session, row)
         audit.record(session, principal, "update", "requests", row.id, row.authority_id,
                      {"fields": sorted(changed)})

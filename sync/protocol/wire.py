@@ -76,6 +76,9 @@ class Entity(StrEnum):
     ATTACHMENTS = "attachments"
     PHONE_CALLS = "phone_calls"
     PARAPHEUR_FOLDERS = "parapheur_folders"
+    #: Teams of a commune (« services »), for assignment; requests name them by id, so a
+    #: client may meet a request before its service (the column is a plain id locally).
+    SERVICES = "services"
 
 
 class MessageDirection(StrEnum):
@@ -224,6 +227,8 @@ class RequestRow(Row):
     missing_documents: list[str] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime
+    #: The service (team) the request is assigned to, beside or instead of an agent.
+    assignee_service_id: UUID | None = None
 
 
 class EventRow(Row):
@@ -320,6 +325,17 @@ class ParapheurFolderRow(Row):
     stuck: bool = Field(default=False, description="Sans avancement depuis plus de N jours")
 
 
+class ServiceRow(Row):
+    """A service of a commune (« Urbanisme », « État civil »): a name and its agents."""
+
+    authority_id: UUID
+    name: str
+    active: bool = True
+    member_ids: list[UUID] = Field(default_factory=list)
+    created_at: datetime
+    updated_at: datetime
+
+
 #: The rows' fields holding free JSON, checked for encodability when a row is built.
 _FREE_JSON_FIELDS: dict[str, tuple[str, ...]] = {
     "RequestRow": ("form_fields",),
@@ -337,6 +353,7 @@ ROW_MODELS: dict[Entity, type[Row]] = {
     Entity.ATTACHMENTS: AttachmentRow,
     Entity.PHONE_CALLS: PhoneCallRow,
     Entity.PARAPHEUR_FOLDERS: ParapheurFolderRow,
+    Entity.SERVICES: ServiceRow,
 }
 
 
@@ -373,6 +390,7 @@ class MutationName(StrEnum):
     REPLY_SEND = "reply.send"
     REQUEST_ASK_OPINION = "request.ask_opinion"
     REQUEST_GIVE_OPINION = "request.give_opinion"
+    SERVICE_SAVE = "service.save"
 
 
 class RequestCreateArgs(_Model):
@@ -450,10 +468,23 @@ class RequestImplicitDecisionArgs(_Model):
     arose_on: LegalDay = Field(description="Jour où la décision implicite est née")
 
 
+#: Why an assignment to an agent who left (disabled) is refused: the same words on the PC,
+#: before queueing, and on the server.
+AGENT_LEFT = ("Cet agent a quitté la collectivité (compte désactivé) : attribuez la demande "
+              "à un autre agent ou à un service.")
+
+
 class RequestAssignArgs(_Model):
+    """« Attribuer… »: to an agent, to a service, or to both (an agent within a service);
+    both None takes the request back. ``previous_*`` are what the client saw, to detect a
+    concurrent reassignment; ``reason`` goes to the history."""
+
     request_id: UUID
     assignee_id: UUID | None
     previous_assignee_id: UUID | None = None
+    service_id: UUID | None = None
+    previous_service_id: UUID | None = None
+    reason: Annotated[str, StringConstraints(max_length=2000)] = ""
 
 
 #: Fields of a request the agent may edit directly (the rest follow business intents).
@@ -668,6 +699,27 @@ class RequestGiveOpinionArgs(_Model):
     comment: LongText = ""
 
 
+#: Why anyone but the commune's administrator is refused ``service.save`` (PC and server).
+SERVICES_ADMIN_ONLY = "Seul un administrateur de la commune peut gérer ses services."
+
+
+class ServiceSaveArgs(_Model):
+    """Creates a service or changes it (rename, retire with ``active`` false, members), for
+    the commune's administrators only. The whole state is sent: the last save wins."""
+
+    id: UUID
+    authority_id: UUID
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    active: bool = True
+    member_ids: list[UUID] = Field(default_factory=list, max_length=500)
+
+    @model_validator(mode="after")
+    def _named(self) -> ServiceSaveArgs:
+        if not self.name.strip():
+            raise ValueError("un service doit avoir un nom")
+        return self
+
+
 MUTATION_ARGS: dict[MutationName, type[BaseModel]] = {
     MutationName.REQUEST_CREATE: RequestCreateArgs,
     MutationName.REQUEST_SET_STATUS: RequestSetStatusArgs,
@@ -690,6 +742,7 @@ MUTATION_ARGS: dict[MutationName, type[BaseModel]] = {
     MutationName.REPLY_SEND: ReplySendArgs,
     MutationName.REQUEST_ASK_OPINION: RequestAskOpinionArgs,
     MutationName.REQUEST_GIVE_OPINION: RequestGiveOpinionArgs,
+    MutationName.SERVICE_SAVE: ServiceSaveArgs,
 }
 
 
@@ -781,6 +834,7 @@ class PullResponse(_Answer):
     attachments: list[AttachmentRow] = Field(default_factory=list)
     phone_calls: list[PhoneCallRow] = Field(default_factory=list)
     parapheur_folders: list[ParapheurFolderRow] = Field(default_factory=list)
+    services: list[ServiceRow] = Field(default_factory=list)
     tombstones: list[Tombstone] = Field(default_factory=list)
 
 

@@ -86,7 +86,7 @@ def test_the_folder_is_chosen_per_pc_and_a_missing_one_is_refused(
     assert ui.panel.folder_label.text() == NO_FOLDER and ui.dock.isHidden()
     file_menu = ui.window.findChild(QMenu, "menu-file")
     assert ui.folder_action in file_menu.actions()
-    assert ui.toggle_action.shortcut().toString() == "Ctrl+Shift+U"
+    assert ui.toggle_action.shortcut().toString() == "Ctrl+Shift+C"
     keys = [a.shortcut().toString() for a in ui.window.findChildren(QAction)
             if not a.shortcut().isEmpty()]
     assert len(keys) == len(set(keys)), "a shortcut taken twice"

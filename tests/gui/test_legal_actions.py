@@ -205,12 +205,13 @@ def test_actions_follow_the_status_rules(
     assert not enabled(window)
     # The menu and the toolbar carry the same actions, with their shortcuts, after the
     # ones that do not depend on the selected request (« Nouvelle demande »…), before the
-    # reply's (« Rédiger une réponse… », issue 10).
+    # reply's (« Rédiger une réponse… », issue 10), then the team's (« Attribuer… », issue 12).
     legal = list(window.request_actions.actions.values())
     replies = list(window.replies.actions.values())
+    team = [window.teamwork.actions[k] for k in ("assign", "notes", "edit")]
     menu = next(m for m in window.menuBar().actions() if m.text() == "&Demande").menu()
     in_menu = [a for a in menu.actions() if not a.isSeparator()]
-    assert in_menu[-len(legal) - len(replies):] == legal + replies
+    assert in_menu[-len(legal) - len(replies) - len(team):] == legal + replies + team
     assert window.new_request_action in in_menu
     in_toolbar = [a for a in window.request_toolbar.actions() if not a.isSeparator()]
     assert in_toolbar[-len(legal) - len(replies) + 1:] == legal + replies[:-1]

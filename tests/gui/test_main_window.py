@@ -37,7 +37,7 @@ def test_window_opens_with_every_request_and_the_count(window: MainWindow) -> No
     headers = [window.model.headerData(c, Qt.Orientation.Horizontal) for c in Column]
     assert headers == [
         "Numéro", "Reçue le", "Canal", "Usager", "Objet", "Démarche", "Commune", "Statut",
-        "Échéance",
+        "Échéance", "Attribuée à",
     ]  # fmt: skip
     assert window.windowTitle().startswith("Bannette")
 
@@ -110,7 +110,7 @@ def test_filters_combine_through_the_widgets(
 
     bar.overdue.setChecked(False)
     bar.not_acknowledged.setChecked(True)
-    bar.assigned_to_me.setChecked(True)
+    bar.set_assignment("mine")
     agent_id = window._agent_id  # the demo's secrétaire
     assert agent_id
     expected = expected_pks(

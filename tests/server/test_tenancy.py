@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from server.access import ID_TAKEN
-from server.db.models import ParapheurFolder
+from server.db.models import ParapheurFolder, Service
 from server.db.types import utcnow
 from server.services.common import stamp
 from tests.server.conftest import World
@@ -95,6 +95,9 @@ BODIES: dict[tuple[str, str], Callable[[Foreign], dict[str, Any]]] = {
         "login": "intrus", "display_name": "x", "role": "clerk", "password": "Abcdef-12",
         "authority_ids": [f.ids["authority_id"]]}},
     ("PATCH", "/api/v1/agents/{agent_id}"): lambda f: {"json": {"active": False}},
+    ("POST", "/api/v1/services"): lambda f: {"json": {
+        "authority_id": f.ids["authority_id"], "name": "Intrus"}},
+    ("PATCH", "/api/v1/services/{service_id}"): lambda f: {"json": {"name": "Intrus"}},
 }
 
 
@@ -121,7 +124,12 @@ def foreign(world: World) -> Foreign:
             steps=[{"position": 1, "kind": "visa", "official_id": str(b.agent_ids["clerk"]),
                     "state": "waiting", "acted_at": None, "comment": None}],
         )))
+    service_id = uuid.uuid4()
+    with world.db.write() as session:
+        session.add(stamp(session, Service(id=service_id, authority_id=b.authority_id,
+                                           name="Service de B", member_ids=[])))
     return Foreign({
+        "service_id": str(service_id),
         "authority_id": str(b.authority_id), "request_id": req["id"],
         "citizen_id": citizen["id"], "message_id": message["id"], "event_id": note["id"],
         "attachment_id": attachment["id"], "phone_call_id": call["id"],
@@ -185,6 +193,7 @@ def test_every_operation_refuses_foreign_data(world: World, foreign: Foreign, wh
 
 def test_push_against_foreign_rows_is_rejected(world: World, foreign: Foreign) -> None:
     client_id = str(uuid.uuid4())
+    own = new_request(world.client, world.a)
     f = foreign.ids
     batch = [
         mutation(client_id, 1, "request.set_status",
@@ -208,6 +217,13 @@ def test_push_against_foreign_rows_is_rejected(world: World, foreign: Foreign) -
         mutation(client_id, 11, "phone_call.add", {"id": str(uuid.uuid4()),
                  "authority_id": str(world.a.authority_id), "caller_name": "X",
                  "citizen_id": f["citizen_id"]}),
+        # B's service taken over from A, and A's request given to B's agent and service.
+        mutation(client_id, 12, "service.save", {"id": f["service_id"],
+                 "authority_id": str(world.a.authority_id), "name": "Pris"}),
+        mutation(client_id, 13, "request.assign", {"request_id": own["id"],
+                 "assignee_id": f["agent_id"]}),
+        mutation(client_id, 14, "request.assign", {"request_id": own["id"],
+                 "assignee_id": None, "service_id": f["service_id"]}),
     ]
     response = world.client.post("/api/v1/sync/push", headers=world.a.headers("admin"),
                                  json={"client_id": client_id, "mutations": batch})

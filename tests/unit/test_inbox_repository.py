@@ -53,6 +53,7 @@ class Req:
     insee_code: str = ""
     citizen_pk: int = 0
     citizen_sort_key: str = ""
+    assignee: str = ""
 
 
 _WORD = re.compile(r"[^\W_]+")
@@ -102,6 +103,7 @@ def load(conn: sqlite3.Connection) -> list[Req]:
                 insee_code=r["insee_code"],
                 citizen_pk=r["citizen_pk"],
                 citizen_sort_key=r["citizen_sort_key"],
+                assignee=r["assignee_label"],
             )
         )
     return rows
@@ -332,6 +334,7 @@ SORT_KEYS: dict[Column, list[Callable[[Req], object]]] = {
     # The life cycle, not the alphabet of the codes.
     Column.STATUS: [lambda r: list(Status).index(Status(r.status))],
     Column.DUE: [lambda r: r.due_date or ""],
+    Column.ASSIGNEE: [lambda r: r.assignee],
 }
 
 

@@ -82,7 +82,7 @@ class ScansUi(QObject):
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.toggle_action = self.dock.toggleViewAction()
         self.toggle_action.setObjectName("action-a-classer")
-        self.toggle_action.setShortcut("Ctrl+Shift+U")
+        self.toggle_action.setShortcut("Ctrl+Shift+C")
         self.toggle_action.setStatusTip("Les numérisations du copieur à joindre aux demandes")
         self.folder_action = QAction("Dossier de &numérisation…", window)
         self.folder_action.setObjectName("action-scan-folder")
@@ -381,7 +381,7 @@ def install_scans(
     settle_ms: int = 1000,
 ) -> ScansUi:
     """Drops, « À classer », Fichier › Dossier de numérisation…, Affichage › À classer
-    (Ctrl+Maj+U) and « Aperçu » in the detail pane. ``runner``, ``read`` and the delays are
+    (Ctrl+Maj+C) and « Aperçu » in the detail pane. ``runner``, ``read`` and the delays are
     there for tests."""
     runner = runner or TaskRunner(window)
     watcher = ScanWatcher(runner, window, interval_ms=interval_ms, settle_ms=settle_ms,
