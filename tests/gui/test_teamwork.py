@@ -69,12 +69,12 @@ def test_assign_several_to_a_service_column_filter_and_screenshot(
     assert not dialog.isVisible()
     rows = InboxRepository(conn).rows(pks)
     assert {rows[pk].assignee for pk in pks} == {"Urbanisme"}
-    # The column shows it, and « Mon service » (Ctrl+3) lists exactly them.
+    # The column shows it, and « Mon service » (Alt+3) lists exactly them.
     column = window.model.index(window.model.row_of(pks[0]), Column.ASSIGNEE)
     assert window.model.data(column) == "Urbanisme"
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=2000)
-    qtbot.keyClick(window.table, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window.table, Qt.Key.Key_3, Qt.KeyboardModifier.AltModifier)
     assert window.filters.current().my_services
     assert window.filters.assignment.currentText() == "Mon service"
     assert sorted(window.model.pk_at(r) for r in range(window.model.rowCount())) == sorted(pks)
@@ -84,9 +84,9 @@ def test_assign_several_to_a_service_column_filter_and_screenshot(
     assert "Attribuée à" in window.detail.toPlainText()
     assert "Urbanisme" in window.detail.toPlainText()
     window.grab().save(str(ARTIFACTS / "assign.png"))
-    qtbot.keyClick(window.table, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window.table, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)
     assert window.model.rowCount() == 500
-    qtbot.keyClick(window.table, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window.table, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
     assert window.filters.current() == InboxFilter(assigned_to_me=True)
     # The history says it.
     window.select_request(pks[0])
