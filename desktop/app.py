@@ -133,7 +133,12 @@ def install_french(app: object) -> list[object]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments and arguments[0] in ("export", "stats"):  # scripts: no window (issue 13)
+        from desktop.exports.commands import main as command
+
+        return command(arguments)
+    args = parse_args(arguments)
     if args.self_test:
         from desktop.selftest import run_self_test
 
