@@ -16,7 +16,7 @@ from pathlib import Path
 
 from desktop.domain.legal_time import legal_today
 from desktop.domain.text import fold
-from desktop.exports.tables import bannette_ids, bannette_table, statistics_tables
+from desktop.exports.tables import bannette_ids, bannette_table
 from desktop.exports.writers import ExportError, ExportFormat, export_tables
 from desktop.store.database import StoreError, connect
 from desktop.store.inbox import InboxFilter, InboxSort
@@ -127,9 +127,7 @@ def _export(conn, args: argparse.Namespace, authority_pk: int | None, today: dat
     )
     pks = bannette_ids(conn, flt, InboxSort(), today=today)
     try:
-        written = export_tables(
-            [bannette_table(conn, pks)], args.output, ExportFormat(args.format)
-        )
+        written = export_tables([bannette_table(conn, pks)], args.output, ExportFormat(args.format))
     except ExportError as exc:
         print(str(exc), file=sys.stderr)
         return 1

@@ -134,15 +134,23 @@ def statistics_tables(stats: Statistics) -> list[Table]:
         Table("Synthèse", summary_columns, summary_rows, len(summary_rows)),
         Table(
             "Par canal",
-            [TableColumn("Canal", Kind.TEXT, 22), TableColumn("Code", Kind.TEXT, 16),
-             TableColumn("Demandes", Kind.INTEGER, 12), TableColumn("Part", Kind.PERCENT, 10)],
+            [
+                TableColumn("Canal", Kind.TEXT, 22),
+                TableColumn("Code", Kind.TEXT, 16),
+                TableColumn("Demandes", Kind.INTEGER, 12),
+                TableColumn("Part", Kind.PERCENT, 10),
+            ],
             channel_rows,
             len(channel_rows),
         ),  # fmt: skip
         Table(
             "Par démarche",
-            [TableColumn("Démarche", Kind.TEXT, 50), TableColumn("Code", Kind.TEXT, 28),
-             TableColumn("Demandes", Kind.INTEGER, 12), TableColumn("Part", Kind.PERCENT, 10)],
+            [
+                TableColumn("Démarche", Kind.TEXT, 50),
+                TableColumn("Code", Kind.TEXT, 28),
+                TableColumn("Demandes", Kind.INTEGER, 12),
+                TableColumn("Part", Kind.PERCENT, 10),
+            ],
             procedure_rows,
             len(procedure_rows),
         ),  # fmt: skip
@@ -162,7 +170,6 @@ _KIND_TITLES = {
     Kind.PERCENT: "Part",
     Kind.DATE: "Date",
 }
-
 
 
 def _month_label(key: str) -> str:

@@ -16,9 +16,11 @@ locked) leaves the previous file as it was and no half-written file beside it.
 from __future__ import annotations
 
 import csv
+import errno
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -102,8 +104,6 @@ def export_tables(
     Raises ExportError (French message) when the folder cannot be written or the target is
     locked, ExportCancelled when ``cancelled()`` turned true; in both cases the target is
     untouched and no temporary file remains."""
-    target = Path(target)
-    check_target(target)
     total = sum(t.count for t in tables)
     written = 0
 
@@ -115,30 +115,37 @@ def export_tables(
         if progress is not None:
             progress(written, total)
 
+    with atomic_target(target) as temporary:
+        _WRITERS[fmt](tables, temporary, advance)
+    if progress is not None:
+        progress(written, total)
+    return written
+
+
+@contextmanager
+def atomic_target(target: Path) -> Iterator[Path]:
+    """A temporary path beside ``target``, renamed over it when the block succeeds, removed
+    when it fails: the target is either the old file or the whole new one, never a part."""
+    target = Path(target)
+    check_target(target)
     try:
-        handle = tempfile.NamedTemporaryFile(
-            dir=target.parent, prefix=f".{target.stem}-", suffix=f".{fmt.value}.tmp", delete=False
-        )
+        with tempfile.NamedTemporaryFile(
+            dir=target.parent, prefix=f".{target.stem}-", suffix=f"{target.suffix}.tmp",
+            delete=False,
+        ) as handle:  # fmt: skip
+            temporary = Path(handle.name)
     except OSError as exc:
         raise ExportError(folder_message(target, exc)) from exc
-    temporary = Path(handle.name)
-    handle.close()
     try:
-        _WRITERS[fmt](tables, temporary, advance)
+        yield temporary
         try:
             os.replace(temporary, target)
         except PermissionError as exc:
             raise ExportError(locked_message(target)) from exc
-        except OSError as exc:
-            raise ExportError(folder_message(target, exc)) from exc
-    except BaseException as exc:
+    except OSError as exc:
+        raise ExportError(folder_message(target, exc)) from exc
+    finally:
         temporary.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise ExportError(folder_message(target, exc)) from exc
-        raise
-    if progress is not None:
-        progress(written, total)
-    return written
 
 
 def check_target(target: Path) -> None:
@@ -165,8 +172,19 @@ def locked_message(target: Path) -> str:
     )
 
 
+#: The usual reasons, in French (the system's own text is English on most PCs' Python).
+_REASONS = {
+    errno.EACCES: "accès refusé",
+    errno.EPERM: "opération non permise",
+    errno.EROFS: "dossier en lecture seule",
+    errno.ENOSPC: "disque plein",
+    errno.ENOENT: "dossier introuvable ou inaccessible",
+    errno.EDQUOT: "quota du disque dépassé",
+}
+
+
 def folder_message(target: Path, exc: OSError) -> str:
-    reason = exc.strerror or str(exc)
+    reason = _REASONS.get(exc.errno or 0) or exc.strerror or str(exc)
     return (
         f"Impossible d'écrire dans le dossier « {target.parent} » ({reason}). Choisissez un "
         "dossier où vous pouvez enregistrer (par exemple « Documents »). Rien n'a été écrit."
@@ -293,7 +311,8 @@ def _write_ods(tables: Sequence[Table], path: Path, advance: Callable[[int], Non
     from odf.opendocument import OpenDocumentSpreadsheet
     from odf.style import Style, TableCellProperties, TableColumnProperties, TextProperties
     from odf.table import Table as OdsTable
-    from odf.table import TableCell, TableColumn as OdsColumn, TableRow
+    from odf.table import TableCell, TableRow
+    from odf.table import TableColumn as OdsColumn
     from odf.text import P
 
     doc = OpenDocumentSpreadsheet()
@@ -367,8 +386,10 @@ def _ods_cell(value: Any, kind: Kind, styles: dict[Kind, Any], cell: Any, paragr
     text = _csv_text(value, kind)
     if kind in (Kind.DATE, Kind.DATETIME) and isinstance(value, date):
         moment = _naive(value)
-        iso = moment.isoformat(timespec="seconds") if isinstance(moment, datetime) else (
-            moment.isoformat()
+        iso = (
+            moment.isoformat(timespec="seconds")
+            if isinstance(moment, datetime)
+            else (moment.isoformat())
         )
         made = cell(valuetype="date", datevalue=iso, stylename=styles[kind])
     elif kind is Kind.PERCENT:

@@ -163,8 +163,7 @@ def communes(conn: sqlite3.Connection) -> list[Commune]:
     return [
         Commune(int(r[0]), str(r[1]), str(r[2]), str(r[3]))
         for r in conn.execute(
-            "SELECT pk, name, insee_code, department FROM authority WHERE deleted = 0 "
-            "ORDER BY name"
+            "SELECT pk, name, insee_code, department FROM authority WHERE deleted = 0 ORDER BY name"
         )
     ]
 
@@ -212,7 +211,9 @@ def _temp_tables(conn: sqlite3.Connection) -> Iterator[None]:
         "CREATE TEMP TABLE IF NOT EXISTS stat_day (id INTEGER PRIMARY KEY, department TEXT, "
         "day TEXT, start_utc TEXT, ack_due TEXT, ack_end_utc TEXT)"
     )
-    conn.execute("CREATE INDEX IF NOT EXISTS temp.stat_day_start ON stat_day(department, start_utc)")
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS temp.stat_day_start ON stat_day(department, start_utc)"
+    )
     conn.execute(
         "CREATE TEMP TABLE IF NOT EXISTS stat_base (pk INTEGER PRIMARY KEY, channel TEXT, "
         "procedure_pk INTEGER, status TEXT, outcome TEXT, due_date TEXT, day TEXT, "
@@ -229,7 +230,9 @@ def _whole_history(
     conn: sqlite3.Connection, authority_pk: int | None, departments: list[str], today: date
 ) -> tuple[date, date]:
     """The first and last days holding a request or a call (today at least)."""
-    where = "deleted = 0" + ("" if authority_pk is None else f" AND authority_pk = {authority_pk:d}")
+    where = "deleted = 0" + (
+        "" if authority_pk is None else f" AND authority_pk = {authority_pk:d}"
+    )
     first, last = conn.execute(
         f"SELECT MIN(received_at), MAX(received_at) FROM request WHERE {where}"
     ).fetchone()
@@ -294,7 +297,9 @@ def compute_statistics(
     )
 
 
-def _fill_calendar(conn: sqlite3.Connection, departments: list[str], start: date, end: date) -> None:
+def _fill_calendar(
+    conn: sqlite3.Connection, departments: list[str], start: date, end: date
+) -> None:
     """One row per (department, local day) of the period: when it starts in UTC, and the last
     day (and its end in UTC) of the acknowledgement delay of a request received that day."""
     bounds, days = [], []
@@ -365,12 +370,12 @@ def _quantiles(conn: sqlite3.Connection, column: str) -> Durations:
                    count(*) OVER () AS n
             FROM temp.stat_base WHERE {column} IS NOT NULL
         ), q AS (SELECT 0.5 AS p UNION ALL SELECT 0.9),
-        h AS (SELECT q.p, (v.n - 1) * q.p AS h, v.n FROM q, (SELECT n FROM v LIMIT 1) v)
+        h AS (SELECT q.p, (v.n - 1) * q.p AS h, CAST((v.n - 1) * q.p AS INTEGER) AS lo, v.n
+              FROM q, (SELECT n FROM v LIMIT 1) v)
         SELECT h.p, h.n,
-               SUM(CASE WHEN v.i = CAST(h.h AS INTEGER) THEN v.x * (1 - (h.h - CAST(h.h AS INTEGER)))
-                        WHEN v.i = CAST(h.h AS INTEGER) + 1 THEN v.x * (h.h - CAST(h.h AS INTEGER))
-                        ELSE 0 END)
-        FROM h JOIN v ON v.i IN (CAST(h.h AS INTEGER), CAST(h.h AS INTEGER) + 1)
+               SUM(CASE WHEN v.i = h.lo THEN v.x * (1 - (h.h - h.lo))
+                        ELSE v.x * (h.h - h.lo) END)
+        FROM h JOIN v ON v.i IN (h.lo, h.lo + 1)
         GROUP BY h.p ORDER BY h.p
         """
     ).fetchall()

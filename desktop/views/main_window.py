@@ -46,6 +46,7 @@ from desktop.services.tasks import TaskRunner
 from desktop.store.database import StoreError, database_file
 from desktop.store.inbox import Column, InboxRepository
 from desktop.store.legal import DeadlineSection
+from desktop.views.dashboard import install_dashboard
 from desktop.views.deadlines_view import DeadlinesView
 from desktop.views.detail_pane import DetailPane
 from desktop.views.filter_bar import FilterBar
@@ -253,6 +254,7 @@ class MainWindow(QMainWindow):
         self.phone_call_action = install_phone_calls(self)
         self.replies = install_replies(self)
         self.official_desk = install_official_desk(self)  # None unless an élu is logged in
+        self.dashboard = install_dashboard(self)  # « Tableau de bord », « Exporter la vue… »
 
         self.table.horizontalHeader().setSortIndicator(
             Column.RECEIVED, Qt.SortOrder.DescendingOrder

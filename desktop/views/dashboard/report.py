@@ -1,0 +1,102 @@
+"""The dashboard as a PDF report for the council: title, commune, period, date of edition,
+every headline figure and the three charts, on one A4 page (QPdfWriter, no other tool).
+
+Printing goes through the same PDF (``desktop.views.widgets.pdf_print``): what is printed is
+the file that would be sent.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QMarginsF, QRectF, Qt
+from PySide6.QtGui import QFont, QFontMetricsF, QPageLayout, QPageSize, QPainter, QPdfWriter
+
+from desktop.domain.french import format_date_fr
+from desktop.store.statistics import Statistics
+from desktop.views.dashboard.charts import paint_bars
+from desktop.views.dashboard.figures import (
+    EMPTY_PERIOD,
+    channel_bars,
+    figure_lines,
+    month_bars,
+    period_fr,
+    procedure_bars,
+)
+
+RESOLUTION = 150
+
+
+def report_title(stats: Statistics) -> str:
+    return f"Tableau de bord — {stats.authority_name}"
+
+
+def write_report(stats: Statistics, path: Path, *, edited_on: date) -> Path:
+    """Write the report to ``path`` (PDF); ``edited_on`` is the window's day, not the PC's."""
+    writer = QPdfWriter(str(path))
+    writer.setTitle(report_title(stats))
+    writer.setCreator("Bannette")
+    writer.setResolution(RESOLUTION)
+    writer.setPageLayout(
+        QPageLayout(
+            QPageSize(QPageSize.PageSizeId.A4),
+            QPageLayout.Orientation.Portrait,
+            QMarginsF(15, 15, 15, 15),
+            QPageLayout.Unit.Millimeter,
+        )  # fmt: skip
+    )
+    painter = QPainter()
+    if not painter.begin(writer):
+        raise OSError(f"Impossible d'écrire le rapport « {path} ».")
+    try:
+        _paint(painter, QRectF(writer.pageLayout().paintRectPixels(RESOLUTION)), stats, edited_on)
+    finally:
+        painter.end()
+    return path
+
+
+def _paint(painter: QPainter, page: QRectF, stats: Statistics, edited_on: date) -> None:
+    body = QFont("DejaVu Sans")
+    body.setPointSizeF(10)
+    title = QFont(body)
+    title.setPointSizeF(16)
+    title.setBold(True)
+    painter.setFont(title)
+    line = QFontMetricsF(title, painter.device()).height()
+    y = page.top()
+    painter.drawText(QRectF(page.left(), y, page.width(), line), report_title(stats))
+    y += line * 1.2
+    painter.setFont(body)
+    metrics = QFontMetricsF(body, painter.device())
+    step = metrics.height() * 1.35
+    painter.drawText(
+        QRectF(page.left(), y, page.width(), step),
+        f"Période {period_fr(stats)} — édité le {format_date_fr(edited_on)}",
+    )
+    y += step * 1.6
+    if stats.empty:
+        painter.drawText(QRectF(page.left(), y, page.width(), step), f"{EMPTY_PERIOD}.")
+        return
+    label_width = page.width() * 0.38
+    bold = QFont(body)
+    bold.setBold(True)
+    for label, value in figure_lines(stats):
+        painter.setFont(bold)
+        painter.drawText(QRectF(page.left(), y, label_width, step), label)
+        painter.setFont(body)
+        painter.drawText(QRectF(page.left() + label_width, y, page.width() - label_width, step),
+                         Qt.TextFlag.TextWordWrap, value)  # fmt: skip
+        y += step
+    y += step
+    remaining = page.bottom() - y
+    half = (page.width() - step) / 2
+    upper = remaining * 0.42
+    paint_bars(painter, QRectF(page.left(), y, half, upper), "Demandes par canal",
+               channel_bars(stats), font=body)  # fmt: skip
+    paint_bars(painter, QRectF(page.left() + half + step, y, half, upper), "Demandes par mois",
+               month_bars(stats), font=body)  # fmt: skip
+    y += upper + step
+    paint_bars(painter, QRectF(page.left(), y, page.width(), page.bottom() - y),
+               "Démarches les plus demandées", procedure_bars(stats), horizontal=True,
+               font=body)  # fmt: skip
