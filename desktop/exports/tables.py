@@ -14,7 +14,7 @@ from typing import Any
 
 from desktop.domain.french import MONTH_NAMES
 from desktop.domain.legal_time import read
-from desktop.exports.writers import Kind, Table, TableColumn
+from desktop.exports.writers import Kind, Table, TableColumn, Typed
 from desktop.store.inbox import InboxFilter, InboxRepository, InboxSort
 from desktop.store.statistics import Statistics
 from sync.protocol.vocabulary import CHANNEL_LABELS, STATUS_LABELS, Channel, Status
@@ -114,14 +114,9 @@ def statistics_tables(stats: Statistics) -> list[Table]:
         ("Demandes en retard", stats.overdue, Kind.INTEGER),
         ("Appels notés", stats.calls, Kind.INTEGER),
     ]  # fmt: skip
-    # A summary row mixes kinds: each value goes in the column of its kind.
-    kinds = [Kind.TEXT, Kind.INTEGER, Kind.DECIMAL, Kind.PERCENT, Kind.DATE]
-    summary_columns = [TableColumn("Indicateur", Kind.TEXT, 48)] + [
-        TableColumn(_KIND_TITLES[k], k, 16) for k in kinds
-    ]
-    summary_rows = [
-        [label] + [value if kind is k else None for k in kinds] for label, value, kind in summary
-    ]
+    summary_columns = [TableColumn("Indicateur", Kind.TEXT, 48),
+                       TableColumn("Valeur", Kind.MIXED, 22)]  # fmt: skip
+    summary_rows = [[label, Typed(value, kind)] for label, value, kind in summary]
     channel_rows = [
         [CHANNEL_LABELS[c], c.value, n, (n / stats.requests) if stats.requests else None]
         for c, n in stats.by_channel.items()
@@ -163,13 +158,6 @@ def statistics_tables(stats: Statistics) -> list[Table]:
     ]
 
 
-_KIND_TITLES = {
-    Kind.TEXT: "Texte",
-    Kind.INTEGER: "Nombre",
-    Kind.DECIMAL: "Jours",
-    Kind.PERCENT: "Part",
-    Kind.DATE: "Date",
-}
 
 
 def _month_label(key: str) -> str:

@@ -57,6 +57,22 @@ class Kind(StrEnum):
     PERCENT = "percent"
     DATE = "date"
     DATETIME = "datetime"
+    #: Each value is a ``Typed`` carrying its own kind (a summary's « Valeur » column).
+    MIXED = "mixed"
+
+
+@dataclass(frozen=True)
+class Typed:
+    """A value of a MIXED column, with the kind it is written as."""
+
+    value: Any
+    kind: Kind
+
+
+def unwrap(value: Any, kind: Kind) -> tuple[Any, Kind]:
+    if isinstance(value, Typed):
+        return value.value, value.kind
+    return value, kind
 
 
 @dataclass(frozen=True)
@@ -199,6 +215,7 @@ def french_number(value: float, decimals: int = 2) -> str:
 
 
 def _csv_text(value: Any, kind: Kind) -> str:
+    value, kind = unwrap(value, kind)
     if value is None:
         return ""
     if kind is Kind.DATETIME and isinstance(value, datetime):
@@ -279,9 +296,16 @@ def _write_xlsx(tables: Sequence[Table], path: Path, advance: Callable[[int], No
         # One styled template cell per typed column; plain values elsewhere (fastest path).
         formats = [_XLSX_FORMATS.get(c.kind) for c in table.columns]
         styled = [i for i, f in enumerate(formats) if f and table.columns[i].kind != Kind.INTEGER]
+        mixed = [i for i, c in enumerate(table.columns) if c.kind is Kind.MIXED]
         pending = 0
         for row in table.rows:
             values: list[Any] = list(row)
+            for i in mixed:
+                values[i], kind = unwrap(values[i], Kind.TEXT)
+                if values[i] is not None and kind in _XLSX_FORMATS:
+                    cell = WriteOnlyCell(sheet, value=_naive(values[i]))
+                    cell.number_format = _XLSX_FORMATS[kind]  # type: ignore[assignment]
+                    values[i] = cell
             for i in styled:
                 if values[i] is not None:
                     cell = WriteOnlyCell(sheet, value=_naive(values[i]))
@@ -381,6 +405,7 @@ def _write_ods(tables: Sequence[Table], path: Path, advance: Callable[[int], Non
 
 def _ods_cell(value: Any, kind: Kind, styles: dict[Kind, Any], cell: Any, paragraph: Any) -> Any:
     """A typed ODS cell: the value attribute for the spreadsheet, the text for the eye."""
+    value, kind = unwrap(value, kind)
     if value is None or value == "":
         return cell()
     text = _csv_text(value, kind)
