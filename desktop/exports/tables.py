@@ -158,8 +158,6 @@ def statistics_tables(stats: Statistics) -> list[Table]:
     ]
 
 
-
-
 def _month_label(key: str) -> str:
     """ "2026-02" -> "février 2026"."""
     year, month = key.split("-")

@@ -154,9 +154,10 @@ def test_statistics_in_every_format(demo_db: sqlite3.Connection, tmp_path: Path)
     assert list(sheets) == ["Synthèse", "Par canal", "Par démarche", "Par mois"]
     web = next(r for r in sheets["Par canal"] if str(r[1]) == "web")
     assert web[2].getAttrNS(OFFICENS, "value-type") == "float"
-    assert int(float(web[2].getAttrNS(OFFICENS, "value"))) == stats.by_channel[
-        next(c for c in stats.by_channel if c.value == "web")
-    ]
+    assert (
+        int(float(web[2].getAttrNS(OFFICENS, "value")))
+        == stats.by_channel[next(c for c in stats.by_channel if c.value == "web")]
+    )
     assert web[3].getAttrNS(OFFICENS, "value-type") == "percentage"
 
 

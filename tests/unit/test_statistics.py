@@ -104,9 +104,7 @@ def independent(
 
 
 def check(conn: sqlite3.Connection, start: date, end: date, authority_pk: int | None) -> None:
-    stats = compute_statistics(
-        conn, today=TODAY, authority_pk=authority_pk, start=start, end=end
-    )
+    stats = compute_statistics(conn, today=TODAY, authority_pk=authority_pk, start=start, end=end)
     expected = independent(conn, start, end, authority_pk, TODAY)
     assert stats.requests == expected["requests"]
     assert {c.value: n for c, n in stats.by_channel.items() if n} == expected["by_channel"]
@@ -195,9 +193,7 @@ def test_calls_of_the_period_are_counted(demo_db: sqlite3.Connection) -> None:
 
 
 def test_empty_period_gives_zeros_and_no_share(demo_db: sqlite3.Connection) -> None:
-    stats = compute_statistics(
-        demo_db, today=TODAY, start=date(2020, 1, 1), end=date(2020, 3, 31)
-    )
+    stats = compute_statistics(demo_db, today=TODAY, start=date(2020, 1, 1), end=date(2020, 3, 31))
     assert stats.empty
     assert stats.requests == 0 and stats.overdue == 0 and stats.calls == 0
     assert set(stats.by_channel.values()) == {0}

@@ -17,6 +17,8 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 BAR_COLOR = QColor("#3a6ea5")
 GRID_COLOR = QColor("#d0d0d0")
 TEXT_COLOR = QColor("#202020")
+#: Up to this many columns every one is labelled (on two lines if need be).
+MAX_LABELS = 8
 
 
 def paint_bars(
@@ -36,7 +38,8 @@ def paint_bars(
     try:
         base = QFont(font) if font is not None else QFont(painter.font())
         painter.setFont(base)
-        metrics = QFontMetricsF(base)
+        # Measured on the painter's device: a PDF at 150 dpi is not the screen.
+        metrics = QFontMetricsF(base, painter.device())
         line = metrics.height()
         painter.setPen(TEXT_COLOR)
         title_font = QFont(base)
@@ -89,13 +92,17 @@ def _vertical(
     metrics: QFontMetricsF,
 ) -> None:  # fmt: skip
     line = metrics.height()
-    plot = QRectF(area.left(), area.top() + line, area.width(), area.height() - line * 2.4)
+    plot = QRectF(area.left(), area.top() + line, area.width(), area.height() - line * 3.4)
     slot = plot.width() / len(bars)
     painter.setPen(QPen(GRID_COLOR, 1))
     painter.drawLine(plot.bottomLeft(), plot.bottomRight())
-    # Labels are thinned out when they would overlap (a long period has many months).
-    widest = max(metrics.horizontalAdvance(label) for label, _count in bars) + 6
-    every = max(1, int(widest // max(slot, 1)) + (1 if widest % max(slot, 1) else 0))
+    # Labels wrap on two lines, after a space or a hyphen (« Service-public.fr »); with many
+    # bars (the months of a long period) they are thinned out rather than overlap.
+    bars = [(label.replace("-", "-\u200b"), count) for label, count in bars]
+    every = 1
+    if len(bars) > MAX_LABELS:
+        widest = max(metrics.horizontalAdvance(label) for label, _count in bars) + 6
+        every = max(1, int(widest // max(slot, 1)) + (1 if widest % max(slot, 1) else 0))
     for index, (label, count) in enumerate(bars):
         x = plot.left() + index * slot
         height = plot.height() * count / top
@@ -106,8 +113,11 @@ def _vertical(
             painter.drawText(QRectF(x, bar.top() - line, slot, line),
                              Qt.AlignmentFlag.AlignCenter, f"{count}")  # fmt: skip
         if index % every == 0:
-            painter.drawText(QRectF(x - slot * (every - 1) / 2, plot.bottom() + 2, slot * every,
-                                    line * 1.2), Qt.AlignmentFlag.AlignCenter, label)  # fmt: skip
+            painter.drawText(
+                QRectF(x - slot * (every - 1) / 2, plot.bottom() + 2, slot * every, line * 2.3),
+                Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
+                | Qt.TextFlag.TextWordWrap, label,
+            )  # fmt: skip
 
 
 class BarChart(QWidget):

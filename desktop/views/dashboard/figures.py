@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from desktop.domain.french import SHORT_MONTH_NAMES
 from desktop.store.statistics import Durations, Statistics
-from sync.protocol.vocabulary import CHANNEL_LABELS
+from sync.protocol.vocabulary import Channel
 
 EMPTY_PERIOD = "Aucune demande sur la période"
 
@@ -29,6 +29,18 @@ def _durations(d: Durations) -> str:
     return f"médiane {days_fr(d.median_days)}, 90 % en moins de {days_fr(d.p90_days)}"
 
 
+def _count(n: int, singular: str, plural: str) -> str:
+    return f"{n} {singular if n < 2 else plural}"
+
+
+def _tacit(stats: Statistics) -> str:
+    if stats.tacit_decisions == 0:
+        return "0"
+    accepted = _count(stats.tacit_acceptances, "accord", "accords")
+    rejected = _count(stats.tacit_rejections, "rejet", "rejets")
+    return f"{stats.tacit_decisions} ({accepted}, {rejected})"
+
+
 def period_fr(stats: Statistics) -> str:
     return f"du {stats.start:%d/%m/%Y} au {stats.end:%d/%m/%Y}"
 
@@ -46,16 +58,25 @@ def figure_lines(stats: Statistics) -> list[tuple[str, str]]:
         ("Délai d'accusé de réception", _durations(stats.acknowledgement)),
         ("Délai de décision expresse", _durations(stats.decision)),
         ("Accusés dans le délai légal", assessed),
-        ("Décisions tacites",
-         f"{stats.tacit_decisions} ({stats.tacit_acceptances} accord(s), "
-         f"{stats.tacit_rejections} rejet(s))"),
+        ("Décisions tacites", _tacit(stats)),
         ("Demandes en retard", f"{stats.overdue}"),
         ("Appels notés", f"{stats.calls}"),
     ]  # fmt: skip
 
 
+#: Channel names short enough for a chart's column (the exports use the full labels).
+CHANNEL_SHORT: dict[Channel, str] = {
+    Channel.WEB: "Web",
+    Channel.SERVICE_PUBLIC: "Service-public.fr",
+    Channel.EMAIL: "Courriel",
+    Channel.PAPER: "Courrier",
+    Channel.PHONE: "Téléphone",
+    Channel.COUNTER: "Guichet",
+}
+
+
 def channel_bars(stats: Statistics) -> list[tuple[str, int]]:
-    return [(CHANNEL_LABELS[c], n) for c, n in stats.by_channel.items()]
+    return [(CHANNEL_SHORT[c], n) for c, n in stats.by_channel.items()]
 
 
 def month_bars(stats: Statistics) -> list[tuple[str, int]]:

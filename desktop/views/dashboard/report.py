@@ -89,14 +89,15 @@ def _paint(painter: QPainter, page: QRectF, stats: Statistics, edited_on: date) 
                          Qt.TextFlag.TextWordWrap, value)  # fmt: skip
         y += step
     y += step
+    # Full-width charts: half an A4 page is too narrow for the channels' names in columns.
     remaining = page.bottom() - y
-    half = (page.width() - step) / 2
-    upper = remaining * 0.42
-    paint_bars(painter, QRectF(page.left(), y, half, upper), "Demandes par canal",
-               channel_bars(stats), font=body)  # fmt: skip
-    paint_bars(painter, QRectF(page.left() + half + step, y, half, upper), "Demandes par mois",
-               month_bars(stats), font=body)  # fmt: skip
-    y += upper + step
+    heights = (remaining * 0.27, remaining * 0.30)
+    paint_bars(painter, QRectF(page.left(), y, page.width(), heights[0] - step),
+               "Demandes par canal", channel_bars(stats), horizontal=True, font=body)  # fmt: skip
+    y += heights[0]
+    paint_bars(painter, QRectF(page.left(), y, page.width(), heights[1] - step),
+               "Demandes par mois", month_bars(stats), font=body)  # fmt: skip
+    y += heights[1]
     paint_bars(painter, QRectF(page.left(), y, page.width(), page.bottom() - y),
                "Démarches les plus demandées", procedure_bars(stats), horizontal=True,
                font=body)  # fmt: skip
