@@ -72,7 +72,7 @@ def independent(
     by_month: dict[str, int] = {}
     ack, decide = [], []
     in_time = assessed = 0
-    for pk, received, acked, channel, status, outcome, due, code, dep, _a in kept:
+    for pk, received, acked, channel, status, outcome, _due, code, dep, _a in kept:
         by_channel[channel] = by_channel.get(channel, 0) + 1
         by_procedure[code] = by_procedure.get(code, 0) + 1
         month = _day(received, dep).strftime("%Y-%m")
