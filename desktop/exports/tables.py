@@ -127,28 +127,8 @@ def statistics_tables(stats: Statistics) -> list[Table]:
     month_rows = [[_month_label(m), n] for m, n in stats.by_month]
     return [
         Table("Synthèse", summary_columns, summary_rows, len(summary_rows)),
-        Table(
-            "Par canal",
-            [
-                TableColumn("Canal", Kind.TEXT, 22),
-                TableColumn("Code", Kind.TEXT, 16),
-                TableColumn("Demandes", Kind.INTEGER, 12),
-                TableColumn("Part", Kind.PERCENT, 10),
-            ],
-            channel_rows,
-            len(channel_rows),
-        ),  # fmt: skip
-        Table(
-            "Par démarche",
-            [
-                TableColumn("Démarche", Kind.TEXT, 50),
-                TableColumn("Code", Kind.TEXT, 28),
-                TableColumn("Demandes", Kind.INTEGER, 12),
-                TableColumn("Part", Kind.PERCENT, 10),
-            ],
-            procedure_rows,
-            len(procedure_rows),
-        ),  # fmt: skip
+        _breakdown("Par canal", "Canal", 22, 16, channel_rows),
+        _breakdown("Par démarche", "Démarche", 50, 28, procedure_rows),
         Table(
             "Par mois",
             [TableColumn("Mois", Kind.TEXT, 18), TableColumn("Demandes", Kind.INTEGER, 12)],
@@ -156,6 +136,19 @@ def statistics_tables(stats: Statistics) -> list[Table]:
             len(month_rows),
         ),
     ]
+
+
+def _breakdown(
+    title: str, first: str, first_width: int, code_width: int, rows: list[list[Any]]
+) -> Table:
+    """A count per value (channel, procedure): its name, its code, the count, its share."""
+    columns = [
+        TableColumn(first, Kind.TEXT, first_width),
+        TableColumn("Code", Kind.TEXT, code_width),
+        TableColumn("Demandes", Kind.INTEGER, 12),
+        TableColumn("Part", Kind.PERCENT, 10),
+    ]
+    return Table(title, columns, rows, len(rows))
 
 
 def _month_label(key: str) -> str:

@@ -207,6 +207,18 @@ def folder_message(target: Path, exc: OSError) -> str:
     )
 
 
+def _counted(rows: Iterable[Sequence[Any]], advance: Callable[[int], None]) -> Iterator[Any]:
+    """The rows, reporting progress (and letting a cancellation in) every STEP rows."""
+    pending = 0
+    for row in rows:
+        yield row
+        pending += 1
+        if pending == STEP:
+            advance(pending)
+            pending = 0
+    advance(pending)
+
+
 # --------------------------------------------------------------------------- CSV
 
 
@@ -241,14 +253,8 @@ def _write_csv(tables: Sequence[Table], path: Path, advance: Callable[[int], Non
                 writer.writerow([table.title])
             writer.writerow([c.title for c in table.columns])
             kinds = [c.kind for c in table.columns]
-            pending = 0
-            for row in table.rows:
+            for row in _counted(table.rows, advance):
                 writer.writerow([_csv_text(v, k) for v, k in zip(row, kinds, strict=True)])
-                pending += 1
-                if pending == STEP:
-                    advance(pending)
-                    pending = 0
-            advance(pending)
 
 
 # --------------------------------------------------------------------------- XLSX
@@ -297,27 +303,25 @@ def _write_xlsx(tables: Sequence[Table], path: Path, advance: Callable[[int], No
         formats = [_XLSX_FORMATS.get(c.kind) for c in table.columns]
         styled = [i for i, f in enumerate(formats) if f and table.columns[i].kind != Kind.INTEGER]
         mixed = [i for i, c in enumerate(table.columns) if c.kind is Kind.MIXED]
-        pending = 0
-        for row in table.rows:
+        for row in _counted(table.rows, advance):
             values: list[Any] = list(row)
             for i in mixed:
                 values[i], kind = unwrap(values[i], Kind.TEXT)
                 if values[i] is not None and kind in _XLSX_FORMATS:
-                    cell = WriteOnlyCell(sheet, value=_naive(values[i]))
-                    cell.number_format = _XLSX_FORMATS[kind]  # type: ignore[assignment]
-                    values[i] = cell
+                    values[i] = _formatted(sheet, values[i], _XLSX_FORMATS[kind])
             for i in styled:
                 if values[i] is not None:
-                    cell = WriteOnlyCell(sheet, value=_naive(values[i]))
-                    cell.number_format = formats[i]  # type: ignore[assignment]
-                    values[i] = cell
+                    values[i] = _formatted(sheet, values[i], formats[i])
             sheet.append(values)
-            pending += 1
-            if pending == STEP:
-                advance(pending)
-                pending = 0
-        advance(pending)
     book.save(path)
+
+
+def _formatted(sheet: Any, value: Any, number_format: str | None) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=_naive(value))
+    cell.number_format = number_format  # type: ignore[assignment]
+    return cell
 
 
 def _naive(value: Any) -> Any:
@@ -388,17 +392,11 @@ def _write_ods(tables: Sequence[Table], path: Path, advance: Callable[[int], Non
             header.addElement(cell)
         sheet.addElement(header)
         kinds = [c.kind for c in table.columns]
-        pending = 0
-        for row in table.rows:
+        for row in _counted(table.rows, advance):
             line = TableRow()
             for value, kind in zip(row, kinds, strict=True):
                 line.addElement(_ods_cell(value, kind, cell_styles, TableCell, P))
             sheet.addElement(line)
-            pending += 1
-            if pending == STEP:
-                advance(pending)
-                pending = 0
-        advance(pending)
         doc.spreadsheet.addElement(sheet)
     doc.save(str(path))
 
