@@ -15,11 +15,12 @@ from desktop.domain.deadlines import acknowledgement_due
 from desktop.domain.legal_time import zone_for
 from desktop.store.legal import record_implicit_decisions
 from desktop.store.statistics import (
+    _DECIDED_AT,
     StatisticsError,
     commune_by_insee,
     compute_statistics,
 )
-from tests.conftest import TODAY
+from tests.conftest import TODAY, migration_version
 
 OPEN = {"received", "acknowledged", "awaiting_documents", "drafting", "at_parapheur"}
 ELECTRONIC = {"web", "service_public", "email"}
@@ -225,3 +226,15 @@ def test_temp_tables_leave_nothing_behind(demo_db: sqlite3.Connection) -> None:
     second = compute_statistics(demo_db, today=TODAY)
     assert first == second
     assert demo_db.execute("SELECT COUNT(*) FROM temp.stat_base").fetchone()[0] == 0
+
+
+def test_decisions_are_read_from_their_partial_index(demo_db: sqlite3.Connection) -> None:
+    """Migration 0011_statistics (renumbered at merge: looked up by name) adds it."""
+    assert migration_version("statistics") > 0
+    plan = " ".join(
+        str(tuple(r))
+        for r in demo_db.execute(
+            "EXPLAIN QUERY PLAN SELECT r.pk, " + _DECIDED_AT + " FROM request r"
+        )
+    )
+    assert "event_decision" in plan
