@@ -182,3 +182,19 @@ def test_cancelled_export_leaves_nothing(window: MainWindow, qtbot, tmp_path: Pa
     assert [p for p in tmp_path.iterdir() if p.name.startswith(".vue")] == []
     dashboard._failed(failures[0])  # noqa: SLF001
     assert dashboard.last_message == "Export annulé : aucun fichier n'a été écrit."
+
+
+def test_off_the_gui_thread(make_window: Callable[..., MainWindow], qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """With the real thread pool: figures and export come back through signals."""
+    window = make_window()
+    dashboard = window.dashboard
+    window.tabs.setCurrentWidget(dashboard.view)
+    qtbot.waitUntil(lambda: dashboard.view.stats is not None, timeout=20_000)
+    assert dashboard.view.stats.requests == 500  # type: ignore[union-attr]
+    dashboard.ask_path = lambda *_a: tmp_path / "vue.csv"
+    dashboard.export_view()
+    assert dashboard.progress_dialog is not None
+    qtbot.waitUntil(lambda: "exportée(s)" in dashboard.last_message, timeout=20_000)
+    assert (tmp_path / "vue.csv").read_bytes().count(b"\r\n") == 501
+    assert dashboard.progress_dialog.value() == 500
+    window.tasks.wait_for_done()
