@@ -196,12 +196,13 @@ class Dashboard:
         progress.advanced.connect(lambda done, total: _advance(dialog, done, total))
         self.progress_dialog = dialog
 
+        # hide(), not close(): closing a progress dialog emits « canceled » and resets it.
         def finished(rows: int) -> None:
-            dialog.close()
+            dialog.hide()
             self._done(f"{rows} demande(s) exportée(s) dans « {target} ».")
 
         def failed(exc: BaseException) -> None:
-            dialog.close()
+            dialog.hide()
             self._failed(exc)
 
         self.service.export_view(
