@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -119,7 +120,9 @@ def main(argv: Sequence[str]) -> int:
     return 0
 
 
-def _export(conn, args: argparse.Namespace, authority_pk: int | None, today: date) -> int:  # type: ignore[no-untyped-def]
+def _export(
+    conn: sqlite3.Connection, args: argparse.Namespace, authority_pk: int | None, today: date
+) -> int:
     flt = InboxFilter(
         statuses=frozenset(args.statut),
         authority_pks=frozenset([authority_pk]) if authority_pk is not None else frozenset(),

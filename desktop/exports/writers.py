@@ -320,7 +320,7 @@ def _formatted(sheet: Any, value: Any, number_format: str | None) -> Any:
     from openpyxl.cell import WriteOnlyCell
 
     cell = WriteOnlyCell(sheet, value=_naive(value))
-    cell.number_format = number_format  # type: ignore[assignment]
+    cell.number_format = number_format
     return cell
 
 

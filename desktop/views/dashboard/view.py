@@ -175,8 +175,8 @@ class DashboardView(QWidget):
         self._service.statistics(
             today=self._today(),
             authority_pk=self.commune.currentData(),
-            start=start,  # type: ignore[arg-type]
-            end=end,  # type: ignore[arg-type]
+            start=start,
+            end=end,
             on_success=lambda stats: self._arrived(generation, stats),
             on_failure=lambda exc: self._failed(generation, exc),
         )
