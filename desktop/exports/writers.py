@@ -241,6 +241,15 @@ def _csv_text(value: Any, kind: Kind) -> str:
     return str(value)
 
 
+#: A cell starting with one of these is a formula to Excel: a citizen's subject such as
+#: « =HYPERLINK(…) » must stay text (OWASP, « CSV injection »).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def _write_csv(tables: Sequence[Table], path: Path, advance: Callable[[int], None]) -> None:
     """One table: header and rows. Several (the statistics): each under its title, a blank
     line between them, as a person would lay them out in one sheet."""
@@ -254,7 +263,9 @@ def _write_csv(tables: Sequence[Table], path: Path, advance: Callable[[int], Non
             writer.writerow([c.title for c in table.columns])
             kinds = [c.kind for c in table.columns]
             for row in _counted(table.rows, advance):
-                writer.writerow([_csv_text(v, k) for v, k in zip(row, kinds, strict=True)])
+                writer.writerow(
+                    [_inert(_csv_text(v, k)) for v, k in zip(row, kinds, strict=True)]
+                )
 
 
 # --------------------------------------------------------------------------- XLSX
@@ -303,8 +314,13 @@ def _write_xlsx(tables: Sequence[Table], path: Path, advance: Callable[[int], No
         formats = [_XLSX_FORMATS.get(c.kind) for c in table.columns]
         styled = [i for i, f in enumerate(formats) if f and table.columns[i].kind != Kind.INTEGER]
         mixed = [i for i, c in enumerate(table.columns) if c.kind is Kind.MIXED]
+        texts = [i for i, c in enumerate(table.columns) if c.kind is Kind.TEXT]
         for row in _counted(table.rows, advance):
             values: list[Any] = list(row)
+            for i in texts:
+                value = values[i]
+                if isinstance(value, str) and value.startswith("="):
+                    values[i] = _literal(sheet, value)  # openpyxl would write a formula
             for i in mixed:
                 values[i], kind = unwrap(values[i], Kind.TEXT)
                 if values[i] is not None and kind in _XLSX_FORMATS:
@@ -314,6 +330,14 @@ def _write_xlsx(tables: Sequence[Table], path: Path, advance: Callable[[int], No
                     values[i] = _formatted(sheet, values[i], formats[i])
             sheet.append(values)
     book.save(path)
+
+
+def _literal(sheet: Any, text: str) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.data_type = "s"
+    return cell
 
 
 def _formatted(sheet: Any, value: Any, number_format: str | None) -> Any:

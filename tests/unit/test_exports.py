@@ -266,3 +266,21 @@ def test_a_folder_as_target_is_refused(tmp_path: Path) -> None:
     table = Table("t", [TableColumn("a")], [["é"]], 1)
     with pytest.raises(ExportError, match="est un dossier"):
         export_tables([table], tmp_path, ExportFormat.CSV)
+
+
+def test_a_subject_that_looks_like_a_formula_stays_text(
+    demo_db: sqlite3.Connection, tmp_path: Path
+) -> None:
+    """« =HYPERLINK(…) » typed by a citizen must never run in the agent's Excel."""
+    pk = demo_db.execute("SELECT MAX(pk) FROM request").fetchone()[0]
+    subject = '=HYPERLINK("http://exemple.invalid";"Cliquez")'
+    demo_db.execute("UPDATE request SET subject = ? WHERE pk = ?", (subject, pk))
+    table = bannette_table(demo_db, [pk])
+    export_tables([table], tmp_path / "f.xlsx", ExportFormat.XLSX)
+    cell = load_workbook(tmp_path / "f.xlsx").active["F2"]
+    assert cell.value == subject and cell.data_type == "s"
+    export_tables([bannette_table(demo_db, [pk])], tmp_path / "f.csv", ExportFormat.CSV)
+    assert read_csv(tmp_path / "f.csv")[1][5] == "'" + subject
+    export_tables([bannette_table(demo_db, [pk])], tmp_path / "f.ods", ExportFormat.ODS)
+    cell = ods_rows(tmp_path / "f.ods")["Bannette"][1][5]
+    assert cell.getAttrNS(OFFICENS, "value-type") == "string" and str(cell) == subject
