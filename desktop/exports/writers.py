@@ -263,9 +263,7 @@ def _write_csv(tables: Sequence[Table], path: Path, advance: Callable[[int], Non
             writer.writerow([c.title for c in table.columns])
             kinds = [c.kind for c in table.columns]
             for row in _counted(table.rows, advance):
-                writer.writerow(
-                    [_inert(_csv_text(v, k)) for v, k in zip(row, kinds, strict=True)]
-                )
+                writer.writerow([_inert(_csv_text(v, k)) for v, k in zip(row, kinds, strict=True)])
 
 
 # --------------------------------------------------------------------------- XLSX
