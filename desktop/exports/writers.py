@@ -313,6 +313,7 @@ def _write_xlsx(tables: Sequence[Table], path: Path, advance: Callable[[int], No
         styled = [i for i, f in enumerate(formats) if f and table.columns[i].kind != Kind.INTEGER]
         mixed = [i for i, c in enumerate(table.columns) if c.kind is Kind.MIXED]
         texts = [i for i, c in enumerate(table.columns) if c.kind is Kind.TEXT]
+        templates = {i: _formatted(sheet, None, formats[i]) for i in styled}
         for row in _counted(table.rows, advance):
             values: list[Any] = list(row)
             for i in texts:
@@ -325,7 +326,11 @@ def _write_xlsx(tables: Sequence[Table], path: Path, advance: Callable[[int], No
                     values[i] = _formatted(sheet, values[i], _XLSX_FORMATS[kind])
             for i in styled:
                 if values[i] is not None:
-                    values[i] = _formatted(sheet, values[i], formats[i])
+                    # openpyxl writes each row as it is appended: one styled cell per column,
+                    # given each row's value, spares 200,000 cells and their style lookups.
+                    cell = templates[i]
+                    cell.value = _naive(values[i])
+                    values[i] = cell
             sheet.append(values)
     book.save(path)
 
