@@ -256,11 +256,8 @@ def child_naive(db: Path) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=100_000)
-    parser.add_argument(
-        "--generation-only",
-        action="store_true",
-        help="only time the data set's generation (10,000 and --requests)",
-    )
+    parser.add_argument("--generation-only", action="store_true",
+                        help="only time the data set's generation (10,000 and --requests)")
     parser.add_argument("--cold-runs", type=int, default=5)
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--child", choices=["lazy", "naive"])

@@ -53,27 +53,9 @@ def server(database_url: str, data_dir: Path, workers: int) -> Iterator[tuple[st
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "BANNETTE_DATA_DIR": str(data_dir)}
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "server",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--database-url",
-            database_url,
-            "--log-level",
-            "warning",
-            "--workers",
-            str(workers),
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--database-url", database_url, "--log-level", "warning", "--workers", str(workers)],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -94,40 +76,26 @@ def server(database_url: str, data_dir: Path, workers: int) -> Iterator[tuple[st
 
 
 def _token(http: httpx.Client, login: str) -> dict[str, str]:
-    token = http.post("/api/v1/auth/login", json={"login": login, "password": PASSWORD}).json()[
-        "access_token"
-    ]
+    token = http.post("/api/v1/auth/login",
+                      json={"login": login, "password": PASSWORD}).json()["access_token"]
     return {"Authorization": f"Bearer {token}"}
 
 
-def push_batches(
-    http: httpx.Client, headers: dict[str, str], authority_id: uuid.UUID
-) -> list[float]:
+def push_batches(http: httpx.Client, headers: dict[str, str], authority_id: uuid.UUID
+                 ) -> list[float]:
     latencies, client_id, next_id = [], str(uuid.uuid4()), 1
     for _ in range(7):
         mutations = []
         for _n in range(100):
-            mutations.append(
-                {
-                    "client_id": client_id,
-                    "mutation_id": next_id,
-                    "base_version": 0,
-                    "name": "request.create",
-                    "args": {
-                        "id": str(uuid.uuid4()),
-                        "authority_id": str(authority_id),
-                        "channel": "phone",
-                        "subject": "Appel : benne rue des Tilleuls",
-                    },
-                }
-            )
+            mutations.append({
+                "client_id": client_id, "mutation_id": next_id, "base_version": 0,
+                "name": "request.create", "args": {
+                    "id": str(uuid.uuid4()), "authority_id": str(authority_id),
+                    "channel": "phone", "subject": "Appel : benne rue des Tilleuls"}})
             next_id += 1
         started = time.perf_counter()
-        response = http.post(
-            "/api/v1/sync/push",
-            headers=headers,
-            json={"client_id": client_id, "mutations": mutations},
-        )
+        response = http.post("/api/v1/sync/push", headers=headers,
+                             json={"client_id": client_id, "mutations": mutations})
         latencies.append(time.perf_counter() - started)
         assert all(r["result"] == "applied" for r in response.json()["results"])
     return latencies[2:]  # the first batches warm the caches
@@ -140,9 +108,8 @@ def pulls_per_second(base: str, headers: dict[str, str], seconds: float = 8.0) -
     def client(n: int) -> None:
         with httpx.Client(base_url=base, timeout=120) as http:
             while time.monotonic() < stop:
-                page = http.post(
-                    "/api/v1/sync/pull", headers=headers, json={"cursor": 0, "limit": 500}
-                )
+                page = http.post("/api/v1/sync/pull", headers=headers,
+                                 json={"cursor": 0, "limit": 500})
                 assert page.status_code == 200
                 counts[n] += 1
 
@@ -163,9 +130,8 @@ def tree_rss(pid: int) -> int:
 def logins(base: str, pid: int) -> dict[str, Any]:
     def attempt(args: tuple[str, str]) -> int:
         with httpx.Client(base_url=base, timeout=120) as http:
-            return http.post(
-                "/api/v1/auth/login", json={"login": args[0], "password": args[1]}
-            ).status_code
+            return http.post("/api/v1/auth/login",
+                             json={"login": args[0], "password": args[1]}).status_code
 
     peak = [tree_rss(pid)]
     baseline = peak[0]
@@ -192,42 +158,29 @@ def logins(base: str, pid: int) -> dict[str, Any]:
         done.set()
         watcher.join()
     return {
-        "right_passwords_40_parallel": {
-            "statuses": dict(ok),
-            "logins_per_s": round(40 / right_seconds, 1),
-        },
+        "right_passwords_40_parallel": {"statuses": dict(ok),
+                                        "logins_per_s": round(40 / right_seconds, 1)},
         "wrong_password_burst_40": {"statuses": dict(wrong), "seconds": round(burst_seconds, 2)},
-        "server_rss_mb": {
-            "before": round(baseline / 2**20),
-            "peak": round(peak[0] / 2**20),
-            "target_peak": 500,
-        },
+        "server_rss_mb": {"before": round(baseline / 2**20), "peak": round(peak[0] / 2**20),
+                          "target_peak": 500},
     }
 
 
 def run_backend(name: str, database_url: str, rows: int, data_dir: Path) -> dict[str, Any]:
     db = Database(database_url)
     upgrade(db.engine)
-    agents = [
-        SeedAgent(login, "Banc d'essai", Role.CLERK, PASSWORD, ["99999"])
-        for login in [*ACCOUNTS, "banc-victime"]
-    ]
-    ids = seed(
-        db,
-        Passwords(),
-        authorities=[SeedAuthority("Commune du banc", "99999", "10")],
-        agents=agents,
-    )
+    agents = [SeedAgent(login, "Banc d'essai", Role.CLERK, PASSWORD, ["99999"])
+              for login in [*ACCOUNTS, "banc-victime"]]
+    ids = seed(db, Passwords(), authorities=[SeedAuthority("Commune du banc", "99999", "10")],
+               agents=agents)
     authority_id = ids["99999"]
     bulk_load(db, authority_id, rows)
     with db.engine.connect() as conn:
         conn.execute(text("ANALYZE"))
         conn.commit()
     result: dict[str, Any] = {"backend": name, "rows": rows}
-    with (
-        server(database_url, data_dir, 1) as (base, pid),
-        httpx.Client(base_url=base, timeout=120) as http,
-    ):
+    with server(database_url, data_dir, 1) as (base, pid), httpx.Client(
+            base_url=base, timeout=120) as http:
         headers = _token(http, ACCOUNTS[0])
         push = push_batches(http, headers, authority_id)
         result["push_100_mutations_ms"] = {
@@ -242,13 +195,12 @@ def run_backend(name: str, database_url: str, rows: int, data_dir: Path) -> dict
         "median": round(statistics.median(core) * 1000, 1),
         "note": "100 requests + 200 events, one transaction (the floor push cannot beat)",
     }
-    with (
-        server(database_url, data_dir, 4) as (base, _pid),
-        httpx.Client(base_url=base, timeout=120) as http,
-    ):
+    with server(database_url, data_dir, 4) as (base, _pid), httpx.Client(
+            base_url=base, timeout=120) as http:
         headers = _token(http, ACCOUNTS[1])
         result["pulls_per_s"]["workers_4"] = round(pulls_per_second(base, headers), 1)
-    result["pulls_per_s"]["note"] = f"8 clients, pages of 500 from cursor 0, {os.cpu_count()} CPU"
+    result["pulls_per_s"]["note"] = (f"8 clients, pages of 500 from cursor 0, "
+                                     f"{os.cpu_count()} CPU")
     db.dispose()
     return result
 
@@ -272,13 +224,8 @@ def main() -> int:
                 with throwaway_cluster() as server_url:
                     url = create_database(server_url, "bannette_bench")
                     results.append(run_backend("postgresql", url, args.rows, Path(tmp)))
-    print(
-        json.dumps(
-            {"benchmark": "server_hardening", "cpu_count": os.cpu_count(), "results": results},
-            indent=2,
-            ensure_ascii=False,
-        )
-    )
+    print(json.dumps({"benchmark": "server_hardening", "cpu_count": os.cpu_count(),
+                      "results": results}, indent=2, ensure_ascii=False))
     return 0
 
 

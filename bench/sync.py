@@ -89,7 +89,8 @@ def raw_limit(base: str, token: str, work: Path) -> dict[str, Any]:
             response = http.post("/api/v1/sync/pull", json={"cursor": cursor, "limit": PAGE})
             fetched += len(response.content)
             page = response.json()
-            rows.extend((r["id"], r["number"], r["subject"], r["status"]) for r in page["requests"])
+            rows.extend((r["id"], r["number"], r["subject"], r["status"])
+                        for r in page["requests"])
             cursor, more = page["cursor"], page["has_more"]
     fetch_s = time.perf_counter() - started
     conn = sqlite3.connect(work / "raw.sqlite3")
@@ -100,12 +101,8 @@ def raw_limit(base: str, token: str, work: Path) -> dict[str, Any]:
         conn.executemany("INSERT INTO r VALUES (?, ?, ?, ?)", rows)
     insert_s = time.perf_counter() - began
     conn.close()
-    return {
-        "fetch_s": round(fetch_s, 2),
-        "executemany_s": round(insert_s, 2),
-        "total_s": round(fetch_s + insert_s, 2),
-        "bytes": fetched,
-    }
+    return {"fetch_s": round(fetch_s, 2), "executemany_s": round(insert_s, 2),
+            "total_s": round(fetch_s + insert_s, 2), "bytes": fetched}
 
 
 def main() -> int:
@@ -116,12 +113,8 @@ def main() -> int:
     url = f"sqlite:///{work / 'server.sqlite3'}"
     db = Database(url)
     upgrade(db.engine)
-    ids = seed(
-        db,
-        Passwords(),
-        authorities=[SeedAuthority("Commune du banc", "99999", "10")],
-        agents=[SeedAgent("bench", "Banc d'essai", Role.CLERK, PASSWORD, ["99999"])],
-    )
+    ids = seed(db, Passwords(), authorities=[SeedAuthority("Commune du banc", "99999", "10")],
+               agents=[SeedAgent("bench", "Banc d'essai", Role.CLERK, PASSWORD, ["99999"])])
     bulk_load(db, ids["99999"], args.rows)
     db.dispose()
     figures: dict[str, Any] = {"rows": args.rows, "page": PAGE}
@@ -158,37 +151,16 @@ def main() -> int:
         timings: list[float] = []
         pulled = 0
         for round_ in range(INCREMENTAL_ROUNDS):
-            targets = [
-                r[0]
-                for r in store.conn.execute(
-                    "SELECT id FROM request WHERE status = 'received' LIMIT 100"
-                )
-            ]
-            other.push(
-                PushRequest.model_validate(
-                    {
-                        "client_id": str(client_id),
-                        "mutations": [
-                            {
-                                "client_id": str(client_id),
-                                "mutation_id": round_ * 100 + i + 1,
-                                "base_version": 0,
-                                "name": "request.set_status",
-                                "args": {
-                                    "request_id": rid,
-                                    "from_status": "received",
-                                    "status": "drafting",
-                                },
-                            }
-                            for i, rid in enumerate(targets)
-                        ],
-                    }
-                )
-            )
+            targets = [r[0] for r in store.conn.execute(
+                "SELECT id FROM request WHERE status = 'received' LIMIT 100")]
+            other.push(PushRequest.model_validate({"client_id": str(client_id), "mutations": [
+                {"client_id": str(client_id), "mutation_id": round_ * 100 + i + 1,
+                 "base_version": 0, "name": "request.set_status",
+                 "args": {"request_id": rid, "from_status": "received", "status": "drafting"}}
+                for i, rid in enumerate(targets)]}))
             began = time.perf_counter()
             if os.environ.get("BENCH_PROFILE"):
                 import cProfile
-
                 prof = cProfile.Profile()
                 prof.enable()
             pulled = engine.sync_once().pulled_rows
