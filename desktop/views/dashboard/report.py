@@ -15,15 +15,8 @@ from PySide6.QtGui import QFont, QFontMetricsF, QPageLayout, QPageSize, QPainter
 
 from desktop.domain.french import format_date_fr
 from desktop.store.statistics import Statistics
+from desktop.views.dashboard import figures
 from desktop.views.dashboard.charts import paint_bars
-from desktop.views.dashboard.figures import (
-    EMPTY_PERIOD,
-    channel_bars,
-    figure_lines,
-    month_bars,
-    period_fr,
-    procedure_bars,
-)
 
 RESOLUTION = 150
 
@@ -44,7 +37,7 @@ def write_report(stats: Statistics, path: Path, *, edited_on: date) -> Path:
             QPageLayout.Orientation.Portrait,
             QMarginsF(15, 15, 15, 15),
             QPageLayout.Unit.Millimeter,
-        )  # fmt: skip
+        )
     )
     painter = QPainter()
     if not painter.begin(writer):
@@ -72,32 +65,51 @@ def _paint(painter: QPainter, page: QRectF, stats: Statistics, edited_on: date) 
     step = metrics.height() * 1.35
     painter.drawText(
         QRectF(page.left(), y, page.width(), step),
-        f"Période {period_fr(stats)} — édité le {format_date_fr(edited_on)}",
+        f"Période {figures.period_fr(stats)} — édité le {format_date_fr(edited_on)}",
     )
     y += step * 1.6
     if stats.empty:
-        painter.drawText(QRectF(page.left(), y, page.width(), step), f"{EMPTY_PERIOD}.")
+        painter.drawText(QRectF(page.left(), y, page.width(), step), f"{figures.EMPTY_PERIOD}.")
         return
     label_width = page.width() * 0.38
     bold = QFont(body)
     bold.setBold(True)
-    for label, value in figure_lines(stats):
+    for label, value in figures.figure_lines(stats):
         painter.setFont(bold)
         painter.drawText(QRectF(page.left(), y, label_width, step), label)
         painter.setFont(body)
-        painter.drawText(QRectF(page.left() + label_width, y, page.width() - label_width, step),
-                         Qt.TextFlag.TextWordWrap, value)  # fmt: skip
+        painter.drawText(
+            QRectF(page.left() + label_width, y, page.width() - label_width, step),
+            Qt.TextFlag.TextWordWrap,
+            value,
+        )
         y += step
     y += step
     # Full-width charts: half an A4 page is too narrow for the channels' names in columns.
     remaining = page.bottom() - y
     heights = (remaining * 0.27, remaining * 0.30)
-    paint_bars(painter, QRectF(page.left(), y, page.width(), heights[0] - step),
-               "Demandes par canal", channel_bars(stats), horizontal=True, font=body)  # fmt: skip
+    paint_bars(
+        painter,
+        QRectF(page.left(), y, page.width(), heights[0] - step),
+        "Demandes par canal",
+        figures.channel_bars(stats),
+        horizontal=True,
+        font=body,
+    )
     y += heights[0]
-    paint_bars(painter, QRectF(page.left(), y, page.width(), heights[1] - step),
-               "Demandes par mois", month_bars(stats), font=body)  # fmt: skip
+    paint_bars(
+        painter,
+        QRectF(page.left(), y, page.width(), heights[1] - step),
+        "Demandes par mois",
+        figures.month_bars(stats),
+        font=body,
+    )
     y += heights[1]
-    paint_bars(painter, QRectF(page.left(), y, page.width(), page.bottom() - y),
-               "Démarches les plus demandées", procedure_bars(stats), horizontal=True,
-               font=body)  # fmt: skip
+    paint_bars(
+        painter,
+        QRectF(page.left(), y, page.width(), page.bottom() - y),
+        "Démarches les plus demandées",
+        figures.procedure_bars(stats),
+        horizontal=True,
+        font=body,
+    )
