@@ -198,3 +198,17 @@ def test_off_the_gui_thread(make_window: Callable[..., MainWindow], qtbot, tmp_p
     assert (tmp_path / "vue.csv").read_bytes().count(b"\r\n") == 501
     assert dashboard.progress_dialog.value() == 500
     window.tasks.wait_for_done()
+
+
+def test_print_the_report(window: MainWindow, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtPrintSupport import QPrinter
+
+    dashboard = _dashboard(window, qtbot)
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(tmp_path / "imprime.pdf"))
+    dashboard.print_report(printer)
+    document = pymupdf.open(tmp_path / "imprime.pdf")
+    assert document.page_count == 1
+    document.close()
+    assert dashboard.last_message == "Tableau de bord envoyé à l'imprimante."

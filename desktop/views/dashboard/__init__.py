@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QProgressDialog, QWidget
 
 from desktop.exports.writers import (
@@ -63,7 +64,7 @@ class Dashboard:
         today = window._today  # noqa: SLF001
         self.view = DashboardView(self.service, communes(conn), today=today, parent=window)
         self.view.pdfRequested.connect(self.export_pdf)
-        self.view.printRequested.connect(self.print_report)
+        self.view.printRequested.connect(lambda: self.print_report())
         self.view.exportRequested.connect(self.export_statistics)
         self._stale = True
         self.view.computed.connect(lambda _stats: setattr(self, "_stale", False))
@@ -129,19 +130,22 @@ class Dashboard:
         self._done(f"Rapport enregistré dans « {target} ».")
         return target
 
-    def print_report(self) -> None:
-        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+    def print_report(self, printer: QPrinter | None = None) -> None:
+        """The report's PDF on a printer: the one chosen in the system's dialog, or
+        ``printer`` when given (tests print to a PDF file)."""
+        from PySide6.QtPrintSupport import QPrintDialog
 
         from desktop.views.widgets.pdf_print import print_pdf
 
         stats = self.view.stats
         if stats is None:
             return
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        dialog = QPrintDialog(printer, self.window)
-        dialog.setWindowTitle("Imprimer le tableau de bord")
-        if dialog.exec() != QPrintDialog.DialogCode.Accepted:
-            return
+        if printer is None:
+            printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+            dialog = QPrintDialog(printer, self.window)
+            dialog.setWindowTitle("Imprimer le tableau de bord")
+            if dialog.exec() != QPrintDialog.DialogCode.Accepted:
+                return
         with tempfile.TemporaryDirectory(prefix="bannette-rapport-") as folder:
             path = write_report(stats, Path(folder) / "tableau-de-bord.pdf",
                                 edited_on=self.window._today())  # noqa: SLF001  # fmt: skip
