@@ -284,3 +284,11 @@ def test_a_subject_that_looks_like_a_formula_stays_text(
     export_tables([bannette_table(demo_db, [pk])], tmp_path / "f.ods", ExportFormat.ODS)
     cell = ods_rows(tmp_path / "f.ods")["Bannette"][1][5]
     assert cell.getAttrNS(OFFICENS, "value-type") == "string" and str(cell) == subject
+
+
+def test_a_huge_ods_is_refused_before_any_work(tmp_path: Path) -> None:
+    rows = iter(pytest.fail, None)  # never read
+    table = Table("t", [TableColumn("a")], rows, writers.ODS_MAX_ROWS + 1)
+    with pytest.raises(ExportError, match="Choisissez le format XLSX .* ou CSV"):
+        export_tables([table], tmp_path / "gros.ods", ExportFormat.ODS)
+    assert list(tmp_path.iterdir()) == []
