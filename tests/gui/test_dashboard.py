@@ -212,3 +212,19 @@ def test_print_the_report(window: MainWindow, qtbot, tmp_path: Path) -> None:  #
     assert document.page_count == 1
     document.close()
     assert dashboard.last_message == "Tableau de bord envoyé à l'imprimante."
+
+
+def test_mnemonics_are_unique_on_the_dashboard(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Alt+letter reaches one thing: the menus, the tabs and the dashboard's own fields."""
+    from PySide6.QtWidgets import QAbstractButton, QLabel
+
+    def letter(text: str) -> str | None:
+        index = text.replace("&&", "").find("&")
+        return text.replace("&&", "")[index + 1].lower() if index >= 0 else None
+
+    view = window.dashboard.view
+    texts = [a.text() for a in window.menuBar().actions()]
+    texts += [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    texts += [w.text() for w in view.findChildren(QLabel) + view.findChildren(QAbstractButton)]
+    letters = [m for m in map(letter, texts) if m]
+    assert len(letters) == len(set(letters)), sorted(letters)

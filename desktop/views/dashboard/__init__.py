@@ -68,7 +68,7 @@ class Dashboard:
         self.view.exportRequested.connect(self.export_statistics)
         self._stale = True
         self.view.computed.connect(lambda _stats: setattr(self, "_stale", False))
-        window.tabs.addTab(self.view, "Tableau de &bord")
+        window.tabs.addTab(self.view, "Tableau de b&ord")
         window.tabs.currentChanged.connect(self._on_tab)
 
         self.show_action = QAction("Tableau de &bord", window)

@@ -75,18 +75,19 @@ class DashboardView(QWidget):
         self.end = DateEntry(self, name="dashboard-end", today=today)
         self.start.set_value(date(day.year, 1, 1))
         self.end.set_value(day)
-        self.refresh_button = QPushButton("&Actualiser", self)
+        self.refresh_button = QPushButton("Ac&tualiser", self)
         self.refresh_button.setObjectName("dashboard-refresh")
-        self.pdf_button = QPushButton("Exporter en &PDF…", self)
+        self.pdf_button = QPushButton("E&xporter en PDF…", self)
         self.pdf_button.setObjectName("dashboard-pdf")
-        self.print_button = QPushButton("&Imprimer…", self)
+        self.print_button = QPushButton("I&mprimer…", self)
         self.print_button.setObjectName("dashboard-print")
-        self.export_button = QPushButton("E&xporter les chiffres…", self)
+        self.export_button = QPushButton("Exporter les c&hiffres…", self)
         self.export_button.setObjectName("dashboard-export")
 
         pickers = QHBoxLayout()
-        for text, widget in (("&Commune :", self.commune), ("D&u :", self.start),
-                             ("A&u :", self.end)):  # fmt: skip
+        # Mnemonics clear of the menus (F, A, D, Y, I) and of the tabs (B, C, O, P).
+        for text, widget in (("Comm&une :", self.commune), ("Pé&riode du :", self.start),
+                             ("au :", self.end)):  # fmt: skip
             label = QLabel(text, self)
             label.setBuddy(widget)
             pickers.addWidget(label, 0, Qt.AlignmentFlag.AlignTop)
