@@ -87,29 +87,13 @@ def _paint(painter: QPainter, page: QRectF, stats: Statistics, edited_on: date) 
     y += step
     # Full-width charts: half an A4 page is too narrow for the channels' names in columns.
     remaining = page.bottom() - y
-    heights = (remaining * 0.27, remaining * 0.30)
-    paint_bars(
-        painter,
-        QRectF(page.left(), y, page.width(), heights[0] - step),
-        "Demandes par canal",
-        figures.channel_bars(stats),
-        horizontal=True,
-        font=body,
+    charts = (
+        ("Demandes par canal", figures.channel_bars(stats), True, 0.27),
+        ("Demandes par mois", figures.month_bars(stats), False, 0.30),
+        ("Démarches les plus demandées", figures.procedure_bars(stats), True, 0.43),
     )
-    y += heights[0]
-    paint_bars(
-        painter,
-        QRectF(page.left(), y, page.width(), heights[1] - step),
-        "Demandes par mois",
-        figures.month_bars(stats),
-        font=body,
-    )
-    y += heights[1]
-    paint_bars(
-        painter,
-        QRectF(page.left(), y, page.width(), page.bottom() - y),
-        "Démarches les plus demandées",
-        figures.procedure_bars(stats),
-        horizontal=True,
-        font=body,
-    )
+    for title, bars, horizontal, share in charts:
+        height = remaining * share
+        box = QRectF(page.left(), y, page.width(), height - step)
+        paint_bars(painter, box, title, bars, horizontal=horizontal, font=body)
+        y += height
