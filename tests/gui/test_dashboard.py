@@ -228,3 +228,14 @@ def test_mnemonics_are_unique_on_the_dashboard(window: MainWindow, qtbot) -> Non
     texts += [w.text() for w in view.findChildren(QLabel) + view.findChildren(QAbstractButton)]
     letters = [m for m in map(letter, texts) if m]
     assert len(letters) == len(set(letters)), sorted(letters)
+
+
+def test_figures_follow_a_sync(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Rows pulled from the server reload the bannette; the figures on screen follow."""
+    dashboard = _dashboard(window, qtbot)
+    assert dashboard.view.stats is not None and dashboard.view.stats.requests == 500
+    conn = window._repo.connection  # noqa: SLF001
+    pk = conn.execute("SELECT MAX(pk) FROM request").fetchone()[0]
+    conn.execute("UPDATE request SET deleted = 1 WHERE pk = ?", (pk,))  # a tombstone pulled
+    window.data_arrived()
+    qtbot.waitUntil(lambda: dashboard.view.stats.requests == 499)  # type: ignore[union-attr]

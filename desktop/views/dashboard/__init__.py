@@ -70,6 +70,8 @@ class Dashboard:
         self.view.computed.connect(lambda _stats: setattr(self, "_stale", False))
         window.tabs.addTab(self.view, "Tableau de b&ord")
         window.tabs.currentChanged.connect(self._on_tab)
+        # The bannette is reloaded when a sync brings rows: figures on screen follow.
+        window.model.modelReset.connect(self._data_changed)
 
         self.show_action = QAction("Tableau de &bord", window)
         self.show_action.setObjectName("action-dashboard")
@@ -106,6 +108,10 @@ class Dashboard:
             conn = self.window._repo.connection  # noqa: SLF001
             self.view.set_communes(communes(conn))
             self.view.refresh()
+
+    def _data_changed(self) -> None:
+        if self.window.tabs.currentWidget() is self.view:
+            self.view.refresh_soon()
 
     # --- the report -------------------------------------------------------------------------
     def export_pdf(self) -> Path | None:

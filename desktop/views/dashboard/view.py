@@ -136,8 +136,8 @@ class DashboardView(QWidget):
         self._timer.setInterval(DEBOUNCE_MS)
         self._timer.timeout.connect(self.refresh)
         self.commune.currentIndexChanged.connect(self.refresh)
-        self.start.valueChanged.connect(lambda _v: self._timer.start())
-        self.end.valueChanged.connect(lambda _v: self._timer.start())
+        self.start.valueChanged.connect(lambda _v: self.refresh_soon())
+        self.end.valueChanged.connect(lambda _v: self.refresh_soon())
         self.refresh_button.clicked.connect(self.refresh)
         self.pdf_button.clicked.connect(self.pdfRequested)
         self.print_button.clicked.connect(self.printRequested)
@@ -156,6 +156,10 @@ class DashboardView(QWidget):
         self.commune.blockSignals(False)
 
     # --- computing --------------------------------------------------------------------------
+    def refresh_soon(self) -> None:
+        """Recompute once things settle (typing, several pages of a sync)."""
+        self._timer.start()
+
     def refresh(self) -> None:
         """Compute the figures of what the pickers say (off the GUI thread)."""
         self._timer.stop()
