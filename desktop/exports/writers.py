@@ -19,7 +19,8 @@ from __future__ import annotations
 import csv
 import errno
 import os
-import tempfile
+import secrets
+import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -155,16 +156,17 @@ def atomic_target(target: Path) -> Iterator[Path]:
     when it fails: the target is either the old file or the whole new one, never a part."""
     target = Path(target)
     check_target(target)
+    temporary = target.with_name(f".{target.stem}-{secrets.token_hex(4)}{target.suffix}.tmp")
     try:
-        with tempfile.NamedTemporaryFile(
-            dir=target.parent, prefix=f".{target.stem}-", suffix=f"{target.suffix}.tmp",
-            delete=False,
-        ) as handle:  # fmt: skip
-            temporary = Path(handle.name)
+        # os.open with 0o666 lets the user's umask decide, as for any file they save (a
+        # NamedTemporaryFile would be private, 0600, and stay so once renamed).
+        os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     except OSError as exc:
         raise ExportError(folder_message(target, exc)) from exc
     try:
         yield temporary
+        if target.exists():
+            shutil.copymode(target, temporary)  # a file replaced keeps its permissions
         try:
             os.replace(temporary, target)
         except PermissionError as exc:

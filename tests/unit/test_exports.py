@@ -292,3 +292,18 @@ def test_a_huge_ods_is_refused_before_any_work(tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="Choisissez le format XLSX .* ou CSV"):
         export_tables([table], tmp_path / "gros.ods", ExportFormat.ODS)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_export_gets_the_permissions_of_a_saved_file(tmp_path: Path) -> None:
+    table = Table("t", [TableColumn("a")], [["é"]], 1)
+    previous = os.umask(0o022)
+    try:
+        export_tables([table], tmp_path / "nouveau.csv", ExportFormat.CSV)
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "nouveau.csv").stat().st_mode & 0o777 == 0o644
+    (tmp_path / "partage.csv").write_text("ancien", encoding="utf-8")
+    (tmp_path / "partage.csv").chmod(0o664)
+    export_tables([Table("t", [TableColumn("a")], [["é"]], 1)], tmp_path / "partage.csv",
+                  ExportFormat.CSV)  # fmt: skip
+    assert (tmp_path / "partage.csv").stat().st_mode & 0o777 == 0o664
