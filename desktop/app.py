@@ -133,12 +133,17 @@ def install_french(app: object) -> list[object]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["import-mail"]:  # a command for scripts: no window, no Qt
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    # Commands for scripts: no window, no Qt.
+    if arguments[:1] == ["import-mail"]:
         from desktop.import_mail import main as import_mail
 
-        return import_mail(argv[1:])
-    args = parse_args(argv)
+        return import_mail(arguments[1:])
+    if arguments and arguments[0] in ("export", "stats"):  # issue 13
+        from desktop.exports.commands import main as command
+
+        return command(arguments)
+    args = parse_args(arguments)
     if args.self_test:
         from desktop.selftest import run_self_test
 

@@ -42,7 +42,9 @@ def _reach_the_caller() -> None:
 
 
 if __name__ == "__main__":
-    if any(arg in ("--self-test", "--version", "--help", "-h") for arg in sys.argv[1:]):
+    if any(arg in ("--self-test", "--version", "--help", "-h") for arg in sys.argv[1:]) or (
+        sys.argv[1:2] in (["export"], ["stats"])  # the commands for scripts (issue 13)
+    ):
         _reach_the_caller()
     from desktop.app import main
 

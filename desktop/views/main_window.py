@@ -48,6 +48,7 @@ from desktop.store.database import StoreError, database_file
 from desktop.store.inbox import Column, InboxFilter, InboxRepository, InboxSort
 from desktop.store.legal import DeadlineSection
 from desktop.store.saved_views import SavedView
+from desktop.views.dashboard import install_dashboard
 from desktop.views.deadlines_view import DeadlinesView
 from desktop.views.detail_pane import DetailPane
 from desktop.views.filter_bar import FilterBar
@@ -270,6 +271,7 @@ class MainWindow(QMainWindow):
         self.official_desk = install_official_desk(self)  # None unless an élu is logged in
         self.saved_views = install_saved_views(self)
         self.exchanges = install_thread(self)  # « Échanges avec l'usager », Écrire à l'usager
+        self.dashboard = install_dashboard(self)  # « Tableau de bord », « Exporter la vue… »
 
         self.table.horizontalHeader().setSortIndicator(
             Column.RECEIVED, Qt.SortOrder.DescendingOrder

@@ -53,6 +53,7 @@ def test_file_menu_holds_more_than_quit(qtbot, window: MainWindow) -> None:
         "Nouvelle demande…",
         "Ouvrir le dossier des courriers",
         "Ouvrir le dossier des données",
+        "Exporter la vue…",
         "Quitter",
     ]
     assert window.file_menu.actions()[0] is window.new_request_action
