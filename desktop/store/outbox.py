@@ -43,6 +43,7 @@ _TARGETS: dict[MutationName, tuple[Entity, str]] = {
     MutationName.REPLY_SEND: (Entity.REQUESTS, "request_id"),
     MutationName.REQUEST_ASK_OPINION: (Entity.REQUESTS, "request_id"),
     MutationName.REQUEST_GIVE_OPINION: (Entity.REQUESTS, "request_id"),
+    MutationName.CITIZEN_MERGE: (Entity.CITIZENS, "survivor_id"),
 }
 assert set(_TARGETS) == set(MUTATION_ARGS), "every mutation needs its target row"
 

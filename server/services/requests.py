@@ -35,6 +35,7 @@ from server.services.common import (
     stamp,
     tombstone,
 )
+from server.services.citizens import resolve_merged
 from server.services.numbering import next_number
 from sync.protocol.bounds import BoundedJson, LegalInstant
 from sync.protocol.vocabulary import (
@@ -101,7 +102,9 @@ def create(
     if session.get(Request, args.id) is not None:
         raise id_taken()
     _linked(session, Procedure, args.procedure_id, args.authority_id, "Cette démarche")
-    _linked(session, Citizen, args.citizen_id, args.authority_id, "Cet usager")
+    # A citizen merged into another since the PC queued this: the survivor takes the request.
+    citizen_id = resolve_merged(session, args.citizen_id)
+    _linked(session, Citizen, citizen_id, args.authority_id, "Cet usager")
     now = utcnow()
     if trusted_received_at is not None:  # seeding and imports only, never a client's word
         received_at = trusted_received_at
@@ -119,7 +122,7 @@ def create(
         authority_id=args.authority_id,
         number=next_number(session, args.authority_id, received_at),
         procedure_id=args.procedure_id,
-        citizen_id=args.citizen_id,
+        citizen_id=citizen_id,
         channel=args.channel.value,
         subject=args.subject,
         description=args.description,
@@ -400,6 +403,7 @@ def update_fields(
         if name == "procedure_id":
             _linked(session, Procedure, new, row.authority_id, "Cette démarche")
         if name == "citizen_id":
+            new = resolve_merged(session, new)
             _linked(session, Citizen, new, row.authority_id, "Cet usager")
         if name == "received_at":
             if Channel(row.channel).is_electronic:

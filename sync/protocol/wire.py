@@ -197,6 +197,9 @@ class CitizenRow(Row):
     postal_address: str | None = None
     created_at: datetime
     updated_at: datetime
+    #: Set when this citizen was merged into another (``citizen.merge``): the row is then a
+    #: tombstone that resolves to the survivor (older clients ignore the field).
+    merged_into_id: UUID | None = None
 
 
 class RequestRow(Row):
@@ -366,6 +369,7 @@ class MutationName(StrEnum):
     REPLY_SEND = "reply.send"
     REQUEST_ASK_OPINION = "request.ask_opinion"
     REQUEST_GIVE_OPINION = "request.give_opinion"
+    CITIZEN_MERGE = "citizen.merge"
 
 
 class RequestCreateArgs(_Model):
@@ -661,6 +665,22 @@ class RequestGiveOpinionArgs(_Model):
     comment: LongText = ""
 
 
+class CitizenMergeArgs(_Model):
+    """Two records of one citizen become one (issue 12). ``fields`` is the survivor's identity
+    after the merge (the values chosen field by field); every request and call of the absorbed
+    citizen moves to the survivor, and the absorbed one becomes a tombstone pointing to it.
+    ``*_previous`` are the values this PC saw (``CitizenFields`` names), to tell the user which
+    fields another PC changed when one of the two was edited meanwhile (``conflict``)."""
+
+    survivor_id: UUID
+    absorbed_id: UUID
+    fields: CitizenFields
+    survivor_base_version: int = Field(ge=0, le=2**62)
+    absorbed_base_version: int = Field(ge=0, le=2**62)
+    survivor_previous: dict[str, Any] = Field(default_factory=dict)
+    absorbed_previous: dict[str, Any] = Field(default_factory=dict)
+
+
 MUTATION_ARGS: dict[MutationName, type[BaseModel]] = {
     MutationName.REQUEST_CREATE: RequestCreateArgs,
     MutationName.REQUEST_SET_STATUS: RequestSetStatusArgs,
@@ -683,6 +703,7 @@ MUTATION_ARGS: dict[MutationName, type[BaseModel]] = {
     MutationName.REPLY_SEND: ReplySendArgs,
     MutationName.REQUEST_ASK_OPINION: RequestAskOpinionArgs,
     MutationName.REQUEST_GIVE_OPINION: RequestGiveOpinionArgs,
+    MutationName.CITIZEN_MERGE: CitizenMergeArgs,
 }
 
 

@@ -1,0 +1,75 @@
+-- The citizen's file (issue 12): duplicates, merges, and look-up as you type over every commune.
+--
+-- Duplicate keys: a citizen with the same e-mail, phone (normalised: « 03 88… » = « +33 3 88… »),
+-- SIRET, RNA, or name + address (accents, case and punctuation ignored) as another is flagged.
+-- The keys are computed by SQL functions registered on every connection (desktop.store.database)
+-- and kept by triggers, so every writer (intake, pull, merge) keeps them right without knowing.
+ALTER TABLE citizen ADD COLUMN email_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE citizen ADD COLUMN phone_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE citizen ADD COLUMN identity_key TEXT NOT NULL DEFAULT '';
+-- A merged (absorbed) citizen stays as a tombstone (deleted = 1) pointing to its survivor, so
+-- whatever still names it (a pending request, a pulled call) resolves to the survivor.
+ALTER TABLE citizen ADD COLUMN merged_into_pk INTEGER REFERENCES citizen(pk);
+
+UPDATE citizen SET
+    email_key = lower(trim(email)),
+    phone_key = phone_key(phone),
+    identity_key = identity_key(display_name, address, postcode);
+
+CREATE TRIGGER citizen_ai_keys AFTER INSERT ON citizen BEGIN
+    UPDATE citizen SET
+        email_key = lower(trim(new.email)),
+        phone_key = phone_key(new.phone),
+        identity_key = identity_key(new.display_name, new.address, new.postcode)
+    WHERE pk = new.pk;
+END;
+CREATE TRIGGER citizen_au_keys AFTER UPDATE OF email, phone, display_name, address, postcode
+ON citizen BEGIN
+    UPDATE citizen SET
+        email_key = lower(trim(new.email)),
+        phone_key = phone_key(new.phone),
+        identity_key = identity_key(new.display_name, new.address, new.postcode)
+    WHERE pk = new.pk;
+END;
+
+CREATE INDEX citizen_email_key ON citizen(email_key);
+CREATE INDEX citizen_phone_key ON citizen(phone_key);
+CREATE INDEX citizen_identity_key ON citizen(identity_key);
+CREATE INDEX citizen_siret ON citizen(siret);
+CREATE INDEX citizen_rna ON citizen(rna);
+-- The story of a citizen: their calls (requests already have request_citizen).
+CREATE INDEX phone_call_citizen ON phone_call(citizen_pk, called_at);
+
+-- Look-up as you type over every commune (« Usagers »): each word typed is a prefix of a word
+-- of the name, the e-mail or the phone key, accents ignored. rowid = citizen.pk.
+CREATE VIRTUAL TABLE citizen_lookup USING fts5(
+    name, email, phone, tokenize = "unicode61 remove_diacritics 2"
+);
+INSERT INTO citizen_lookup(rowid, name, email, phone)
+SELECT pk, display_name, email, phone_key FROM citizen;
+CREATE TRIGGER citizen_ai_lookup AFTER INSERT ON citizen BEGIN
+    INSERT INTO citizen_lookup(rowid, name, email, phone)
+    VALUES (new.pk, new.display_name, new.email, phone_key(new.phone));
+END;
+CREATE TRIGGER citizen_au_lookup AFTER UPDATE OF display_name, email, phone ON citizen
+WHEN old.display_name IS NOT new.display_name OR old.email IS NOT new.email
+    OR old.phone IS NOT new.phone
+BEGIN
+    DELETE FROM citizen_lookup WHERE rowid = old.pk;
+    INSERT INTO citizen_lookup(rowid, name, email, phone)
+    VALUES (new.pk, new.display_name, new.email, phone_key(new.phone));
+END;
+CREATE TRIGGER citizen_ad_lookup AFTER DELETE ON citizen BEGIN
+    DELETE FROM citizen_lookup WHERE rowid = old.pk;
+END;
+
+-- Merges made on this PC and not yet confirmed by the server: what to put back if the server
+-- answers « conflict » or « rejected » (the local merge is optimistic).
+CREATE TABLE citizen_merge_pending (
+    mutation_id INTEGER PRIMARY KEY,
+    survivor_pk INTEGER NOT NULL REFERENCES citizen(pk),
+    absorbed_pk INTEGER NOT NULL REFERENCES citizen(pk),
+    survivor_before TEXT NOT NULL,          -- JSON: the survivor's columns before the merge
+    requests TEXT NOT NULL DEFAULT '[]',    -- JSON: pks of the requests moved
+    calls TEXT NOT NULL DEFAULT '[]'        -- JSON: pks of the calls moved
+);
