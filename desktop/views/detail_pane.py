@@ -55,6 +55,8 @@ MEDIA_LABELS = {"application/pdf": "PDF", "image/jpeg": "Image JPEG", "image/png
 ATTACHMENT_SCHEME = "bannette-attachment"
 #: « Retirer la pièce »: a file joined by mistake (``attachmentRemovalRequested``).
 REMOVE_SCHEME = "bannette-attachment-remove"
+#: « ouvrir la fiche » next to the citizen: the « Usager » window (desktop.views.citizen).
+CITIZEN_SCHEME = "bannette-citizen"
 
 STYLE = """
 <style>
@@ -424,7 +426,8 @@ def render_detail(
         parts += ["<h3>Délais légaux</h3>", _legal_rows(legal, detail, today)]
     parts += letters_section(detail.letters)
     parts += [
-        "<h3>Usager</h3>",
+        f"<h3>Usager <a href='{CITIZEN_SCHEME}:fiche' style='font-size:small;"
+        "font-weight:normal'>(ouvrir la fiche)</a></h3>",
         _rows(identity),
     ]
     if detail.body:
@@ -460,6 +463,8 @@ class DetailPane(QTextBrowser):
     attachmentRemovalRequested = Signal(str)
     #: The request now shown (its pk), or None when the pane is empty.
     requestShown = Signal(object)
+    #: « ouvrir la fiche » of the citizen clicked: the request's pk (the citizen's window).
+    citizenRequested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -486,6 +491,7 @@ class DetailPane(QTextBrowser):
         self._extra = other._extra  # noqa: SLF001
         self.attachmentRequested.connect(other.attachmentRequested)
         self.attachmentRemovalRequested.connect(other.attachmentRemovalRequested)
+        self.citizenRequested.connect(other.citizenRequested)
 
     def set_extra_source(self, source: Callable[[int], str] | None) -> None:
         """Rich text added under the summary for each request (the reply's state)."""
@@ -507,6 +513,8 @@ class DetailPane(QTextBrowser):
             self.attachmentRequested.emit(url.path())
         elif url.scheme() == REMOVE_SCHEME and url.path():
             self.attachmentRemovalRequested.emit(url.path())
+        elif url.scheme() == CITIZEN_SCHEME and self.shown_pk is not None:
+            self.citizenRequested.emit(self.shown_pk)
 
     def show_detail(
         self,

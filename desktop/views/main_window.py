@@ -50,6 +50,7 @@ from desktop.views.deadlines_view import DeadlinesView
 from desktop.views.detail_pane import DetailPane
 from desktop.views.filter_bar import FilterBar
 from desktop.views.formatting import requests_count
+from desktop.views.citizen.install import install_citizens
 from desktop.views.help import install_help
 from desktop.views.help.template_fields import install_template_fields_help
 from desktop.views.intake_dialog import install_intake
@@ -253,6 +254,7 @@ class MainWindow(QMainWindow):
         self.phone_call_action = install_phone_calls(self)
         self.replies = install_replies(self)
         self.official_desk = install_official_desk(self)  # None unless an élu is logged in
+        self.citizens = install_citizens(self)  # « Usagers » menu, the citizen's file
 
         self.table.horizontalHeader().setSortIndicator(
             Column.RECEIVED, Qt.SortOrder.DescendingOrder

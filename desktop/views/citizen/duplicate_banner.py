@@ -1,0 +1,69 @@
+"""« Cet usager existe peut-être déjà : … » — a banner that never blocks: the agent may open
+the other citizen's file, merge the two, or carry on. Shared by the « Usager » window, the
+intake dialog and the phone call dialog."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from html import escape
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from desktop.store.citizens import Duplicate
+from desktop.store.intake import NewCitizen
+
+FindDuplicates = Callable[[int, NewCitizen, int | None], list[Duplicate]]
+
+
+class DuplicateBanner(QFrame):
+    """Hidden while nothing matches. ``openRequested`` / ``mergeRequested`` carry the pk of
+    the first (strongest) candidate; the others are listed too."""
+
+    openRequested = Signal(int)
+    mergeRequested = Signal(int)
+
+    def __init__(
+        self, find: FindDuplicates, parent: QWidget | None = None, *, can_merge: bool = True
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("duplicate-banner")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setStyleSheet(
+            "#duplicate-banner { background: #fff4ce; border: 1px solid #e0b300; }"
+        )
+        self._find = find
+        self.candidates: list[Duplicate] = []
+        self.text = QLabel(self)
+        self.text.setObjectName("duplicate-text")
+        self.text.setWordWrap(True)
+        self.open_button = QPushButton("&Ouvrir", self)
+        self.open_button.setObjectName("duplicate-open")
+        self.open_button.setToolTip("Ouvrir la fiche de cet usager")
+        self.merge_button = QPushButton("&Fusionner…", self)
+        self.merge_button.setObjectName("duplicate-merge")
+        self.merge_button.setToolTip("Réunir les deux fiches en une, en choisissant champ par champ")
+        self.merge_button.setVisible(can_merge)
+        self.open_button.clicked.connect(lambda: self._emit(self.openRequested))
+        self.merge_button.clicked.connect(lambda: self._emit(self.mergeRequested))
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.open_button)
+        layout.addWidget(self.merge_button)
+        self.setVisible(False)
+
+    def _emit(self, signal: Signal) -> None:
+        if self.candidates:
+            signal.emit(self.candidates[0].pk)  # type: ignore[attr-defined]
+
+    def check(self, authority_pk: int | None, citizen: NewCitizen,
+              exclude_pk: int | None = None) -> None:
+        found = [] if authority_pk is None else self._find(authority_pk, citizen, exclude_pk)
+        self.show_candidates(found)
+
+    def show_candidates(self, found: Sequence[Duplicate]) -> None:
+        self.candidates = list(found)
+        if self.candidates:
+            names = " ; ".join(escape(d.describe()) for d in self.candidates)
+            self.text.setText(f"<b>Cet usager existe peut-être déjà :</b> {names}")
+        self.setVisible(bool(self.candidates))
