@@ -21,7 +21,6 @@ No Qt, no HTTP.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -32,6 +31,7 @@ from uuid import UUID
 from desktop.domain.legal_time import in_zone, parse_stored
 from desktop.domain.phone import phone_key
 from desktop.domain.text import fold, identity_key
+from desktop.store.citizen_lookup import lookup_query
 from desktop.store.database import StoreError, transaction
 from desktop.store.intake import NewCitizen, authority_ref, citizen_problems, wire_citizen
 from desktop.store.outbox import enqueue, server_may_know
@@ -66,7 +66,6 @@ _CHOICE_COLUMNS: dict[str, tuple[str, ...]] = {
 Side = Literal["survivor", "absorbed"]
 #: Citizens a request points at when the server sent none (``sync_store``): never offered.
 _PLACEHOLDER_KEY = fold("(usager non renseigné)")
-_TOKEN = re.compile(r"[0-9a-z]+")
 
 
 # --------------------------------------------------------------------------- records
@@ -160,31 +159,6 @@ WHERE citizen_lookup MATCH ? AND c.deleted = 0 AND c.sort_key != ?
 ORDER BY c.sort_key, c.pk
 LIMIT ?
 """
-
-
-def lookup_query(text: str) -> str | None:
-    """What is typed as an FTS5 query: each word (accents ignored) a prefix of a word of the
-    name, the e-mail or the phone key; a phone typed « +33 6 12 … » becomes « 0612… » as the
-    key is written. None when too little is typed to look (one letter)."""
-    compact = re.sub(r"[\s.\-/()]", "", text)
-    if len(compact) >= 3 and re.fullmatch(r"\+?\d+", compact):
-        # As ``phone_key`` writes numbers: national digits for France, else the full ones.
-        international = re.match(r"^(?:\+|00)(33)?0?", compact)
-        if international is None:
-            digits = compact
-        elif international.group(1):
-            digits = "0" + compact[international.end():]
-        else:
-            digits = compact.lstrip("+0")
-        tokens = [digits]
-    else:
-        tokens = _TOKEN.findall(fold(text))
-    if sum(len(t) for t in tokens) < 2:
-        return None
-    if re.fullmatch(r"\S*[@.]\S*", text.strip()) and len(tokens) > 1:
-        # The beginning of an e-mail address: its words in a row, in the e-mail only.
-        return f'email : "{" ".join(tokens)}"*'
-    return " ".join(f'"{token}"*' for token in tokens)
 
 
 def search_citizens(conn: sqlite3.Connection, text: str, limit: int = 30) -> list[CitizenHit]:

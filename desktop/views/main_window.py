@@ -46,11 +46,11 @@ from desktop.services.tasks import TaskRunner
 from desktop.store.database import StoreError, database_file
 from desktop.store.inbox import Column, InboxRepository
 from desktop.store.legal import DeadlineSection
+from desktop.views.citizen.install import install_citizens
 from desktop.views.deadlines_view import DeadlinesView
 from desktop.views.detail_pane import DetailPane
 from desktop.views.filter_bar import FilterBar
 from desktop.views.formatting import requests_count
-from desktop.views.citizen.install import install_citizens
 from desktop.views.help import install_help
 from desktop.views.help.template_fields import install_template_fields_help
 from desktop.views.intake_dialog import install_intake

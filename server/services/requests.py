@@ -27,6 +27,7 @@ from server.db.models import (
 from server.db.session import current_version
 from server.db.types import utcnow
 from server.problems import ProblemError
+from server.services.citizens import resolve_merged
 from server.services.common import (
     Change,
     add_event,
@@ -35,7 +36,6 @@ from server.services.common import (
     stamp,
     tombstone,
 )
-from server.services.citizens import resolve_merged
 from server.services.numbering import next_number
 from sync.protocol.bounds import BoundedJson, LegalInstant
 from sync.protocol.vocabulary import (

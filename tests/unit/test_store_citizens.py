@@ -29,16 +29,17 @@ from desktop.store.phone_calls import NewCall, log_call
 from desktop.store.sync_store import SqliteSyncStore
 from sync.protocol.vocabulary import CitizenKind
 from sync.protocol.wire import CitizenMergeArgs, CitizenRow, CitizenUpsertArgs, Entity
-from tests.unit.test_store_intake import (  # noqa: F401 - fixtures
-    ELOISE,
-    NOW,
-    T0,
-    Local,
-    Shared,
-    local,
-    outbox,
-    shared,
-)
+from tests.unit.test_store_intake import ELOISE, NOW, T0, Local, Shared, outbox
+
+
+@pytest.fixture
+def local(empty_db: sqlite3.Connection) -> Local:
+    return Local(empty_db)
+
+
+@pytest.fixture
+def shared(empty_db: sqlite3.Connection) -> Shared:
+    return Shared(empty_db)
 
 
 def _citizen_of(conn: sqlite3.Connection, request_pk: int) -> int:

@@ -40,24 +40,26 @@ CREATE INDEX citizen_rna ON citizen(rna);
 -- The story of a citizen: their calls (requests already have request_citizen).
 CREATE INDEX phone_call_citizen ON phone_call(citizen_pk, called_at);
 
--- Look-up as you type over every commune (« Usagers »): each word typed is a prefix of a word
--- of the name, the e-mail or the phone key, accents ignored. rowid = citizen.pk.
+-- Look-up as you type (« Usagers » over every commune, the intake's search in one): each word
+-- typed is a prefix of a word of the name, the e-mail or the phone key, accents ignored. The
+-- name is indexed folded (sort_key: « œ » spelled « oe », as fold() spells what is typed).
+-- rowid = citizen.pk.
 CREATE VIRTUAL TABLE citizen_lookup USING fts5(
     name, email, phone, tokenize = "unicode61 remove_diacritics 2"
 );
 INSERT INTO citizen_lookup(rowid, name, email, phone)
-SELECT pk, display_name, email, phone_key FROM citizen;
+SELECT pk, sort_key, email, phone_key FROM citizen;
 CREATE TRIGGER citizen_ai_lookup AFTER INSERT ON citizen BEGIN
     INSERT INTO citizen_lookup(rowid, name, email, phone)
-    VALUES (new.pk, new.display_name, new.email, phone_key(new.phone));
+    VALUES (new.pk, new.sort_key, new.email, phone_key(new.phone));
 END;
-CREATE TRIGGER citizen_au_lookup AFTER UPDATE OF display_name, email, phone ON citizen
-WHEN old.display_name IS NOT new.display_name OR old.email IS NOT new.email
+CREATE TRIGGER citizen_au_lookup AFTER UPDATE OF sort_key, email, phone ON citizen
+WHEN old.sort_key IS NOT new.sort_key OR old.email IS NOT new.email
     OR old.phone IS NOT new.phone
 BEGIN
     DELETE FROM citizen_lookup WHERE rowid = old.pk;
     INSERT INTO citizen_lookup(rowid, name, email, phone)
-    VALUES (new.pk, new.display_name, new.email, phone_key(new.phone));
+    VALUES (new.pk, new.sort_key, new.email, phone_key(new.phone));
 END;
 CREATE TRIGGER citizen_ad_lookup AFTER DELETE ON citizen BEGIN
     DELETE FROM citizen_lookup WHERE rowid = old.pk;

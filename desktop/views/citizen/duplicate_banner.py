@@ -42,7 +42,7 @@ class DuplicateBanner(QFrame):
         self.open_button.setToolTip("Ouvrir la fiche de cet usager")
         self.merge_button = QPushButton("&Fusionner…", self)
         self.merge_button.setObjectName("duplicate-merge")
-        self.merge_button.setToolTip("Réunir les deux fiches en une, en choisissant champ par champ")
+        self.merge_button.setToolTip("Réunir les deux fiches en une, champ par champ")
         self.merge_button.setVisible(can_merge)
         self.open_button.clicked.connect(lambda: self._emit(self.openRequested))
         self.merge_button.clicked.connect(lambda: self._emit(self.mergeRequested))
