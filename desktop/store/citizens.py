@@ -33,7 +33,13 @@ from desktop.domain.phone import phone_key
 from desktop.domain.text import fold, identity_key
 from desktop.store.citizen_lookup import lookup_query
 from desktop.store.database import StoreError, transaction
-from desktop.store.intake import NewCitizen, authority_ref, citizen_problems, wire_citizen
+from desktop.store.intake import (
+    CitizenMatch,
+    NewCitizen,
+    authority_ref,
+    citizen_problems,
+    wire_citizen,
+)
 from desktop.store.outbox import enqueue, server_may_know
 from desktop.store.phone_calls import _VIEW_SQL as _CALL_SQL
 from desktop.store.phone_calls import CallView
@@ -124,6 +130,14 @@ def load_citizen(conn: sqlite3.Connection, pk: int) -> CitizenRecord:
     if row is None or row[7]:
         raise StoreError("Cet usager n'existe plus dans la base locale.")
     return _record(row)
+
+
+def citizen_match(conn: sqlite3.Connection, pk: int) -> CitizenMatch:
+    """The citizen as the intake's search lists them (to choose one a banner pointed at)."""
+    record = load_citizen(conn, pk)
+    c = record.identity
+    return CitizenMatch(record.pk, c.kind, record.display_name, c.email, c.phone, c.postcode,
+                        c.city)
 
 
 def citizen_of_request(conn: sqlite3.Connection, request_pk: int) -> int | None:

@@ -61,6 +61,7 @@ from desktop.views.dialog_parts import (
     error_label,
     save_shortcuts,
 )
+from desktop.views.citizen.duplicate_banner import DuplicateHooks, creation_banner
 from desktop.views.window_actions import request_action, request_bars
 from sync.protocol.vocabulary import CHANNEL_LABELS, CITIZEN_KIND_LABELS, Channel, CitizenKind
 
@@ -90,6 +91,7 @@ class IntakeDialog(QDialog):
         *,
         now: Callable[[], datetime] = datetime.now,
         parent: QWidget | None = None,
+        duplicates: DuplicateHooks | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("intake-dialog")
@@ -138,6 +140,14 @@ class IntakeDialog(QDialog):
         self.kind.currentIndexChanged.connect(self._on_kind)
         for field in (self.last_name, self.organisation):
             field.textChanged.connect(self._update)
+        # « Cet usager existe peut-être déjà » under the new citizen's fields (issue 12).
+        self.duplicates = None if duplicates is None else creation_banner(
+            self, duplicates, self.citizens, lambda: self.existing_radio.setChecked(True))
+        if self.duplicates is not None:
+            self.new_form.addRow(self.duplicates)
+            for edit in (self.last_name, self.first_name, self.organisation, self.rna,
+                         self.siret, self.email, self.phone, self.address, self.postcode):
+                edit.textChanged.connect(self._check_duplicates)
         self._on_authority()
         self._on_kind()
         self._on_mode(0, True)
@@ -399,6 +409,10 @@ class IntakeDialog(QDialog):
             else "Enregistrer la demande (Ctrl+Entrée)"
         )
 
+    def _check_duplicates(self) -> None:
+        if self.duplicates is not None and self.new_radio.isChecked():
+            self.duplicates.check(self.authority_pk(), self.new_citizen())
+
     def show_error(self, text: str) -> None:
         self.error.setText(text)
         self.error.setVisible(bool(text))
@@ -445,6 +459,8 @@ class IntakeFlow(QObject):
         return wall_clock(window._today(), department, now=window.now())  # noqa: SLF001
 
     def open(self) -> IntakeDialog:
+        from desktop.views.citizen.install import duplicate_hooks
+
         window = self._window
         conn = window._repo.connection  # noqa: SLF001
         agent_id = window._agent_id  # noqa: SLF001
@@ -465,6 +481,7 @@ class IntakeFlow(QObject):
             register,
             now=lambda: wall_clock(window._today(), first, now=window.now()),  # noqa: SLF001
             parent=window,
+            duplicates=duplicate_hooks(window),
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._registered(dialog.registered_pk))

@@ -16,7 +16,9 @@ from desktop.store.intake import NewCitizen, NewRequest, procedures_for, registe
 from desktop.views.citizen.citizen_window import CitizenWindow
 from desktop.views.citizen.finder import CitizenFinder
 from desktop.views.citizen.merge_dialog import MergeDialog
+from desktop.views.intake_dialog import IntakeDialog
 from desktop.views.main_window import MainWindow
+from desktop.views.phone_call_dialog import PhoneCallDialog
 from sync.protocol.vocabulary import Channel
 from tests.conftest import TODAY
 from tests.gui.conftest import ARTIFACTS, type_text
@@ -181,3 +183,40 @@ def test_the_detail_pane_opens_the_file(qtbot, window: MainWindow, zoe: dict[str
     opened = window.citizens.windows
     assert any(w.story and w.story.citizen.authority_pk == zoe["commune_b"]
                for w in opened.values())
+
+
+def test_the_intake_flags_a_duplicate_and_takes_the_existing_citizen(
+    qtbot, window: MainWindow, zoe: dict[str, int]
+) -> None:
+    window.new_request_action.trigger()
+    dialog = window.findChild(IntakeDialog)
+    assert dialog is not None and dialog.duplicates is not None
+    dialog.authority.setCurrentIndex(dialog.authority.findData(zoe["commune_a"]))
+    dialog.new_radio.setChecked(True)
+    type_text(dialog.last_name, "Autre")
+    assert not dialog.duplicates.isVisible()
+    type_text(dialog.email, "ZOE.lefevre@example.fr")  # the case differs: the same address
+    assert dialog.duplicates.isVisible()
+    assert "Cet usager existe peut-être déjà" in dialog.duplicates.text.text()
+    assert "même courriel" in dialog.duplicates.text.text()
+    dialog.duplicates.findChild(QPushButton, "duplicate-merge").click()
+    assert dialog.existing_radio.isChecked()
+    chosen = dialog.chosen_match()
+    assert chosen is not None and chosen.pk == zoe["citizen"]
+    dialog.reject()
+
+
+def test_the_phone_call_flags_a_known_number_and_opens_the_file(
+    qtbot, window: MainWindow, zoe: dict[str, int]
+) -> None:
+    window.phone_call_action.trigger()
+    dialog = window.findChild(PhoneCallDialog)
+    assert dialog is not None and dialog.duplicates is not None
+    dialog.authority.setCurrentIndex(dialog.authority.findData(zoe["commune_a"]))
+    type_text(dialog.caller, "Mme Quéméner")
+    type_text(dialog.number, "+33 3 29 41 22 10")
+    assert dialog.duplicates.isVisible()
+    assert "même téléphone" in dialog.duplicates.text.text()
+    dialog.duplicates.findChild(QPushButton, "duplicate-open").click()
+    assert zoe["citizen"] in window.citizens.windows
+    dialog.reject()

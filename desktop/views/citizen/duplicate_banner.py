@@ -5,13 +5,15 @@ intake dialog and the phone call dialog."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from html import escape
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from desktop.store.citizens import Duplicate
-from desktop.store.intake import NewCitizen
+from desktop.store.intake import CitizenMatch, NewCitizen
+from desktop.views.citizen_search import CitizenSearch
 
 FindDuplicates = Callable[[int, NewCitizen, int | None], list[Duplicate]]
 
@@ -67,3 +69,34 @@ class DuplicateBanner(QFrame):
             names = " ; ".join(escape(d.describe()) for d in self.candidates)
             self.text.setText(f"<b>Cet usager existe peut-être déjà :</b> {names}")
         self.setVisible(bool(self.candidates))
+
+
+@dataclass(frozen=True)
+class DuplicateHooks:
+    """What a creating dialog (intake, phone call) needs to flag a duplicate: the check, the
+    existing citizen as its search lists them, and the window that opens a citizen's file."""
+
+    find: FindDuplicates
+    match: Callable[[int], CitizenMatch]
+    open: Callable[[int], object]
+
+
+def creation_banner(
+    parent: QWidget, hooks: DuplicateHooks, search: CitizenSearch,
+    use_existing: Callable[[], object] = lambda: None,
+) -> DuplicateBanner:
+    """The banner of a dialog that creates a citizen: « Ouvrir » shows the other file,
+    « Fusionner » takes the existing citizen instead of creating a second one."""
+    banner = DuplicateBanner(hooks.find, parent)
+    banner.merge_button.setToolTip(
+        "Rattacher à la fiche existante plutôt que de créer une seconde fiche"
+    )
+    banner.openRequested.connect(hooks.open)
+
+    def take(pk: int) -> None:
+        use_existing()
+        search.pick(hooks.match(pk))
+        banner.show_candidates([])
+
+    banner.mergeRequested.connect(take)
+    return banner

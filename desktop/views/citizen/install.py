@@ -12,7 +12,9 @@ from PySide6.QtWidgets import QMenu
 
 from desktop.services.citizens import CitizenService
 from desktop.store.database import StoreError
+from desktop.store.citizens import citizen_match, find_duplicates
 from desktop.views.citizen.citizen_window import CitizenWindow
+from desktop.views.citizen.duplicate_banner import DuplicateHooks
 from desktop.views.citizen.finder import CitizenFinder
 
 if TYPE_CHECKING:
@@ -120,3 +122,20 @@ def install_citizens(window: MainWindow) -> CitizenFiles:
     window.table.customContextMenuRequested.connect(files.context_menu)
     window.detail.citizenRequested.connect(files.open_for_request)
     return files
+
+
+def duplicate_hooks(window: MainWindow) -> DuplicateHooks:
+    """For « Nouvelle demande » and « Appel téléphonique »: the duplicate check on the window's
+    base, and the citizen's file opened by the window's workspace (when installed)."""
+    conn = window._repo.connection  # noqa: SLF001
+
+    def open_file(pk: int) -> object:
+        files = getattr(window, "citizens", None)
+        return files.open_citizen(pk) if isinstance(files, CitizenFiles) else None
+
+    return DuplicateHooks(
+        find=lambda authority, citizen, exclude: find_duplicates(
+            conn, authority, citizen, exclude_pk=exclude),
+        match=lambda pk: citizen_match(conn, pk),
+        open=open_file,
+    )
