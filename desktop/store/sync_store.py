@@ -324,7 +324,10 @@ class SqliteSyncStore:
         return {
             entity: int(
                 self.conn.execute(
-                    f"SELECT COUNT(*) FROM {TABLES[entity]} WHERE version > 0 AND deleted = 0"
+                    f"SELECT COUNT(*) FROM {TABLES[entity]} WHERE version > 0 AND "
+                    # A merged citizen is a row on the server, a tombstone here (issue 12).
+                    + ("(deleted = 0 OR merged_into_pk IS NOT NULL)"
+                       if entity is Entity.CITIZENS else "deleted = 0")
                 ).fetchone()[0]
             )
             for entity in (Entity.REQUESTS, Entity.CITIZENS)
@@ -533,6 +536,9 @@ class _Applier:
                 f"UPDATE {table} SET deleted = 1, version = ? WHERE id = ?",
                 (tomb.version, str(tomb.id)),
             )
+            if table == "citizen":  # erased: no longer counted as a merged row either
+                self.conn.execute(
+                    "UPDATE citizen SET merged_into_pk = NULL WHERE id = ?", (str(tomb.id),))
 
     # --- one method per entity ------------------------------------------------------------
     def _authorities(self, row: AuthorityRow) -> None:
@@ -638,6 +644,7 @@ class _Applier:
         if survivor_pk is not None:
             from desktop.store.citizens import absorb_locally
 
+            self._absent.discard(("citizen", str(row.id)))  # inserted just now
             absorb_locally(self.conn, self.need("citizen", row.id), survivor_pk)
 
     def _placeholder_citizen(self, authority_pk: int, authority_id: str) -> int:

@@ -13,6 +13,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton
 
 from desktop.store.intake import NewCitizen, NewRequest, procedures_for, register_request
+from desktop.store.phone_calls import NewCall, log_call
 from desktop.views.citizen.citizen_window import CitizenWindow
 from desktop.views.citizen.finder import CitizenFinder
 from desktop.views.citizen.merge_dialog import MergeDialog
@@ -50,6 +51,11 @@ def zoe(window: MainWindow) -> dict[str, int]:
     window.model.reload(data_changed=True)
     conn = window._repo.connection  # noqa: SLF001
     citizen = conn.execute("SELECT citizen_pk FROM request WHERE pk = ?", (first,)).fetchone()[0]
+    log_call(conn, NewCall(
+        authority_pk=communes[0], caller_name="Mme Quéméner", phone_number="03 29 41 22 10",
+        motive="Horaires de la cantine", duration_seconds=200,
+        called_at=datetime(TODAY.year, TODAY.month, TODAY.day, 9, 5), citizen_pk=citizen,
+        request_pk=first), agent_id=None, now=datetime(TODAY.year, TODAY.month, TODAY.day, 15))
     return {"first": first, "second": second, "citizen": int(citizen),
             "commune_a": communes[0], "commune_b": communes[1]}
 
@@ -78,6 +84,9 @@ def test_the_file_shows_requests_from_two_communes_newest_first(
     assert table.item(0, 2).text() == f"{received:%d/%m/%Y}"
     assert "Aussi connu dans" in shown.header.text()
     assert shown.tabs.tabText(0) == "&Demandes (2)"
+    assert shown.tabs.tabText(1) == "&Appels (1)"
+    assert shown.calls.item(0, 0).text() == f"{TODAY:%d/%m/%Y} à 09:05"
+    assert shown.calls.item(0, 4).text() == "3\u00a0min 20\u00a0s"
     assert shown.form.email.text() == "zoe.lefevre@example.fr"
     # The extension point another workspace uses.
     extra = QLabel("Journal des accès")

@@ -32,15 +32,18 @@ class Pc:
 
     def __init__(self, server: ServerProcess, path: Path) -> None:
         self.server, self.path = server, local_db(path)
-        self.sync()
+        self.sync(first=True)
         self.conn = connect(path)
         authority_id = server.authority_ids()[0]
         self.authority = int(self.conn.execute(
             "SELECT pk FROM authority WHERE id = ?", (authority_id,)).fetchone()[0])
 
-    def sync(self) -> None:
+    def sync(self, *, first: bool = False) -> None:
         report = sync_in_process(self.server.url, self.path)
         assert report.rejected == 0
+        # A merged citizen counts the same here (a tombstone) as there (a row): no full
+        # re-pull at every sync.
+        assert first or not report.rebootstrapped
 
     def register(self, citizen: NewCitizen | None = None, citizen_pk: int | None = None) -> str:
         received = (datetime.now() - timedelta(days=1)).replace(microsecond=0)
@@ -116,6 +119,11 @@ def test_a_merge_on_one_pc_reaches_the_other(two_pcs: tuple[Pc, Pc, dict[str, st
         assert (absorbed["deleted"], absorbed["merged_into"]) == (1, ids["survivor"])
         assert pc.citizen_row(ids["survivor"])["phone"] == "06 12 34 56 78"
     assert pc2.citizen_of(late) == ids["survivor"]
+    # A PC installed after the merge gets the tombstone on its first pull, nothing parked.
+    pc3 = Pc(pc1.server, pc1.path.parent / "poste3.sqlite3")
+    assert pc3.citizen_row(ids["absorbed"])["merged_into"] == ids["survivor"]
+    assert pc3.citizen_of(ids["second"]) == ids["survivor"]
+    assert pc3.conn.execute("SELECT COUNT(*) FROM sync_parked").fetchone()[0] == 0
     (server_citizen,) = pc1.server.query(
         "SELECT citizen_id FROM requests WHERE id = ?", uuid.UUID(late).hex)
     assert uuid.UUID(str(server_citizen[0])) == uuid.UUID(ids["survivor"])

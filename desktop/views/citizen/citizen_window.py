@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -198,6 +198,17 @@ class CitizenWindow(QWidget):
         for (table, title), count in zip(self._story_tabs, counts, strict=True):
             self.tabs.setTabText(self.tabs.indexOf(table), f"{title} ({count})")
         self._check_duplicates()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        """Back to this window: read again what a sync or another window may have changed
+        (a merge undone by the server, a request moved), unless an edit is being typed."""
+        super().changeEvent(event)
+        if (event.type() == QEvent.Type.ActivationChange and self.isActiveWindow()
+                and not self.save_button.isEnabled()):
+            try:
+                self.refresh()
+            except StoreError:
+                self.close()  # the citizen was erased meanwhile
 
     def _check_duplicates(self) -> None:
         if self.story is not None:
