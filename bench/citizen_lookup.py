@@ -52,13 +52,27 @@ def add_citizens(conn: sqlite3.Connection, count: int, seed: int = 5) -> list[tu
             display = citizen_display_name(last, first, organisation)
             email = f"{fold(first)}.{fold(last)}{i}@{fake.free_email_domain()}".replace(" ", "")
             phone = fake.phone_number()
-            row = (str(fake.uuid4()), rng.choice(authorities), kind, last, first, organisation,
-                   email, phone, fake.street_address(), fake.postcode(), fake.city(), display,
-                   fold(display))
+            row = (
+                str(fake.uuid4()),
+                rng.choice(authorities),
+                kind,
+                last,
+                first,
+                organisation,
+                email,
+                phone,
+                fake.street_address(),
+                fake.postcode(),
+                fake.city(),
+                display,
+                fold(display),
+            )
             conn.execute(
                 "INSERT INTO citizen (id, authority_pk, kind, last_name, first_name, "
                 "organisation, email, phone, address, postcode, city, display_name, sort_key) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
             rows.append(row)
     conn.execute("ANALYZE")
     return rows
@@ -100,37 +114,52 @@ def main() -> None:
         raw_conn = sqlite3.connect(path)  # no row factory, no Python wrapping
         queries = {text: lookup_query(text) for text in prefixes}
         raw = timed(
-            lambda text: raw_conn.execute(
-                LOOKUP_SQL, (queries[text], _PLACEHOLDER_KEY, 30)).fetchall()
-            if queries[text] else None,
+            lambda text: (
+                raw_conn.execute(LOOKUP_SQL, (queries[text], _PLACEHOLDER_KEY, 30)).fetchall()
+                if queries[text]
+                else None
+            ),
             prefixes,
         )
-        commune = int(conn.execute(
-            "SELECT authority_pk FROM citizen GROUP BY authority_pk ORDER BY COUNT(*) DESC"
-        ).fetchone()[0])
+        commune = int(
+            conn.execute(
+                "SELECT authority_pk FROM citizen GROUP BY authority_pk ORDER BY COUNT(*) DESC"
+            ).fetchone()[0]
+        )
         intake = timed(lambda text: find_citizens(conn, commune, text), prefixes)
         sample = random.Random(3).sample(rows, 200)
         duplicates = timed(
-            lambda i: find_duplicates(conn, sample[int(i)][1], NewCitizen(
-                last_name=sample[int(i)][3], first_name=sample[int(i)][4],
-                email=sample[int(i)][6], phone=sample[int(i)][7],
-                address=sample[int(i)][8], postcode=sample[int(i)][9])),
+            lambda i: find_duplicates(
+                conn,
+                sample[int(i)][1],
+                NewCitizen(
+                    last_name=sample[int(i)][3],
+                    first_name=sample[int(i)][4],
+                    email=sample[int(i)][6],
+                    phone=sample[int(i)][7],
+                    address=sample[int(i)][8],
+                    postcode=sample[int(i)][9],
+                ),
+            ),
             [str(i) for i in range(len(sample))],
         )
-        emit("citizen_lookup", {
-            "citizens": total,
-            "prefixes_typed": len(prefixes),
-            "insert_citizens_s": round(insert_s, 1),
-            "generation": generation,
-            "target_p95_ms": TARGET_P95_MS,
-            "search_citizens": store,
-            "raw_sqlite_same_query": raw,
-            "store_over_raw_p95": round(store["p95_ms"] / max(raw["p95_ms"], 0.01), 2),
-            "meets_target": store["p95_ms"] <= TARGET_P95_MS,
-            "intake_find_citizens_one_commune": intake,
-            "find_duplicates_per_keystroke": duplicates,
-            "machine": machine(),
-        })
+        emit(
+            "citizen_lookup",
+            {
+                "citizens": total,
+                "prefixes_typed": len(prefixes),
+                "insert_citizens_s": round(insert_s, 1),
+                "generation": generation,
+                "target_p95_ms": TARGET_P95_MS,
+                "search_citizens": store,
+                "raw_sqlite_same_query": raw,
+                "store_over_raw_p95": round(store["p95_ms"] / max(raw["p95_ms"], 0.01), 2),
+                "meets_target": store["p95_ms"] <= TARGET_P95_MS,
+                "intake_find_citizens_one_commune": intake,
+                "find_duplicates_per_keystroke": duplicates,
+                "machine": machine(),
+            },
+        )
         raw_conn.close()
         conn.close()
     finally:

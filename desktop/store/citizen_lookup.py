@@ -21,7 +21,7 @@ def lookup_query(text: str) -> str | None:
         if international is None:
             digits = compact
         elif international.group(1):
-            digits = "0" + compact[international.end():]
+            digits = "0" + compact[international.end() :]
         else:
             digits = compact.lstrip("+0")
         tokens = [digits]

@@ -49,8 +49,17 @@ from sync.protocol.wire import CitizenMergeArgs, CitizenUpsertArgs, MutationName
 
 #: The identity columns of the local ``citizen`` table, in the order the file shows them.
 IDENTITY_COLUMNS: tuple[str, ...] = (
-    "kind", "last_name", "first_name", "organisation", "rna", "siret", "email", "phone",
-    "address", "postcode", "city",
+    "kind",
+    "last_name",
+    "first_name",
+    "organisation",
+    "rna",
+    "siret",
+    "email",
+    "phone",
+    "address",
+    "postcode",
+    "city",
 )
 #: What the merge dialog lets the agent choose, field by field (the address is one choice:
 #: street, postcode and town go together), with its French label.
@@ -108,9 +117,16 @@ def _record(row: Sequence[Any]) -> CitizenRecord:
     identity = dict(zip(IDENTITY_COLUMNS, row[9:], strict=True))
     identity["kind"] = CitizenKind(identity["kind"])
     return CitizenRecord(
-        pk=int(row[0]), id=str(row[1]), authority_pk=int(row[2]), authority=str(row[3]),
-        department=str(row[4]), version=int(row[5]), display_name=str(row[6]),
-        deleted=bool(row[7]), merged_into_pk=row[8], identity=NewCitizen(**identity),
+        pk=int(row[0]),
+        id=str(row[1]),
+        authority_pk=int(row[2]),
+        authority=str(row[3]),
+        department=str(row[4]),
+        version=int(row[5]),
+        display_name=str(row[6]),
+        deleted=bool(row[7]),
+        merged_into_pk=row[8],
+        identity=NewCitizen(**identity),
     )
 
 
@@ -136,8 +152,9 @@ def citizen_match(conn: sqlite3.Connection, pk: int) -> CitizenMatch:
     """The citizen as the intake's search lists them (to choose one a banner pointed at)."""
     record = load_citizen(conn, pk)
     c = record.identity
-    return CitizenMatch(record.pk, c.kind, record.display_name, c.email, c.phone, c.postcode,
-                        c.city)
+    return CitizenMatch(
+        record.pk, c.kind, record.display_name, c.email, c.phone, c.postcode, c.city
+    )
 
 
 def citizen_of_request(conn: sqlite3.Connection, request_pk: int) -> int | None:
@@ -250,11 +267,11 @@ def find_duplicates(
         ):
             reasons.setdefault(int(pk), []).append(why)
     found: list[Duplicate] = []
-    for pk, why in sorted(reasons.items(), key=lambda item: (-len(item[1]), item[0]))[:limit]:
+    for pk, all_why in sorted(reasons.items(), key=lambda item: (-len(item[1]), item[0]))[:limit]:
         row = conn.execute(
             "SELECT display_name, email, phone FROM citizen WHERE pk = ?", (pk,)
         ).fetchone()
-        found.append(Duplicate(pk, str(row[0]), str(row[1]), str(row[2]), tuple(why)))
+        found.append(Duplicate(pk, str(row[0]), str(row[1]), str(row[2]), tuple(all_why)))
     return found
 
 
@@ -301,7 +318,9 @@ def update_citizen(conn: sqlite3.Connection, pk: int, citizen: NewCitizen) -> li
         if shared and server_may_know(conn, record.id, record.version):
             before, after = _wire_values(record.identity), _wire_values(new)
             args = CitizenUpsertArgs(
-                id=UUID(record.id), authority_id=UUID(authority_id), fields=wire_citizen(new),
+                id=UUID(record.id),
+                authority_id=UUID(authority_id),
+                fields=wire_citizen(new),
                 previous={k: v for k, v in before.items() if after.get(k) != v},
             )
             enqueue(conn, MutationName.CITIZEN_UPSERT, args, record.version, fields=changed)
@@ -353,32 +372,43 @@ def merge_citizens(
         if problems:
             raise StoreError("La fiche fusionnée serait invalide :\n" + "\n".join(problems))
         authority_id, shared = authority_ref(conn, survivor.authority_pk)
-        if shared and not all(server_may_know(conn, r.id, r.version) for r in (survivor,
-                                                                                absorbed)):
+        if shared and not all(server_may_know(conn, r.id, r.version) for r in (survivor, absorbed)):
             raise StoreError("L'un de ces usagers n'est pas connu du serveur : fusion impossible.")
-        requests = [r[0] for r in conn.execute(
-            "SELECT pk FROM request WHERE citizen_pk = ?", (absorbed.pk,))]
-        calls = [r[0] for r in conn.execute(
-            "SELECT pk FROM phone_call WHERE citizen_pk = ?", (absorbed.pk,))]
+        requests = [
+            r[0]
+            for r in conn.execute("SELECT pk FROM request WHERE citizen_pk = ?", (absorbed.pk,))
+        ]
+        calls = [
+            r[0]
+            for r in conn.execute("SELECT pk FROM phone_call WHERE citizen_pk = ?", (absorbed.pk,))
+        ]
         changed = _changed_columns(survivor.identity, merged)
         _write_identity(conn, survivor.pk, merged)
         absorb_locally(conn, absorbed.pk, survivor.pk)
         if shared:
             args = CitizenMergeArgs(
-                survivor_id=UUID(survivor.id), absorbed_id=UUID(absorbed.id),
-                fields=wire_citizen(merged), survivor_base_version=survivor.version,
+                survivor_id=UUID(survivor.id),
+                absorbed_id=UUID(absorbed.id),
+                fields=wire_citizen(merged),
+                survivor_base_version=survivor.version,
                 absorbed_base_version=absorbed.version,
                 survivor_previous=_wire_values(survivor.identity),
                 absorbed_previous=_wire_values(absorbed.identity),
             )
-            mutation_id = enqueue(conn, MutationName.CITIZEN_MERGE, args, survivor.version,
-                                  fields=changed)
+            mutation_id = enqueue(
+                conn, MutationName.CITIZEN_MERGE, args, survivor.version, fields=changed
+            )
             conn.execute(
                 "INSERT INTO citizen_merge_pending (mutation_id, survivor_pk, absorbed_pk, "
                 "survivor_before, requests, calls) VALUES (?, ?, ?, ?, ?, ?)",
-                (mutation_id, survivor.pk, absorbed.pk,
-                 json.dumps({c: _value(survivor.identity, c) for c in IDENTITY_COLUMNS}),
-                 json.dumps(requests), json.dumps(calls)),
+                (
+                    mutation_id,
+                    survivor.pk,
+                    absorbed.pk,
+                    json.dumps({c: _value(survivor.identity, c) for c in IDENTITY_COLUMNS}),
+                    json.dumps(requests),
+                    json.dumps(calls),
+                ),
             )
     return merged
 
@@ -387,14 +417,19 @@ def absorb_locally(conn: sqlite3.Connection, absorbed_pk: int, survivor_pk: int)
     """Everything that names the absorbed citizen names the survivor; the absorbed row stays
     as a tombstone pointing to it (also what a pulled merge does, inside the pull's
     transaction: rows created here and not yet sent follow the survivor too)."""
-    conn.execute("UPDATE request SET citizen_pk = ? WHERE citizen_pk = ?",
-                 (survivor_pk, absorbed_pk))
-    conn.execute("UPDATE phone_call SET citizen_pk = ? WHERE citizen_pk = ?",
-                 (survivor_pk, absorbed_pk))
-    conn.execute("UPDATE citizen SET merged_into_pk = ? WHERE merged_into_pk = ?",
-                 (survivor_pk, absorbed_pk))
-    conn.execute("UPDATE citizen SET deleted = 1, merged_into_pk = ? WHERE pk = ?",
-                 (survivor_pk, absorbed_pk))
+    conn.execute(
+        "UPDATE request SET citizen_pk = ? WHERE citizen_pk = ?", (survivor_pk, absorbed_pk)
+    )
+    conn.execute(
+        "UPDATE phone_call SET citizen_pk = ? WHERE citizen_pk = ?", (survivor_pk, absorbed_pk)
+    )
+    conn.execute(
+        "UPDATE citizen SET merged_into_pk = ? WHERE merged_into_pk = ?", (survivor_pk, absorbed_pk)
+    )
+    conn.execute(
+        "UPDATE citizen SET deleted = 1, merged_into_pk = ? WHERE pk = ?",
+        (survivor_pk, absorbed_pk),
+    )
 
 
 def undo_pending_merge(conn: sqlite3.Connection, mutation_id: int) -> bool:
@@ -404,7 +439,8 @@ def undo_pending_merge(conn: sqlite3.Connection, mutation_id: int) -> bool:
     brings what another PC changed). Returns whether there was a merge to undo."""
     row = conn.execute(
         "SELECT survivor_pk, absorbed_pk, survivor_before, requests, calls "
-        "FROM citizen_merge_pending WHERE mutation_id = ?", (mutation_id,)
+        "FROM citizen_merge_pending WHERE mutation_id = ?",
+        (mutation_id,),
     ).fetchone()
     if row is None:
         return False
@@ -412,12 +448,15 @@ def undo_pending_merge(conn: sqlite3.Connection, mutation_id: int) -> bool:
     before = json.loads(row[2])
     before["kind"] = CitizenKind(before["kind"])
     _write_identity(conn, survivor_pk, NewCitizen(**before))
-    conn.execute("UPDATE citizen SET deleted = 0, merged_into_pk = NULL WHERE pk = ?",
-                 (absorbed_pk,))
+    conn.execute(
+        "UPDATE citizen SET deleted = 0, merged_into_pk = NULL WHERE pk = ?", (absorbed_pk,)
+    )
     for table, pks in (("request", json.loads(row[3])), ("phone_call", json.loads(row[4]))):
         for pk in pks:
-            conn.execute(f"UPDATE {table} SET citizen_pk = ? WHERE pk = ? AND citizen_pk = ?",
-                         (absorbed_pk, pk, survivor_pk))
+            conn.execute(
+                f"UPDATE {table} SET citizen_pk = ? WHERE pk = ? AND citizen_pk = ?",
+                (absorbed_pk, pk, survivor_pk),
+            )
     forget_pending_merge(conn, mutation_id)
     return True
 
@@ -520,8 +559,15 @@ def citizen_story(conn: sqlite3.Connection, pk: int) -> CitizenStory:
         )
     ]
     messages = [
-        MessageLine(when(r[0], r[7]), str(r[1]), int(r[2]), str(r[3]), r[4] == "inbound",
-                    str(r[5]), str(r[6]))
+        MessageLine(
+            when(r[0], r[7]),
+            str(r[1]),
+            int(r[2]),
+            str(r[3]),
+            r[4] == "inbound",
+            str(r[5]),
+            str(r[6]),
+        )
         for r in conn.execute(
             "SELECT m.at, a.name, r.pk, r.number, m.direction, m.channel, m.subject, "
             "a.department FROM message m JOIN request r ON r.pk = m.request_pk "

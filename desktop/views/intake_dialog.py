@@ -53,6 +53,7 @@ from desktop.store.intake import (
     procedures_for,
     register_request,
 )
+from desktop.views.citizen.duplicate_banner import DuplicateHooks, creation_banner
 from desktop.views.citizen_search import CitizenSearch, FindCitizens
 from desktop.views.date_entry import DateEntry
 from desktop.views.dialog_parts import (
@@ -61,7 +62,6 @@ from desktop.views.dialog_parts import (
     error_label,
     save_shortcuts,
 )
-from desktop.views.citizen.duplicate_banner import DuplicateHooks, creation_banner
 from desktop.views.window_actions import request_action, request_bars
 from sync.protocol.vocabulary import CHANNEL_LABELS, CITIZEN_KIND_LABELS, Channel, CitizenKind
 

@@ -193,9 +193,10 @@ class PhoneCallDialog(QDialog):
         self.duplicates = None if services.duplicates is None else creation_banner(
             self, services.duplicates, self.citizens)
         if self.duplicates is not None:
-            box = self.search.parentWidget().layout()
-            if box is not None:
-                box.addWidget(self.duplicates)
+            box = self.search.parentWidget()
+            citizen_layout = box.layout() if box is not None else None
+            if citizen_layout is not None:
+                citizen_layout.addWidget(self.duplicates)
             for edit in (self.caller, self.number):
                 edit.textChanged.connect(self._check_duplicates)
         self.citizens.entered.connect(

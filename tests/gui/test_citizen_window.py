@@ -26,20 +26,41 @@ from tests.gui.conftest import ARTIFACTS, type_text
 
 pytestmark = pytest.mark.gui
 
-ZOE = NewCitizen(last_name="Quéméner", first_name="Zoé", email="zoe.lefevre@example.fr",
-                 phone="03 29 41 22 10", address="12 rue de l'Église", postcode="88700",
-                 city="Rambervillers")
+ZOE = NewCitizen(
+    last_name="Quéméner",
+    first_name="Zoé",
+    email="zoe.lefevre@example.fr",
+    phone="03 29 41 22 10",
+    address="12 rue de l'Église",
+    postcode="88700",
+    city="Rambervillers",
+)
 
 
-def _register(window: MainWindow, authority: int, subject: str, days_ago: int,
-              citizen: NewCitizen | None = None, citizen_pk: int | None = None) -> int:
+def _register(
+    window: MainWindow,
+    authority: int,
+    subject: str,
+    days_ago: int,
+    citizen: NewCitizen | None = None,
+    citizen_pk: int | None = None,
+) -> int:
     conn = window._repo.connection  # noqa: SLF001
     received = datetime(TODAY.year, TODAY.month, TODAY.day, 9, 30) - timedelta(days=days_ago)
-    return register_request(conn, NewRequest(
-        authority_pk=authority, procedure_pk=int(procedures_for(conn, authority)[0].key),
-        channel=Channel.PAPER,
-        received_at=received, subject=subject, new_citizen=citizen, citizen_pk=citizen_pk,
-    ), agent_id=None, now=datetime(TODAY.year, TODAY.month, TODAY.day, 15, 0))
+    return register_request(
+        conn,
+        NewRequest(
+            authority_pk=authority,
+            procedure_pk=int(procedures_for(conn, authority)[0].key),
+            channel=Channel.PAPER,
+            received_at=received,
+            subject=subject,
+            new_citizen=citizen,
+            citizen_pk=citizen_pk,
+        ),
+        agent_id=None,
+        now=datetime(TODAY.year, TODAY.month, TODAY.day, 15, 0),
+    )
 
 
 @pytest.fixture
@@ -51,13 +72,28 @@ def zoe(window: MainWindow) -> dict[str, int]:
     window.model.reload(data_changed=True)
     conn = window._repo.connection  # noqa: SLF001
     citizen = conn.execute("SELECT citizen_pk FROM request WHERE pk = ?", (first,)).fetchone()[0]
-    log_call(conn, NewCall(
-        authority_pk=communes[0], caller_name="Mme Quéméner", phone_number="03 29 41 22 10",
-        motive="Horaires de la cantine", duration_seconds=200,
-        called_at=datetime(TODAY.year, TODAY.month, TODAY.day, 9, 5), citizen_pk=citizen,
-        request_pk=first), agent_id=None, now=datetime(TODAY.year, TODAY.month, TODAY.day, 15))
-    return {"first": first, "second": second, "citizen": int(citizen),
-            "commune_a": communes[0], "commune_b": communes[1]}
+    log_call(
+        conn,
+        NewCall(
+            authority_pk=communes[0],
+            caller_name="Mme Quéméner",
+            phone_number="03 29 41 22 10",
+            motive="Horaires de la cantine",
+            duration_seconds=200,
+            called_at=datetime(TODAY.year, TODAY.month, TODAY.day, 9, 5),
+            citizen_pk=citizen,
+            request_pk=first,
+        ),
+        agent_id=None,
+        now=datetime(TODAY.year, TODAY.month, TODAY.day, 15),
+    )
+    return {
+        "first": first,
+        "second": second,
+        "citizen": int(citizen),
+        "commune_a": communes[0],
+        "commune_b": communes[1],
+    }
 
 
 def _open_from_selection(qtbot, window: MainWindow, request_pk: int) -> CitizenWindow:
@@ -79,7 +115,9 @@ def test_the_file_shows_requests_from_two_communes_newest_first(
     communes = [table.item(r, 1).text() for r in range(2)]
     assert len(set(communes)) == 2  # both communes
     assert [table.item(r, 3).text() for r in range(2)] == [
-        "Réservation de la salle des fêtes", "Inscription à la cantine"]  # newest first
+        "Réservation de la salle des fêtes",
+        "Inscription à la cantine",
+    ]  # newest first
     received = TODAY - timedelta(days=1)
     assert table.item(0, 2).text() == f"{received:%d/%m/%Y}"
     assert "Aussi connu dans" in shown.header.text()
@@ -98,8 +136,11 @@ def test_the_file_shows_requests_from_two_communes_newest_first(
     assert shown.grab().save(str(ARTIFACTS / "citizen.png"))
 
     # Double-click on the older request: the bannette shows it.
-    qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton,
-                      pos=table.visualItemRect(table.item(1, 0)).center())
+    qtbot.mouseDClick(
+        table.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=table.visualItemRect(table.item(1, 0)).center(),
+    )
     assert window.selected_pk() == zoe["first"]
 
 
@@ -120,8 +161,10 @@ def test_a_bad_edit_is_refused_in_french_and_nothing_is_lost(
     assert "L'adresse électronique « zoé@ » n'est pas valide." in shown.error.text()
     assert "Le numéro de téléphone « 03 29 41 » n'est pas valide" in shown.error.text()
     assert shown.form.email.text() == "zoé@"  # what was typed stays
-    assert tuple(conn.execute("SELECT * FROM citizen WHERE pk = ?",
-                              (zoe["citizen"],)).fetchone()) == before
+    assert (
+        tuple(conn.execute("SELECT * FROM citizen WHERE pk = ?", (zoe["citizen"],)).fetchone())
+        == before
+    )
     # Corrected: saved, and the bannette's citizen column follows a renamed citizen.
     shown.form.email.setText("zoe@example.fr")
     shown.form.phone.setText("+33 6 12 34 56 78")
@@ -129,21 +172,25 @@ def test_a_bad_edit_is_refused_in_french_and_nothing_is_lost(
     type_text(shown.form.last_name, "Quéméner-Martin")
     shown.save_button.click()
     assert not shown.error.isVisible()
-    assert conn.execute("SELECT email, phone, display_name FROM citizen WHERE pk = ?",
-                        (zoe["citizen"],)).fetchone()[:] == (
-        "zoe@example.fr", "+33 6 12 34 56 78", "QUÉMÉNER-MARTIN Zoé")
+    assert conn.execute(
+        "SELECT email, phone, display_name FROM citizen WHERE pk = ?", (zoe["citizen"],)
+    ).fetchone()[:] == ("zoe@example.fr", "+33 6 12 34 56 78", "QUÉMÉNER-MARTIN Zoé")
     assert shown.windowTitle() == "Usager — QUÉMÉNER-MARTIN Zoé"
 
 
-def test_a_duplicate_is_flagged_and_merged(
-    qtbot, window: MainWindow, zoe: dict[str, int]
-) -> None:
+def test_a_duplicate_is_flagged_and_merged(qtbot, window: MainWindow, zoe: dict[str, int]) -> None:
     # A second record of Zoé in commune A, typed with another case and without accents.
-    twin = _register(window, zoe["commune_a"], "Carte de stationnement", 0, NewCitizen(
-        last_name="QUEMENER", first_name="zoe", phone="+33 3 29 41 22 10"))
+    twin = _register(
+        window,
+        zoe["commune_a"],
+        "Carte de stationnement",
+        0,
+        NewCitizen(last_name="QUEMENER", first_name="zoe", phone="+33 3 29 41 22 10"),
+    )
     conn = window._repo.connection  # noqa: SLF001
-    twin_citizen = conn.execute("SELECT citizen_pk FROM request WHERE pk = ?",
-                                (twin,)).fetchone()[0]
+    twin_citizen = conn.execute("SELECT citizen_pk FROM request WHERE pk = ?", (twin,)).fetchone()[
+        0
+    ]
     shown = window.citizens.open_citizen(zoe["citizen"])
     assert shown is not None
     assert shown.banner.isVisible()
@@ -159,8 +206,9 @@ def test_a_duplicate_is_flagged_and_merged(
     # One record now, with every request; the banner is gone; the twin is a tombstone.
     assert shown.requests.rowCount() == 3
     assert not shown.banner.isVisible()
-    assert conn.execute("SELECT deleted, merged_into_pk FROM citizen WHERE pk = ?",
-                        (twin_citizen,)).fetchone()[:] == (1, zoe["citizen"])
+    assert conn.execute(
+        "SELECT deleted, merged_into_pk FROM citizen WHERE pk = ?", (twin_citizen,)
+    ).fetchone()[:] == (1, zoe["citizen"])
     # Opening the absorbed record opens the survivor.
     assert window.citizens.open_citizen(twin_citizen) is shown
 
@@ -168,8 +216,11 @@ def test_a_duplicate_is_flagged_and_merged(
 def test_lookup_over_every_commune_opens_the_file(
     qtbot, window: MainWindow, zoe: dict[str, int]
 ) -> None:
-    qtbot.keyClick(window, Qt.Key.Key_U, Qt.KeyboardModifier.ControlModifier
-                   | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(
+        window,
+        Qt.Key.Key_U,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
     finder = window.citizens.finder
     assert isinstance(finder, CitizenFinder)
     search = finder.findChild(QLineEdit, "finder-search")
@@ -190,8 +241,9 @@ def test_the_detail_pane_opens_the_file(qtbot, window: MainWindow, zoe: dict[str
     assert "ouvrir la fiche" in window.detail.toHtml()
     window.detail.citizenRequested.emit(zoe["second"])
     opened = window.citizens.windows
-    assert any(w.story and w.story.citizen.authority_pk == zoe["commune_b"]
-               for w in opened.values())
+    assert any(
+        w.story and w.story.citizen.authority_pk == zoe["commune_b"] for w in opened.values()
+    )
 
 
 def test_the_intake_flags_a_duplicate_and_takes_the_existing_citizen(

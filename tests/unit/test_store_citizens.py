@@ -43,8 +43,9 @@ def shared(empty_db: sqlite3.Connection) -> Shared:
 
 
 def _citizen_of(conn: sqlite3.Connection, request_pk: int) -> int:
-    return int(conn.execute("SELECT citizen_pk FROM request WHERE pk = ?",
-                            (request_pk,)).fetchone()[0])
+    return int(
+        conn.execute("SELECT citizen_pk FROM request WHERE pk = ?", (request_pk,)).fetchone()[0]
+    )
 
 
 def _columns(conn: sqlite3.Connection, pk: int) -> sqlite3.Row:
@@ -58,10 +59,24 @@ def _columns(conn: sqlite3.Connection, pk: int) -> sqlite3.Row:
 def test_duplicates_by_email_phone_siret_rna_and_name_with_address(local: Local) -> None:
     conn = local.conn
     eloise = _citizen_of(conn, local.register())
-    company = replace(ELOISE, kind=CitizenKind.COMPANY, organisation="Boulangerie Noël",
-                      siret="73282932000074", email="", phone="", address="")
-    association = replace(ELOISE, kind=CitizenKind.ASSOCIATION, organisation="Comité",
-                          rna="W881000123", email="", phone="", address="")
+    company = replace(
+        ELOISE,
+        kind=CitizenKind.COMPANY,
+        organisation="Boulangerie Noël",
+        siret="73282932000074",
+        email="",
+        phone="",
+        address="",
+    )
+    association = replace(
+        ELOISE,
+        kind=CitizenKind.ASSOCIATION,
+        organisation="Comité",
+        rna="W881000123",
+        email="",
+        phone="",
+        address="",
+    )
     baker = _citizen_of(conn, local.register(new_citizen=company))
     club = _citizen_of(conn, local.register(new_citizen=association))
 
@@ -69,19 +84,22 @@ def test_duplicates_by_email_phone_siret_rna_and_name_with_address(local: Local)
         return {d.pk: d.reasons for d in find_duplicates(conn, local.authority, c)}
 
     nobody = NewCitizen(last_name="Autre")
-    assert reasons(replace(nobody, email="ELOISE.Noel@Example.fr")) == {
-        eloise: ("même courriel",)}
+    assert reasons(replace(nobody, email="ELOISE.Noel@Example.fr")) == {eloise: ("même courriel",)}
     # The same number written the international way is the same phone.
     assert reasons(replace(nobody, phone="+33 3 29 41 22 10")) == {eloise: ("même téléphone",)}
     assert reasons(replace(nobody, siret="732 829 320 00074")) == {baker: ("même SIRET",)}
     assert reasons(replace(nobody, rna="w881000123")) == {club: ("même n° RNA",)}
     # Name and address, accents, case and punctuation ignored.
-    same_place = NewCitizen(last_name="NOEL", first_name="eloise", address="3, Rue des Lilas",
-                            postcode="88700")
+    same_place = NewCitizen(
+        last_name="NOEL", first_name="eloise", address="3, Rue des Lilas", postcode="88700"
+    )
     assert reasons(same_place) == {eloise: ("même nom et même adresse",)}
     # Several reasons: the strongest match first, each reason said.
-    assert reasons(ELOISE)[eloise] == ("même courriel", "même téléphone",
-                                       "même nom et même adresse")
+    assert reasons(ELOISE)[eloise] == (
+        "même courriel",
+        "même téléphone",
+        "même nom et même adresse",
+    )
     # Editing a citizen does not find themself; another commune is not a duplicate; a name
     # alone (no address) is not enough.
     assert find_duplicates(conn, local.authority, ELOISE, exclude_pk=eloise) == []
@@ -92,8 +110,9 @@ def test_duplicates_by_email_phone_siret_rna_and_name_with_address(local: Local)
 def test_duplicate_keys_follow_every_edit(local: Local) -> None:
     conn = local.conn
     eloise = _citizen_of(conn, local.register())
-    update_citizen(conn, eloise, replace(ELOISE, email="eloise@mairie.example.fr",
-                                         phone="06 12 34 56 78"))
+    update_citizen(
+        conn, eloise, replace(ELOISE, email="eloise@mairie.example.fr", phone="06 12 34 56 78")
+    )
     assert find_duplicates(conn, local.authority, NewCitizen(email="eloise.noel@example.fr")) == []
     found = find_duplicates(conn, local.authority, NewCitizen(phone="0033 6 12 34 56 78"))
     assert [d.pk for d in found] == [eloise]
@@ -106,11 +125,14 @@ def test_duplicate_keys_follow_every_edit(local: Local) -> None:
 def test_lookup_over_every_commune_by_name_email_and_phone(local: Local) -> None:
     conn = local.conn
     eloise = _citizen_of(conn, local.register())
-    elsewhere = _citizen_of(conn, local.register(
-        authority_pk=local.other_authority,
-        procedure_pk=local.procedure,
-        new_citizen=replace(ELOISE, last_name="Noëlle", email="noelle@example.fr",
-                            phone="")))
+    elsewhere = _citizen_of(
+        conn,
+        local.register(
+            authority_pk=local.other_authority,
+            procedure_pk=local.procedure,
+            new_citizen=replace(ELOISE, last_name="Noëlle", email="noelle@example.fr", phone=""),
+        ),
+    )
 
     def found(text: str) -> list[int]:
         return [hit.pk for hit in search_citizens(conn, text)]
@@ -121,7 +143,9 @@ def test_lookup_over_every_commune_by_name_email_and_phone(local: Local) -> None
     assert found("03 29 41") == [eloise]  # a phone's beginning, spaced
     assert found("+33 3 29 41 22") == [eloise]
     assert {hit.authority for hit in search_citizens(conn, "noel")} == {
-        "Mairie de Rambervillers", "Mairie de Bitche"}
+        "Mairie de Rambervillers",
+        "Mairie de Bitche",
+    }
     assert found("n") == [] and lookup_query("n") is None  # one letter: too little
     assert found('"; DROP') == []  # quotes never reach FTS as syntax
 
@@ -131,9 +155,16 @@ def test_lookup_over_every_commune_by_name_email_and_phone(local: Local) -> None
 
 def test_an_edit_is_queued_with_what_it_replaced(shared: Shared) -> None:
     conn = shared.conn
-    changed = update_citizen(conn, shared.citizen, NewCitizen(
-        last_name="Durand", first_name="Sophie", email="sophie.durand@example.fr",
-        phone="03 29 41 22 10"))
+    changed = update_citizen(
+        conn,
+        shared.citizen,
+        NewCitizen(
+            last_name="Durand",
+            first_name="Sophie",
+            email="sophie.durand@example.fr",
+            phone="03 29 41 22 10",
+        ),
+    )
     assert changed == ["phone"]
     (entry,) = outbox(conn)
     args = CitizenUpsertArgs.model_validate(json.loads(entry["args"]))
@@ -147,8 +178,13 @@ def test_a_bad_identity_is_refused_in_french_and_nothing_changes(shared: Shared)
     conn = shared.conn
     before = tuple(_columns(conn, shared.citizen))
     with pytest.raises(StoreError) as refused:
-        update_citizen(conn, shared.citizen, NewCitizen(
-            last_name="Durand", email="sophie@", phone="03 88 95 12", siret="12345678901234"))
+        update_citizen(
+            conn,
+            shared.citizen,
+            NewCitizen(
+                last_name="Durand", email="sophie@", phone="03 88 95 12", siret="12345678901234"
+            ),
+        )
     message = str(refused.value)
     assert "L'adresse électronique « sophie@ » n'est pas valide." in message
     assert "Le numéro de téléphone « 03 88 95 12 » n'est pas valide" in message
@@ -164,17 +200,37 @@ def _second_durand(shared: Shared) -> tuple[int, int, int]:
     """A second record of Sophie Durand, from the server, with a request and a call."""
     conn = shared.conn
     absorbed_id = uuid.uuid4()
-    SqliteSyncStore(conn).apply_rows(Entity.CITIZENS, [
-        CitizenRow(id=absorbed_id, version=9, authority_id=shared.authority_id, kind="person",
-                   last_name="DURAND", first_name="Sophie", phone="06 12 34 56 78",
-                   email="s.durand@example.fr", postal_address="3 rue des Lilas, 88700 "
-                   "Rambervillers", created_at=T0, updated_at=T0),
-    ])
+    SqliteSyncStore(conn).apply_rows(
+        Entity.CITIZENS,
+        [
+            CitizenRow(
+                id=absorbed_id,
+                version=9,
+                authority_id=shared.authority_id,
+                kind="person",
+                last_name="DURAND",
+                first_name="Sophie",
+                phone="06 12 34 56 78",
+                email="s.durand@example.fr",
+                postal_address="3 rue des Lilas, 88700 Rambervillers",
+                created_at=T0,
+                updated_at=T0,
+            ),
+        ],
+    )
     absorbed = shared.pk("citizen", absorbed_id)
     request = shared.register(new_citizen=None, citizen_pk=absorbed)
-    call = log_call(conn, NewCall(authority_pk=shared.authority, caller_name="Mme Durand",
-                                  called_at=NOW, citizen_pk=absorbed), agent_id=shared.agent_id,
-                    now=NOW)
+    call = log_call(
+        conn,
+        NewCall(
+            authority_pk=shared.authority,
+            caller_name="Mme Durand",
+            called_at=NOW,
+            citizen_pk=absorbed,
+        ),
+        agent_id=shared.agent_id,
+        now=NOW,
+    )
     conn.execute("DELETE FROM sync_outbox")  # as if already sent
     return absorbed, request, call
 
@@ -182,15 +238,21 @@ def _second_durand(shared: Shared) -> tuple[int, int, int]:
 def test_merge_moves_everything_and_queues_the_merge(shared: Shared) -> None:
     conn = shared.conn
     absorbed, request, call = _second_durand(shared)
-    kept = merge_citizens(conn, shared.citizen, absorbed,
-                          {"phone": "absorbed", "email": "survivor"})
+    kept = merge_citizens(
+        conn, shared.citizen, absorbed, {"phone": "absorbed", "email": "survivor"}
+    )
     # Field by field: the survivor's e-mail, the absorbed one's phone, and its address where
     # the survivor had none.
     assert (kept.email, kept.phone, kept.city) == (
-        "sophie.durand@example.fr", "06 12 34 56 78", "Rambervillers")
+        "sophie.durand@example.fr",
+        "06 12 34 56 78",
+        "Rambervillers",
+    )
     assert _citizen_of(conn, request) == shared.citizen
-    assert conn.execute("SELECT citizen_pk FROM phone_call WHERE pk = ?",
-                        (call,)).fetchone()[0] == shared.citizen
+    assert (
+        conn.execute("SELECT citizen_pk FROM phone_call WHERE pk = ?", (call,)).fetchone()[0]
+        == shared.citizen
+    )
     gone = _columns(conn, absorbed)
     assert (gone["deleted"], gone["merged_into_pk"]) == (1, shared.citizen)
     assert load_citizen(conn, absorbed).pk == shared.citizen  # resolves to the survivor
@@ -216,8 +278,10 @@ def test_a_refused_merge_is_undone_and_nothing_is_lost(shared: Shared) -> None:
         assert undo_pending_merge(conn, mutation_id)
     assert {pk: tuple(_columns(conn, pk)) for pk in before} == before
     assert _citizen_of(conn, request) == absorbed
-    assert conn.execute("SELECT citizen_pk FROM phone_call WHERE pk = ?",
-                        (call,)).fetchone()[0] == absorbed
+    assert (
+        conn.execute("SELECT citizen_pk FROM phone_call WHERE pk = ?", (call,)).fetchone()[0]
+        == absorbed
+    )
 
 
 @pytest.mark.parametrize("case", ["itself", "other commune", "invalid"])
@@ -229,11 +293,18 @@ def test_impossible_merges_are_refused_in_french(shared: Shared, case: str) -> N
         with pytest.raises(StoreError, match="deux usagers différents"):
             merge_citizens(conn, absorbed, absorbed)
     elif case == "other commune":
-        foreign = _citizen_of(conn, shared.register(
-            authority_pk=shared.other_authority,
-            procedure_pk=int(conn.execute("SELECT pk FROM procedure WHERE authority_pk = ?",
-                                          (shared.other_authority,)).fetchone()[0]),
-            new_citizen=ELOISE))
+        foreign = _citizen_of(
+            conn,
+            shared.register(
+                authority_pk=shared.other_authority,
+                procedure_pk=int(
+                    conn.execute(
+                        "SELECT pk FROM procedure WHERE authority_pk = ?", (shared.other_authority,)
+                    ).fetchone()[0]
+                ),
+                new_citizen=ELOISE,
+            ),
+        )
         conn.execute("DELETE FROM sync_outbox")
         snapshot = conn.execute("SELECT * FROM citizen ORDER BY pk").fetchall()
         with pytest.raises(StoreError, match="communes différentes"):
@@ -244,7 +315,8 @@ def test_impossible_merges_are_refused_in_french(shared: Shared, case: str) -> N
         with pytest.raises(StoreError, match="fiche fusionnée serait invalide"):
             merge_citizens(conn, shared.citizen, absorbed, {"email": "absorbed"})
     assert [tuple(r) for r in conn.execute("SELECT * FROM citizen ORDER BY pk")] == [
-        tuple(r) for r in snapshot]
+        tuple(r) for r in snapshot
+    ]
     assert outbox(conn) == []
 
 
@@ -255,11 +327,22 @@ def test_a_pulled_merge_moves_what_this_pc_still_names(shared: Shared) -> None:
     absorbed, request, _call = _second_durand(shared)
     unsent = shared.register(new_citizen=None, citizen_pk=absorbed)
     absorbed_id = conn.execute("SELECT id FROM citizen WHERE pk = ?", (absorbed,)).fetchone()[0]
-    SqliteSyncStore(conn).apply_rows(Entity.CITIZENS, [
-        CitizenRow(id=absorbed_id, version=30, authority_id=shared.authority_id, kind="person",
-                   last_name="DURAND", first_name="Sophie", created_at=T0, updated_at=T0,
-                   merged_into_id=shared.citizen_id),
-    ])
+    SqliteSyncStore(conn).apply_rows(
+        Entity.CITIZENS,
+        [
+            CitizenRow(
+                id=absorbed_id,
+                version=30,
+                authority_id=shared.authority_id,
+                kind="person",
+                last_name="DURAND",
+                first_name="Sophie",
+                created_at=T0,
+                updated_at=T0,
+                merged_into_id=shared.citizen_id,
+            ),
+        ],
+    )
     assert _citizen_of(conn, request) == _citizen_of(conn, unsent) == shared.citizen
     gone = _columns(conn, absorbed)
     assert (gone["deleted"], gone["merged_into_pk"]) == (1, shared.citizen)
@@ -273,7 +356,8 @@ def test_local_merge_in_a_commune_without_server(local: Local) -> None:
     first = _citizen_of(conn, local.register())
     second = _citizen_of(conn, local.register(new_citizen=replace(ELOISE, phone="")))
     assert [d.pk for d in find_duplicates(conn, local.authority, ELOISE, exclude_pk=first)] == [
-        second]
+        second
+    ]
     merge_citizens(conn, first, second)
     assert outbox(conn) == []  # nobody to tell
     assert find_duplicates(conn, local.authority, ELOISE, exclude_pk=first) == []
@@ -283,11 +367,13 @@ def test_local_merge_in_a_commune_without_server(local: Local) -> None:
 def test_story_gathers_the_same_person_in_other_communes(local: Local) -> None:
     conn = local.conn
     here = register_request(conn, local.request(), agent_id=local.agent_id, now=NOW)
-    there = register_request(conn, local.request(
-        authority_pk=local.other_authority, subject="Carte de stationnement"),
-        agent_id=local.agent_id, now=NOW)
+    there = register_request(
+        conn,
+        local.request(authority_pk=local.other_authority, subject="Carte de stationnement"),
+        agent_id=local.agent_id,
+        now=NOW,
+    )
     story = citizen_story(conn, _citizen_of(conn, here))
     assert [r.pk for r in story.requests] == [there, here]  # newest first (same day: by pk)
-    assert {r.authority for r in story.requests} == {"Mairie de Rambervillers",
-                                                     "Mairie de Bitche"}
+    assert {r.authority for r in story.requests} == {"Mairie de Rambervillers", "Mairie de Bitche"}
     assert [r.authority for r in story.elsewhere] == ["Mairie de Bitche"]

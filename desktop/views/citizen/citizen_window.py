@@ -121,21 +121,26 @@ class CitizenWindow(QWidget):
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("citizen-tabs")
         self.requests = story_table(
-            "citizen-requests", ("N°", "Commune", "Reçue le", "Objet", "Statut"), self)
+            "citizen-requests", ("N°", "Commune", "Reçue le", "Objet", "Statut"), self
+        )
         self.calls = story_table(
-            "citizen-calls", ("Le", "Commune", "Appelant", "Demande", "Durée", "Motif"), self)
+            "citizen-calls", ("Le", "Commune", "Appelant", "Demande", "Durée", "Motif"), self
+        )
         self.messages = story_table(
-            "citizen-messages", ("Le", "Commune", "Demande", "Sens", "Objet"), self)
+            "citizen-messages", ("Le", "Commune", "Demande", "Sens", "Objet"), self
+        )
         self.documents = story_table(
-            "citizen-documents", ("Le", "Commune", "Demande", "Type", "Fichier"), self)
+            "citizen-documents", ("Le", "Commune", "Demande", "Type", "Fichier"), self
+        )
         self._story_tabs = (
-            (self.requests, "&Demandes"), (self.calls, "&Appels"),
-            (self.messages, "Messa&ges"), (self.documents, "D&ocuments"),
+            (self.requests, "&Demandes"),
+            (self.calls, "&Appels"),
+            (self.messages, "Messa&ges"),
+            (self.documents, "D&ocuments"),
         )
         for table, title in self._story_tabs:
             self.add_tab(title, table)
-            table.cellDoubleClicked.connect(
-                lambda row, _col, t=table: self._activate(t, row))
+            table.cellDoubleClicked.connect(lambda row, _col, t=table: self._activate(t, row))
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(identity_box)
@@ -179,22 +184,63 @@ class CitizenWindow(QWidget):
         self.form.set_value(record.identity)
         self.error.setVisible(False)
         self.save_button.setEnabled(False)
-        _fill(self.requests, [
-            ((r.number, r.authority, _day(r.received_at), r.subject, STATUS_LABELS[r.status]),
-             r.pk) for r in story.requests])
-        _fill(self.calls, [
-            ((numeric_moment_fr(c.called_at), c.authority, c.caller_name,
-              c.request_number or "", duration_fr(c.duration_seconds), c.motive),
-             c.request_pk) for c in story.calls])
-        _fill(self.messages, [
-            ((numeric_moment_fr(m.at), m.authority, m.number,
-              "Reçu" if m.inbound else "Envoyé", m.subject), m.request_pk)
-            for m in story.messages])
-        _fill(self.documents, [
-            ((_day(d.at), d.authority, d.number, d.kind, d.name), d.request_pk)
-            for d in story.documents])
-        counts = (len(story.requests), len(story.calls), len(story.messages),
-                  len(story.documents))
+        _fill(
+            self.requests,
+            [
+                (
+                    (
+                        r.number,
+                        r.authority,
+                        _day(r.received_at),
+                        r.subject,
+                        STATUS_LABELS[r.status],
+                    ),
+                    r.pk,
+                )
+                for r in story.requests
+            ],
+        )
+        _fill(
+            self.calls,
+            [
+                (
+                    (
+                        numeric_moment_fr(c.called_at),
+                        c.authority,
+                        c.caller_name,
+                        c.request_number or "",
+                        duration_fr(c.duration_seconds),
+                        c.motive,
+                    ),
+                    c.request_pk,
+                )
+                for c in story.calls
+            ],
+        )
+        _fill(
+            self.messages,
+            [
+                (
+                    (
+                        numeric_moment_fr(m.at),
+                        m.authority,
+                        m.number,
+                        "Reçu" if m.inbound else "Envoyé",
+                        m.subject,
+                    ),
+                    m.request_pk,
+                )
+                for m in story.messages
+            ],
+        )
+        _fill(
+            self.documents,
+            [
+                ((_day(d.at), d.authority, d.number, d.kind, d.name), d.request_pk)
+                for d in story.documents
+            ],
+        )
+        counts = (len(story.requests), len(story.calls), len(story.messages), len(story.documents))
         for (table, title), count in zip(self._story_tabs, counts, strict=True):
             self.tabs.setTabText(self.tabs.indexOf(table), f"{title} ({count})")
         self._check_duplicates()
@@ -203,8 +249,11 @@ class CitizenWindow(QWidget):
         """Back to this window: read again what a sync or another window may have changed
         (a merge undone by the server, a request moved), unless an edit is being typed."""
         super().changeEvent(event)
-        if (event.type() == QEvent.Type.ActivationChange and self.isActiveWindow()
-                and not self.save_button.isEnabled()):
+        if (
+            event.type() == QEvent.Type.ActivationChange
+            and self.isActiveWindow()
+            and not self.save_button.isEnabled()
+        ):
             try:
                 self.refresh()
             except StoreError:

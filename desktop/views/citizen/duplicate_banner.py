@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Signal, SignalInstance
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from desktop.store.citizens import Duplicate
@@ -31,9 +31,7 @@ class DuplicateBanner(QFrame):
         super().__init__(parent)
         self.setObjectName("duplicate-banner")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setStyleSheet(
-            "#duplicate-banner { background: #fff4ce; border: 1px solid #e0b300; }"
-        )
+        self.setStyleSheet("#duplicate-banner { background: #fff4ce; border: 1px solid #e0b300; }")
         self._find = find
         self.candidates: list[Duplicate] = []
         self.text = QLabel(self)
@@ -54,12 +52,13 @@ class DuplicateBanner(QFrame):
         layout.addWidget(self.merge_button)
         self.setVisible(False)
 
-    def _emit(self, signal: Signal) -> None:
+    def _emit(self, signal: SignalInstance) -> None:
         if self.candidates:
-            signal.emit(self.candidates[0].pk)  # type: ignore[attr-defined]
+            signal.emit(self.candidates[0].pk)
 
-    def check(self, authority_pk: int | None, citizen: NewCitizen,
-              exclude_pk: int | None = None) -> None:
+    def check(
+        self, authority_pk: int | None, citizen: NewCitizen, exclude_pk: int | None = None
+    ) -> None:
         found = [] if authority_pk is None else self._find(authority_pk, citizen, exclude_pk)
         self.show_candidates(found)
 
@@ -82,7 +81,9 @@ class DuplicateHooks:
 
 
 def creation_banner(
-    parent: QWidget, hooks: DuplicateHooks, search: CitizenSearch,
+    parent: QWidget,
+    hooks: DuplicateHooks,
+    search: CitizenSearch,
     use_existing: Callable[[], object] = lambda: None,
 ) -> DuplicateBanner:
     """The banner of a dialog that creates a citizen: « Ouvrir » shows the other file,

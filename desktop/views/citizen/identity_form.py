@@ -92,11 +92,16 @@ class IdentityForm(QWidget):
         self.blockSignals(True)
         self.kind.setCurrentIndex(max(self.kind.findData(citizen.kind), 0))
         for edit, text in (
-            (self.last_name, citizen.last_name), (self.first_name, citizen.first_name),
-            (self.organisation, citizen.organisation), (self.rna, citizen.rna),
-            (self.siret, citizen.siret), (self.email, citizen.email),
-            (self.phone, citizen.phone), (self.address, citizen.address),
-            (self.postcode, citizen.postcode), (self.city, citizen.city),
+            (self.last_name, citizen.last_name),
+            (self.first_name, citizen.first_name),
+            (self.organisation, citizen.organisation),
+            (self.rna, citizen.rna),
+            (self.siret, citizen.siret),
+            (self.email, citizen.email),
+            (self.phone, citizen.phone),
+            (self.address, citizen.address),
+            (self.postcode, citizen.postcode),
+            (self.city, citizen.city),
         ):
             edit.setText(text)
         self.blockSignals(False)

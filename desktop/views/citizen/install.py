@@ -11,8 +11,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
 from desktop.services.citizens import CitizenService
-from desktop.store.database import StoreError
 from desktop.store.citizens import citizen_match, find_duplicates
+from desktop.store.database import StoreError
 from desktop.views.citizen.citizen_window import CitizenWindow
 from desktop.views.citizen.duplicate_banner import DuplicateHooks
 from desktop.views.citizen.finder import CitizenFinder
@@ -135,7 +135,8 @@ def duplicate_hooks(window: MainWindow) -> DuplicateHooks:
 
     return DuplicateHooks(
         find=lambda authority, citizen, exclude: find_duplicates(
-            conn, authority, citizen, exclude_pk=exclude),
+            conn, authority, citizen, exclude_pk=exclude
+        ),
         match=lambda pk: citizen_match(conn, pk),
         open=open_file,
     )

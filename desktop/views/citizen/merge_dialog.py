@@ -37,8 +37,13 @@ def _shown(citizen: NewCitizen, choice: str) -> str:
 class MergeDialog(QDialog):
     """``merged_pk`` is the survivor once « Fusionner » worked."""
 
-    def __init__(self, service: CitizenService, survivor_pk: int, absorbed_pk: int,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        service: CitizenService,
+        survivor_pk: int,
+        absorbed_pk: int,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("merge-dialog")
         self.setWindowTitle("Fusionner deux fiches d'usager")
