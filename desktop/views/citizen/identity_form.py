@@ -20,18 +20,25 @@ class IdentityForm(QWidget):
 
     changed = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, prefix: str = "citizen",
+        contact_names: bool = True,
+    ) -> None:
+        """``prefix`` names the fields (« intake-email »…); with ``contact_names`` an
+        association or a company keeps the name of a contact person (the file), without it
+        only its own name (a quick entry at the intake)."""
         super().__init__(parent)
+        self._contact_names = contact_names
 
         def line(name: str, max_length: int = MAX_SHORT) -> QLineEdit:
             edit = QLineEdit(self)
-            edit.setObjectName(f"citizen-{name}")
+            edit.setObjectName(f"{prefix}-{name}")
             edit.setMaxLength(max_length)
             edit.textChanged.connect(self.changed)
             return edit
 
         self.kind = QComboBox(self)
-        self.kind.setObjectName("citizen-kind")
+        self.kind.setObjectName(f"{prefix}-kind")
         for kind in CitizenKind:
             self.kind.addItem(CITIZEN_KIND_LABELS[kind], kind)
         self.last_name = line("last-name")
@@ -74,10 +81,11 @@ class IdentityForm(QWidget):
     def value(self) -> NewCitizen:
         kind = CitizenKind(self.kind.currentData())
         person = kind is CitizenKind.PERSON
+        names = person or self._contact_names
         return NewCitizen(
             kind=kind,
-            last_name=self.last_name.text(),
-            first_name=self.first_name.text(),
+            last_name=self.last_name.text() if names else "",
+            first_name=self.first_name.text() if names else "",
             organisation="" if person else self.organisation.text(),
             rna=self.rna.text() if kind is CitizenKind.ASSOCIATION else "",
             siret=self.siret.text() if kind is CitizenKind.COMPANY else "",
@@ -110,8 +118,10 @@ class IdentityForm(QWidget):
     def _on_kind(self) -> None:
         kind = CitizenKind(self.kind.currentData())
         person = kind is CitizenKind.PERSON
-        # A company or an association keeps a contact person's name too.
+        # A company or an association keeps a contact person's name too, in the file.
         for widget, visible in (
+            (self.last_name, person or self._contact_names),
+            (self.first_name, person or self._contact_names),
             (self.organisation, not person),
             (self.rna, kind is CitizenKind.ASSOCIATION),
             (self.siret, kind is CitizenKind.COMPANY),
