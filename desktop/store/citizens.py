@@ -166,17 +166,10 @@ def citizen_of_request(conn: sqlite3.Connection, request_pk: int) -> int | None:
 
 
 @dataclass(frozen=True)
-class CitizenHit:
+class CitizenHit(CitizenMatch):
     """A citizen found by the « Usagers » look-up, with their commune."""
 
-    pk: int
-    kind: CitizenKind
-    display_name: str
-    email: str
-    phone: str
-    postcode: str
-    city: str
-    authority: str
+    authority: str = ""
 
 
 #: FTS5 first, then the citizen rows it names, in the order of the name (the index of the

@@ -32,16 +32,6 @@ from sync.protocol.wire import CitizenMergeArgs, CitizenRow, CitizenUpsertArgs, 
 from tests.unit.test_store_intake import ELOISE, NOW, T0, Local, Shared, outbox
 
 
-@pytest.fixture
-def local(empty_db: sqlite3.Connection) -> Local:
-    return Local(empty_db)
-
-
-@pytest.fixture
-def shared(empty_db: sqlite3.Connection) -> Shared:
-    return Shared(empty_db)
-
-
 def _citizen_of(conn: sqlite3.Connection, request_pk: int) -> int:
     return int(
         conn.execute("SELECT citizen_pk FROM request WHERE pk = ?", (request_pk,)).fetchone()[0]
