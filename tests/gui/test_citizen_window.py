@@ -201,6 +201,8 @@ def test_a_duplicate_is_flagged_and_merged(qtbot, window: MainWindow, zoe: dict[
     assert dialog is not None
     assert "ses demandes (1)" in dialog.summary.text()
     dialog.choose("first_name", "survivor")
+    ARTIFACTS.mkdir(exist_ok=True)
+    assert dialog.grab().save(str(ARTIFACTS / "citizen-merge.png"))
     dialog.findChild(QPushButton, "merge-ok").click()
     assert dialog.merged_pk == zoe["citizen"]
     # One record now, with every request; the banner is gone; the twin is a tombstone.

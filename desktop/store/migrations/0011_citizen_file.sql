@@ -23,8 +23,14 @@ CREATE TRIGGER citizen_ai_keys AFTER INSERT ON citizen BEGIN
         identity_key = identity_key(new.display_name, new.address, new.postcode)
     WHERE pk = new.pk;
 END;
+-- A pull rewrites every column of a citizen it brings: the keys are computed again only when
+-- one of their sources really changed.
 CREATE TRIGGER citizen_au_keys AFTER UPDATE OF email, phone, display_name, address, postcode
-ON citizen BEGIN
+ON citizen
+WHEN old.email IS NOT new.email OR old.phone IS NOT new.phone
+    OR old.display_name IS NOT new.display_name OR old.address IS NOT new.address
+    OR old.postcode IS NOT new.postcode
+BEGIN
     UPDATE citizen SET
         email_key = lower(trim(new.email)),
         phone_key = phone_key(new.phone),
