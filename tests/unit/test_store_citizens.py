@@ -23,9 +23,10 @@ from desktop.store.citizens import (
     undo_pending_merge,
     update_citizen,
 )
-from desktop.store.database import StoreError
+from desktop.store.database import StoreError, transaction
 from desktop.store.intake import NewCitizen, register_request
 from desktop.store.phone_calls import NewCall, log_call
+from desktop.store.search_index import bulk_index
 from desktop.store.sync_store import SqliteSyncStore
 from sync.protocol.vocabulary import CitizenKind
 from sync.protocol.wire import CitizenMergeArgs, CitizenRow, CitizenUpsertArgs, Entity
@@ -367,3 +368,21 @@ def test_story_gathers_the_same_person_in_other_communes(local: Local) -> None:
     assert [r.pk for r in story.requests] == [there, here]  # newest first (same day: by pk)
     assert {r.authority for r in story.requests} == {"Mairie de Rambervillers", "Mairie de Bitche"}
     assert [r.authority for r in story.elsewhere] == ["Mairie de Bitche"]
+
+
+def test_a_bulk_load_builds_keys_and_lookup_in_one_pass(local: Local) -> None:
+    """A first sync or the demonstration defers the citizens' keys and look-up index with the
+    request index, and rebuilds them at the end: nothing is missing afterwards."""
+    conn = local.conn
+    with transaction(conn), bulk_index(conn):
+        for n in range(3):
+            conn.execute(
+                "INSERT INTO citizen (id, authority_pk, kind, last_name, display_name, sort_key, "
+                "email, phone) VALUES (?, ?, 'person', 'Noël', 'NOËL', 'noel', ?, ?)",
+                (str(uuid.uuid4()), local.authority, f"n{n}@example.fr", "+33 3 29 41 22 10"),
+            )
+        assert conn.execute("SELECT COUNT(*) FROM citizen_lookup").fetchone()[0] == 0
+    assert len(search_citizens(conn, "noel")) == 3
+    assert len(search_citizens(conn, "03 29")) == 3
+    found = find_duplicates(conn, local.authority, NewCitizen(phone="0329412210"))
+    assert len(found) == 3

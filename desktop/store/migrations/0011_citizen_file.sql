@@ -4,6 +4,9 @@
 -- SIRET, RNA, or name + address (accents, case and punctuation ignored) as another is flagged.
 -- The keys are computed by SQL functions registered on every connection (desktop.store.database)
 -- and kept by triggers, so every writer (intake, pull, merge) keeps them right without knowing.
+-- A bulk load (first sync, demonstration) defers them with the request index
+-- (sync_state.fts_deferred, desktop.store.search_index) and rebuilds them in one pass: row by
+-- row they cost ten times the insert itself.
 ALTER TABLE citizen ADD COLUMN email_key TEXT NOT NULL DEFAULT '';
 ALTER TABLE citizen ADD COLUMN phone_key TEXT NOT NULL DEFAULT '';
 ALTER TABLE citizen ADD COLUMN identity_key TEXT NOT NULL DEFAULT '';
@@ -16,7 +19,9 @@ UPDATE citizen SET
     phone_key = phone_key(phone),
     identity_key = identity_key(display_name, address, postcode);
 
-CREATE TRIGGER citizen_ai_keys AFTER INSERT ON citizen BEGIN
+CREATE TRIGGER citizen_ai_keys AFTER INSERT ON citizen
+WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'fts_deferred' AND value = '1')
+BEGIN
     UPDATE citizen SET
         email_key = lower(trim(new.email)),
         phone_key = phone_key(new.phone),
@@ -27,9 +32,10 @@ END;
 -- one of their sources really changed.
 CREATE TRIGGER citizen_au_keys AFTER UPDATE OF email, phone, display_name, address, postcode
 ON citizen
-WHEN old.email IS NOT new.email OR old.phone IS NOT new.phone
+WHEN (old.email IS NOT new.email OR old.phone IS NOT new.phone
     OR old.display_name IS NOT new.display_name OR old.address IS NOT new.address
-    OR old.postcode IS NOT new.postcode
+    OR old.postcode IS NOT new.postcode)
+    AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'fts_deferred' AND value = '1')
 BEGIN
     UPDATE citizen SET
         email_key = lower(trim(new.email)),
@@ -55,19 +61,24 @@ CREATE VIRTUAL TABLE citizen_lookup USING fts5(
 );
 INSERT INTO citizen_lookup(rowid, name, email, phone)
 SELECT pk, sort_key, email, phone_key FROM citizen;
-CREATE TRIGGER citizen_ai_lookup AFTER INSERT ON citizen BEGIN
+CREATE TRIGGER citizen_ai_lookup AFTER INSERT ON citizen
+WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'fts_deferred' AND value = '1')
+BEGIN
     INSERT INTO citizen_lookup(rowid, name, email, phone)
     VALUES (new.pk, new.sort_key, new.email, phone_key(new.phone));
 END;
 CREATE TRIGGER citizen_au_lookup AFTER UPDATE OF sort_key, email, phone ON citizen
-WHEN old.sort_key IS NOT new.sort_key OR old.email IS NOT new.email
-    OR old.phone IS NOT new.phone
+WHEN (old.sort_key IS NOT new.sort_key OR old.email IS NOT new.email
+    OR old.phone IS NOT new.phone)
+    AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'fts_deferred' AND value = '1')
 BEGIN
     DELETE FROM citizen_lookup WHERE rowid = old.pk;
     INSERT INTO citizen_lookup(rowid, name, email, phone)
     VALUES (new.pk, new.sort_key, new.email, phone_key(new.phone));
 END;
-CREATE TRIGGER citizen_ad_lookup AFTER DELETE ON citizen BEGIN
+CREATE TRIGGER citizen_ad_lookup AFTER DELETE ON citizen
+WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'fts_deferred' AND value = '1')
+BEGIN
     DELETE FROM citizen_lookup WHERE rowid = old.pk;
 END;
 
