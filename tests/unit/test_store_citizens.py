@@ -30,6 +30,7 @@ from desktop.store.search_index import bulk_index
 from desktop.store.sync_store import SqliteSyncStore
 from sync.protocol.vocabulary import CitizenKind
 from sync.protocol.wire import CitizenMergeArgs, CitizenRow, CitizenUpsertArgs, Entity
+from tests.factories import add_attachment
 from tests.unit.test_store_intake import ELOISE, NOW, T0, Local, Shared, outbox
 
 
@@ -386,3 +387,29 @@ def test_a_bulk_load_builds_keys_and_lookup_in_one_pass(local: Local) -> None:
     assert len(search_citizens(conn, "03 29")) == 3
     found = find_duplicates(conn, local.authority, NewCitizen(phone="0329412210"))
     assert len(found) == 3
+
+
+def test_story_lists_messages_and_documents_newest_first(local: Local) -> None:
+    conn = local.conn
+    request = local.register()
+    citizen = _citizen_of(conn, request)
+    add_attachment(conn, request, "justificatif_domicile.pdf")
+    for n, (at, direction) in enumerate(
+        (("2026-11-21T09:00:00+00:00", "inbound"), ("2026-11-22T14:30:00+00:00", "outbound"))
+    ):
+        conn.execute(
+            "INSERT INTO message (id, request_pk, direction, channel, subject, at) "
+            "VALUES (?, ?, ?, 'email', ?, ?)",
+            (str(uuid.uuid4()), request, direction, f"Message {n}", at),
+        )
+    conn.execute(
+        "INSERT INTO letter (id, request_pk, kind, edition, produced_at, docx, pdf) "
+        "VALUES (?, ?, 'acknowledgement', 1, '2026-11-23T10:00:00+00:00', 'ar.docx', 'ar.pdf')",
+        (str(uuid.uuid4()), request),
+    )
+    story = citizen_story(conn, citizen)
+    assert [(m.subject, m.inbound) for m in story.messages] == [
+        ("Message 1", False), ("Message 0", True)]
+    assert story.messages[0].at.hour == 15  # 14:30 UTC is 15:30 in Rambervillers
+    assert [(d.kind, d.name) for d in story.documents] == [
+        ("Courrier", "ar.pdf"), ("Pièce jointe", "justificatif_domicile.pdf")]
