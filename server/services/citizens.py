@@ -172,15 +172,18 @@ def resolve_merged(session: Session, citizen_id: uuid.UUID | None) -> uuid.UUID 
 
 
 def _edited_fields(row: Citizen, base: int, previous: dict[str, Any]) -> list[str]:
-    """The fields of ``row`` changed since the client's base (compared with what it saw);
-    « version » when the row moved on but no field the client saw differs."""
+    """The fields of ``row`` changed since the client's base: those whose value differs from
+    what it saw. A row that moved on with every field as the client saw it (its own edit,
+    queued before the merge) is no conflict; without ``previous``, any newer version is."""
     if row.version <= base:
         return []
-    changed = [
-        name for name in IDENTITY_FIELDS
+    if not previous:
+        return ["version"]
+    return [
+        name
+        for name in IDENTITY_FIELDS
         if name in previous and not same_value(getattr(row, name), previous[name])
     ]
-    return changed or ["version"]
 
 
 def merge(

@@ -300,3 +300,30 @@ def test_erasing_a_survivor_erases_what_was_merged_into_it(world: World) -> None
     rows, _, _ = pull_all(world, world.a, cursor=ids["cursor"])
     gone = {t["id"] for t in rows["tombstones"]}
     assert {ids["survivor"], ids["absorbed"]} <= gone
+
+
+def test_an_edit_queued_before_the_merge_on_the_same_pc_is_no_conflict(world: World) -> None:
+    """The PC corrected the survivor, then merged, before its sync: the merge's base is older
+    than the server's row once the correction applied, but every field is as the PC saw it."""
+    client_id = str(uuid.uuid4())
+    ids = _two_citizens_with_history(world, client_id)
+    corrected = {**DURAND, "phone": "03 25 24 00 00"}
+    args = {**_merge_args(ids, corrected), "survivor_previous": corrected}
+    results = push(
+        world,
+        world.a,
+        client_id,
+        [
+            _upsert(
+                client_id,
+                5,
+                world.a,
+                ids["survivor"],
+                corrected,
+                base=ids["versions"][ids["survivor"]],
+                previous=DURAND,
+            ),
+            mutation(client_id, 6, "citizen.merge", args, ids["versions"][ids["survivor"]]),
+        ],
+    ).results
+    assert [r.result for r in results] == ["applied", "applied"], [r.reason for r in results]
