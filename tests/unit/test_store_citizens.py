@@ -188,27 +188,35 @@ def test_a_bad_identity_is_refused_in_french_and_nothing_changes(shared: Shared)
 # --------------------------------------------------------------------------- merge
 
 
+def _pull_durand(shared: Shared, citizen_id: object, version: int, **fields: object) -> None:
+    """A record of Sophie Durand as a pull brings it."""
+    row = CitizenRow.model_validate(
+        {
+            "id": citizen_id,
+            "version": version,
+            "authority_id": shared.authority_id,
+            "kind": "person",
+            "last_name": "DURAND",
+            "first_name": "Sophie",
+            "created_at": T0,
+            "updated_at": T0,
+            **fields,
+        }
+    )
+    SqliteSyncStore(shared.conn).apply_rows(Entity.CITIZENS, [row])
+
+
 def _second_durand(shared: Shared) -> tuple[int, int, int]:
     """A second record of Sophie Durand, from the server, with a request and a call."""
     conn = shared.conn
     absorbed_id = uuid.uuid4()
-    SqliteSyncStore(conn).apply_rows(
-        Entity.CITIZENS,
-        [
-            CitizenRow(
-                id=absorbed_id,
-                version=9,
-                authority_id=shared.authority_id,
-                kind="person",
-                last_name="DURAND",
-                first_name="Sophie",
-                phone="06 12 34 56 78",
-                email="s.durand@example.fr",
-                postal_address="3 rue des Lilas, 88700 Rambervillers",
-                created_at=T0,
-                updated_at=T0,
-            ),
-        ],
+    _pull_durand(
+        shared,
+        absorbed_id,
+        9,
+        phone="06 12 34 56 78",
+        email="s.durand@example.fr",
+        postal_address="3 rue des Lilas, 88700 Rambervillers",
     )
     absorbed = shared.pk("citizen", absorbed_id)
     request = shared.register(new_citizen=None, citizen_pk=absorbed)
@@ -319,22 +327,7 @@ def test_a_pulled_merge_moves_what_this_pc_still_names(shared: Shared) -> None:
     absorbed, request, _call = _second_durand(shared)
     unsent = shared.register(new_citizen=None, citizen_pk=absorbed)
     absorbed_id = conn.execute("SELECT id FROM citizen WHERE pk = ?", (absorbed,)).fetchone()[0]
-    SqliteSyncStore(conn).apply_rows(
-        Entity.CITIZENS,
-        [
-            CitizenRow(
-                id=absorbed_id,
-                version=30,
-                authority_id=shared.authority_id,
-                kind="person",
-                last_name="DURAND",
-                first_name="Sophie",
-                created_at=T0,
-                updated_at=T0,
-                merged_into_id=shared.citizen_id,
-            ),
-        ],
-    )
+    _pull_durand(shared, absorbed_id, 30, merged_into_id=shared.citizen_id)
     assert _citizen_of(conn, request) == _citizen_of(conn, unsent) == shared.citizen
     gone = _columns(conn, absorbed)
     assert (gone["deleted"], gone["merged_into_pk"]) == (1, shared.citizen)
@@ -409,7 +402,11 @@ def test_story_lists_messages_and_documents_newest_first(local: Local) -> None:
     )
     story = citizen_story(conn, citizen)
     assert [(m.subject, m.inbound) for m in story.messages] == [
-        ("Message 1", False), ("Message 0", True)]
+        ("Message 1", False),
+        ("Message 0", True),
+    ]
     assert story.messages[0].at.hour == 15  # 14:30 UTC is 15:30 in Rambervillers
     assert [(d.kind, d.name) for d in story.documents] == [
-        ("Courrier", "ar.pdf"), ("Pièce jointe", "justificatif_domicile.pdf")]
+        ("Courrier", "ar.pdf"),
+        ("Pièce jointe", "justificatif_domicile.pdf"),
+    ]

@@ -21,7 +21,10 @@ class IdentityForm(QWidget):
     changed = Signal()
 
     def __init__(
-        self, parent: QWidget | None = None, *, prefix: str = "citizen",
+        self,
+        parent: QWidget | None = None,
+        *,
+        prefix: str = "citizen",
         contact_names: bool = True,
     ) -> None:
         """``prefix`` names the fields (« intake-email »…); with ``contact_names`` an
