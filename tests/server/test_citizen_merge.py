@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from server.db.models import AuditEntry
+from sync.protocol.wire import MutationResult
 from tests.server.conftest import Tenant, World
 from tests.server.helpers import mutation
 from tests.server.test_sync import create_args, pull_all, push
@@ -93,6 +94,10 @@ def _two_citizens_with_history(world: World, client_id: str) -> dict[str, Any]:
         "versions": versions,
         "cursor": cursor,
     }
+
+
+def _push_one(world: World, tenant: Tenant, client_id: str, one: dict[str, Any]) -> MutationResult:
+    return push(world, tenant, client_id, [one]).results[0]
 
 
 def _merge_args(world_ids: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
@@ -185,14 +190,9 @@ def test_merge_moves_everything_and_leaves_a_tombstone(world: World) -> None:
     assert [r["citizen_id"] for r in rows["requests"] if r["id"] == late["id"]] == [ids["survivor"]]
 
     # Merging a tombstone again is refused with a reason, nothing moves.
-    again = push(
-        world,
-        world.a,
-        client_id,
-        [
-            mutation(client_id, 8, "citizen.merge", _merge_args(ids, chosen)),
-        ],
-    ).results[0]
+    again = _push_one(
+        world, world.a, client_id, mutation(client_id, 8, "citizen.merge", _merge_args(ids, chosen))
+    )
     assert again.result == "rejected"
     assert "déjà été fusionné" in (again.reason or "")
 
@@ -220,14 +220,9 @@ def test_merge_after_an_edit_on_another_pc_is_a_conflict_and_nothing_moves(
         ],
     ).results[0]
     assert edited.result == "applied", edited.reason
-    result = push(
-        world,
-        world.a,
-        pc1,
-        [
-            mutation(pc1, 5, "citizen.merge", _merge_args(ids, DURAND)),
-        ],
-    ).results[0]
+    result = _push_one(
+        world, world.a, pc1, mutation(pc1, 5, "citizen.merge", _merge_args(ids, DURAND))
+    )
     assert result.result == "conflict"
     assert result.conflicting_fields == ["phone"]
     assert "Fusion non faite" in (result.reason or "")
