@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["phone_problem"]
+__all__ = ["phone_key", "phone_problem"]
 
 #: Overseas country codes of the French Republic and the number of digits that follow them.
 OVERSEAS_DIGITS: dict[str, int] = {
@@ -75,3 +75,21 @@ def phone_problem(text: str) -> str | None:
     if ok:
         return None
     return f"Le numéro de téléphone « {text.strip()} » n'est pas valide : {EXPECTED}."
+
+
+def phone_key(text: str) -> str:
+    """The number reduced to what identifies it, so « 03 88 95 12 34 », « +33 3 88 95 12 34 »
+    and « 0033 (0)3 88 95 12 34 » are one key: the ten national digits for a metropolitan
+    number, the full international digits (no « + ») for any other. Empty for an empty or
+    unreadable number. Used to spot duplicate citizens and to search by phone."""
+    compact = _compact(text or "")
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]
+    digits = re.sub(r"\D", "", compact)
+    if not digits:
+        return ""
+    if compact.startswith("+"):
+        if digits.startswith("33") and len(digits) == 11:
+            return "0" + digits[2:]
+        return digits
+    return digits

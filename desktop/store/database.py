@@ -17,7 +17,8 @@ from pathlib import Path
 import platformdirs
 
 from desktop.domain.legal_time import parse_stored, stored
-from desktop.domain.text import fold
+from desktop.domain.phone import phone_key
+from desktop.domain.text import fold, identity_key
 
 APP_NAME = "bannette"
 DATABASE_ENV = "BANNETTE_DATABASE"
@@ -118,6 +119,9 @@ def _set_pragmas(conn: sqlite3.Connection) -> None:
     conn.create_function("fold", 1, fold, deterministic=True)
     # Migration 0007 rewrites the naive local times of older stores as UTC instants.
     conn.create_function("utc_instant", 1, _utc_instant, deterministic=True)
+    # Migration 0011 (citizen file): duplicate keys kept by triggers.
+    conn.create_function("phone_key", 1, phone_key, deterministic=True)
+    conn.create_function("identity_key", 3, identity_key, deterministic=True)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA journal_mode = WAL")
     # NORMAL is durable across application crashes in WAL mode; only a power cut can lose the

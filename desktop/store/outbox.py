@@ -44,6 +44,7 @@ _TARGETS: dict[MutationName, tuple[Entity, str]] = {
     MutationName.REQUEST_ASK_OPINION: (Entity.REQUESTS, "request_id"),
     MutationName.REQUEST_GIVE_OPINION: (Entity.REQUESTS, "request_id"),
     MutationName.SERVICE_SAVE: (Entity.SERVICES, "id"),
+    MutationName.CITIZEN_MERGE: (Entity.CITIZENS, "survivor_id"),
 }
 assert set(_TARGETS) == set(MUTATION_ARGS), "every mutation needs its target row"
 

@@ -33,7 +33,22 @@ def index_deferred(conn: sqlite3.Connection) -> bool:
 def rebuild_index(conn: sqlite3.Connection) -> None:
     """One pass over ``request_search`` into the index, and the triggers on again."""
     conn.execute("INSERT INTO request_fts(request_fts) VALUES ('rebuild')")
+    rebuild_citizen_keys(conn)
     _set(conn, "0")
+
+
+def rebuild_citizen_keys(conn: sqlite3.Connection) -> None:
+    """The citizens' duplicate keys and look-up index (migration 0011), whose triggers wait
+    with the request index during a bulk load, recomputed in one pass."""
+    conn.execute(
+        "UPDATE citizen SET email_key = lower(trim(email)), phone_key = phone_key(phone), "
+        "identity_key = identity_key(display_name, address, postcode)"
+    )
+    conn.execute("DELETE FROM citizen_lookup")
+    conn.execute(
+        "INSERT INTO citizen_lookup(rowid, name, email, phone) "
+        "SELECT pk, sort_key, email, phone_key FROM citizen"
+    )
 
 
 @contextmanager

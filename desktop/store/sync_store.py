@@ -191,6 +191,8 @@ class SqliteSyncStore:
             for answer in answers:
                 entry, result = answer.entry, answer.result
                 if result.result is MutationOutcome.REJECTED:
+                    if entry.name == MutationName.CITIZEN_MERGE.value:
+                        _settle_merge(self.conn, entry.mutation_id, result.result)
                     self.conn.execute(
                         "UPDATE sync_outbox SET state = 'rejected', reason = ?, answered_at = ? "
                         "WHERE mutation_id = ? AND state = 'pending'",
@@ -201,6 +203,8 @@ class SqliteSyncStore:
                 gone = self.conn.execute(
                     "DELETE FROM sync_outbox WHERE mutation_id = ?", (entry.mutation_id,)
                 ).rowcount
+                if entry.name == MutationName.CITIZEN_MERGE.value:
+                    _settle_merge(self.conn, entry.mutation_id, result.result)
                 if result.result is MutationOutcome.CONFLICT and gone:
                     self._record_conflict(entry, answer, now)
             if restored:
@@ -346,7 +350,10 @@ class SqliteSyncStore:
         return {
             entity: int(
                 self.conn.execute(
-                    f"SELECT COUNT(*) FROM {TABLES[entity]} WHERE version > 0 AND deleted = 0"
+                    f"SELECT COUNT(*) FROM {TABLES[entity]} WHERE version > 0 AND "
+                    # A merged citizen is a row on the server, a tombstone here (issue 12).
+                    + ("(deleted = 0 OR merged_into_pk IS NOT NULL)"
+                       if entity is Entity.CITIZENS else "deleted = 0")
                 ).fetchone()[0]
             )
             for entity in (Entity.REQUESTS, Entity.CITIZENS)
@@ -560,6 +567,9 @@ class _Applier:
                 f"UPDATE {table} SET deleted = 1, version = ? WHERE id = ?",
                 (tomb.version, str(tomb.id)),
             )
+            if table == "citizen":  # erased: no longer counted as a merged row either
+                self.conn.execute(
+                    "UPDATE citizen SET merged_into_pk = NULL WHERE id = ?", (str(tomb.id),))
 
     # --- one method per entity ------------------------------------------------------------
     def _authorities(self, row: AuthorityRow) -> None:
@@ -634,6 +644,9 @@ class _Applier:
 
     def _citizens(self, row: CitizenRow) -> None:
         authority_pk = self.need("authority", row.authority_id)
+        # A merged citizen (issue 12) lands as a tombstone pointing to its survivor, once the
+        # survivor is here: what still names it on this PC moves to the survivor.
+        survivor_pk = self.need("citizen", row.merged_into_id) if row.merged_into_id else None
         street, postcode, city = _split_address(row.postal_address)
         display = citizen_display_name(
             row.last_name or "", row.first_name or "", row.organisation_name or ""
@@ -659,6 +672,11 @@ class _Applier:
                 display, fold(display), row.version,
             ),
         )
+        if survivor_pk is not None:
+            from desktop.store.citizens import absorb_locally
+
+            self._absent.discard(("citizen", str(row.id)))  # inserted just now
+            absorb_locally(self.conn, self.need("citizen", row.id), survivor_pk)
 
     def _placeholder_citizen(self, authority_pk: int, authority_id: str) -> int:
         if authority_id in self._placeholders:
@@ -987,6 +1005,16 @@ def blob_dir(conn: sqlite3.Connection) -> Path:
 
 def blob_path(conn: sqlite3.Connection, sha256: str) -> Path:
     return blob_dir(conn) / sha256[:2] / sha256
+
+
+def _settle_merge(conn: sqlite3.Connection, mutation_id: int, outcome: MutationOutcome) -> None:
+    """A ``citizen.merge`` answered: kept when applied, undone locally otherwise (issue 12)."""
+    from desktop.store.citizens import forget_pending_merge, undo_pending_merge
+
+    if outcome is MutationOutcome.APPLIED:
+        forget_pending_merge(conn, mutation_id)
+    else:
+        undo_pending_merge(conn, mutation_id)
 
 
 def conflicts(conn: sqlite3.Connection, *, open_only: bool = True) -> list[sqlite3.Row]:

@@ -58,6 +58,8 @@ ATTACHMENT_SCHEME = "bannette-attachment"
 REMOVE_SCHEME = "bannette-attachment-remove"
 #: « Aperçu »: the file shown inside the app (``attachmentPreviewRequested``).
 PREVIEW_SCHEME = "bannette-attachment-preview"
+#: « ouvrir la fiche » next to the citizen: the « Usager » window (desktop.views.citizen).
+CITIZEN_SCHEME = "bannette-citizen"
 
 STYLE = """
 <style>
@@ -434,7 +436,8 @@ def render_detail(
         parts += ["<h3>Délais légaux</h3>", _legal_rows(legal, detail, today)]
     parts += letters_section(detail.letters)
     parts += [
-        "<h3>Usager</h3>",
+        f"<h3>Usager <a href='{CITIZEN_SCHEME}:fiche' style='font-size:small;"
+        "font-weight:normal'>(ouvrir la fiche)</a></h3>",
         _rows(identity),
     ]
     if detail.body:
@@ -475,6 +478,8 @@ class DetailPane(QTextBrowser):
     #: A link of another workspace's section (« Écrire à l'usager… »), from this pane or a
     #: pane that mirrors it.
     otherLinkClicked = Signal(QUrl)
+    #: « ouvrir la fiche » of the citizen clicked: the request's pk (the citizen's window).
+    citizenRequested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -508,6 +513,7 @@ class DetailPane(QTextBrowser):
         for hook in other.on_mirrored:
             hook(self)
         self.otherLinkClicked.connect(other.otherLinkClicked)
+        self.citizenRequested.connect(other.citizenRequested)
 
     def set_extra_source(self, source: Callable[[int], str] | None) -> None:
         """Rich text added under the summary for each request (the reply's state)."""
@@ -538,6 +544,8 @@ class DetailPane(QTextBrowser):
             self.attachmentRemovalRequested.emit(url.path())
         elif url.scheme() == PREVIEW_SCHEME and url.path():
             self.attachmentPreviewRequested.emit(url.path())
+        elif url.scheme() == CITIZEN_SCHEME and self.shown_pk is not None:
+            self.citizenRequested.emit(self.shown_pk)
         else:
             self.otherLinkClicked.emit(url)
 

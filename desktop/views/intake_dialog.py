@@ -42,8 +42,6 @@ from desktop.store.database import StoreError
 from desktop.store.inbox import Choice
 from desktop.store.intake import (
     INTAKE_CHANNELS,
-    MAX_EMAIL,
-    MAX_PHONE,
     MAX_SHORT,
     OLDEST_RECEIPT,
     CitizenMatch,
@@ -54,6 +52,8 @@ from desktop.store.intake import (
     procedures_for,
     register_request,
 )
+from desktop.views.citizen.duplicate_banner import DuplicateHooks, creation_banner
+from desktop.views.citizen.identity_form import IdentityForm
 from desktop.views.citizen_search import CitizenSearch, FindCitizens
 from desktop.views.date_entry import DateEntry
 from desktop.views.dialog_parts import (
@@ -65,7 +65,7 @@ from desktop.views.dialog_parts import (
 from desktop.views.mail_drop import attach_mail_intake, install_mail_drop
 from desktop.views.scans.intake_files import IntakeFiles
 from desktop.views.window_actions import request_action, request_bars
-from sync.protocol.vocabulary import CHANNEL_LABELS, CITIZEN_KIND_LABELS, Channel, CitizenKind
+from sync.protocol.vocabulary import CHANNEL_LABELS, Channel
 
 if TYPE_CHECKING:
     from desktop.views.main_window import MainWindow
@@ -73,11 +73,6 @@ if TYPE_CHECKING:
 Register = Callable[[NewRequest], int]
 ListProcedures = Callable[[int], list[Choice]]
 
-#: The label of the organisation field, by kind (the field is one, its meaning is not).
-ORGANISATION_LABELS = {
-    CitizenKind.ASSOCIATION: "No&m de l'association :",
-    CitizenKind.COMPANY: "&Raison sociale :",
-}
 SEARCH_HINT = "Tapez au moins deux lettres du nom, le début du courriel ou le téléphone."
 
 
@@ -93,6 +88,7 @@ class IntakeDialog(QDialog):
         *,
         now: Callable[[], datetime] = datetime.now,
         parent: QWidget | None = None,
+        duplicates: DuplicateHooks | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("intake-dialog")
@@ -144,6 +140,14 @@ class IntakeDialog(QDialog):
         self.kind.currentIndexChanged.connect(self._on_kind)
         for field in (self.last_name, self.organisation):
             field.textChanged.connect(self._update)
+        # « Cet usager existe peut-être déjà » under the new citizen's fields (issue 12).
+        self.duplicates = None if duplicates is None else creation_banner(
+            self, duplicates, self.citizens, lambda: self.existing_radio.setChecked(True))
+        if self.duplicates is not None:
+            self.new_form.addRow(self.duplicates)
+            for edit in (self.last_name, self.first_name, self.organisation, self.rna,
+                         self.siret, self.email, self.phone, self.address, self.postcode):
+                edit.textChanged.connect(self._check_duplicates)
         self._on_authority()
         self._on_kind()
         self._on_mode(0, True)
@@ -237,52 +241,14 @@ class IntakeDialog(QDialog):
         return page
 
     def _build_new_page(self) -> QWidget:
-        page = QWidget(self)
-
-        def line(name: str, max_length: int = MAX_SHORT) -> QLineEdit:
-            edit = QLineEdit(page)
-            edit.setObjectName(f"intake-{name}")
-            edit.setMaxLength(max_length)
-            return edit
-
-        self.kind = QComboBox(page)
-        self.kind.setObjectName("intake-kind")
-        for kind in CitizenKind:
-            self.kind.addItem(CITIZEN_KIND_LABELS[kind], kind)
-        self.last_name = line("last-name")
-        self.first_name = line("first-name")
-        self.organisation = line("organisation")
-        self.rna = line("rna", 12)
-        self.rna.setPlaceholderText("W123456789")
-        self.siret = line("siret", 17)
-        self.siret.setPlaceholderText("14 chiffres")
-        self.email = line("email", MAX_EMAIL)
-        self.phone = line("phone", MAX_PHONE)
-        self.address = line("address")
-        self.address.setPlaceholderText("Numéro et voie")
-        self.postcode = line("postcode", 5)
-        self.postcode.setMaximumWidth(self.fontMetrics().horizontalAdvance("00000") + 24)
-        self.city = line("city")
-        self.city.setPlaceholderText("Ville")
-        town = QHBoxLayout()
-        town.addWidget(self.postcode)
-        town.addWidget(self.city, 1)
-        self.new_form = QFormLayout(page)
-        self.new_form.setContentsMargins(0, 0, 0, 0)
-        self.new_form.addRow("T&ype d'usager :", self.kind)
-        self.new_form.addRow("No&m :", self.last_name)
-        self.new_form.addRow("&Prénom :", self.first_name)
-        self.new_form.addRow(ORGANISATION_LABELS[CitizenKind.COMPANY], self.organisation)
-        self.new_form.addRow("N° R&NA :", self.rna)
-        self.new_form.addRow("N° &SIRET :", self.siret)
-        self.new_form.addRow("Co&urriel :", self.email)
-        self.new_form.addRow("Télép&hone :", self.phone)
-        self.new_form.addRow("Adr&esse :", self.address)
-        self.new_form.addRow("Code posta&l et ville :", town)
-        label = self.new_form.labelForField(town)
-        if isinstance(label, QLabel):
-            label.setBuddy(self.postcode)
-        return page
+        """The new citizen's identity: the form the citizen's file uses (one set of fields
+        and rules), named « intake-… »; its fields are reached as the dialog's own."""
+        self.identity = IdentityForm(self, prefix="intake", contact_names=False)
+        self.new_form = self.identity.form
+        for name in ("kind", "last_name", "first_name", "organisation", "rna", "siret",
+                     "email", "phone", "address", "postcode", "city"):
+            setattr(self, name, getattr(self.identity, name))
+        return self.identity
 
     def _set_tab_order(self) -> None:
         chain_tab_order([
@@ -300,21 +266,7 @@ class IntakeDialog(QDialog):
         return None if self.new_radio.isChecked() else self.citizens.chosen()
 
     def new_citizen(self) -> NewCitizen:
-        kind = CitizenKind(self.kind.currentData())
-        person = kind is CitizenKind.PERSON
-        return NewCitizen(
-            kind=kind,
-            last_name=self.last_name.text() if person else "",
-            first_name=self.first_name.text() if person else "",
-            organisation="" if person else self.organisation.text(),
-            rna=self.rna.text() if kind is CitizenKind.ASSOCIATION else "",
-            siret=self.siret.text() if kind is CitizenKind.COMPANY else "",
-            email=self.email.text(),
-            phone=self.phone.text(),
-            address=self.address.text(),
-            postcode=self.postcode.text(),
-            city=self.city.text(),
-        )
+        return self.identity.value()
 
     def entry(self) -> NewRequest:
         """The entry as the store takes it (validated there, not here)."""
@@ -373,20 +325,7 @@ class IntakeDialog(QDialog):
         self._update()
 
     def _on_kind(self) -> None:
-        kind = CitizenKind(self.kind.currentData())
-        person = kind is CitizenKind.PERSON
-        for widget, visible in (
-            (self.last_name, person),
-            (self.first_name, person),
-            (self.organisation, not person),
-            (self.rna, kind is CitizenKind.ASSOCIATION),
-            (self.siret, kind is CitizenKind.COMPANY),
-        ):
-            self.new_form.setRowVisible(widget, visible)
-        label = self.new_form.labelForField(self.organisation)
-        if isinstance(label, QLabel) and not person:
-            label.setText(ORGANISATION_LABELS[kind])
-        self._update()
+        self._update()  # the form shows the fields of the kind itself
 
     def _update(self) -> None:
         match = self.chosen_match()
@@ -404,6 +343,10 @@ class IntakeDialog(QDialog):
             f"À renseigner : {', '.join(needed)}." if needed
             else "Enregistrer la demande (Ctrl+Entrée)"
         )
+
+    def _check_duplicates(self) -> None:
+        if self.duplicates is not None and self.new_radio.isChecked():
+            self.duplicates.check(self.authority_pk(), self.new_citizen())
 
     def show_error(self, text: str) -> None:
         self.error.setText(text)
@@ -453,6 +396,8 @@ class IntakeFlow(QObject):
         return wall_clock(window._today(), department, now=window.now())  # noqa: SLF001
 
     def open(self) -> IntakeDialog:
+        from desktop.views.citizen.install import duplicate_hooks
+
         window = self._window
         conn = window._repo.connection  # noqa: SLF001
         agent_id = window._agent_id  # noqa: SLF001
@@ -471,6 +416,7 @@ class IntakeFlow(QObject):
             register,
             now=lambda: wall_clock(window._today(), first, now=window.now()),  # noqa: SLF001
             parent=window,
+            duplicates=duplicate_hooks(window),
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         attach_mail_intake(dialog, conn, agent_id)  # a dropped .eml / .msg fills it

@@ -48,6 +48,7 @@ from desktop.store.database import StoreError, database_file
 from desktop.store.inbox import Column, InboxFilter, InboxRepository, InboxSort
 from desktop.store.legal import DeadlineSection
 from desktop.store.saved_views import SavedView
+from desktop.views.citizen.install import install_citizens
 from desktop.views.dashboard import install_dashboard
 from desktop.views.deadlines_view import DeadlinesView
 from desktop.views.detail_pane import DetailPane
@@ -272,6 +273,7 @@ class MainWindow(QMainWindow):
         self.saved_views = install_saved_views(self)
         self.exchanges = install_thread(self)  # « Échanges avec l'usager », Écrire à l'usager
         self.dashboard = install_dashboard(self)  # « Tableau de bord », « Exporter la vue… »
+        self.citizens = install_citizens(self)  # « Usagers » menu, the citizen's file
 
         self.table.horizontalHeader().setSortIndicator(
             Column.RECEIVED, Qt.SortOrder.DescendingOrder

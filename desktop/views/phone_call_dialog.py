@@ -64,6 +64,7 @@ from desktop.store.phone_calls import (
     log_call,
     request_link,
 )
+from desktop.views.citizen.duplicate_banner import DuplicateHooks, creation_banner
 from desktop.views.citizen_search import CitizenSearch, FindCitizens
 from desktop.views.dialog_parts import (
     chain_tab_order,
@@ -133,6 +134,8 @@ class CallServices:
     on_file: Callable[[NewCall], CitizenMatch | None] = lambda _call: None
     #: Seconds on a clock that never goes back (the chronometer's; injectable for tests).
     clock: Callable[[], float] = time.monotonic
+    #: « Cet usager existe peut-être déjà » for a caller typed without choosing a citizen.
+    duplicates: DuplicateHooks | None = None
 
 
 def _seconds(value: QTime) -> int:
@@ -187,6 +190,15 @@ class PhoneCallDialog(QDialog):
             self.search, self.matches, services.find, self.authority_pk, one_line=True
         )
         self.citizens.chosenChanged.connect(self._on_match)
+        self.duplicates = None if services.duplicates is None else creation_banner(
+            self, services.duplicates, self.citizens)
+        if self.duplicates is not None:
+            box = self.search.parentWidget()
+            citizen_layout = box.layout() if box is not None else None
+            if citizen_layout is not None:
+                citizen_layout.addWidget(self.duplicates)
+            for edit in (self.caller, self.number):
+                edit.textChanged.connect(self._check_duplicates)
         self.citizens.entered.connect(
             lambda: self.motive.setFocus(Qt.FocusReason.TabFocusReason)
         )
@@ -424,6 +436,16 @@ class PhoneCallDialog(QDialog):
             self._fill(self.number, match.phone)
         self._show_chosen()
 
+    def _check_duplicates(self) -> None:
+        """A caller typed without a citizen chosen whose number is on file: said, not imposed."""
+        if self.duplicates is None:
+            return
+        if self.chosen_match() is not None:
+            self.duplicates.show_candidates([])
+            return
+        caller = citizen_from_caller(self.caller.text(), self.number.text())
+        self.duplicates.check(self.authority_pk(), caller)
+
     def _fill(self, edit: QLineEdit, value: str) -> None:
         typed = edit.text()
         if value and (not typed.strip() or typed == self._filled.get(edit.objectName())):
@@ -575,6 +597,8 @@ class PhoneCalls(QObject):
         return self._intake._now(authority_pk)  # noqa: SLF001
 
     def services(self) -> CallServices:
+        from desktop.views.citizen.install import duplicate_hooks
+
         conn, agent_id = self.conn, self._window._agent_id  # noqa: SLF001
         return CallServices(
             find=lambda authority, text: find_citizens(conn, authority, text),
@@ -587,6 +611,7 @@ class PhoneCalls(QObject):
             on_file=lambda call: caller_on_file(
                 conn, call.authority_pk, call.caller_name, call.phone_number),
             now=self._now,
+            duplicates=duplicate_hooks(self._window),
         )
 
     def open(self) -> PhoneCallDialog:

@@ -41,7 +41,10 @@ def list_citizens(
     """Search by name, organisation, e-mail or phone (the phone-intake lookup)."""
     authorities = scope(principal, [authority_id] if authority_id else None)
     with db.write() as session:
-        stmt = select(Citizen).where(Citizen.authority_id.in_(authorities))
+        # Merged citizens are tombstones of their survivor: not offered in a search.
+        stmt = select(Citizen).where(
+            Citizen.authority_id.in_(authorities), Citizen.merged_into_id.is_(None)
+        )
         if q:
             like = f"%{q.lower()}%"
             stmt = stmt.where(

@@ -157,6 +157,11 @@ class Citizen(Base):
     postal_address: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: ``citizen.merge``: this citizen was absorbed by that one (the row stays as a tombstone
+    #: that resolves to the survivor).
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("citizens.id", name="fk_citizens_merged_into_id"), default=None
+    )
 
 
 class ReceiptCounter(Base):

@@ -16,7 +16,13 @@ from server.problems import ProblemError
 from server.services.common import Change, jsonable, same_value, stamp, tombstone
 from sync.protocol.identifiers import rna_is_valid, siret_is_valid
 from sync.protocol.vocabulary import CitizenKind
-from sync.protocol.wire import CitizenDeleteArgs, CitizenFields, CitizenUpsertArgs, Entity
+from sync.protocol.wire import (
+    CitizenDeleteArgs,
+    CitizenFields,
+    CitizenMergeArgs,
+    CitizenUpsertArgs,
+    Entity,
+)
 
 WHAT = "Cet usager"
 
@@ -91,9 +97,15 @@ def upsert(
         principal.authority_ids
     ):
         raise id_taken()  # the same answer as any taken id: B's ids cannot be probed
+    stale = base_version is None or existing.version > base_version
+    if existing.merged_into_id is not None:
+        # Edited on a PC that had not heard of the merge yet: the edit goes to the survivor,
+        # field by field against what that PC saw (a field it saw differently is a conflict).
+        survivor = session.get(Citizen, resolve_merged(session, existing.id))
+        assert survivor is not None
+        existing, stale = survivor, True
     conflicts: list[str] = []
     changed: list[str] = []
-    stale = base_version is None or existing.version > base_version
     new_values: dict[str, Any] = {
         k: jsonable(v) for k, v in args.fields.model_dump(exclude_unset=True).items()
     }
@@ -120,6 +132,13 @@ def delete(
     row = get_scoped(session, Citizen, args.citizen_id, principal, WHAT)
     authorize(principal, Action.DELETE, row.authority_id)
     linked_models: tuple[Any, ...] = (Request, PhoneCall)
+    # The records merged into this one are the same person's identity: erased with it.
+    for absorbed in session.execute(
+        select(Citizen).where(Citizen.merged_into_id == row.id)
+    ).scalars():
+        tombstone(session, Entity.CITIZENS, absorbed.id, absorbed.authority_id, principal)
+        session.delete(absorbed)
+    session.flush()
     for model in linked_models:
         for linked in session.execute(select(model).where(model.citizen_id == row.id)).scalars():
             linked.citizen_id = None
@@ -128,3 +147,109 @@ def delete(
     audit.record(session, principal, "delete", "citizens", row.id, row.authority_id)
     session.delete(row)
     return Change(Entity.CITIZENS, row)
+
+
+# ----------------------------------------------------------------------------------- merge
+
+#: How many merges may chain (A into B, B into C…) before a resolution gives up: merges
+#: re-point earlier tombstones to the new survivor, so a chain longer than one is a bug.
+_MAX_CHAIN = 8
+#: The identity fields, named as on the wire, in the order the user chooses them.
+IDENTITY_FIELDS: tuple[str, ...] = tuple(CitizenFields.model_fields)
+
+
+def resolve_merged(session: Session, citizen_id: uuid.UUID | None) -> uuid.UUID | None:
+    """The citizen that now stands for ``citizen_id``: itself, or the survivor it was merged
+    into (what a PC that queued a change before hearing of the merge still names)."""
+    for _ in range(_MAX_CHAIN):
+        if citizen_id is None:
+            return None
+        row = session.get(Citizen, citizen_id)
+        if row is None or row.merged_into_id is None:
+            return citizen_id
+        citizen_id = row.merged_into_id
+    return citizen_id
+
+
+def _edited_fields(row: Citizen, base: int, previous: dict[str, Any]) -> list[str]:
+    """The fields of ``row`` changed since the client's base: those whose value differs from
+    what it saw. A row that moved on with every field as the client saw it (its own edit,
+    queued before the merge) is no conflict; without ``previous``, any newer version is."""
+    if row.version <= base:
+        return []
+    if not previous:
+        return ["version"]
+    return [
+        name
+        for name in IDENTITY_FIELDS
+        if name in previous and not same_value(getattr(row, name), previous[name])
+    ]
+
+
+def merge(
+    session: Session, principal: Principal, args: CitizenMergeArgs, base_version: int | None
+) -> Change:
+    """Two records of one citizen become one, atomically with the audit trail.
+
+    The survivor takes the identity chosen field by field; every request and call of the
+    absorbed citizen moves to it (each re-versioned, so every PC pulls the move); the
+    absorbed row stays as a tombstone pointing to the survivor. When either was edited since
+    the PC read it, nothing is merged: ``conflict`` names the fields changed meanwhile."""
+    if args.survivor_id == args.absorbed_id:
+        raise ProblemError(422, "Un usager ne peut pas être fusionné avec lui-même.")
+    survivor = get_scoped(session, Citizen, args.survivor_id, principal, WHAT, for_update=True)
+    absorbed = get_scoped(session, Citizen, args.absorbed_id, principal, WHAT, for_update=True)
+    if survivor.authority_id != absorbed.authority_id:
+        raise ProblemError(
+            422, "Deux usagers de communes différentes ne peuvent pas être fusionnés : "
+            "chaque commune garde sa propre fiche.",
+        )
+    authorize(principal, Action.WRITE, survivor.authority_id)
+    if survivor.merged_into_id is not None or absorbed.merged_into_id is not None:
+        raise ProblemError(
+            409, "L'un de ces usagers a déjà été fusionné avec un autre : rien n'a été fait. "
+            "Actualisez la fiche puis refaites la fusion si besoin.",
+        )
+    check_identity(args.fields, strict=False)
+    edited_survivor = _edited_fields(survivor, args.survivor_base_version,
+                                     args.survivor_previous)
+    edited_absorbed = _edited_fields(absorbed, args.absorbed_base_version,
+                                     args.absorbed_previous)
+    if edited_survivor or edited_absorbed:
+        row, fields = (survivor, edited_survivor) if edited_survivor else (
+            absorbed, edited_absorbed)
+        names = ", ".join(sorted(set(edited_survivor) | set(edited_absorbed)))
+        return Change(
+            Entity.CITIZENS, row, sorted(set(fields)),
+            reason="Fusion non faite : une des deux fiches a été modifiée entre-temps sur un "
+            f"autre poste ({names}). Rien n'est perdu : vérifiez les fiches puis refaites "
+            "la fusion.",
+        )
+    before = {name: jsonable(getattr(survivor, name)) for name in IDENTITY_FIELDS}
+    for name, value in args.fields.model_dump().items():
+        setattr(survivor, name, jsonable(value))
+    stamp(session, survivor)
+    moved: dict[str, int] = {}
+    linked_models: tuple[Any, ...] = (Request, PhoneCall)
+    for model in linked_models:
+        rows = session.execute(
+            select(model).where(model.citizen_id == absorbed.id)
+        ).scalars().all()
+        for linked in rows:
+            linked.citizen_id = survivor.id
+            stamp(session, linked)
+        moved[model.__tablename__] = len(rows)
+    # Earlier tombstones of the absorbed one now point straight to the survivor.
+    for earlier in session.execute(
+        select(Citizen).where(Citizen.merged_into_id == absorbed.id)
+    ).scalars():
+        earlier.merged_into_id = survivor.id
+        stamp(session, earlier)
+    absorbed.merged_into_id = survivor.id
+    stamp(session, absorbed)
+    changed = sorted(n for n in IDENTITY_FIELDS if before[n] != jsonable(getattr(survivor, n)))
+    audit.record(session, principal, "merge", "citizens", survivor.id, survivor.authority_id,
+                 {"absorbed_id": str(absorbed.id), "fields": changed, **moved})
+    audit.record(session, principal, "merged_into", "citizens", absorbed.id,
+                 absorbed.authority_id, {"survivor_id": str(survivor.id)})
+    return Change(Entity.CITIZENS, survivor)

@@ -14,6 +14,7 @@ from server.db.models import Citizen, Message, PhoneCall, Request
 from server.db.types import utcnow
 from server.problems import ProblemError
 from server.services import requests as request_service
+from server.services.citizens import resolve_merged
 from server.services.common import Change, add_event, stamp
 from server.services.parapheur_flow import request_attachment
 from server.services.replies import queue_outbound_email
@@ -53,8 +54,10 @@ def add_phone_call(
     authorize(principal, Action.WRITE, args.authority_id)
     if session.get(PhoneCall, args.id) is not None:
         raise id_taken()
+    # A citizen merged into another since the PC logged the call: the survivor takes it.
+    citizen_id = resolve_merged(session, args.citizen_id)
     links: tuple[tuple[Any, uuid.UUID | None, str], ...] = (
-        (Citizen, args.citizen_id, "Cet usager"), (Request, args.request_id, "Cette demande"),
+        (Citizen, citizen_id, "Cet usager"), (Request, args.request_id, "Cette demande"),
     )
     for model, row_id, what in links:
         if row_id is not None:
@@ -67,7 +70,7 @@ def add_phone_call(
     if called_at > utcnow() + timedelta(days=1):
         raise ProblemError(422, "L'heure de l'appel ne peut pas être dans le futur.")
     row = PhoneCall(
-        id=args.id, authority_id=args.authority_id, citizen_id=args.citizen_id,
+        id=args.id, authority_id=args.authority_id, citizen_id=citizen_id,
         request_id=args.request_id, caller_name=args.caller_name,
         phone_number=args.phone_number, motive=args.motive,
         duration_seconds=args.duration_seconds, called_at=called_at,

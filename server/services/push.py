@@ -76,6 +76,7 @@ RUNTIME_HANDLERS: dict[MutationName, RuntimeHandler] = {
 HANDLERS[MutationName.REQUEST_ASK_OPINION] = opinions.ask
 HANDLERS[MutationName.REQUEST_GIVE_OPINION] = opinions.give
 HANDLERS[MutationName.SERVICE_SAVE] = teams.save
+HANDLERS[MutationName.CITIZEN_MERGE] = citizens.merge
 assert set(HANDLERS) | set(RUNTIME_HANDLERS) == set(MUTATION_ARGS), "a mutation lacks a handler"
 assert not set(HANDLERS) & set(RUNTIME_HANDLERS)
 

@@ -28,6 +28,7 @@ from server.db.models import (
 from server.db.session import current_version
 from server.db.types import utcnow
 from server.problems import ProblemError
+from server.services.citizens import resolve_merged
 from server.services.common import (
     Change,
     add_event,
@@ -103,7 +104,9 @@ def create(
     if session.get(Request, args.id) is not None:
         raise id_taken()
     _linked(session, Procedure, args.procedure_id, args.authority_id, "Cette démarche")
-    _linked(session, Citizen, args.citizen_id, args.authority_id, "Cet usager")
+    # A citizen merged into another since the PC queued this: the survivor takes the request.
+    citizen_id = resolve_merged(session, args.citizen_id)
+    _linked(session, Citizen, citizen_id, args.authority_id, "Cet usager")
     now = utcnow()
     if trusted_received_at is not None:  # seeding and imports only, never a client's word
         received_at = trusted_received_at
@@ -121,7 +124,7 @@ def create(
         authority_id=args.authority_id,
         number=next_number(session, args.authority_id, received_at),
         procedure_id=args.procedure_id,
-        citizen_id=args.citizen_id,
+        citizen_id=citizen_id,
         channel=args.channel.value,
         subject=args.subject,
         description=args.description,
@@ -428,6 +431,7 @@ def update_fields(
         if name == "procedure_id":
             _linked(session, Procedure, new, row.authority_id, "Cette démarche")
         if name == "citizen_id":
+            new = resolve_merged(session, new)
             _linked(session, Citizen, new, row.authority_id, "Cet usager")
         if name == "received_at":
             if Channel(row.channel).is_electronic:

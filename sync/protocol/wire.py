@@ -207,6 +207,9 @@ class CitizenRow(Row):
     postal_address: str | None = None
     created_at: datetime
     updated_at: datetime
+    #: Set when this citizen was merged into another (``citizen.merge``): the row is then a
+    #: tombstone that resolves to the survivor (older clients ignore the field).
+    merged_into_id: UUID | None = None
 
 
 class RequestRow(Row):
@@ -391,6 +394,7 @@ class MutationName(StrEnum):
     REQUEST_ASK_OPINION = "request.ask_opinion"
     REQUEST_GIVE_OPINION = "request.give_opinion"
     SERVICE_SAVE = "service.save"
+    CITIZEN_MERGE = "citizen.merge"
 
 
 class RequestCreateArgs(_Model):
@@ -718,6 +722,20 @@ class ServiceSaveArgs(_Model):
         if not self.name.strip():
             raise ValueError("un service doit avoir un nom")
         return self
+class CitizenMergeArgs(_Model):
+    """Two records of one citizen become one (issue 12). ``fields`` is the survivor's identity
+    after the merge (the values chosen field by field); every request and call of the absorbed
+    citizen moves to the survivor, and the absorbed one becomes a tombstone pointing to it.
+    ``*_previous`` are the values this PC saw (``CitizenFields`` names), to tell the user which
+    fields another PC changed when one of the two was edited meanwhile (``conflict``)."""
+
+    survivor_id: UUID
+    absorbed_id: UUID
+    fields: CitizenFields
+    survivor_base_version: int = Field(ge=0, le=2**62)
+    absorbed_base_version: int = Field(ge=0, le=2**62)
+    survivor_previous: dict[str, Any] = Field(default_factory=dict)
+    absorbed_previous: dict[str, Any] = Field(default_factory=dict)
 
 
 MUTATION_ARGS: dict[MutationName, type[BaseModel]] = {
@@ -743,6 +761,7 @@ MUTATION_ARGS: dict[MutationName, type[BaseModel]] = {
     MutationName.REQUEST_ASK_OPINION: RequestAskOpinionArgs,
     MutationName.REQUEST_GIVE_OPINION: RequestGiveOpinionArgs,
     MutationName.SERVICE_SAVE: ServiceSaveArgs,
+    MutationName.CITIZEN_MERGE: CitizenMergeArgs,
 }
 
 

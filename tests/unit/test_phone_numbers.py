@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from desktop.domain.phone import phone_problem
+from desktop.domain.phone import phone_key, phone_problem
+from desktop.domain.text import identity_key
 from desktop.store.intake import NewCitizen, citizen_problems
 from desktop.store.phone_calls import NewCall, call_problems
 
@@ -60,3 +61,33 @@ def test_the_citizen_file_refuses_an_eight_digit_number() -> None:
     problems = citizen_problems(NewCitizen(last_name="Roux", phone="03 88 95 12"))
     assert problems == [phone_problem("03 88 95 12")]
     assert citizen_problems(NewCitizen(last_name="Roux", phone="03 88 95 12 34")) == []
+
+
+@pytest.mark.parametrize(
+    ("written", "key"),
+    [
+        ("03 88 95 12 34", "0388951234"),
+        ("+33 3 88 95 12 34", "0388951234"),
+        ("+33 (0)3 88 95 12 34", "0388951234"),
+        ("0033 3 88 95 12 34", "0388951234"),
+        ("03.88.95.12.34", "0388951234"),
+        ("+262 692 12 34 56", "262692123456"),
+        ("00262 692 12 34 56", "262692123456"),
+        ("+41 22 123 45 67", "41221234567"),
+        ("", ""),
+        ("appeler le soir", ""),
+    ],
+)
+def test_one_key_per_number_however_it_is_written(written: str, key: str) -> None:
+    """The duplicate check and the look-up compare numbers by this key (issue 12)."""
+    assert phone_key(written) == key
+
+
+def test_name_and_address_key_ignores_accents_case_and_punctuation() -> None:
+    assert identity_key("NOËL Éloïse", "3, rue des Lilas", "88700") == identity_key(
+        "Noel eloise", "3 Rue des  lilas", "88700"
+    )
+    assert identity_key("NOËL Éloïse", "3 rue des Lilas", "88700") != identity_key(
+        "NOËL Éloïse", "5 rue des Lilas", "88700"
+    )
+    assert identity_key("NOËL Éloïse", "", "88700") == ""  # a name alone proves nothing

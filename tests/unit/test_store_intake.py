@@ -190,16 +190,6 @@ class Shared(Local):
         )
 
 
-@pytest.fixture
-def local(empty_db: sqlite3.Connection) -> Local:
-    return Local(empty_db)
-
-
-@pytest.fixture
-def shared(empty_db: sqlite3.Connection) -> Shared:
-    return Shared(empty_db)
-
-
 # --------------------------------------------------------------------------- registering
 
 
