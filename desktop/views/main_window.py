@@ -268,12 +268,12 @@ class MainWindow(QMainWindow):
         self.file_menu.insertAction(self.file_menu.actions()[0], self.new_request_action)
         self.phone_call_action = install_phone_calls(self)
         self.replies = install_replies(self)
+        self.citizens = install_citizens(self)  # « Usagers », before « Administration »
         self.teamwork = install_teamwork(self)  # assign, notes, edit, services
         self.official_desk = install_official_desk(self)  # None unless an élu is logged in
         self.saved_views = install_saved_views(self)
         self.exchanges = install_thread(self)  # « Échanges avec l'usager », Écrire à l'usager
         self.dashboard = install_dashboard(self)  # « Tableau de bord », « Exporter la vue… »
-        self.citizens = install_citizens(self)  # « Usagers » menu, the citizen's file
 
         self.table.horizontalHeader().setSortIndicator(
             Column.RECEIVED, Qt.SortOrder.DescendingOrder

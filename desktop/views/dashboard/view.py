@@ -79,14 +79,14 @@ class DashboardView(QWidget):
         self.refresh_button.setObjectName("dashboard-refresh")
         self.pdf_button = QPushButton("E&xporter en PDF…", self)
         self.pdf_button.setObjectName("dashboard-pdf")
-        self.print_button = QPushButton("I&mprimer…", self)
+        self.print_button = QPushButton("Im&primer…", self)
         self.print_button.setObjectName("dashboard-print")
         self.export_button = QPushButton("Exporter les c&hiffres…", self)
         self.export_button.setObjectName("dashboard-export")
 
         pickers = QHBoxLayout()
         # Mnemonics clear of the menus (F, A, D, Y, I) and of the tabs (B, C, O, P).
-        for text, widget in (("Comm&une :", self.commune), ("Pé&riode du :", self.start),
+        for text, widget in (("Commu&ne :", self.commune), ("Pé&riode du :", self.start),
                              ("au :", self.end)):  # fmt: skip
             label = QLabel(text, self)
             label.setBuddy(widget)
