@@ -33,6 +33,7 @@ class Action(StrEnum):
     SEND_TO_PARAPHEUR = "send_to_parapheur"
     CONFIGURE = "configure"  # procedures and authority settings
     AUDIT = "audit"
+    ERASE = "erase"  # RGPD erasure and the retention purge: administrators only
 
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
@@ -60,6 +61,7 @@ _REFUSALS: dict[Action, str] = {
     Action.CONFIGURE: "Votre rôle ne permet pas de configurer les démarches.",
     Action.AUDIT: "Seul un administrateur peut consulter le journal d'audit.",
     Action.READ: "Votre rôle ne permet pas de consulter ces données.",
+    Action.ERASE: "Seul un administrateur de la commune peut effacer les données d'un usager.",
 }
 
 

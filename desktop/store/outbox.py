@@ -43,6 +43,8 @@ _TARGETS: dict[MutationName, tuple[Entity, str]] = {
     MutationName.REPLY_SEND: (Entity.REQUESTS, "request_id"),
     MutationName.REQUEST_ASK_OPINION: (Entity.REQUESTS, "request_id"),
     MutationName.REQUEST_GIVE_OPINION: (Entity.REQUESTS, "request_id"),
+    MutationName.AUDIT_READ: (Entity.CITIZENS, "citizen_id"),
+    MutationName.CITIZEN_ERASE: (Entity.CITIZENS, "citizen_id"),
 }
 assert set(_TARGETS) == set(MUTATION_ARGS), "every mutation needs its target row"
 

@@ -448,6 +448,10 @@ class AuditEntry(Base):
     entity_id: Mapped[uuid.UUID | None] = mapped_column()
     authority_id: Mapped[uuid.UUID | None] = mapped_column()
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: The citizen and the request an entry concerns, so the trail filters on them with an
+    #: index rather than inside the JSON ``detail`` (which SQLite and PostgreSQL query apart).
+    citizen_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    request_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
 
 
 class RateLimitHit(Base):
@@ -461,3 +465,39 @@ class RateLimitHit(Base):
     id: Mapped[uuid.UUID] = _uuid_pk()
     key: Mapped[str] = mapped_column(String(300))
     at: Mapped[datetime] = mapped_column()
+
+
+class RetentionRun(Base):
+    """One monthly 36-month retention list of a commune (seed CGU: content destroyed after 36
+    months without activity): computed, approved by an admin, then purged citizen by citizen.
+    ``state``: ``proposed`` → ``approved`` → ``purging`` → ``done``. ``report`` keeps the
+    counts once done; the list itself stays in ``retention_items`` (ids and dates only)."""
+
+    __tablename__ = "retention_runs"
+    __table_args__ = (UniqueConstraint("authority_id", "as_of"),)
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorities.id"), index=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    cutoff: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(20), default="proposed")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[uuid.UUID | None] = mapped_column()
+    approved_at: Mapped[datetime | None] = mapped_column()
+    approved_by: Mapped[uuid.UUID | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class RetentionItem(Base):
+    """A citizen on a retention list. ``state`` ``pending`` until purged (``purged``) or found
+    active again at purge time (``kept``): the purge resumes on the pending ones."""
+
+    __tablename__ = "retention_items"
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("retention_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    citizen_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    last_activity: Mapped[datetime] = mapped_column()
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    done_at: Mapped[datetime | None] = mapped_column()

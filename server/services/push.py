@@ -25,6 +25,7 @@ from server.services import (
     parapheur_flow,
     replies,
     requests,
+    rgpd,
 )
 from server.services.common import Change, to_wire
 from server.services.runtime import Runtime
@@ -74,6 +75,8 @@ RUNTIME_HANDLERS: dict[MutationName, RuntimeHandler] = {
 }
 HANDLERS[MutationName.REQUEST_ASK_OPINION] = opinions.ask
 HANDLERS[MutationName.REQUEST_GIVE_OPINION] = opinions.give
+HANDLERS[MutationName.AUDIT_READ] = rgpd.record_read
+HANDLERS[MutationName.CITIZEN_ERASE] = rgpd.erase
 assert set(HANDLERS) | set(RUNTIME_HANDLERS) == set(MUTATION_ARGS), "a mutation lacks a handler"
 assert not set(HANDLERS) & set(RUNTIME_HANDLERS)
 
