@@ -63,9 +63,9 @@ def last_activities(session: Session, authority_id: uuid.UUID) -> dict[uuid.UUID
             func.count(), open_case).where(
             Request.authority_id == authority_id, Request.citizen_id.is_not(None)).group_by(
             Request.citizen_id)):
-        if cid in facts:
-            facts[cid][0] = _latest(facts[cid][0], latest, received)
-            facts[cid][1], facts[cid][2] = int(count), int(still_open or 0)
+        if rid in facts:
+            facts[rid][0] = _latest(facts[rid][0], latest, received)
+            facts[rid][1], facts[rid][2] = int(count), int(still_open or 0)
     for pid, latest in session.execute(select(
             PhoneCall.citizen_id, func.max(PhoneCall.called_at)).where(
             PhoneCall.authority_id == authority_id, PhoneCall.citizen_id.is_not(None)).group_by(
