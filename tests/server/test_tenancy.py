@@ -11,14 +11,17 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
 
-from server.access import ID_TAKEN
+from server.access import ID_TAKEN, Principal
 from server.db.models import ParapheurFolder
 from server.db.types import utcnow
+from server.services import retention
 from server.services.common import stamp
+from sync.protocol.vocabulary import Role
 from tests.server.conftest import World
 from tests.server.helpers import mutation, new_citizen, new_request, pdf_bytes, upload
 
@@ -95,6 +98,8 @@ BODIES: dict[tuple[str, str], Callable[[Foreign], dict[str, Any]]] = {
         "login": "intrus", "display_name": "x", "role": "clerk", "password": "Abcdef-12",
         "authority_ids": [f.ids["authority_id"]]}},
     ("PATCH", "/api/v1/agents/{agent_id}"): lambda f: {"json": {"active": False}},
+    ("POST", "/api/v1/citizens/{citizen_id}/erase"): lambda f: {"json": {"reason": "x"}},
+    ("POST", "/api/v1/authorities/{authority_id}/retention"): lambda f: {"json": {}},
 }
 
 
@@ -121,7 +126,11 @@ def foreign(world: World) -> Foreign:
             steps=[{"position": 1, "kind": "visa", "official_id": str(b.agent_ids["clerk"]),
                     "state": "waiting", "acted_at": None, "comment": None}],
         )))
+    b_admin = Principal(agent_id=b.agent_ids["clerk"], login="b", role=Role.ADMIN,
+                        authority_ids=frozenset({b.authority_id}))
+    run_id = retention.propose(world.db, b_admin, b.authority_id, date(2030, 1, 1))
     return Foreign({
+        "run_id": str(run_id),
         "authority_id": str(b.authority_id), "request_id": req["id"],
         "citizen_id": citizen["id"], "message_id": message["id"], "event_id": note["id"],
         "attachment_id": attachment["id"], "phone_call_id": call["id"],
@@ -208,6 +217,9 @@ def test_push_against_foreign_rows_is_rejected(world: World, foreign: Foreign) -
         mutation(client_id, 11, "phone_call.add", {"id": str(uuid.uuid4()),
                  "authority_id": str(world.a.authority_id), "caller_name": "X",
                  "citizen_id": f["citizen_id"]}),
+        mutation(client_id, 12, "audit.read", {"citizen_id": f["citizen_id"],
+                 "what": "citizen_file", "at": "2026-11-30T10:00:00Z"}),
+        mutation(client_id, 13, "citizen.erase", {"citizen_id": f["citizen_id"]}),
     ]
     response = world.client.post("/api/v1/sync/push", headers=world.a.headers("admin"),
                                  json={"client_id": client_id, "mutations": batch})
