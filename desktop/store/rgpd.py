@@ -143,3 +143,72 @@ def forget_attachment_file(conn: sqlite3.Connection, attachment_id: str) -> None
     ).fetchone()
     if shared is None:
         blob_path(conn, str(row[0])).unlink(missing_ok=True)
+
+
+# --- what the PC holds on one citizen (right of access) --------------------------------------
+def _rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+    cur = conn.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def citizen_dossier(conn: sqlite3.Connection, citizen_pk: int) -> dict[str, Any]:
+    """Everything this PC holds on a citizen, as plain data (instants stay UTC ISO strings;
+    the documents layer shows them in the commune's zone). Raises StoreError if unknown."""
+    found = _rows(conn, "SELECT c.*, a.name AS authority_name, a.department, a.id AS "
+                  "authority_id FROM citizen c JOIN authority a ON a.pk = c.authority_pk "
+                  "WHERE c.pk = ? AND c.deleted = 0", (citizen_pk,))
+    if not found:
+        raise StoreError("Cet usager n'existe pas (ou plus) sur ce poste.")
+    c = found[0]
+    requests = _rows(conn, """
+        SELECT r.pk, r.id, r.number, r.received_at, r.channel, r.subject, r.body,
+               r.form_fields, r.status, r.outcome, r.acknowledged_at, p.name AS procedure
+        FROM request r JOIN procedure p ON p.pk = r.procedure_pk
+        WHERE r.citizen_pk = ? AND r.deleted = 0 ORDER BY r.received_at""", (citizen_pk,))
+    request_pks = [r["pk"] for r in requests]
+    marks = ", ".join("?" * len(request_pks)) or "NULL"
+    events = _rows(conn, f"""
+        SELECT e.request_pk, e.at, e.kind, e.detail, ag.display_name AS agent
+        FROM event e LEFT JOIN agent ag ON ag.pk = e.agent_pk
+        WHERE e.request_pk IN ({marks}) ORDER BY e.at""", tuple(request_pks))
+    messages = _rows(conn, f"""
+        SELECT m.request_pk, m.direction, m.channel, m.subject, m.at, m.delivery
+        FROM message m WHERE m.request_pk IN ({marks}) AND m.deleted = 0 ORDER BY m.at""",
+        tuple(request_pks))
+    attachments = _rows(conn, f"""
+        SELECT a.id, a.request_pk, a.filename, a.media_type, a.size, a.sha256
+        FROM attachment a WHERE a.request_pk IN ({marks}) AND a.deleted = 0
+        ORDER BY a.pk""", tuple(request_pks))
+    calls = _rows(conn, f"""
+        SELECT pc.called_at, pc.caller_name, pc.phone_number, pc.motive, pc.duration_seconds,
+               pc.request_pk, ag.display_name AS agent
+        FROM phone_call pc LEFT JOIN agent ag ON ag.pk = pc.agent_pk
+        WHERE (pc.citizen_pk = ? OR pc.request_pk IN ({marks})) AND pc.deleted = 0
+        ORDER BY pc.called_at""", (citizen_pk, *request_pks))
+    numbers = {r["pk"]: r["number"] for r in requests}
+    for row in (*events, *messages, *attachments, *calls):
+        row["request"] = numbers.get(row.pop("request_pk"))
+    for event in events:
+        event["detail"] = json.loads(event["detail"] or "{}")
+    for request in requests:
+        request["form_fields"] = json.loads(request["form_fields"] or "{}")
+        request["events"] = [e for e in events if e["request"] == request["number"]]
+        del request["pk"]
+    identity = {k: c[k] for k in ("kind", *IDENTITY_COLUMNS)}
+    return {
+        "citizen_id": c["id"], "authority_id": c["authority_id"],
+        "authority": c["authority_name"], "department": c["department"],
+        "display_name": c["display_name"], "identity": identity, "requests": requests,
+        "messages": messages, "attachments": attachments, "phone_calls": calls,
+    }
+
+
+def is_admin(conn: sqlite3.Connection, agent_id: str | None) -> bool:
+    """Read again at each opening of an admin screen: a role withdrawn on the server is
+    withdrawn here at the next pull, and a shortcut cannot skip the check."""
+    if not agent_id:
+        return False
+    row = conn.execute("SELECT role FROM agent WHERE id = ? AND deleted = 0",
+                       (agent_id,)).fetchone()
+    return row is not None and row[0] == "admin"
