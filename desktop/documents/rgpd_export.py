@@ -20,8 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from desktop.domain.legal_time import read as read_instant
 from desktop.documents.errors import OutputError
+from desktop.domain.legal_time import read as read_instant
 from sync.protocol.vocabulary import (
     CHANNEL_LABELS,
     EVENT_LABELS,
