@@ -200,7 +200,7 @@ def write_pdf(html_text: str, target: Path) -> None:
     writer.close()
 
 
-def _atomic(target: Path, write: Callable[[Path], None]) -> None:
+def _atomic(target: Path, write: Callable[[Path], object]) -> None:
     """Written beside the target then renamed: a failure leaves nothing half-written."""
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".export-", suffix=target.suffix)
     os.close(fd)
