@@ -58,6 +58,7 @@ from desktop.views.parapheur.mode import install_official_desk
 from desktop.views.phone_call_dialog import install_phone_calls
 from desktop.views.reply.flow import install_replies
 from desktop.views.request_actions import RequestActions
+from desktop.views.rgpd import install_rgpd
 from desktop.views.tall_tabs import give_accents_room
 
 #: How often the window checks whether the day changed (implicit decisions, notification).
@@ -253,6 +254,7 @@ class MainWindow(QMainWindow):
         self.phone_call_action = install_phone_calls(self)
         self.replies = install_replies(self)
         self.official_desk = install_official_desk(self)  # None unless an élu is logged in
+        self.rgpd = install_rgpd(self)  # « RGPD » menu, reads of personal data traced
 
         self.table.horizontalHeader().setSortIndicator(
             Column.RECEIVED, Qt.SortOrder.DescendingOrder

@@ -1,0 +1,179 @@
+"""The RGPD screens against the real server: a request opened on the clerk's PC is traced and
+shows in the admin's « Journal d'audit » on another PC (model tested, filters, CSV read back,
+screenshot); the citizen's « Consultations » tab; the 36-month list approved and purged from
+its dialog; a non-admin reaching the screens by their shortcut gets a French refusal."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QMessageBox
+
+from desktop.services.rgpd import DirectOnline
+from desktop.services.tasks import TaskRunner
+from desktop.store.database import connect
+from desktop.store.inbox import InboxRepository
+from desktop.views.main_window import MainWindow
+from desktop.views.rgpd import use_online
+from desktop.views.rgpd.access_trail import NOT_ADMIN, AccessTrailView
+from desktop.views.rgpd.audit_window import ADMIN_ONLY, AuditWindow
+from desktop.views.rgpd.retention_dialog import RetentionDialog
+from sync.client import ApiClient
+from tests.conftest import TODAY
+from tests.gui.conftest import ARTIFACTS
+from tests.gui.test_legal_actions import press
+from tests.sync.conftest import FAST_RETRY, ServerProcess, local_db, sync_in_process
+from tests.sync.test_rgpd_sync import ADMIN, LATER, new_citizen
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def pcs(server: ServerProcess, tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    clerk_pc, admin_pc = local_db(tmp_path / "clerk.sqlite3"), local_db(tmp_path / "admin.sqlite3")
+    sync_in_process(server.url, clerk_pc)
+    sync_in_process(server.url, admin_pc, ADMIN)
+    yield clerk_pc, admin_pc
+
+
+def make_window(qtbot: Any, db: Path, tmp_path: Path, name: str) -> MainWindow:
+    conn = connect(db)
+    settings = QSettings(str(tmp_path / f"{name}.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(InboxRepository(conn), settings, today=lambda: TODAY)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+@pytest.fixture
+def admin_online(server: ServerProcess) -> Iterator[DirectOnline]:
+    client = ApiClient(server.url, retry=FAST_RETRY, timeout=30)
+    client.login(*ADMIN)
+    yield DirectOnline(client, TaskRunner(synchronous=True))
+    client.close()
+
+
+@pytest.fixture
+def refusals(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    said: list[str] = []
+
+    def warning(_parent: Any, _title: str, text: str, *_args: Any) -> Any:
+        said.append(text)
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(warning))
+    monkeypatch.setattr(QMessageBox, "question",
+                        staticmethod(lambda *_a: QMessageBox.StandardButton.Yes))
+    return said
+
+
+def first_request_with_citizen(conn: sqlite3.Connection) -> tuple[int, str, str]:
+    row = conn.execute(
+        "SELECT r.pk, c.id, c.display_name FROM request r JOIN citizen c ON c.pk = r.citizen_pk "
+        "WHERE c.version > 0 ORDER BY r.received_at DESC LIMIT 1").fetchone()
+    return int(row[0]), str(row[1]), str(row[2])
+
+
+def test_a_read_on_the_clerks_pc_shows_in_the_admins_audit_window(
+    qtbot: Any, qtmodeltester: Any, server: ServerProcess, pcs: tuple[Path, Path],
+    tmp_path: Path, admin_online: DirectOnline, refusals: list[str],
+) -> None:
+    clerk_pc, admin_pc = pcs
+    clerk = make_window(qtbot, clerk_pc, tmp_path, "clerk")
+    conn = clerk._repo.connection  # noqa: SLF001
+    pk, citizen_id, citizen_name = first_request_with_citizen(conn)
+    clerk.select_request(pk)
+    clerk.select_request(pk)  # shown again: still one read
+    reads = conn.execute("SELECT count(*) FROM sync_outbox WHERE name = 'audit.read'")
+    assert reads.fetchone()[0] == 1
+    # The clerk's shortcut to the admin screen: refused in French, no window.
+    press(qtbot, clerk, Qt.Key.Key_J, shift=True)
+    assert refusals == [ADMIN_ONLY]
+    assert clerk.findChild(AuditWindow) is None
+    trail_for_clerk = AccessTrailView(citizen_id, conn, admin_online, None)
+    assert trail_for_clerk.note.text() == NOT_ADMIN
+    assert sync_in_process(server.url, clerk_pc).rejected == 0
+
+    admin = make_window(qtbot, admin_pc, tmp_path, "admin")
+    use_online(admin, admin_online)
+    audit = admin.rgpd.open_audit()
+    assert isinstance(audit, AuditWindow)
+    qtbot.addWidget(audit)
+    qtmodeltester.check(audit.model)
+    assert audit.model.rowCount() > 0
+    index = audit.citizen.findData(citizen_id)
+    assert index > 0
+    audit.citizen.setCurrentIndex(index)
+    audit.action.setCurrentIndex(audit.action.findData("read"))
+    audit.apply()
+    qtmodeltester.check(audit.model)
+    rows = [[audit.model.index(r, c).data() for c in range(audit.model.columnCount())]
+            for r in range(audit.model.rowCount())]
+    clerk_reads = [r for r in rows if r[1] == "Claire Martin" and r[6] == "détail d'une demande"]
+    assert len(clerk_reads) == 1
+    assert clerk_reads[0][2:5] == ["Consultation", "Usager", citizen_name]
+    assert audit.count.text() == f"{len(rows)} entrée{'s' if len(rows) > 1 else ''}"
+    audit.until.edit.setText("01/01/2020")
+    audit.since.edit.setText("02/01/2020")
+    audit.apply()
+    assert "inversée" in audit.problem.text()
+    audit.clear()  # every entry of the admin's communes
+    assert audit.problem.text() == "" and audit.model.total > len(rows)
+    ARTIFACTS.mkdir(exist_ok=True)
+    audit.grab().save(str(ARTIFACTS / "audit.png"))
+    target = tmp_path / "journal.csv"
+    audit.export_to(target)
+    with target.open(encoding="utf-8-sig", newline="") as handle:
+        lines = list(csv.reader(handle, delimiter=";"))
+    assert lines[0][:3] == ["Date", "Agent", "Action"]
+    assert len(lines) == audit.model.total + 1  # all of them, not only the pages shown
+    assert "Claire Martin" in {line[1] for line in lines[1:]}
+
+    trail = AccessTrailView(citizen_id, admin._repo.connection, admin_online,  # noqa: SLF001
+                            str(admin._repo.current_agent()[0]))  # type: ignore[index]  # noqa: SLF001
+    qtbot.addWidget(trail)
+    trail.show()
+    qtmodeltester.check(trail.model)
+    assert "consultation" in trail.note.text()
+    shown = [trail.model.index(r, 1).data() for r in range(trail.model.rowCount())]
+    assert "Claire Martin" in shown
+
+
+def test_the_36_month_list_is_approved_and_purged_from_its_dialog(
+    qtbot: Any, server: ServerProcess, pcs: tuple[Path, Path], tmp_path: Path,
+    admin_online: DirectOnline, refusals: list[str],
+) -> None:
+    _clerk_pc, admin_pc = pcs
+    authority = server.authority_ids()[0]
+    idle = new_citizen(server, authority, "Vautrin")
+    sync_in_process(server.url, admin_pc, ADMIN)
+    admin = make_window(qtbot, admin_pc, tmp_path, "admin")
+    dialog = RetentionDialog(admin._repo.connection, admin_online,  # noqa: SLF001
+                             today=lambda: LATER, parent=admin)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.commune.setCurrentIndex(dialog.commune.findData(authority))
+    dialog.compute.click()
+    assert dialog.run is not None and dialog.run.state == "proposed"
+    assert str(idle) in {str(i.citizen_id) for i in dialog.run.items}
+    assert dialog.approve.isEnabled() and not dialog.purge.isEnabled()
+    ARTIFACTS.mkdir(exist_ok=True)
+    dialog.grab().save(str(ARTIFACTS / "retention.png"))
+    dialog.approve.click()
+    assert dialog.run.state == "approved" and dialog.purge.isEnabled()
+    dialog.purge.click()
+    assert dialog.run.state == "done"
+    assert "purge terminée" in dialog.status.text()
+    assert {dialog.table.item(r, 3).text() for r in range(dialog.table.rowCount())} == {"Purgé"}
+    sync_in_process(server.url, admin_pc, ADMIN)
+    row = admin._repo.connection.execute(  # noqa: SLF001
+        "SELECT deleted, last_name FROM citizen WHERE id = ?", (idle,)).fetchone()
+    assert tuple(row) == (1, "")
+    assert refusals == []
