@@ -4,32 +4,17 @@ only the administration screens call them, the sync never does."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
 from pydantic import RootModel
 
+from sync.audit_query import AuditQuery
 from sync.client import ApiClient
 from sync.protocol.wire import AuditPage, ErasureReport, RetentionRunRow
 
-
-@dataclass(frozen=True)
-class AuditQuery:
-    """The filters of the audit window; ``None`` means « all »."""
-
-    authority_id: str | None = None
-    agent_id: str | None = None
-    citizen_id: str | None = None
-    request_id: str | None = None
-    action: str | None = None
-    since: date | None = None
-    until: date | None = None
-
-    def params(self) -> dict[str, str]:
-        values = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        return {k: (v.isoformat() if isinstance(v, date) else str(v))
-                for k, v in values.items() if v not in (None, "")}
+__all__ = ["AuditQuery", "approve_retention", "erase_citizen", "fetch_audit",
+           "propose_retention", "purge_retention", "retention_runs"]
 
 
 class _Runs(RootModel[list[RetentionRunRow]]):

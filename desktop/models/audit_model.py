@@ -9,7 +9,7 @@ texts are computed once per row by ``Names`` (the local database gives names to 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -21,9 +21,11 @@ from PySide6.QtCore import (
 )
 
 from desktop.services.rgpd import CSV_HEADERS, PAGE, Names, Online, failure_text
-from sync.client import ApiClient
+from sync.audit_query import AuditQuery
 from sync.protocol.wire import AuditEntryRow, AuditPage
-from sync.rgpd_calls import AuditQuery, fetch_audit
+
+if TYPE_CHECKING:
+    from sync.client import ApiClient
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -81,6 +83,8 @@ class AuditTrailModel(QAbstractTableModel):
             self._page
 
         def call(client: ApiClient) -> AuditPage:
+            from sync.rgpd_calls import fetch_audit  # the network stack, on the worker's thread
+
             return fetch_audit(client, query, offset, size)
 
         self._online.run(call, lambda page: self._arrived(generation, page),

@@ -17,16 +17,18 @@ import tempfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from desktop.documents.errors import OutputError
 from desktop.documents.rgpd_export import ExportResult, TrailEntry, export_citizen
 from desktop.domain.legal_time import in_zone
 from desktop.store import rgpd as store
 from sync import errors
-from sync.client import ApiClient
+from sync.audit_query import AuditQuery
 from sync.protocol.wire import AuditEntryRow, ReadWhat
-from sync.rgpd_calls import AuditQuery, fetch_audit
+
+if TYPE_CHECKING:
+    from sync.client import ApiClient
 
 T = TypeVar("T")
 PAGE = 200
@@ -152,6 +154,8 @@ class Names:
 def fetch_all(client: ApiClient, query: AuditQuery, *, limit: int = 100_000
               ) -> list[AuditEntryRow]:
     """Every entry matching (for the CSV), page after page."""
+    from sync.rgpd_calls import fetch_audit  # the network stack, on the worker's thread
+
     entries: list[AuditEntryRow] = []
     while len(entries) < limit:
         page = fetch_audit(client, query, len(entries), 1000)

@@ -25,12 +25,12 @@ from desktop.store.rgpd import is_admin, record_read
 from desktop.views.rgpd.audit_window import open_audit_window
 from desktop.views.rgpd.retention_dialog import open_retention_dialog
 from sync import errors
-from sync.client import ApiClient
+from sync.audit_query import AuditQuery
 from sync.protocol.wire import AuditEntryRow, ReadWhat
-from sync.rgpd_calls import AuditQuery
 
 if TYPE_CHECKING:
     from desktop.views.main_window import MainWindow
+    from sync.client import ApiClient
 
 T = TypeVar("T")
 ERASE_ADMIN_ONLY = "Seul un administrateur de la commune peut effacer les données d'un usager."

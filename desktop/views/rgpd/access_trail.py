@@ -18,7 +18,7 @@ from desktop.models.audit_model import AuditTrailModel
 from desktop.services.rgpd import Names, Online
 from desktop.store.rgpd import is_admin
 from desktop.views.formatting import count_fr
-from sync.rgpd_calls import AuditQuery
+from sync.audit_query import AuditQuery
 
 #: Date, agent, what was opened, request, IP (columns of ``CSV_HEADERS``).
 COLUMNS = (0, 1, 6, 5, 7)

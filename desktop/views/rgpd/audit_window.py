@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -38,9 +39,11 @@ from desktop.store.rgpd import is_admin
 from desktop.views.date_entry import DateEntry
 from desktop.views.dialog_parts import ERROR_STYLE
 from desktop.views.formatting import count_fr
-from sync.client import ApiClient
+from sync.audit_query import AuditQuery
 from sync.protocol.wire import AuditEntryRow
-from sync.rgpd_calls import AuditQuery
+
+if TYPE_CHECKING:
+    from sync.client import ApiClient
 
 ADMIN_ONLY = ("Le journal d'audit est réservé aux administrateurs de la commune. "
               "Demandez à votre administrateur si vous devez le consulter.")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -27,15 +27,23 @@ from desktop.domain.legal_time import in_zone
 from desktop.services.rgpd import Online, failure_text
 from desktop.store.rgpd import is_admin
 from desktop.views.dialog_parts import ERROR_STYLE
-from sync.client import ApiClient
 from sync.protocol.wire import RetentionRunRow
-from sync.rgpd_calls import approve_retention, propose_retention, purge_retention
+
+if TYPE_CHECKING:
+    from sync.client import ApiClient
 
 ADMIN_ONLY = "La purge des données est réservée aux administrateurs de la commune."
 STATE_LABELS = {"pending": "À purger", "purged": "Purgé", "kept": "Gardé (actif à nouveau)",
                 "gone": "Déjà effacé"}
 RUN_LABELS = {"proposed": "à approuver", "approved": "approuvée, purge à lancer",
               "purging": "purge interrompue : relancez-la", "done": "purge terminée"}
+
+
+def calls() -> Any:
+    """The server's routes, imported on the worker's thread (httpx is not loaded at start)."""
+    from sync import rgpd_calls
+
+    return rgpd_calls
 
 
 class RetentionDialog(QDialog):
@@ -111,7 +119,7 @@ class RetentionDialog(QDialog):
 
     def ask_list(self) -> None:
         authority_id, day = self.commune.currentData(), self._today()
-        self._call(lambda client: propose_retention(client, authority_id, day))
+        self._call(lambda client: calls().propose_retention(client, authority_id, day))
 
     def ask_approval(self) -> None:
         run = self.run
@@ -122,12 +130,12 @@ class RetentionDialog(QDialog):
             f"Approuver l'effacement des données de {len(run.items)} usager(s) ? "
             "Votre approbation est enregistrée au journal d'audit.")
         if answer == QMessageBox.StandardButton.Yes:
-            self._call(lambda client: approve_retention(client, run.id))
+            self._call(lambda client: calls().approve_retention(client, run.id))
 
     def ask_purge(self) -> None:
         run = self.run
         if run is not None:
-            self._call(lambda client: purge_retention(client, run.id))
+            self._call(lambda client: calls().purge_retention(client, run.id))
 
     def _enable(self) -> None:
         state = self.run.state if self.run else None
