@@ -34,6 +34,7 @@ from server.db.models import (
     ParapheurFolder,
     PhoneCall,
     Request,
+    Tombstone,
 )
 from server.problems import ProblemError
 from server.services.common import Change, stamp, tombstone
@@ -78,9 +79,13 @@ def record_read(
     citizen = session.get(Citizen, args.citizen_id)
     if citizen is None:
         # Erased meanwhile: the read still happened and is still owed to the trail, within the
-        # request's commune when the PC names one.
+        # commune of the request the PC names, or of the citizen's tombstone.
         request = session.get(Request, args.request_id) if args.request_id else None
         authority_id = request.authority_id if request is not None else None
+        if authority_id is None:  # the citizen's tombstone still says whose they were
+            authority_id = session.execute(select(Tombstone.authority_id).where(
+                Tombstone.entity == Entity.CITIZENS.value,
+                Tombstone.row_id == args.citizen_id).limit(1)).scalar()
         if authority_id is None or authority_id not in principal.authority_ids:
             raise ProblemError(404, f"{WHAT} est introuvable ou ne relève pas de vos "
                                     "collectivités.")

@@ -147,6 +147,11 @@ def test_erasure_is_admin_only_keeps_requests_anonymous_and_the_audit(world: Wor
     again = push(world, world.a, admin_client,
                  [mutation(admin_client, 2, "citizen.erase", args)], who="admin")
     assert again.results[0].result == "rejected"
+    # A read done offline before the erasure, sent after it: still owed to the trail.
+    late = push(world, world.a, client_id, [mutation(client_id, 2, "audit.read",
+                                                     read_args(citizen["id"]))])
+    assert late.results[0].result == "applied", late.results[0].reason
+    assert audit(world, citizen_id=citizen["id"], action="read").json()["total"] == 1
 
 
 def _close(world: World, request_id: str) -> None:
