@@ -438,7 +438,12 @@ class AuditEntry(Base):
     """Who read or changed what, when and from where (RGPD traceability)."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_authority_at", "authority_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_authority_at", "authority_id", "at"),
+        # The trail of one citizen or one request, newest first, without sorting the commune's.
+        Index("ix_audit_citizen_at", "citizen_id", "at"),
+        Index("ix_audit_request_at", "request_id", "at"),
+    )
     id: Mapped[uuid.UUID] = _uuid_pk()
     at: Mapped[datetime] = mapped_column(default=utcnow)
     agent_id: Mapped[uuid.UUID | None] = mapped_column()
@@ -450,8 +455,8 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     #: The citizen and the request an entry concerns, so the trail filters on them with an
     #: index rather than inside the JSON ``detail`` (which SQLite and PostgreSQL query apart).
-    citizen_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
-    request_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    citizen_id: Mapped[uuid.UUID | None] = mapped_column()
+    request_id: Mapped[uuid.UUID | None] = mapped_column()
 
 
 class RateLimitHit(Base):

@@ -6,7 +6,9 @@ its dialog; a non-admin reaching the screens by their shortcut gets a French ref
 from __future__ import annotations
 
 import csv
+import json
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -93,8 +95,16 @@ def test_a_read_on_the_clerks_pc_shows_in_the_admins_audit_window(
     clerk.select_request(pk)  # shown again: still one read
     reads = conn.execute("SELECT count(*) FROM sync_outbox WHERE name = 'audit.read'")
     assert reads.fetchone()[0] == 1
+    attachment_id = str(uuid.uuid4())
+    conn.execute("INSERT INTO attachment (id, request_pk, filename, media_type, size, sha256) "
+                 "VALUES (?, ?, 'justificatif.pdf', 'application/pdf', 10, ?)",
+                 (attachment_id, pk, "0" * 64))
+    clerk.detail.attachmentRequested.emit(attachment_id)  # « Ouvrir » on the file
+    opened = conn.execute("SELECT args FROM sync_outbox WHERE name = 'audit.read' "
+                          "ORDER BY rowid DESC LIMIT 1").fetchone()[0]
+    assert json.loads(opened)["attachment_id"] == attachment_id
     # The clerk's shortcut to the admin screen: refused in French, no window.
-    press(qtbot, clerk, Qt.Key.Key_J, shift=True)
+    press(qtbot, clerk, Qt.Key.Key_U, shift=True)
     assert refusals == [ADMIN_ONLY]
     assert clerk.findChild(AuditWindow) is None
     trail_for_clerk = AccessTrailView(citizen_id, conn, admin_online, None)
@@ -117,7 +127,7 @@ def test_a_read_on_the_clerks_pc_shows_in_the_admins_audit_window(
     rows = [[audit.model.index(r, c).data() for c in range(audit.model.columnCount())]
             for r in range(audit.model.rowCount())]
     clerk_reads = [r for r in rows if r[1] == "Claire Martin" and r[6] == "détail d'une demande"]
-    assert len(clerk_reads) == 1
+    assert len(clerk_reads) == 1  # shown twice, one read
     assert clerk_reads[0][2:5] == ["Consultation", "Usager", citizen_name]
     assert audit.count.text() == f"{len(rows)} entrée{'s' if len(rows) > 1 else ''}"
     audit.until.edit.setText("01/01/2020")

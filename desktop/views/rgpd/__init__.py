@@ -77,6 +77,16 @@ class Rgpd(QObject):
                 record_read(self.conn, found[0], ReadWhat.REQUEST_DETAIL, request_pk=found[1],
                             now=self.window.now())
 
+    def trace_attachment(self, attachment_id: str) -> None:
+        """« Ouvrir » on a file of the request shown: a read of the citizen's documents."""
+        row = self.conn.execute(
+            "SELECT r.citizen_pk, r.pk FROM attachment a JOIN request r ON r.pk = a.request_pk "
+            "WHERE a.id = ?", (attachment_id,)).fetchone()
+        if row is not None:
+            with contextlib.suppress(StoreError):
+                record_read(self.conn, int(row[0]), ReadWhat.ATTACHMENT, request_pk=int(row[1]),
+                            attachment_id=attachment_id, now=self.window.now())
+
     # --- screens ----------------------------------------------------------------------------
     def open_audit(self, query: AuditQuery | None = None) -> QWidget | None:
         shown = open_audit_window(self.window, self.conn, current_agent_id(self.conn),
@@ -183,7 +193,7 @@ def install_rgpd(window: MainWindow) -> Rgpd:
     menu = window.menuBar().addMenu("&RGPD")
     menu.setObjectName("menu-rgpd")
     menu.addAction(_action(window, "&Journal d'audit…", "action-audit",
-                           lambda: rgpd.open_audit(), "Ctrl+Shift+J"))
+                           lambda: rgpd.open_audit(), "Ctrl+Shift+U"))
     menu.addAction(_action(window, "&Conservation des données (36 mois)…", "action-retention",
                            rgpd.open_retention))
     menu.addSeparator()
@@ -192,6 +202,7 @@ def install_rgpd(window: MainWindow) -> Rgpd:
     menu.addAction(_action(window, "&Effacer l'usager (droit à l'effacement)…",
                            "action-rgpd-erase", lambda: rgpd.erase_selected()))
     window.table.selectionModel().selectionChanged.connect(lambda *_: rgpd.trace_selection())
+    window.detail.attachmentRequested.connect(rgpd.trace_attachment)
     return rgpd
 
 

@@ -29,8 +29,8 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_log") as batch:
         batch.add_column(sa.Column("citizen_id", sa.Uuid(), nullable=True))
         batch.add_column(sa.Column("request_id", sa.Uuid(), nullable=True))
-    op.create_index("ix_audit_log_citizen_id", "audit_log", ["citizen_id"])
-    op.create_index("ix_audit_log_request_id", "audit_log", ["request_id"])
+    op.create_index("ix_audit_citizen_at", "audit_log", ["citizen_id", "at"])
+    op.create_index("ix_audit_request_at", "audit_log", ["request_id", "at"])
     # Entries written before: a change of a citizen or a request names it in entity_id.
     op.execute("UPDATE audit_log SET citizen_id = entity_id WHERE entity = 'citizens'")
     op.execute("UPDATE audit_log SET request_id = entity_id WHERE entity = 'requests'")
@@ -89,8 +89,8 @@ def downgrade() -> None:
     op.drop_table("retention_items")
     op.drop_index("ix_retention_runs_authority_id", table_name="retention_runs")
     op.drop_table("retention_runs")
-    op.drop_index("ix_audit_log_request_id", table_name="audit_log")
-    op.drop_index("ix_audit_log_citizen_id", table_name="audit_log")
+    op.drop_index("ix_audit_request_at", table_name="audit_log")
+    op.drop_index("ix_audit_citizen_at", table_name="audit_log")
     with op.batch_alter_table("audit_log") as batch:
         batch.drop_column("request_id")
         batch.drop_column("citizen_id")
