@@ -144,8 +144,11 @@ class Rejection:
 
 
 def pending_count(conn: sqlite3.Connection) -> int:
+    """The changes waiting for the server, as the status line counts them: the traces of reads
+    (``audit.read``) travel in the outbox too, but they are no change of the secrétaire's."""
     return int(
-        conn.execute("SELECT COUNT(*) FROM sync_outbox WHERE state = 'pending'").fetchone()[0]
+        conn.execute("SELECT COUNT(*) FROM sync_outbox WHERE state = 'pending' AND name <> ?",
+                     (MutationName.AUDIT_READ.value,)).fetchone()[0]
     )
 
 

@@ -146,8 +146,8 @@ def test_a_read_on_the_clerks_pc_shows_in_the_admins_audit_window(
     assert len(lines) == audit.model.total + 1  # all of them, not only the pages shown
     assert "Claire Martin" in {line[1] for line in lines[1:]}
 
-    trail = AccessTrailView(citizen_id, admin._repo.connection, admin_online,  # noqa: SLF001
-                            str(admin._repo.current_agent()[0]))  # type: ignore[index]  # noqa: SLF001
+    trail = admin.rgpd.access_trail(citizen_id)  # the citizen window's « Consultations »
+    assert isinstance(trail, AccessTrailView)
     qtbot.addWidget(trail)
     trail.show()
     qtmodeltester.check(trail.model)

@@ -15,6 +15,7 @@ import pytest
 
 from desktop.documents.errors import OutputError
 from desktop.services.rgpd import Names, export_dossier, write_csv
+from desktop.store.outbox import pending_count
 from desktop.store.rgpd import ERASED_NAME, citizen_dossier, erase_citizen, record_read
 from sync.protocol.wire import AuditEntryRow, ReadWhat
 
@@ -54,6 +55,7 @@ def test_one_opening_is_one_read_and_local_citizens_are_not_traced(
                        now=NOW + timedelta(minutes=10))  # opened again later: a new read
     reads = outbox(demo_db, "audit.read")
     assert [r["what"] for r in reads] == ["request_detail", "citizen_file", "request_detail"]
+    assert pending_count(demo_db) == 0  # « N modifications en attente » counts no read
     assert datetime.fromisoformat(str(reads[0]["at"])) == NOW
 
 

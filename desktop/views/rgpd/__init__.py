@@ -103,6 +103,13 @@ class Rgpd(QObject):
             self.windows.append(shown)
         return shown
 
+    def access_trail(self, citizen_id: str) -> QWidget:
+        """The « Consultations » tab of the citizen window:
+        ``citizen_window.add_tab("Consultations", window.rgpd.access_trail(citizen_id))``."""
+        from desktop.views.rgpd.access_trail import AccessTrailView
+
+        return AccessTrailView(citizen_id, self.conn, self.online, current_agent_id(self.conn))
+
     def export_selected(self, folder: Path | None = None, *, with_files: bool = True) -> None:
         found = self.selected_citizen()
         if found is None:
