@@ -130,6 +130,21 @@ def test_a_read_on_the_clerks_pc_shows_in_the_admins_audit_window(
     assert len(clerk_reads) == 1  # shown twice, one read
     assert clerk_reads[0][2:5] == ["Consultation", "Usager", citizen_name]
     assert audit.count.text() == f"{len(rows)} entrée{'s' if len(rows) > 1 else ''}"
+    number = str(conn.execute("SELECT number FROM request WHERE pk = ?", (pk,)).fetchone()[0])
+    audit.citizen.setCurrentIndex(0)
+    audit.request.setText("2099-999999")
+    audit.apply()
+    assert audit.problem.text() == "Aucune demande n° « 2099-999999 » sur ce poste."
+    audit.request.setText(number)
+    audit.apply()  # each demo commune has its own 2026-0000xx
+    assert audit.problem.text().startswith("Plusieurs communes ont une demande n°")
+    authority_id = str(conn.execute("SELECT a.id FROM request r JOIN authority a ON "
+                                    "a.pk = r.authority_pk WHERE r.pk = ?", (pk,)).fetchone()[0])
+    audit.commune.setCurrentIndex(audit.commune.findData(authority_id))
+    audit.apply()
+    assert audit.problem.text() == "" and audit.model.rowCount() >= 2  # the read, the file
+    assert {audit.model.index(r, 5).data() for r in range(audit.model.rowCount())} == {number}
+    audit.request.clear()
     audit.until.edit.setText("01/01/2020")
     audit.since.edit.setText("02/01/2020")
     audit.apply()

@@ -196,12 +196,17 @@ class AuditWindow(QWidget):
         request_id = None
         number = self.request.text().strip()
         if number:
-            row = self._conn.execute("SELECT id FROM request WHERE number = ? OR number LIKE ?",
-                                     (number, f"%-{number.lstrip('0') or '0'}")).fetchone()
-            if row is None:
+            found = self._conn.execute(
+                "SELECT r.id FROM request r JOIN authority a ON a.pk = r.authority_pk "
+                "WHERE r.number = ? AND (? IS NULL OR a.id = ?)",
+                (number, self.commune.currentData(), self.commune.currentData())).fetchall()
+            if not found:
                 problems.append(f"Aucune demande n° « {number} » sur ce poste.")
+            elif len(found) > 1:
+                problems.append(f"Plusieurs communes ont une demande n° « {number} » : "
+                                "choisissez la commune.")
             else:
-                request_id = str(row[0])
+                request_id = str(found[0][0])
         citizen_id = None
         typed = self.citizen.currentText().strip()
         if self.citizen.currentIndex() > 0 and typed == self.citizen.itemText(
