@@ -16,12 +16,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Select, func, select
 
 from server.access import Action, Principal, authorize, check_authority, get_scoped
-from server.api.deps import DbDep, PrincipalDep
+from server.api.deps import DbDep, PrincipalDep, RuntimeDep
 from server.db.models import AuditEntry, Citizen, RetentionItem, RetentionRun
 from server.db.types import utcnow
 from server.problems import ProblemError, forbidden, problem_responses
 from server.services import retention
-from server.services.rgpd import WHAT, erase_citizen
+from server.services.rgpd import WHAT, erase_citizen, forget_files
 from sync.protocol.wire import (
     AuditEntryRow,
     AuditPage,
@@ -97,14 +97,15 @@ class EraseBody(BaseModel):
 
 
 @router.post("/citizens/{citizen_id}/erase", response_model=ErasureReport, responses=ERRORS)
-def erase(citizen_id: uuid.UUID, body: EraseBody, principal: PrincipalDep, db: DbDep
-          ) -> ErasureReport:
+def erase(citizen_id: uuid.UUID, body: EraseBody, principal: PrincipalDep, db: DbDep,
+          runtime: RuntimeDep) -> ErasureReport:
     """Right to erasure (admin): see ``server.services.rgpd`` for what is kept and why."""
     with db.write() as session:
         citizen = get_scoped(session, Citizen, citizen_id, principal, WHAT)
         authorize(principal, Action.ERASE, citizen.authority_id)
         done = erase_citizen(session, principal, citizen, via="rest", reason=body.reason)
-        return ErasureReport(citizen_id=citizen_id, **done.counts())
+    forget_files(db, runtime, done.released_blobs)
+    return ErasureReport(citizen_id=citizen_id, **done.counts())
 
 
 # --- 36-month retention ---------------------------------------------------------------------
@@ -175,7 +176,8 @@ def approve(run_id: uuid.UUID, principal: PrincipalDep, db: DbDep) -> RetentionR
 
 
 @router.post("/retention/{run_id}/purge", response_model=RetentionRunRow, responses=ERRORS)
-def purge(run_id: uuid.UUID, principal: PrincipalDep, db: DbDep) -> RetentionRunRow:
+def purge(run_id: uuid.UUID, principal: PrincipalDep, db: DbDep, runtime: RuntimeDep
+          ) -> RetentionRunRow:
     """Purges the approved list (resumes an interrupted purge); the report is in the answer."""
-    retention.purge(db, principal, run_id)
+    retention.purge(db, principal, run_id, runtime=runtime)
     return _run_row(db, principal, run_id)

@@ -72,11 +72,11 @@ RUNTIME_HANDLERS: dict[MutationName, RuntimeHandler] = {
     MutationName.PARAPHEUR_SEND: parapheur_flow.send,
     MutationName.PARAPHEUR_DECIDE: parapheur_flow.decide_mutation,
     MutationName.REPLY_SEND: replies.send_reply,
+    MutationName.CITIZEN_ERASE: rgpd.erase,
 }
 HANDLERS[MutationName.REQUEST_ASK_OPINION] = opinions.ask
 HANDLERS[MutationName.REQUEST_GIVE_OPINION] = opinions.give
 HANDLERS[MutationName.AUDIT_READ] = rgpd.record_read
-HANDLERS[MutationName.CITIZEN_ERASE] = rgpd.erase
 assert set(HANDLERS) | set(RUNTIME_HANDLERS) == set(MUTATION_ARGS), "a mutation lacks a handler"
 assert not set(HANDLERS) & set(RUNTIME_HANDLERS)
 

@@ -26,7 +26,8 @@ from server.db.database import Database
 from server.db.models import Citizen, Message, PhoneCall, Request, RetentionItem, RetentionRun
 from server.db.types import utcnow
 from server.problems import ProblemError, not_found
-from server.services.rgpd import erase_citizen
+from server.services.rgpd import erase_citizen, forget_files
+from server.services.runtime import Runtime
 from sync.protocol.vocabulary import Status
 
 RETENTION_MONTHS = 36
@@ -146,7 +147,7 @@ def approve(db: Database, principal: Principal, run_id: uuid.UUID) -> None:
 
 def purge(
     db: Database, principal: Principal, run_id: uuid.UUID, *,
-    after_each: Callable[[int], None] | None = None,
+    after_each: Callable[[int], None] | None = None, runtime: Runtime | None = None,
 ) -> dict[str, Any]:
     """Erases the approved list's citizens still pending, each in its own transaction, and
     returns the report. Called again after a crash, it goes on where it stopped.
@@ -166,6 +167,7 @@ def purge(
         authority_id, as_of = run.authority_id, run.as_of
     limit = _cutoff_instant(months_before(as_of, RETENTION_MONTHS))
     for done, citizen_id in enumerate(pending, start=1):
+        released: list[str] = []
         with db.write() as session:
             item = session.get(RetentionItem, (run_id, citizen_id))
             if item is None or item.state != "pending":
@@ -177,9 +179,12 @@ def purge(
             elif facts is None or facts[0] >= limit or facts[2] > 0:
                 item.state = "kept"  # came back (a new request, a call): not purged
             else:
-                erase_citizen(session, principal, citizen, via="retention")
+                released = erase_citizen(session, principal, citizen,
+                                         via="retention").released_blobs
                 item.state = "purged"
             item.done_at = utcnow()
+        if runtime is not None and released:
+            forget_files(db, runtime, released)
         faults.pause(IN_PURGE_ENV, f"purged {done}")
         if after_each is not None:
             after_each(done)

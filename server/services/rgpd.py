@@ -17,6 +17,7 @@ What erasure keeps, and why (the rule every PC applies too, through the pulled r
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from server import audit
 from server.access import Action, Principal, authorize, get_scoped
+from server.db.database import Database
 from server.db.models import (
     Attachment,
     Blob,
@@ -38,6 +40,7 @@ from server.db.models import (
 )
 from server.problems import ProblemError
 from server.services.common import Change, stamp, tombstone
+from server.services.runtime import Runtime
 from sync.protocol.wire import AuditReadArgs, CitizenEraseArgs, Entity
 
 WHAT = "Cet usager"
@@ -224,10 +227,33 @@ def erase_citizen(
 
 
 def erase(
-    session: Session, principal: Principal, args: CitizenEraseArgs, base_version: int | None
+    session: Session, principal: Principal, args: CitizenEraseArgs, base_version: int | None,
+    runtime: Runtime,
 ) -> Change:
-    """The ``citizen.erase`` mutation: administrators of the citizen's commune only."""
+    """The ``citizen.erase`` mutation: administrators of the citizen's commune only. The files
+    it leaves unreferenced go once the batch committed (``forget_files``)."""
     citizen = get_scoped(session, Citizen, args.citizen_id, principal, WHAT)
     authorize(principal, Action.ERASE, citizen.authority_id)
-    erase_citizen(session, principal, citizen, via="mutation", reason=args.reason)
+    done = erase_citizen(session, principal, citizen, via="mutation", reason=args.reason)
+    runtime.released_blobs.extend(done.released_blobs)
     return Change(Entity.CITIZENS, citizen)
+
+
+_FORGET_LOCK = threading.Lock()
+
+
+def forget_files(db: Database, runtime: Runtime, shas: list[str] | None = None) -> int:
+    """Removes from the disk the contents no authority references any more (checked again in
+    the database now: a rejected or rolled-back erasure left its rows, so its files stay)."""
+    with _FORGET_LOCK:
+        wanted = set(shas or ()) | set(runtime.released_blobs)
+        runtime.released_blobs.clear()
+    if not wanted:
+        return 0
+    with db.read() as session:
+        still = set(session.execute(select(Blob.sha256).where(
+            Blob.sha256.in_(sorted(wanted)))).scalars())
+    discard = getattr(runtime.blobs, "discard", None)
+    if discard is None:
+        return 0
+    return sum(1 for sha in sorted(wanted - still) if discard(sha))

@@ -3,6 +3,8 @@ and the 36-month retention purge (approved, one transaction per citizen, resumab
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from datetime import date, datetime
 from typing import Any
@@ -119,16 +121,22 @@ def _citizen_with_files(world: World) -> tuple[dict[str, Any], dict[str, Any], d
 
 def test_erasure_is_admin_only_keeps_requests_anonymous_and_the_audit(world: World) -> None:
     citizen, request, attachment = _citizen_with_files(world)
+    sha = attachment["sha256"]
+    stored = world.app.state.runtime.blobs.root / sha[:2] / sha[2:4] / sha
+    an_hour_ago = time.time() - 3600
+    os.utime(stored, (an_hour_ago, an_hour_ago))  # not a file arriving right now
     client_id = str(uuid.uuid4())
     args = {"citizen_id": citizen["id"], "reason": "Demande de l'usager du 30/11/2026"}
     clerk = push(world, world.a, client_id, [mutation(client_id, 1, "citizen.erase", args)])
     assert clerk.results[0].result == "rejected"
     assert clerk.results[0].reason == (
         "Seul un administrateur de la commune peut effacer les données d'un usager.")
+    assert stored.is_file()  # refused: nothing deleted
     admin_client = str(uuid.uuid4())
     done = push(world, world.a, admin_client, [mutation(admin_client, 1, "citizen.erase", args)],
                 who="admin")
     assert done.results[0].result == "applied", done.results[0].reason
+    assert not stored.exists()  # the pièce justificative left the server's disk too
     rows, _, _ = pull_all(world, world.a)
     assert citizen["id"] not in {c["id"] for c in rows["citizens"]}
     tombs = {(t["entity"], t["id"]) for t in rows["tombstones"]}
@@ -240,3 +248,24 @@ def test_a_citizen_active_again_is_kept(world: World) -> None:
     assert report["counts"] == {"kept": 1, "purged": 1}
     assert datetime.fromisoformat(report["finished_at"]).tzinfo is not None
 
+
+
+def test_erasure_by_rest_answers_the_counts(world: World) -> None:
+    citizen, request, attachment = _citizen_with_files(world)
+    url = f"/api/v1/citizens/{citizen['id']}/erase"
+    denied = world.client.post(url, json={"reason": "x"}, headers=world.a.headers("clerk"))
+    assert denied.status_code == 403
+    assert denied.json()["detail"] == (
+        "Seul un administrateur de la commune peut effacer les données d'un usager.")
+    done = world.client.post(url, json={"reason": "Courrier du 30/11/2026"},
+                             headers=world.a.headers("admin"))
+    assert done.status_code == 200, done.text
+    assert done.json() | {"citizen_id": None} == {
+        "citizen_id": None, "requests": 1, "phone_calls": 0, "messages": 0,
+        "attachments_deleted": 1, "attachments_kept": 0}
+    gone = world.client.get(f"/api/v1/citizens/{citizen['id']}", headers=world.a.headers())
+    assert gone.status_code == 404
+    kept = world.client.get(f"/api/v1/requests/{request['id']}", headers=world.a.headers())
+    assert kept.status_code == 200 and kept.json()["citizen_id"] is None
+    assert world.client.get(f"/api/v1/attachments/{attachment['id']}/content",
+                            headers=world.a.headers()).status_code == 404
