@@ -94,13 +94,14 @@ class AuditTrailModel(QAbstractTableModel):
         if generation != self._generation:
             return
         self._loading = False
+        told = bool(self._rows)  # after the first page, only a change of total is news
         if page.items:
             first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(page.items) - 1)
             self._rows.extend(page.items)
             self._cells.extend(self._names.cells(e) for e in page.items)
             self.endInsertRows()
-        if page.total != self._total:
+        if page.total != self._total or not told:
             self._total = page.total
             self.totalChanged.emit(page.total)
 

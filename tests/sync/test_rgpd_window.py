@@ -149,6 +149,10 @@ def test_a_read_on_the_clerks_pc_shows_in_the_admins_audit_window(
     audit.since.edit.setText("02/01/2020")
     audit.apply()
     assert "inversée" in audit.problem.text()
+    audit.since.edit.setText("01/01/2020")
+    audit.apply()
+    assert audit.problem.text() == "" and audit.model.rowCount() == 0
+    assert audit.count.text() == "Aucune entrée pour ces filtres."
     audit.clear()  # every entry of the admin's communes
     assert audit.problem.text() == "" and audit.model.total > len(rows)
     ARTIFACTS.mkdir(exist_ok=True)
