@@ -22,9 +22,10 @@ from desktop.services.tasks import TaskRunner
 from desktop.store.database import connect
 from desktop.store.inbox import InboxRepository
 from desktop.views.main_window import MainWindow
-from desktop.views.rgpd import use_online
+from desktop.views.rgpd import ERASE_ADMIN_ONLY, use_online
 from desktop.views.rgpd.access_trail import NOT_ADMIN, AccessTrailView
 from desktop.views.rgpd.audit_window import ADMIN_ONLY, AuditWindow
+from desktop.views.rgpd.retention_dialog import ADMIN_ONLY as RETENTION_ADMIN_ONLY
 from desktop.views.rgpd.retention_dialog import RetentionDialog
 from sync.client import ApiClient
 from tests.conftest import TODAY
@@ -107,6 +108,11 @@ def test_a_read_on_the_clerks_pc_shows_in_the_admins_audit_window(
     press(qtbot, clerk, Qt.Key.Key_U, shift=True)
     assert refusals == [ADMIN_ONLY]
     assert clerk.findChild(AuditWindow) is None
+    assert clerk.rgpd.open_retention() is None
+    assert not clerk.rgpd.erase_selected("x", confirm=False)
+    assert refusals[1:] == [RETENTION_ADMIN_ONLY, ERASE_ADMIN_ONLY]
+    assert conn.execute("SELECT count(*) FROM sync_outbox WHERE name = 'citizen.erase'"
+                        ).fetchone()[0] == 0
     trail_for_clerk = AccessTrailView(citizen_id, conn, admin_online, None)
     assert trail_for_clerk.note.text() == NOT_ADMIN
     assert sync_in_process(server.url, clerk_pc).rejected == 0
@@ -165,6 +171,18 @@ def test_a_read_on_the_clerks_pc_shows_in_the_admins_audit_window(
     assert len(lines) == audit.model.total + 1  # all of them, not only the pages shown
     assert "Claire Martin" in {line[1] for line in lines[1:]}
 
+    # « Exporter les données de l'usager… » then « Effacer l'usager… » on the admin's PC.
+    admin_conn = admin._repo.connection  # noqa: SLF001
+    admin_pk = int(admin_conn.execute(
+        "SELECT r.pk FROM request r JOIN citizen c ON c.pk = r.citizen_pk WHERE c.id = ? "
+        "LIMIT 1", (citizen_id,)).fetchone()[0])
+    admin.select_request(admin_pk)
+    admin.rgpd.export_selected(tmp_path / "export", with_files=False)
+    (exported,) = (tmp_path / "export").glob("*.json")
+    data = json.loads(exported.read_text(encoding="utf-8"))
+    assert data["reads"]["complete"] is True
+    assert "Claire Martin" in {e["agent"] for e in data["reads"]["entries"]}
+
     trail = admin.rgpd.access_trail(citizen_id)  # the citizen window's « Consultations »
     assert isinstance(trail, AccessTrailView)
     qtbot.addWidget(trail)
@@ -173,6 +191,13 @@ def test_a_read_on_the_clerks_pc_shows_in_the_admins_audit_window(
     assert "consultation" in trail.note.text()
     shown = [trail.model.index(r, 1).data() for r in range(trail.model.rowCount())]
     assert "Claire Martin" in shown
+
+    assert admin.rgpd.erase_selected("Demande écrite du 30/11/2026", confirm=False)
+    assert admin_conn.execute("SELECT display_name FROM citizen WHERE id = ?",
+                              (citizen_id,)).fetchone()[0] == "(usager effacé)"
+    assert sync_in_process(server.url, admin_pc, ADMIN).rejected == 0
+    assert server.query("SELECT count(*) FROM citizens WHERE id = ?",
+                        uuid.UUID(citizen_id).hex)[0][0] == 0
 
 
 def test_the_36_month_list_is_approved_and_purged_from_its_dialog(
