@@ -227,9 +227,11 @@ def _start_sync(app: object, window: object, conn: object, path: Path, *, demo: 
     ``--demo`` also starts the reference server in the background with its demo data and
     logs in (issue 4), unless BANNETTE_DEMO_SERVER=0; otherwise a PC that logged in before
     syncs at once, and every minute after."""
+    from desktop.syncing.online import SyncThreadOnline
     from desktop.syncing.worker import SyncController
     from desktop.views.attachments_ui import install_attachments
     from desktop.views.mail_drop import WindowDrop, scans_mail_handler
+    from desktop.views.rgpd import use_online
     from desktop.views.scans.window import install_scans
     from desktop.views.sync_ui import install_sync
 
@@ -241,6 +243,7 @@ def _start_sync(app: object, window: object, conn: object, path: Path, *, demo: 
     mail_drop = window.findChild(WindowDrop)
     if mail_drop is not None:
         scans.mail_handler = scans_mail_handler(mail_drop)
+    use_online(window, SyncThreadOnline(controller, window))  # type: ignore[arg-type]
     # Quitting waits for nothing: neither a request in flight nor the demo server (issue 9).
     app.aboutToQuit.connect(lambda: controller.stop(wait=False))  # type: ignore[attr-defined]
     known = conn.execute(  # type: ignore[attr-defined]

@@ -37,6 +37,7 @@ class Action(StrEnum):
     #: The commune's mailbox credentials (administrators only, like the audit trail).
     MANAGE_MAILBOX = "manage_mailbox"
     MANAGE_SERVICES = "manage_services"  # create, rename, retire a service, set its members
+    ERASE = "erase"  # RGPD erasure and the retention purge: administrators only
 
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
@@ -66,6 +67,7 @@ _REFUSALS: dict[Action, str] = {
     Action.READ: "Votre rôle ne permet pas de consulter ces données.",
     Action.MANAGE_MAILBOX: "Seul un administrateur peut régler la boîte aux lettres de la commune.",
     Action.MANAGE_SERVICES: SERVICES_ADMIN_ONLY,
+    Action.ERASE: "Seul un administrateur de la commune peut effacer les données d'un usager.",
 }
 
 

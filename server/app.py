@@ -31,6 +31,7 @@ from server.api import (
     phone_calls,
     procedures,
     requests,
+    rgpd,
     services,
     submissions,
     sync,
@@ -163,7 +164,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     for module in (
         auth, authorities, agents, procedures, requests, events, messages, citizens,
         phone_calls, attachments, parapheur,
-        sync, submissions, meta, mailbox, services,
+        sync, submissions, meta, mailbox, services, rgpd,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
 

@@ -26,7 +26,11 @@ def record(
     detail: dict[str, Any] | None = None,
     *,
     ip: str | None = None,
+    citizen_id: uuid.UUID | None = None,
+    request_id: uuid.UUID | None = None,
 ) -> None:
+    """``citizen_id`` / ``request_id`` default to ``entity_id`` for entries about a citizen or a
+    request, so the trail of one of them is a simple indexed filter."""
     session.add(
         AuditEntry(
             id=uuid.uuid4(),
@@ -38,6 +42,8 @@ def record(
             entity_id=entity_id,
             authority_id=authority_id,
             detail=detail or {},
+            citizen_id=citizen_id or (entity_id if entity == "citizens" else None),
+            request_id=request_id or (entity_id if entity == "requests" else None),
         )
     )
 
@@ -66,5 +72,5 @@ def record_citizen_reads(
         session.add(AuditEntry(
             id=uuid.uuid4(), at=now, agent_id=principal.agent_id, ip=principal.ip,
             action="read", entity="citizens", entity_id=entity_id,
-            authority_id=authority_id, detail=detail,
+            authority_id=authority_id, detail=detail, citizen_id=entity_id,
         ))

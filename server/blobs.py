@@ -140,6 +140,20 @@ class DiskBlobStore:
     def size(self, sha256: str) -> int:
         return self._path(sha256).stat().st_size
 
+    def discard(self, sha256: str, *, older_than_s: float = 60.0) -> bool:
+        """Removes a content no authority references any more (RGPD erasure). A file written
+        in the last minute is left: the same content may be arriving again right now."""
+        import time
+
+        path = self._path(sha256)
+        try:
+            if time.time() - path.stat().st_mtime < older_than_s:
+                return False
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
     def read(self, sha256: str, start: int = 0, end: int | None = None) -> bytes:
         with self._path(sha256).open("rb") as handle:
             handle.seek(start)

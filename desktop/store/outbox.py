@@ -45,6 +45,8 @@ _TARGETS: dict[MutationName, tuple[Entity, str]] = {
     MutationName.REQUEST_GIVE_OPINION: (Entity.REQUESTS, "request_id"),
     MutationName.SERVICE_SAVE: (Entity.SERVICES, "id"),
     MutationName.CITIZEN_MERGE: (Entity.CITIZENS, "survivor_id"),
+    MutationName.AUDIT_READ: (Entity.CITIZENS, "citizen_id"),
+    MutationName.CITIZEN_ERASE: (Entity.CITIZENS, "citizen_id"),
 }
 assert set(_TARGETS) == set(MUTATION_ARGS), "every mutation needs its target row"
 
@@ -144,8 +146,11 @@ class Rejection:
 
 
 def pending_count(conn: sqlite3.Connection) -> int:
+    """The changes waiting for the server, as the status line counts them: the traces of reads
+    (``audit.read``) travel in the outbox too, but they are no change of the secrétaire's."""
     return int(
-        conn.execute("SELECT COUNT(*) FROM sync_outbox WHERE state = 'pending'").fetchone()[0]
+        conn.execute("SELECT COUNT(*) FROM sync_outbox WHERE state = 'pending' AND name <> ?",
+                     (MutationName.AUDIT_READ.value,)).fetchone()[0]
     )
 
 

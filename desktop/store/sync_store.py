@@ -31,6 +31,7 @@ from desktop.domain.text import citizen_display_name, fold
 from desktop.store.database import connect, transaction
 from desktop.store.ids import iso
 from desktop.store.requests import refresh_due
+from desktop.store.rgpd import forget_personal_data
 from desktop.store.search_index import defer_index, index_deferred, rebuild_index
 from desktop.store.teamwork import named_event_data, record_assignment_notices, set_members
 from sync import faults
@@ -563,6 +564,7 @@ class _Applier:
             table = TABLES.get(tomb.entity)
             if table is None or table == "event":  # the local history is append-only
                 continue
+            forget_personal_data(self.conn, tomb.entity, str(tomb.id))  # RGPD erasure, purge
             self.conn.execute(
                 f"UPDATE {table} SET deleted = 1, version = ? WHERE id = ?",
                 (tomb.version, str(tomb.id)),

@@ -62,6 +62,7 @@ from desktop.views.parapheur.mode import install_official_desk
 from desktop.views.phone_call_dialog import install_phone_calls
 from desktop.views.reply.flow import install_replies
 from desktop.views.request_actions import RequestActions
+from desktop.views.rgpd import install_rgpd
 from desktop.views.saved_views import install_saved_views
 from desktop.views.tall_tabs import give_accents_room
 from desktop.views.teamwork.flow import install_teamwork
@@ -274,6 +275,7 @@ class MainWindow(QMainWindow):
         self.saved_views = install_saved_views(self)
         self.exchanges = install_thread(self)  # « Échanges avec l'usager », Écrire à l'usager
         self.dashboard = install_dashboard(self)  # « Tableau de bord », « Exporter la vue… »
+        self.rgpd = install_rgpd(self)  # « RGPD » menu, reads of personal data traced
 
         self.table.horizontalHeader().setSortIndicator(
             Column.RECEIVED, Qt.SortOrder.DescendingOrder

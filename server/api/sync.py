@@ -16,6 +16,7 @@ from server.db.types import utcnow
 from server.problems import problem_responses
 from server.services import pull as pull_service
 from server.services import push as push_service
+from server.services import rgpd
 from sync.protocol.wire import MetaResponse, PullRequest, PullResponse, PushRequest, PushResponse
 
 router = APIRouter(prefix="/sync", tags=["synchronisation"])
@@ -26,6 +27,7 @@ def push(
 ) -> PushResponse:
     """Applies each mutation once, in order; the answer lists one result per mutation."""
     response = push_service.push(db, principal, body, runtime)
+    rgpd.forget_files(db, runtime)  # files of citizens erased by this batch, once committed
     faults.pause(faults.AFTER_PUSH_ENV, "push committed")
     return response
 

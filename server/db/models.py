@@ -444,7 +444,12 @@ class AuditEntry(Base):
     """Who read or changed what, when and from where (RGPD traceability)."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_authority_at", "authority_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_authority_at", "authority_id", "at"),
+        # The trail of one citizen or one request, newest first, without sorting the commune's.
+        Index("ix_audit_citizen_at", "citizen_id", "at"),
+        Index("ix_audit_request_at", "request_id", "at"),
+    )
     id: Mapped[uuid.UUID] = _uuid_pk()
     at: Mapped[datetime] = mapped_column(default=utcnow)
     agent_id: Mapped[uuid.UUID | None] = mapped_column()
@@ -454,6 +459,10 @@ class AuditEntry(Base):
     entity_id: Mapped[uuid.UUID | None] = mapped_column()
     authority_id: Mapped[uuid.UUID | None] = mapped_column()
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: The citizen and the request an entry concerns, so the trail filters on them with an
+    #: index rather than inside the JSON ``detail`` (which SQLite and PostgreSQL query apart).
+    citizen_id: Mapped[uuid.UUID | None] = mapped_column()
+    request_id: Mapped[uuid.UUID | None] = mapped_column()
 
 
 class RateLimitHit(Base):
@@ -469,6 +478,7 @@ class RateLimitHit(Base):
     at: Mapped[datetime] = mapped_column()
 
 
+<<<<<<< HEAD
 class MailboxSettings(Base):
     """The commune's incoming mailbox, read over IMAP by ``server.mail.intake_poller`` (server
     side only, never synced: the password never reaches a PC and the API never returns it).
@@ -534,3 +544,39 @@ class Service(Base):
     member_ids: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+=======
+class RetentionRun(Base):
+    """One monthly 36-month retention list of a commune (seed CGU: content destroyed after 36
+    months without activity): computed, approved by an admin, then purged citizen by citizen.
+    ``state``: ``proposed`` → ``approved`` → ``purging`` → ``done``. ``report`` keeps the
+    counts once done; the list itself stays in ``retention_items`` (ids and dates only)."""
+
+    __tablename__ = "retention_runs"
+    __table_args__ = (UniqueConstraint("authority_id", "as_of"),)
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorities.id"), index=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    cutoff: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(20), default="proposed")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[uuid.UUID | None] = mapped_column()
+    approved_at: Mapped[datetime | None] = mapped_column()
+    approved_by: Mapped[uuid.UUID | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class RetentionItem(Base):
+    """A citizen on a retention list. ``state`` ``pending`` until purged (``purged``) or found
+    active again at purge time (``kept``): the purge resumes on the pending ones."""
+
+    __tablename__ = "retention_items"
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("retention_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    citizen_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    last_activity: Mapped[datetime] = mapped_column()
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    done_at: Mapped[datetime | None] = mapped_column()
+>>>>>>> rgpd

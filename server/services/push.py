@@ -25,6 +25,7 @@ from server.services import (
     parapheur_flow,
     replies,
     requests,
+    rgpd,
     teams,
 )
 from server.services.common import Change, to_wire
@@ -72,11 +73,13 @@ RUNTIME_HANDLERS: dict[MutationName, RuntimeHandler] = {
     MutationName.PARAPHEUR_SEND: parapheur_flow.send,
     MutationName.PARAPHEUR_DECIDE: parapheur_flow.decide_mutation,
     MutationName.REPLY_SEND: replies.send_reply,
+    MutationName.CITIZEN_ERASE: rgpd.erase,
 }
 HANDLERS[MutationName.REQUEST_ASK_OPINION] = opinions.ask
 HANDLERS[MutationName.REQUEST_GIVE_OPINION] = opinions.give
 HANDLERS[MutationName.SERVICE_SAVE] = teams.save
 HANDLERS[MutationName.CITIZEN_MERGE] = citizens.merge
+HANDLERS[MutationName.AUDIT_READ] = rgpd.record_read
 assert set(HANDLERS) | set(RUNTIME_HANDLERS) == set(MUTATION_ARGS), "a mutation lacks a handler"
 assert not set(HANDLERS) & set(RUNTIME_HANDLERS)
 

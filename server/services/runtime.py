@@ -4,7 +4,7 @@ push committed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from server.blobs import BlobStore
@@ -19,6 +19,9 @@ class Runtime:
     blobs: BlobStore
     mailer: MailWorker | None = None
     poller: ParapheurPoller | None = None
+    #: Contents an erasure left unreferenced in a pushed batch: their files go once it commits
+    #: (``server.services.rgpd.forget_files``).
+    released_blobs: list[str] = field(default_factory=list)
 
     def after_commit(self) -> None:
         """Called once the changes are committed: queued mail and folders may leave now."""

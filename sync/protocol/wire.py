@@ -395,6 +395,8 @@ class MutationName(StrEnum):
     REQUEST_GIVE_OPINION = "request.give_opinion"
     SERVICE_SAVE = "service.save"
     CITIZEN_MERGE = "citizen.merge"
+    AUDIT_READ = "audit.read"
+    CITIZEN_ERASE = "citizen.erase"
 
 
 class RequestCreateArgs(_Model):
@@ -736,6 +738,31 @@ class CitizenMergeArgs(_Model):
     absorbed_base_version: int = Field(ge=0, le=2**62)
     survivor_previous: dict[str, Any] = Field(default_factory=dict)
     absorbed_previous: dict[str, Any] = Field(default_factory=dict)
+class ReadWhat(StrEnum):
+    """What an agent opened that shows a citizen's personal data (the access trail, RGPD)."""
+
+    CITIZEN_FILE = "citizen_file"
+    REQUEST_DETAIL = "request_detail"
+    ATTACHMENT = "attachment"
+    EXPORT = "export"
+
+
+class AuditReadArgs(_Model):
+    """One opening of personal data on a PC, recorded even offline: the server writes it into
+    its append-only audit log with the PC's instant (``at``) beside its own."""
+
+    citizen_id: UUID
+    request_id: UUID | None = None
+    attachment_id: UUID | None = None
+    what: ReadWhat
+    at: LegalInstant
+
+
+class CitizenEraseArgs(_Model):
+    """Right to erasure (admin): the citizen goes, their requests stay anonymous."""
+
+    citizen_id: UUID
+    reason: Annotated[str, StringConstraints(max_length=500)] = ""
 
 
 MUTATION_ARGS: dict[MutationName, type[BaseModel]] = {
@@ -762,6 +789,8 @@ MUTATION_ARGS: dict[MutationName, type[BaseModel]] = {
     MutationName.REQUEST_GIVE_OPINION: RequestGiveOpinionArgs,
     MutationName.SERVICE_SAVE: ServiceSaveArgs,
     MutationName.CITIZEN_MERGE: CitizenMergeArgs,
+    MutationName.AUDIT_READ: AuditReadArgs,
+    MutationName.CITIZEN_ERASE: CitizenEraseArgs,
 }
 
 
@@ -924,3 +953,64 @@ class RegistrationReceipt(_Answer):
     channel: Channel
     attachments: list[str] = Field(default_factory=list)
     message: str
+
+
+# --------------------------------------------------------------------------------------------
+# RGPD: audit trail, erasure, 36-month retention (REST, administrators)
+# --------------------------------------------------------------------------------------------
+
+
+class AuditEntryRow(_Answer):
+    """One entry of the append-only audit log: who (agent, IP) did what (``action``: ``read``,
+    ``create``, ``update``, ``erase``…) to which row, when (server instant, UTC)."""
+
+    id: UUID
+    at: datetime
+    agent_id: UUID | None = None
+    ip: str | None = None
+    action: str
+    entity: str
+    entity_id: UUID | None = None
+    authority_id: UUID | None = None
+    citizen_id: UUID | None = None
+    request_id: UUID | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class AuditPage(_Answer):
+    items: list[AuditEntryRow]
+    total: int
+    limit: int
+    offset: int
+
+
+class ErasureReport(_Answer):
+    citizen_id: UUID
+    requests: int = 0
+    phone_calls: int = 0
+    messages: int = 0
+    attachments_deleted: int = 0
+    attachments_kept: int = 0
+
+
+class RetentionItemRow(_Answer):
+    citizen_id: UUID
+    last_activity: datetime
+    requests: int = 0
+    state: Literal["pending", "purged", "kept", "gone"] = "pending"
+    #: The citizen's name while they exist (the admin must know whom they approve to purge).
+    display_name: str | None = None
+
+
+class RetentionRunRow(_Answer):
+    id: UUID
+    authority_id: UUID
+    as_of: date
+    cutoff: date
+    state: Literal["proposed", "approved", "purging", "done"]
+    created_at: datetime
+    approved_at: datetime | None = None
+    approved_by: UUID | None = None
+    finished_at: datetime | None = None
+    report: dict[str, Any] = Field(default_factory=dict)
+    items: list[RetentionItemRow] = Field(default_factory=list)

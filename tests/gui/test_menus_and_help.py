@@ -38,7 +38,7 @@ def test_help_is_the_last_menu_even_with_the_sync_installed(
     try:
         install_sync(window, controller)
         assert menu_titles(window) == [
-            "Fichier", "Affichage", "Demande", "Usagers", "Administration",
+            "Fichier", "Affichage", "Demande", "Usagers", "Administration", "RGPD",
             "Synchronisation", "Aide",
         ]
         ARTIFACTS.mkdir(exist_ok=True)

@@ -11,14 +11,17 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
 
-from server.access import ID_TAKEN
+from server.access import ID_TAKEN, Principal
 from server.db.models import ParapheurFolder, Service
 from server.db.types import utcnow
+from server.services import retention
 from server.services.common import stamp
+from sync.protocol.vocabulary import Role
 from tests.server.conftest import World
 from tests.server.helpers import mutation, new_citizen, new_request, pdf_bytes, upload
 
@@ -98,6 +101,8 @@ BODIES: dict[tuple[str, str], Callable[[Foreign], dict[str, Any]]] = {
     ("POST", "/api/v1/services"): lambda f: {"json": {
         "authority_id": f.ids["authority_id"], "name": "Intrus"}},
     ("PATCH", "/api/v1/services/{service_id}"): lambda f: {"json": {"name": "Intrus"}},
+    ("POST", "/api/v1/citizens/{citizen_id}/erase"): lambda f: {"json": {"reason": "x"}},
+    ("POST", "/api/v1/authorities/{authority_id}/retention"): lambda f: {"json": {}},
 }
 
 
@@ -128,8 +133,12 @@ def foreign(world: World) -> Foreign:
     with world.db.write() as session:
         session.add(stamp(session, Service(id=service_id, authority_id=b.authority_id,
                                            name="Service de B", member_ids=[])))
+    b_admin = Principal(agent_id=b.agent_ids["clerk"], login="b", role=Role.ADMIN,
+                        authority_ids=frozenset({b.authority_id}))
+    run_id = retention.propose(world.db, b_admin, b.authority_id, date(2030, 1, 1))
     return Foreign({
         "service_id": str(service_id),
+        "run_id": str(run_id),
         "authority_id": str(b.authority_id), "request_id": req["id"],
         "citizen_id": citizen["id"], "message_id": message["id"], "event_id": note["id"],
         "attachment_id": attachment["id"], "phone_call_id": call["id"],
@@ -224,6 +233,9 @@ def test_push_against_foreign_rows_is_rejected(world: World, foreign: Foreign) -
                  "assignee_id": f["agent_id"]}),
         mutation(client_id, 14, "request.assign", {"request_id": own["id"],
                  "assignee_id": None, "service_id": f["service_id"]}),
+        mutation(client_id, 15, "audit.read", {"citizen_id": f["citizen_id"],
+                 "what": "citizen_file", "at": "2026-11-30T10:00:00Z"}),
+        mutation(client_id, 16, "citizen.erase", {"citizen_id": f["citizen_id"]}),
     ]
     response = world.client.post("/api/v1/sync/push", headers=world.a.headers("admin"),
                                  json={"client_id": client_id, "mutations": batch})
