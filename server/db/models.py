@@ -478,7 +478,6 @@ class RateLimitHit(Base):
     at: Mapped[datetime] = mapped_column()
 
 
-<<<<<<< HEAD
 class MailboxSettings(Base):
     """The commune's incoming mailbox, read over IMAP by ``server.mail.intake_poller`` (server
     side only, never synced: the password never reaches a PC and the API never returns it).
@@ -544,7 +543,8 @@ class Service(Base):
     member_ids: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-=======
+
+
 class RetentionRun(Base):
     """One monthly 36-month retention list of a commune (seed CGU: content destroyed after 36
     months without activity): computed, approved by an admin, then purged citizen by citizen.
@@ -579,4 +579,3 @@ class RetentionItem(Base):
     requests: Mapped[int] = mapped_column(Integer, default=0)
     state: Mapped[str] = mapped_column(String(10), default="pending")
     done_at: Mapped[datetime | None] = mapped_column()
->>>>>>> rgpd

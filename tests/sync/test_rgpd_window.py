@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop.services.rgpd import DirectOnline
 from desktop.services.tasks import TaskRunner
@@ -30,7 +30,6 @@ from desktop.views.rgpd.retention_dialog import RetentionDialog
 from sync.client import ApiClient
 from tests.conftest import TODAY
 from tests.gui.conftest import ARTIFACTS
-from tests.gui.test_legal_actions import press
 from tests.sync.conftest import FAST_RETRY, ServerProcess, local_db, sync_in_process
 from tests.sync.test_rgpd_sync import ADMIN, LATER, new_citizen
 
@@ -105,7 +104,10 @@ def test_a_read_on_the_clerks_pc_shows_in_the_admins_audit_window(
                           "ORDER BY rowid DESC LIMIT 1").fetchone()[0]
     assert json.loads(opened)["attachment_id"] == attachment_id
     # The clerk's shortcut to the admin screen: refused in French, no window.
-    press(qtbot, clerk, Qt.Key.Key_U, shift=True)
+    clerk.activateWindow()
+    qtbot.waitUntil(clerk.isActiveWindow, timeout=2000)
+    qtbot.keyClick(QApplication.focusWidget() or clerk, Qt.Key.Key_J,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
     assert refusals == [ADMIN_ONLY]
     assert clerk.findChild(AuditWindow) is None
     assert clerk.rgpd.open_retention() is None
