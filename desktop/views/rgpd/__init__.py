@@ -197,7 +197,7 @@ def _action(window: QWidget, text: str, name: str, slot: Callable[[], Any],
 def install_rgpd(window: MainWindow) -> Rgpd:
     """The « RGPD » menu and the tracing of what the detail pane shows."""
     rgpd = Rgpd(window)
-    menu = window.menuBar().addMenu("&RGPD")
+    menu = window.menuBar().addMenu("R&GPD")
     menu.setObjectName("menu-rgpd")
     menu.addAction(_action(window, "&Journal d'audit…", "action-audit",
                            lambda: rgpd.open_audit(), "Ctrl+Alt+J"))
