@@ -33,6 +33,7 @@ class Action(StrEnum):
     SEND_TO_PARAPHEUR = "send_to_parapheur"
     CONFIGURE = "configure"  # procedures and authority settings
     AUDIT = "audit"
+    ADMINISTER = "administer"  # the commune's settings and its procedures catalogue (admins)
 
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
@@ -60,6 +61,8 @@ _REFUSALS: dict[Action, str] = {
     Action.CONFIGURE: "Votre rôle ne permet pas de configurer les démarches.",
     Action.AUDIT: "Seul un administrateur peut consulter le journal d'audit.",
     Action.READ: "Votre rôle ne permet pas de consulter ces données.",
+    Action.ADMINISTER: "Seul un administrateur de la commune peut modifier ses paramètres "
+    "et son catalogue de démarches.",
 }
 
 

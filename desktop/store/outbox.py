@@ -43,6 +43,9 @@ _TARGETS: dict[MutationName, tuple[Entity, str]] = {
     MutationName.REPLY_SEND: (Entity.REQUESTS, "request_id"),
     MutationName.REQUEST_ASK_OPINION: (Entity.REQUESTS, "request_id"),
     MutationName.REQUEST_GIVE_OPINION: (Entity.REQUESTS, "request_id"),
+    MutationName.AUTHORITY_UPDATE: (Entity.AUTHORITIES, "authority_id"),
+    MutationName.PROCEDURE_UPSERT: (Entity.PROCEDURES, "id"),
+    MutationName.PROCEDURE_RETIRE: (Entity.PROCEDURES, "procedure_id"),
 }
 assert set(_TARGETS) == set(MUTATION_ARGS), "every mutation needs its target row"
 

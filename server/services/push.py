@@ -20,6 +20,7 @@ from server.problems import ProblemError, field_reason
 from server.services import (
     attachments,
     citizens,
+    commune_settings,
     messages,
     opinions,
     parapheur_flow,
@@ -74,6 +75,9 @@ RUNTIME_HANDLERS: dict[MutationName, RuntimeHandler] = {
 }
 HANDLERS[MutationName.REQUEST_ASK_OPINION] = opinions.ask
 HANDLERS[MutationName.REQUEST_GIVE_OPINION] = opinions.give
+HANDLERS[MutationName.AUTHORITY_UPDATE] = commune_settings.update_authority
+HANDLERS[MutationName.PROCEDURE_UPSERT] = commune_settings.upsert_procedure
+HANDLERS[MutationName.PROCEDURE_RETIRE] = commune_settings.retire_procedure
 assert set(HANDLERS) | set(RUNTIME_HANDLERS) == set(MUTATION_ARGS), "a mutation lacks a handler"
 assert not set(HANDLERS) & set(RUNTIME_HANDLERS)
 
