@@ -19,6 +19,7 @@ from typing import Any
 from desktop.domain.legal_time import in_zone, parse_stored, read
 from desktop.domain.parapheur import folder_label
 from desktop.domain.text import fold
+from desktop.store.rules import RULE_COLUMNS
 from sync.protocol.vocabulary import Channel, CitizenKind, Outcome, Status
 
 
@@ -473,8 +474,8 @@ class InboxRepository:
         if pk not in found:
             return None
         r = self._conn.execute(
-            """SELECT r.body, r.form_fields, r.registration_receipt_at, r.acknowledged_at,
-                      ag.display_name, p.silence_rule, p.period, p.period_unit, r.citizen_pk
+            f"""SELECT r.body, r.form_fields, r.registration_receipt_at, r.acknowledged_at,
+                      ag.display_name, {RULE_COLUMNS}, r.citizen_pk
                FROM request r
                JOIN procedure p ON p.pk = r.procedure_pk
                LEFT JOIN agent ag ON ag.pk = r.assigned_agent_pk
