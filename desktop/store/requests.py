@@ -123,6 +123,17 @@ def refresh_due(conn: sqlite3.Connection, request_pk: int) -> None:
     )
 
 
+
+def refresh_unacknowledged(conn: sqlite3.Connection, authority_pk: int) -> None:
+    """The commune's internal target moved: the échéance of its requests still to
+    acknowledge moves with it (the other échéances do not depend on it)."""
+    for (pk,) in conn.execute(
+        "SELECT pk FROM request WHERE authority_pk = ? AND deleted = 0 AND status = 'received'",
+        (authority_pk,),
+    ).fetchall():
+        refresh_due(conn, pk)
+
+
 def set_status(
     conn: sqlite3.Connection,
     request_pk: int,

@@ -30,7 +30,7 @@ from desktop.domain.legal_time import local_day, parse_stored, utc_now
 from desktop.domain.text import citizen_display_name, fold
 from desktop.store.database import connect, transaction
 from desktop.store.ids import iso
-from desktop.store.requests import refresh_due
+from desktop.store.requests import refresh_due, refresh_unacknowledged
 from desktop.store.rules import freeze_rules, rule_changes
 from desktop.store.search_index import defer_index, index_deferred, rebuild_index
 from sync import faults
@@ -546,7 +546,14 @@ class _Applier:
         }
         # Letterhead fields the server knows; the others stay as the mairie set them here.
         values.update({k: letterhead[k] for k in LETTERHEAD_FIELDS if k in letterhead})
+        before = self.conn.execute(
+            "SELECT pk, internal_target_days FROM authority WHERE id = ?", (str(row.id),)
+        ).fetchone()
         self._upsert_setting_row("authority", str(row.id), row.version, values)
+        if before is not None:
+            self._authority_facts.pop(int(before[0]), None)
+            if int(before[1]) != row.internal_target_days:
+                refresh_unacknowledged(self.conn, int(before[0]))
 
     def _upsert_setting_row(
         self, table: str, row_id: str, version: int, values: dict[str, Any]
@@ -586,9 +593,11 @@ class _Applier:
         for authority_id in row.authority_ids:
             authority_pk = self.pk("authority", authority_id)
             if authority_pk is not None:
+                role = row.roles.get(authority_id, row.role)
                 self.conn.execute(
-                    "INSERT OR IGNORE INTO agent_authority (agent_pk, authority_pk) VALUES (?, ?)",
-                    (agent_pk, authority_pk),
+                    "INSERT OR IGNORE INTO agent_authority (agent_pk, authority_pk, role) "
+                    "VALUES (?, ?, ?)",
+                    (agent_pk, authority_pk, role.value),
                 )
 
     def _procedures(self, row: ProcedureRow) -> None:

@@ -76,7 +76,7 @@ def update_authority(
         else:
             setattr(row, name, value)
 
-    new_values = args.fields.model_dump(mode="json", exclude_unset=True)
+    new_values = args.fields.model_dump(mode="json", exclude_none=True)
     stale = base_version is None or row.version > base_version
     changed, conflicts = _merge(current, write, new_values, args.previous, stale)
     if changed:
@@ -92,7 +92,7 @@ def upsert_procedure(
 ) -> Change:
     check_authority(principal, args.authority_id)
     authorize(principal, Action.ADMINISTER, args.authority_id)
-    new_values = args.fields.model_dump(mode="json", exclude_unset=True)
+    new_values = args.fields.model_dump(mode="json", exclude_none=True)
     code = new_values.get("code")
     if code is not None:
         clash = session.execute(

@@ -699,7 +699,7 @@ class DeputyArgs(_Model):
 
 class AuthorityFields(_Model):
     """The commune's settings an administrator edits (« Administration › Commune »). Only the
-    fields set are changed; the mailbox and parapheur connections are not here: they stay on
+    fields given (not null) are changed; the mailbox and parapheur connections are not here: they stay on
     the server (REST), never on a PC."""
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
@@ -731,7 +731,8 @@ ProcedureCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0
 
 
 class ProcedureFields(_Model):
-    """A procedure of the catalogue as the administrator edits it. A new period applies to
+    """A procedure of the catalogue as the administrator edits it (null: unchanged). A new
+    period applies to
     requests received from then on: the PCs keep the rule each request was received under."""
 
     code: ProcedureCode | None = None

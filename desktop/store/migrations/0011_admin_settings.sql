@@ -21,3 +21,7 @@ BEGIN
     UPDATE request SET rule_silence = NULL, rule_period = NULL, rule_unit = NULL
     WHERE pk = NEW.pk;
 END;
+-- A role belongs to (agent, commune): the « Administration » menu and screens are for the
+-- admins of the commune concerned (NULL: the agent's single role, as before).
+ALTER TABLE agent_authority ADD COLUMN role TEXT
+    CHECK (role IS NULL OR role IN ('clerk', 'official', 'admin'));
