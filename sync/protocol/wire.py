@@ -188,6 +188,10 @@ class AgentRow(Row):
     authority_ids: list[UUID] = Field(default_factory=list)
     #: The role in each of ``authority_ids``: a role belongs to (agent, authority).
     roles: dict[UUID, Role] = Field(default_factory=dict)
+    #: Last successful login; only in an administrator's listing of their commune's agents.
+    last_login_at: datetime | None = None
+    #: The agent still has a password chosen by someone else (same listing only).
+    must_change_password: bool | None = None
 
 
 class ProcedureRow(Row):
@@ -699,8 +703,8 @@ class DeputyArgs(_Model):
 
 class AuthorityFields(_Model):
     """The commune's settings an administrator edits (« Administration › Commune »). Only the
-    fields given (not null) are changed; the mailbox and parapheur connections are not here: they stay on
-    the server (REST), never on a PC."""
+    fields given (not null) are changed; the mailbox and parapheur connections are not here:
+    they stay on the server (REST), never on a PC."""
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     address: Annotated[str, StringConstraints(max_length=500)] | None = None
@@ -915,6 +919,13 @@ class LoginRequest(_Model):
 
 class RefreshRequest(_Model):
     refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class TemporaryPassword(_Answer):
+    """A password reset by an administrator: shown once, to be changed at the first login."""
+
+    agent_id: UUID
+    temporary_password: str
 
 
 class TokenPair(_Answer):

@@ -158,3 +158,30 @@ def test_must_change_password_is_enforced_until_changed(world: World) -> None:
     fresh = {"Authorization": f"Bearer {again.json()['access_token']}"}
     assert world.client.post("/api/v1/sync/pull", headers=fresh,
                              json={"cursor": 0}).status_code == 200
+
+
+def test_admin_lists_last_login_and_resets_a_password_shown_once(world: World) -> None:
+    listing = world.client.get(f"/api/v1/authorities/{world.a.authority_id}/agents",
+                               headers=world.a.headers("admin"))
+    assert listing.status_code == 200
+    clerk = next(r for r in listing.json() if r["id"] == str(world.a.agent_ids["clerk"]))
+    assert clerk["last_login_at"] is not None and clerk["must_change_password"] is False
+    as_clerk = world.client.get(f"/api/v1/authorities/{world.a.authority_id}/agents",
+                                headers=world.a.headers("clerk")).json()
+    assert all(r["last_login_at"] is None for r in as_clerk)
+    url = f"/api/v1/agents/{world.a.agent_ids['clerk']}/password-reset"
+    refused = world.client.post(url, headers=world.a.headers("official"))
+    assert refused.status_code == 403 and "administrateur" in refused.json()["detail"]
+    foreign = world.client.post(f"/api/v1/agents/{world.b.agent_ids['clerk']}/password-reset",
+                                headers=world.a.headers("admin"))
+    assert foreign.status_code == 404
+    reset = world.client.post(url, headers=world.a.headers("admin"))
+    assert reset.status_code == 200, reset.text
+    temporary = reset.json()["temporary_password"]
+    # The old session is revoked; the new password works and must be changed.
+    assert world.client.post("/api/v1/sync/pull", headers=world.a.headers("clerk"),
+                             json={"cursor": 0}).status_code == 401
+    login_name = next(r["login"] for r in listing.json() if r["id"] == clerk["id"])
+    again = world.client.post("/api/v1/auth/login",
+                              json={"login": login_name, "password": temporary})
+    assert again.status_code == 200 and again.json()["must_change_password"] is True
