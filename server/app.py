@@ -23,6 +23,7 @@ from server.api import (
     auth,
     authorities,
     citizens,
+    connections,
     events,
     messages,
     meta,
@@ -154,7 +155,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     for module in (
         auth, authorities, agents, procedures, requests, events, messages, citizens,
         phone_calls, attachments, parapheur,
-        sync, submissions, meta,
+        sync, submissions, meta, connections,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
 

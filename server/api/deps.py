@@ -15,6 +15,7 @@ from server.db.database import Database
 from server.problems import ProblemError
 from server.services.runtime import Runtime
 from sync.protocol.vocabulary import Role
+from sync.protocol.wire import MUST_CHANGE_PASSWORD_TYPE
 
 _bearer = HTTPBearer(auto_error=False, description="Jeton d'accès obtenu par /api/v1/auth/login")
 
@@ -44,7 +45,6 @@ def client_ip(request: Request) -> str | None:
 
 
 #: What an agent who must change their password may still call (suffixes of the path).
-MUST_CHANGE_PASSWORD_TYPE = "urn:bannette:must-change-password"
 PASSWORD_CHANGE_PATHS = ("/auth/password", "/auth/logout", "/auth/me")
 MUST_CHANGE_PASSWORD = (
     "Vous devez changer votre mot de passe (mot de passe initial ou choisi par un "

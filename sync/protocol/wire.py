@@ -921,6 +921,10 @@ class RefreshRequest(_Model):
     refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
+#: ``type`` of the 403 problem an agent gets while their password must be changed.
+MUST_CHANGE_PASSWORD_TYPE = "urn:bannette:must-change-password"
+
+
 class TemporaryPassword(_Answer):
     """A password reset by an administrator: shown once, to be changed at the first login."""
 
