@@ -218,12 +218,14 @@ def _start_sync(app: object, window: object, conn: object, path: Path, *, demo: 
     logs in (issue 4), unless BANNETTE_DEMO_SERVER=0; otherwise a PC that logged in before
     syncs at once, and every minute after."""
     from desktop.syncing.worker import SyncController
+    from desktop.views.admin.menu import connect_admin_server
     from desktop.views.attachments_ui import install_attachments
     from desktop.views.sync_ui import install_sync
 
     controller = SyncController(path, conn, parent=window)  # type: ignore[arg-type]
     install_sync(window, controller)  # type: ignore[arg-type]
     install_attachments(window, controller)  # type: ignore[arg-type]
+    connect_admin_server(window, controller)  # type: ignore[arg-type]
     # Quitting waits for nothing: neither a request in flight nor the demo server (issue 9).
     app.aboutToQuit.connect(lambda: controller.stop(wait=False))  # type: ignore[attr-defined]
     known = conn.execute(  # type: ignore[attr-defined]

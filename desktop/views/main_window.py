@@ -46,6 +46,7 @@ from desktop.services.tasks import TaskRunner
 from desktop.store.database import StoreError, database_file
 from desktop.store.inbox import Column, InboxRepository
 from desktop.store.legal import DeadlineSection
+from desktop.views.admin.menu import install_admin, refresh_admin_menu
 from desktop.views.deadlines_view import DeadlinesView
 from desktop.views.detail_pane import DetailPane
 from desktop.views.filter_bar import FilterBar
@@ -253,6 +254,7 @@ class MainWindow(QMainWindow):
         self.phone_call_action = install_phone_calls(self)
         self.replies = install_replies(self)
         self.official_desk = install_official_desk(self)  # None unless an élu is logged in
+        self.admin_menu = install_admin(self)  # hidden unless an admin of a commune
 
         self.table.horizontalHeader().setSortIndicator(
             Column.RECEIVED, Qt.SortOrder.DescendingOrder
@@ -398,6 +400,7 @@ class MainWindow(QMainWindow):
         self._agent_id = agent_id
         self.request_actions.set_agent(agent_id)
         self.model.set_agent(agent_id)
+        refresh_admin_menu(self)
         self.statusBar().showMessage(f"Connectée : {agent[1]}", 10_000)
 
     def data_arrived(self) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from typing import Annotated, Any
 
@@ -20,6 +19,7 @@ from server.db.models import Agent, AgentAuthority
 from server.problems import ProblemError, forbidden, problem_responses
 from server.services.agent_rows import agent_row, summary_role
 from server.services.common import stamp
+from sync.protocol.passwords import temporary_password
 from sync.protocol.vocabulary import Role
 from sync.protocol.wire import AgentRow, TemporaryPassword
 
@@ -150,17 +150,6 @@ def update_agent(agent_id: uuid.UUID, body: AgentUpdate, principal: PrincipalDep
             audit.record(session, principal, "update", "agents", agent.id, authority_id, detail)
         session.flush()
         return agent_row(agent, principal.authority_ids)
-
-
-#: Letters and digits a person can read back without confusion (no 0/O, 1/l/I).
-_READABLE = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-
-
-def temporary_password() -> str:
-    """Three groups of five readable characters, a digit and a sign: passes the policy, is
-    read over the phone, and is never seen again (must be changed at the first login)."""
-    groups = ["".join(secrets.choice(_READABLE) for _ in range(5)) for _ in range(3)]
-    return "-".join(groups) + f"-{secrets.randbelow(90) + 10}!"
 
 
 @router.post("/agents/{agent_id}/password-reset", response_model=TemporaryPassword,

@@ -103,8 +103,12 @@ def add_admin_entry(
 
 
 def connect_admin_server(window: QMainWindow, server: AdminServer) -> None:
-    """The sync session the online-only screens use (app.py, once the controller exists)."""
+    """The sync session the online-only screens use (app.py, once the controller exists),
+    and the password change the server may demand before anything syncs."""
+    from desktop.views.admin.password_dialog import install_password_change
+
     window.admin_server = server  # type: ignore[attr-defined]
+    install_password_change(window, server)
 
 
 def admin_server(window: QMainWindow) -> AdminServer | None:
