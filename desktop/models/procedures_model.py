@@ -13,7 +13,7 @@ from PySide6.QtGui import QBrush, QColor
 
 from desktop.store.commune_admin import ProcedureEntry
 from desktop.views.detail_pane import UNIT_LABELS
-from sync.protocol.vocabulary import SILENCE_RULE_LABELS
+from sync.protocol.vocabulary import SILENCE_RULE_LABELS, SilenceRule
 
 HEADERS = ("Démarche", "Code", "Silence de l'administration", "Délai", "Demandes", "État")
 RETIRED_COLOUR = QColor("#6c757d")
@@ -64,7 +64,8 @@ class ProceduresModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return (
                 entry.name, entry.code, SILENCE_RULE_LABELS[entry.silence_rule],
-                period_text(entry.period, entry.unit.value), str(entry.in_use),
+                "—" if entry.silence_rule is SilenceRule.NONE or entry.period < 1
+                else period_text(entry.period, entry.unit.value), str(entry.in_use),
                 "active" if entry.active else "retirée",
             )[index.column()]
         if role == Qt.ItemDataRole.ForegroundRole and not entry.active:

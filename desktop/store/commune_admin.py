@@ -201,7 +201,9 @@ def _first_reason(exc: ValueError) -> str:
         where = ".".join(str(p) for p in error["loc"])
         label = {"service_email": "adresse électronique", "service_phone": "téléphone",
                  "address": "adresse"}.get(where.split(".")[0], where)
-        message = str(error.get("msg", "")).removeprefix("Value error, ")
+        message = str(error.get("msg", "")).removeprefix("Value error, ").rstrip(".")
+        if message.casefold().startswith(label.casefold()):
+            return message
         return f"{label} : {message}"
     return str(exc)
 
@@ -216,7 +218,7 @@ def save_settings(
     require_admin(conn, agent_id, authority_pk)
     problems = check_settings(new)
     if problems:
-        raise StoreError("Paramètres non enregistrés : " + " ; ".join(problems) + ".")
+        raise StoreError("Paramètres non enregistrés : " + " ; ".join(problems).rstrip(".") + ".")
     authority_id, shared = authority_ref(conn, authority_pk)
     with transaction(conn):
         old = read_settings(conn, authority_pk)
@@ -270,7 +272,8 @@ class ProcedureEntry:
     def wire_values(self) -> dict[str, Any]:
         return {
             "code": self.code, "title": self.name, "silence_rule": self.silence_rule.value,
-            "period_value": self.period, "period_unit": self.unit.value,
+            # Without an implicit decision the period is unused: the wire wants one all the same.
+            "period_value": max(self.period, 1), "period_unit": self.unit.value,
             "required_documents": list(self.required_documents),
             "reply_templates": list(self.reply_templates),
         }
@@ -337,7 +340,7 @@ def save_procedure(
     others = catalogue(conn, authority_pk)
     problems = check_procedure(entry, others)
     if problems:
-        raise StoreError("Démarche non enregistrée : " + " ; ".join(problems) + ".")
+        raise StoreError("Démarche non enregistrée : " + " ; ".join(problems).rstrip(".") + ".")
     authority_id, shared = authority_ref(conn, authority_pk)
     after = entry.wire_values()
     with transaction(conn):

@@ -107,7 +107,7 @@ def test_bad_settings_are_refused_in_french_and_nothing_is_lost(
     commune = _commune(a)
     before = read_settings(a, commune)
     for bad, words in (
-        (replace(before, email="mairie@@exemple"), "adresse électronique"),
+        (replace(before, email="mairie@@exemple"), "Adresse électronique invalide"),
         (replace(before, internal_target_days=0), "de 1 à 60 jours"),
         (replace(before, name="  "), "nom de la commune"),
         (replace(before, deputies=(Deputy(""),)), "adjoint doit avoir un nom"),

@@ -48,14 +48,13 @@ def admin_menu(window: QMainWindow) -> QMenu | None:
 
 
 def refresh_admin_menu(window: QMainWindow) -> None:
-    """Shown only to administrators of a commune of this PC (after a login, a sync)."""
+    """Shown only to administrators of a commune of this PC (after a login, a sync). The
+    entries stay enabled: their shortcut, typed by a non-admin, says why it is refused
+    rather than doing nothing."""
     menu = admin_menu(window)
     if menu is None:
         return
-    allowed = bool(administered(_conn(window), current_agent_id(window)))
-    menu.menuAction().setVisible(allowed)
-    for action in menu.actions():
-        action.setEnabled(allowed)
+    menu.menuAction().setVisible(bool(administered(_conn(window), current_agent_id(window))))
 
 
 def admin_commune(window: QMainWindow) -> int | None:

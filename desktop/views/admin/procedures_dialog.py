@@ -72,7 +72,7 @@ class ProceduresDialog(QDialog):
         self._current: ProcedureEntry = blank_procedure()
         self.setObjectName("procedures-dialog")
         self.setWindowTitle(f"Démarches — {commune}" if commune else "Démarches")
-        self.resize(1180, 620)
+        self.resize(1240, 620)
         self.model = ProceduresModel(parent=self)
         self.table = QTableView(self)
         self.table.setObjectName("procedures-table")
@@ -81,7 +81,8 @@ class ProceduresDialog(QDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((1, 150), (2, 190), (3, 80), (4, 80), (5, 70)):
+        self.table.setColumnHidden(1, True)  # the code is in the form
+        for column, width in ((2, 200), (3, 90), (4, 80), (5, 70)):
             self.table.setColumnWidth(column, width)
 
         form_page = QWidget(self)
@@ -119,7 +120,7 @@ class ProceduresDialog(QDialog):
         form.addRow("&Intitulé :", self.name)
         form.addRow("&Code :", self.code)
         form.addRow("&Silence de l'administration :", self.rule)
-        form.addRow("&Délai :", delay)
+        form.addRow("Délai :", delay)
         form.addRow("", self.note)
         form.addRow("&Pièces à fournir :", self.documents)
         form.addRow("&Modèles de réponse :", self.templates)
@@ -147,7 +148,7 @@ class ProceduresDialog(QDialog):
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.table)
         splitter.addWidget(form_page)
-        splitter.setSizes([640, 520])
+        splitter.setSizes([720, 500])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
         layout.addLayout(buttons)
@@ -159,6 +160,7 @@ class ProceduresDialog(QDialog):
         for signal in (self.period.valueChanged, self.unit.currentIndexChanged,
                        self.rule.currentIndexChanged):
             signal.connect(self._show_note)
+        self.rule.currentIndexChanged.connect(self._period_needed)
         save_shortcuts(self, self.save)
         self.reload()
 
@@ -196,24 +198,34 @@ class ProceduresDialog(QDialog):
             used = (f"Utilisée par {entry.in_use} demande{'s' if entry.in_use > 1 else ''}."
                     if entry.in_use else "Utilisée par aucune demande.")
             self.state.setText(used + ("" if entry.active else " Retirée."))
+        self._period_needed()
         self.retire_button.setEnabled(entry.pk is not None)
         self.retire_button.setText("&Rétablir" if not entry.active else "&Retirer")
         self._show_note()
 
+    def _period_needed(self) -> None:
+        """Without an implicit decision the period means nothing: not asked."""
+        needed = self.rule.currentData() != SilenceRule.NONE.value
+        self.period.setEnabled(needed)
+        self.unit.setEnabled(needed)
+
     def _show_note(self) -> None:
         """The warning shows when the rule or period of a procedure in use is being changed."""
         e = self._current
-        changed = e.pk is not None and (
+        changed = e.pk is not None and self.period.isEnabled() and (
             self.rule.currentData() != e.silence_rule.value or self.period.value() != e.period
             or self.unit.currentData() != e.unit.value)
         self.note.setVisible(bool(changed and e.in_use))
 
     def entered(self) -> ProcedureEntry:
+        rule = SilenceRule(self.rule.currentData())
+        keep = rule is SilenceRule.NONE and self._current.silence_rule is SilenceRule.NONE
         return replace(
             self._current, name=self.name.text().strip(), code=self.code.text().strip(),
-            silence_rule=SilenceRule(self.rule.currentData()), period=self.period.value(),
-            unit=PeriodUnit(self.unit.currentData()), required_documents=_lines(self.documents),
-            reply_templates=_lines(self.templates),
+            silence_rule=rule,
+            period=self._current.period if keep else self.period.value(),
+            unit=self._current.unit if keep else PeriodUnit(self.unit.currentData()),
+            required_documents=_lines(self.documents), reply_templates=_lines(self.templates),
         )
 
     def start_new(self) -> None:

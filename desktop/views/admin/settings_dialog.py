@@ -260,7 +260,7 @@ class SettingsDialog(QDialog):
         self.phone = self._edit(page, "phone", s.phone)
         form.addRow("&Nom :", self.name)
         form.addRow("&Adresse :", self.address)
-        form.addRow("Code postal et &ville :", town)
+        form.addRow("Code postal et ville :", town)
         form.addRow("&Service en charge des demandes :", self.service)
         form.addRow("&Courriel du service :", self.email)
         form.addRow("&Téléphone du service :", self.phone)
@@ -314,7 +314,7 @@ class SettingsDialog(QDialog):
                       "demande électronique) reste compté à part.", page)
         note.setWordWrap(True)
         form.addRow("", note)
-        form.addRow("Dossier des &modèles (ce poste) :", row)
+        form.addRow("Dossier des modèles (ce poste) :", row)
         tabs.addTab(page, "Courriers et délais")
 
         # 4. the server's connections
