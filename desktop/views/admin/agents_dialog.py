@@ -220,7 +220,8 @@ class AgentsDialog(QDialog):
         def created(_answer: object) -> None:
             self.last_password = password
             show_once(self, display_name, password)
-            self.reload(f"{display_name} est invité ({ROLE_LABELS[role].lower()}).")
+            self.reload(f"Invitation de {display_name} enregistrée "
+                        f"({ROLE_LABELS[role].lower()}).")
 
         self._call("POST", "/agents", body, created)
 
@@ -230,8 +231,9 @@ class AgentsDialog(QDialog):
             return
         self._call("PATCH", f"/agents/{line.id}", {"active": not line.active},
                    lambda _a: self.reload(
-                       f"{line.display_name} est {'réactivé' if not line.active else 'désactivé'}"
-                       + ("." if not line.active else " : ses sessions sont fermées.")))
+                       f"Compte de {line.display_name} "
+                       + ("réactivé." if not line.active else
+                          "désactivé : ses sessions sont fermées.")))
 
     def reset_password(self) -> None:
         line = self.selected()

@@ -201,6 +201,7 @@ class ConnectionsTab(QWidget):
         config = answer.get("config") or {}
         for key, edit in self.fields.items():
             edit.setText(str(config.get(key, "")))
+        self.password.clear()  # never kept on screen, never sent back by the server
         self.password.setPlaceholderText(
             "(inchangé)" if answer.get("password_set") else "")
         self.state.setText("Réglages lus sur le serveur.")
