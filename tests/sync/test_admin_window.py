@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -61,7 +60,7 @@ def _set_must_change(server: ServerProcess, login: str) -> None:
 
 
 def test_agents_screen_against_the_real_server(  # type: ignore[no-untyped-def]
-    qtbot, synced_window, server: ServerProcess, quiet_boxes: list[str]
+    qtbot, synced_window, server: ServerProcess, quiet_boxes: list[str]  # noqa: F811
 ) -> None:
     window, controller, _ui = synced_window
     connect_admin_server(window, controller)
@@ -131,7 +130,7 @@ def test_agents_screen_against_the_real_server(  # type: ignore[no-untyped-def]
 
 
 def test_password_must_be_changed_before_anything_syncs(  # type: ignore[no-untyped-def]
-    qtbot, synced_window, server: ServerProcess, tmp_path: Path
+    qtbot, synced_window, server: ServerProcess  # noqa: F811
 ) -> None:
     window, controller, _ui = synced_window
     connect_admin_server(window, controller)

@@ -39,7 +39,8 @@ def _pc(server: ServerProcess, where: Path, login: tuple[str, str] = ADMIN) -> s
 
 
 def _commune(conn: sqlite3.Connection, insee: str = "10999") -> int:
-    return int(conn.execute("SELECT pk FROM authority WHERE insee_code = ?", (insee,)).fetchone()[0])
+    found = conn.execute("SELECT pk FROM authority WHERE insee_code = ?", (insee,)).fetchone()
+    return int(found[0])
 
 
 def _agent(conn: sqlite3.Connection, login: str) -> str:
