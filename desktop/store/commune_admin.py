@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from desktop.domain.signature import Deputy
 from desktop.store.database import StoreError, transaction
 from desktop.store.ids import new_id
 from desktop.store.intake import authority_ref
@@ -85,23 +86,6 @@ def require_admin(conn: sqlite3.Connection, agent_id: str | None, authority_pk: 
 
 
 @dataclass(frozen=True)
-class Deputy:
-    """An adjoint and the procedure codes they may sign for (« * »: all)."""
-
-    name: str
-    title: str = "Adjoint au maire"
-    delegations: tuple[str, ...] = ()
-    agent_id: str | None = None
-
-    def wire(self) -> dict[str, Any]:
-        return {"name": self.name, "title": self.title, "delegations": list(self.delegations),
-                "agent_id": self.agent_id}
-
-    def signs_for(self, procedure_code: str) -> bool:
-        return "*" in self.delegations or procedure_code in self.delegations
-
-
-@dataclass(frozen=True)
 class CommuneSettings:
     """What « Administration › Commune » shows and edits. ``templates_folder`` is a path of
     this PC: saved here only, never synced."""
@@ -149,11 +133,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
 
 
 def _deputies(text: str) -> tuple[Deputy, ...]:
-    return tuple(
-        Deputy(name=d.get("name", ""), title=d.get("title") or "Adjoint au maire",
-               delegations=tuple(d.get("delegations") or ()), agent_id=d.get("agent_id"))
-        for d in json.loads(text or "[]")
-    )
+    return tuple(Deputy.from_wire(d) for d in json.loads(text or "[]"))
 
 
 def read_settings(conn: sqlite3.Connection, authority_pk: int) -> CommuneSettings:

@@ -23,6 +23,7 @@ from enum import StrEnum
 from desktop.domain import deadlines
 from desktop.domain.due import DueKind
 from desktop.domain.legal_time import as_instant, in_zone, local_day, parse_stored, read
+from desktop.domain.signature import Deputy
 from desktop.domain.workflow import (
     DomainEvent,
     RequestState,
@@ -79,6 +80,8 @@ class AuthorityLetterhead:
     mayor_name: str
     mayor_title: str
     administrative_court: str
+    #: The adjoints and their delegations of signature (« Administration › Commune »).
+    deputies: tuple[Deputy, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ class ProcedureRule:
     period: int
     unit: PeriodUnit
     required_documents: tuple[str, ...]
+    code: str = ""
 
 
 @dataclass(frozen=True)
@@ -167,11 +171,11 @@ def legal_facts(conn: sqlite3.Connection, request_pk: int) -> LegalFacts:
                a.pk AS a_pk, a.name AS a_name, a.service_name, a.address AS a_address,
                a.postcode AS a_postcode, a.city AS a_city, a.email AS a_email,
                a.phone AS a_phone, a.department, a.internal_target_days, a.mayor_name,
-               a.mayor_title, a.administrative_court,
+               a.mayor_title, a.administrative_court, a.deputies,
                c.kind, c.display_name, c.last_name, c.first_name, c.organisation,
                c.address AS c_address, c.postcode AS c_postcode, c.city AS c_city,
                c.email AS c_email,
-               p.name AS p_name, {RULE_COLUMNS}, p.required_documents
+               p.name AS p_name, {RULE_COLUMNS}, p.required_documents, p.code AS p_code
         FROM request r
         JOIN authority a ON a.pk = r.authority_pk
         JOIN citizen c ON c.pk = r.citizen_pk
@@ -220,6 +224,7 @@ def legal_facts(conn: sqlite3.Connection, request_pk: int) -> LegalFacts:
             mayor_name=row["mayor_name"],
             mayor_title=row["mayor_title"],
             administrative_court=row["administrative_court"],
+            deputies=tuple(Deputy.from_wire(d) for d in json.loads(row["deputies"] or "[]")),
         ),
         citizen=CitizenAddress(
             kind=CitizenKind(row["kind"]),
@@ -238,6 +243,7 @@ def legal_facts(conn: sqlite3.Connection, request_pk: int) -> LegalFacts:
             period=row["period"],
             unit=PeriodUnit(row["period_unit"]),
             required_documents=tuple(str(d) for d in json.loads(row["required_documents"])),
+            code=row["p_code"],
         ),
         missing_documents=missing,
     )

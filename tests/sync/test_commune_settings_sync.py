@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from desktop.documents.render import render_letter
-from desktop.services.letters import LetterService, RequestAction
+from desktop.documents.render import LetterKind, render_letter
+from desktop.domain.signature import Deputy
+from desktop.services.letters import LetterService, RequestAction, letter_context
 from desktop.store.commune_admin import (
-    Deputy,
     catalogue,
     read_settings,
     save_procedure,
@@ -88,6 +88,16 @@ def test_settings_edited_on_pc_a_appear_on_a_letter_produced_on_pc_b(
     assert "La Maire" in text
     assert "Service de l'état civil et des élections" in text
     assert "03 25 99 88 77" in text
+    # The adjoint delegated « etat-civil » signs that procedure's letters, the maire the rest.
+    civil = int(b.execute(
+        "SELECT r.pk FROM request r JOIN procedure p ON p.pk = r.procedure_pk "
+        "WHERE r.authority_pk = ? AND p.code = 'etat-civil' LIMIT 1", (_commune(b),)
+    ).fetchone()[0])
+    signed = letter_context(LetterKind.ACKNOWLEDGEMENT, legal_facts(b, civil), TODAY)
+    assert (signed.signatory_name, signed.signatory_title) == (
+        "Paul Weber", "Pour le Maire et par délégation, 1er adjoint")
+    if legal_facts(b, pk).procedure.code != "etat-civil":
+        assert job.context.signatory_name == "Mme Hélène Lefèvre-Schmitt"
 
 
 def test_a_clerk_cannot_save_the_settings(server: ServerProcess, tmp_path: Path) -> None:
