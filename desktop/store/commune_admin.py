@@ -400,3 +400,72 @@ def blank_procedure() -> ProcedureEntry:
 
 def with_changes(entry: ProcedureEntry, values: Mapping[str, Any]) -> ProcedureEntry:
     return replace(entry, **values)
+
+
+# --------------------------------------------------------------------------- conflicts
+
+#: French names of the settings' and procedures' wire fields (the conflicts window).
+SETTING_LABELS = {
+    "name": "Nom de la commune", "address": "Adresse", "service_name": "Service",
+    "service_email": "Courriel du service", "service_phone": "Téléphone du service",
+    "mayor_name": "Maire", "mayor_title": "Qualité du maire",
+    "administrative_court": "Tribunal administratif",
+    "internal_target_days": "Délai interne d'accusé", "deputies": "Adjoints",
+    "code": "Code de la démarche", "title": "Intitulé de la démarche",
+    "silence_rule": "Silence de l'administration", "period_value": "Délai",
+    "period_unit": "Unité du délai", "required_documents": "Pièces à fournir",
+    "reply_templates": "Modèles de réponse",
+}
+_ENTRY_FIELDS = {"code": "code", "title": "name", "silence_rule": "silence_rule",
+                 "period_value": "period", "period_unit": "unit",
+                 "required_documents": "required_documents", "reply_templates": "reply_templates"}
+
+
+def keep_local_value(
+    conn: sqlite3.Connection, entity: str, row_id: str, field_name: str, value: Any, *,
+    agent_id: str | None,
+) -> None:
+    """« Garder ma valeur » on a settings or procedure conflict: the admin's value becomes a
+    new change, queued like any other (the role is checked again)."""
+    if entity == "procedures":
+        found = conn.execute("SELECT pk, authority_pk FROM procedure WHERE id = ?",
+                             (row_id,)).fetchone()
+        if found is None or found[1] is None or field_name not in _ENTRY_FIELDS:
+            return
+        entry = next(e for e in catalogue(conn, int(found[1])) if e.pk == int(found[0]))
+        typed: Any = value
+        if field_name == "silence_rule":
+            typed = SilenceRule(value)
+        elif field_name == "period_unit":
+            typed = PeriodUnit(value)
+        elif field_name in ("required_documents", "reply_templates"):
+            typed = tuple(value or ())
+        save_procedure(conn, int(found[1]), replace(entry, **{_ENTRY_FIELDS[field_name]: typed}),
+                       agent_id=agent_id)
+    elif entity == "authorities":
+        found = conn.execute("SELECT pk FROM authority WHERE id = ?", (row_id,)).fetchone()
+        if found is None:
+            return
+        settings = read_settings(conn, int(found[0]))
+        attribute = {"service_email": "email", "service_phone": "phone"}.get(field_name,
+                                                                             field_name)
+        if field_name == "deputies":
+            value = tuple(Deputy.from_wire(d) for d in value or ())
+        elif field_name == "address":
+            from desktop.store.sync_store import split_address
+
+            street, postcode, city = split_address(value)
+            settings = replace(settings, postcode=postcode, city=city)
+            value = street
+        if attribute in CommuneSettings.__dataclass_fields__:
+            save_settings(conn, int(found[0]), replace(settings, **{attribute: value}),
+                          agent_id=agent_id)
+
+
+def conflict_subject(conn: sqlite3.Connection, entity: str, row_id: str) -> str | None:
+    """What a settings or procedure conflict is about, in French (None: not one of ours)."""
+    table = {"procedures": "procedure", "authorities": "authority"}.get(entity)
+    if table is None:
+        return None
+    found = conn.execute(f"SELECT name FROM {table} WHERE id = ?", (row_id,)).fetchone()
+    return str(found[0]) if found else None

@@ -111,7 +111,7 @@ def legal_time(moment: datetime | None) -> str | None:
     return iso(moment)
 
 
-def _split_address(address: str | None) -> tuple[str, str, str]:
+def split_address(address: str | None) -> tuple[str, str, str]:
     """"3 rue des Lilas, 10100 Romilly" -> street, postcode, city (best effort)."""
     if not address:
         return "", "", ""
@@ -533,7 +533,7 @@ class _Applier:
 
     # --- one method per entity ------------------------------------------------------------
     def _authorities(self, row: AuthorityRow) -> None:
-        street, postcode, city = _split_address(row.address)
+        street, postcode, city = split_address(row.address)
         letterhead = row.letterhead or {}
         values: dict[str, Any] = {
             "kind": row.kind.value, "name": row.name, "insee_code": row.insee_code or "",
@@ -618,7 +618,7 @@ class _Applier:
 
     def _citizens(self, row: CitizenRow) -> None:
         authority_pk = self.need("authority", row.authority_id)
-        street, postcode, city = _split_address(row.postal_address)
+        street, postcode, city = split_address(row.postal_address)
         display = citizen_display_name(
             row.last_name or "", row.first_name or "", row.organisation_name or ""
         )
@@ -971,6 +971,11 @@ def resolve_conflict(
     ).fetchone()
     if row is None:
         return
+    if keep == "local" and row["entity"] in (Entity.PROCEDURES.value, Entity.AUTHORITIES.value):
+        from desktop.store.commune_admin import keep_local_value
+
+        keep_local_value(conn, row["entity"], row["row_id"], row["field"],
+                         json.loads(row["local_value"]), agent_id=agent_id)
     if keep == "local" and row["entity"] == Entity.REQUESTS.value:
         from desktop.store.requests import set_status, update_fields
 

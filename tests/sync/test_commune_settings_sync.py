@@ -23,7 +23,7 @@ from desktop.store.commune_admin import (
 from desktop.store.database import StoreError, connect
 from desktop.store.legal import legal_facts
 from desktop.store.outbox import pending_count
-from desktop.store.sync_store import conflicts
+from desktop.store.sync_store import conflicts, resolve_conflict
 from sync.protocol.vocabulary import PeriodUnit
 from tests.sync.conftest import CLERK, ServerProcess, local_db, sync_in_process
 from tests.unit.test_documents import docx_text
@@ -152,6 +152,15 @@ def test_a_procedure_edited_on_two_pcs_merges_and_keeps_the_clash(
         merged = next(p for p in catalogue(conn, _commune(conn)) if p.code == "salle-communale")
         assert (merged.period, merged.unit) == (3, PeriodUnit.WEEKS)
         assert merged.name == "Location de la salle des fêtes"
+    # On B, the admin keeps their own value (« Garder ma valeur »): a new change, for all.
+    for conflict in clash:
+        resolve_conflict(b, conflict["pk"], "local", agent_id=admin)
+    _sync(server, b)
+    _sync(server, a)
+    for conn in (a, b):
+        kept = next(p for p in catalogue(conn, _commune(conn)) if p.code == "salle-communale")
+        assert (kept.period, kept.unit) == (15, PeriodUnit.DAYS)
+    assert not [c for c in conflicts(b) if c["entity"] == "procedures"]
 
 
 def test_a_new_period_applies_to_new_requests_only_on_every_pc(
