@@ -37,10 +37,10 @@ class Deputy:
 
 def delegate_for(deputies: Sequence[Deputy], procedure_code: str) -> Deputy | None:
     """The adjoint who signs this procedure's letters, or None (the maire signs)."""
-    named = [d for d in deputies if procedure_code and procedure_code in d.delegations]
-    general = [d for d in deputies if ALL in d.delegations]
-    chosen = (named or general or [None])[0]
-    return chosen if chosen is not None and chosen.name.strip() else None
+    signers = [d for d in deputies if d.name.strip()]
+    named = [d for d in signers if procedure_code and procedure_code in d.delegations]
+    general = [d for d in signers if ALL in d.delegations]
+    return (named or general)[0] if named or general else None
 
 
 def signature(

@@ -9,7 +9,7 @@ the server's French problem+json ``detail``, shown as is. Nothing of it is kept 
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -149,13 +149,22 @@ class AgentsDialog(QDialog):
         self.reload()
 
     # --- server -------------------------------------------------------------------------------
-    def _call(self, method: str, path: str, body: object, done: Any) -> None:
+    def _call(self, method: str, path: str, body: object,
+              done: Callable[[object], None]) -> None:
         if self._server is None:
             self._fail(OFFLINE)
             return
         self._busy(True)
-        self._server.api(method, path, body, lambda answer: (self._busy(False), done(answer)),
-                         lambda message: (self._busy(False), self._fail(message)))
+
+        def answered(answer: object) -> None:
+            self._busy(False)
+            done(answer)
+
+        def failed(message: str) -> None:
+            self._busy(False)
+            self._fail(message)
+
+        self._server.api(method, path, body, answered, failed)
 
     def _busy(self, busy: bool) -> None:
         for button in (self.invite_button, self.active_button, self.reset_button,

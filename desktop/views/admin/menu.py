@@ -35,7 +35,8 @@ class AdminServer(Protocol):
 
 
 def _conn(window: QMainWindow) -> sqlite3.Connection:
-    return window._repo.connection  # type: ignore[attr-defined,no-any-return]  # noqa: SLF001
+    conn: sqlite3.Connection = window._repo.connection  # type: ignore[attr-defined]  # noqa: SLF001
+    return conn
 
 
 def current_agent_id(window: QMainWindow) -> str | None:

@@ -186,11 +186,14 @@ class ConnectionsTab(QWidget):
         self._server.api("GET", parapheur_settings_path(self._authority_id), None,
                          self._shown, self._offline)
         self._server.api("GET", mailbox_settings_path(self._authority_id), None,
-                         lambda _answer: self.mailbox.setText(
-                             "Boîte aux lettres (IMAP) : réglée sur le serveur."),
-                         lambda _message: self.mailbox.setText(
-                             "Boîte aux lettres (IMAP) : ce serveur ne propose pas encore ce "
-                             "réglage ; voyez son administrateur."))
+                         self._mailbox_shown, self._mailbox_missing)
+
+    def _mailbox_shown(self, _answer: object) -> None:
+        self.mailbox.setText("Boîte aux lettres (IMAP) : réglée sur le serveur.")
+
+    def _mailbox_missing(self, _message: str) -> None:
+        self.mailbox.setText("Boîte aux lettres (IMAP) : ce serveur ne propose pas encore ce "
+                             "réglage ; voyez son administrateur.")
 
     def _shown(self, answer: object) -> None:
         if not isinstance(answer, dict):
@@ -218,10 +221,15 @@ class ConnectionsTab(QWidget):
         self._server.api(
             "PUT", parapheur_settings_path(self._authority_id),
             {"connector": self.connector.currentData(), "config": config},
-            lambda answer: (self._shown(answer),
-                            self.state.setText("Parapheur enregistré sur le serveur.")),
-            lambda message: self.state.setText(f"Non enregistré : {message}"),
+            self._saved, self._not_saved,
         )
+
+    def _saved(self, answer: object) -> None:
+        self._shown(answer)
+        self.state.setText("Parapheur enregistré sur le serveur.")
+
+    def _not_saved(self, message: str) -> None:
+        self.state.setText(f"Non enregistré : {message}")
 
 
 class SettingsDialog(QDialog):
