@@ -8,32 +8,26 @@ the server's French problem+json ``detail``, shown as is. Nothing of it is kept 
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QMessageBox,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.models.agents_model import ROLE_LABELS, AgentLine, AgentsModel
-from desktop.store.commune_admin import require_admin
-from desktop.store.database import StoreError
-from desktop.views.admin.menu import AdminServer, admin_server, current_agent_id
+from desktop.views.admin.menu import AdminServer, admin_server
+from desktop.views.admin.parts import checked_admin, line_edit, list_table
 from desktop.views.dialog_parts import ERROR_STYLE
 from sync.protocol.passwords import temporary_password
 
@@ -63,13 +57,10 @@ class InviteDialog(QDialog):
         self.setObjectName("invite-dialog")
         self.setWindowTitle("Inviter un agent")
         form = QFormLayout(self)
-        self.display_name = QLineEdit(self)
-        self.display_name.setObjectName("invite-name")
-        self.login = QLineEdit(self)
-        self.login.setObjectName("invite-login")
-        self.login.setPlaceholderText("ex. cmartin (minuscules, chiffres, . _ -)")
-        self.email = QLineEdit(self)
-        self.email.setObjectName("invite-email")
+        self.display_name = line_edit(self, "invite-name")
+        self.login = line_edit(self, "invite-login",
+                               placeholder="ex. cmartin (minuscules, chiffres, . _ -)")
+        self.email = line_edit(self, "invite-email")
         self.role = role_combo(self)
         form.addRow("&Nom et prénom :", self.display_name)
         form.addRow("&Identifiant :", self.login)
@@ -105,15 +96,8 @@ class AgentsDialog(QDialog):
         self.setWindowTitle(f"Agents — {commune}")
         self.resize(940, 480)
         self.model = AgentsModel(self)
-        self.table = QTableView(self)
-        self.table.setObjectName("agents-table")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((1, 140), (2, 130), (3, 90), (4, 160), (5, 100)):
-            self.table.setColumnWidth(column, width)
+        self.table = list_table(self, self.model, "agents-table",
+                                {1: 140, 2: 130, 3: 90, 4: 160, 5: 100})
         self.message = QLabel(self)
         self.message.setObjectName("agents-message")
         self.message.setWordWrap(True)
@@ -269,13 +253,10 @@ class AgentsDialog(QDialog):
 
 
 def open_agents(window: QMainWindow, authority_pk: int) -> AgentsDialog | None:
-    conn: sqlite3.Connection = window._repo.connection  # type: ignore[attr-defined]  # noqa: SLF001
-    try:
-        require_admin(conn, current_agent_id(window), authority_pk)
-    except StoreError as exc:
-        QMessageBox.warning(window, "Administration", str(exc))
+    checked = checked_admin(window, authority_pk)
+    if checked is None:
         return None
-    authority_id, department, name = conn.execute(
+    authority_id, department, name = checked[0].execute(
         "SELECT id, department, name FROM authority WHERE pk = ?", (authority_pk,)).fetchone()
     dialog = AgentsDialog(admin_server(window), str(authority_id), str(department), str(name),
                           parent=window)

@@ -15,20 +15,16 @@ from dataclasses import replace
 
 from PySide6.QtCore import QItemSelection, Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -38,12 +34,11 @@ from desktop.store.commune_admin import (
     ProcedureEntry,
     blank_procedure,
     catalogue,
-    require_admin,
     save_procedure,
     set_active,
 )
 from desktop.store.database import StoreError
-from desktop.views.admin.menu import admin_server, current_agent_id
+from desktop.views.admin.parts import checked_admin, line_edit, list_table, saved_locally
 from desktop.views.detail_pane import UNIT_LABELS
 from desktop.views.dialog_parts import error_label, save_shortcuts
 from sync.protocol.vocabulary import SILENCE_RULE_LABELS, PeriodUnit, SilenceRule
@@ -74,24 +69,14 @@ class ProceduresDialog(QDialog):
         self.setWindowTitle(f"Démarches — {commune}" if commune else "Démarches")
         self.resize(1240, 620)
         self.model = ProceduresModel(parent=self)
-        self.table = QTableView(self)
-        self.table.setObjectName("procedures-table")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table = list_table(self, self.model, "procedures-table",
+                                {2: 200, 3: 90, 4: 80, 5: 70})
         self.table.setColumnHidden(1, True)  # the code is in the form
-        for column, width in ((2, 200), (3, 90), (4, 80), (5, 70)):
-            self.table.setColumnWidth(column, width)
 
         form_page = QWidget(self)
         form = QFormLayout(form_page)
-        self.name = QLineEdit(form_page)
-        self.name.setObjectName("procedure-name")
-        self.code = QLineEdit(form_page)
-        self.code.setObjectName("procedure-code")
-        self.code.setPlaceholderText("ex. occupation-terrasse")
+        self.name = line_edit(form_page, "procedure-name")
+        self.code = line_edit(form_page, "procedure-code", placeholder="ex. occupation-terrasse")
         self.rule = QComboBox(form_page)
         self.rule.setObjectName("procedure-rule")
         for rule in SilenceRule:
@@ -166,7 +151,7 @@ class ProceduresDialog(QDialog):
 
     # --- list ---------------------------------------------------------------------------------
     def reload(self, select_pk: int | None = None) -> None:
-        self.model.set_entries(catalogue(self._conn, self._pk))
+        self.model.set_rows(catalogue(self._conn, self._pk))
         row = self.model.row_of(select_pk)
         if row < 0 and self.model.rowCount():
             row = 0
@@ -267,25 +252,13 @@ class ProceduresDialog(QDialog):
 
 
 def open_procedures(window: QMainWindow, authority_pk: int) -> ProceduresDialog | None:
-    from PySide6.QtWidgets import QMessageBox
-
-    conn = window._repo.connection  # type: ignore[attr-defined]  # noqa: SLF001
-    agent_id = current_agent_id(window)
-    try:
-        require_admin(conn, agent_id, authority_pk)
-    except StoreError as exc:
-        QMessageBox.warning(window, "Administration", str(exc))
+    checked = checked_admin(window, authority_pk)
+    if checked is None:
         return None
+    conn, agent_id = checked
     name = str(conn.execute("SELECT name FROM authority WHERE pk = ?",
                             (authority_pk,)).fetchone()[0])
-
-    def saved() -> None:
-        window.data_arrived()  # type: ignore[attr-defined]  # the intake's choices change
-        server = admin_server(window)
-        if server is not None and hasattr(server, "local_changed"):
-            server.local_changed()
-
-    dialog = ProceduresDialog(conn, authority_pk, agent_id, commune=name, on_saved=saved,
-                              parent=window)
+    dialog = ProceduresDialog(conn, authority_pk, agent_id, commune=name,
+                              on_saved=lambda: saved_locally(window), parent=window)
     dialog.open()
     return dialog

@@ -37,11 +37,11 @@ from desktop.store.commune_admin import (
     CommuneSettings,
     Deputy,
     read_settings,
-    require_admin,
     save_settings,
 )
 from desktop.store.database import StoreError
-from desktop.views.admin.menu import AdminServer, admin_server, current_agent_id
+from desktop.views.admin.menu import AdminServer, admin_server
+from desktop.views.admin.parts import checked_admin, line_edit, saved_locally
 from desktop.views.dialog_parts import error_label, save_shortcuts
 
 DELEGATIONS_HELP = (
@@ -256,17 +256,17 @@ class SettingsDialog(QDialog):
         # 1. the commune and its service
         page = QWidget(tabs)
         form = QFormLayout(page)
-        self.name = self._edit(page, "name", s.name)
-        self.address = self._edit(page, "address", s.address)
-        self.postcode = self._edit(page, "postcode", s.postcode)
+        self.name = line_edit(page, "name", s.name)
+        self.address = line_edit(page, "address", s.address)
+        self.postcode = line_edit(page, "postcode", s.postcode)
         self.postcode.setMaximumWidth(90)
-        self.city = self._edit(page, "city", s.city)
+        self.city = line_edit(page, "city", s.city)
         town = QHBoxLayout()
         town.addWidget(self.postcode)
         town.addWidget(self.city, 1)
-        self.service = self._edit(page, "service-name", s.service_name)
-        self.email = self._edit(page, "email", s.email)
-        self.phone = self._edit(page, "phone", s.phone)
+        self.service = line_edit(page, "service-name", s.service_name)
+        self.email = line_edit(page, "email", s.email)
+        self.phone = line_edit(page, "phone", s.phone)
         form.addRow("&Nom :", self.name)
         form.addRow("&Adresse :", self.address)
         form.addRow("Code postal et ville :", town)
@@ -279,8 +279,8 @@ class SettingsDialog(QDialog):
         page = QWidget(tabs)
         box = QVBoxLayout(page)
         form = QFormLayout()
-        self.mayor_name = self._edit(page, "mayor-name", s.mayor_name)
-        self.mayor_title = self._edit(page, "mayor-title", s.mayor_title)
+        self.mayor_name = line_edit(page, "mayor-name", s.mayor_name)
+        self.mayor_title = line_edit(page, "mayor-title", s.mayor_title)
         form.addRow("&Maire :", self.mayor_name)
         form.addRow("&Qualité (signature) :", self.mayor_title)
         box.addLayout(form)
@@ -304,14 +304,14 @@ class SettingsDialog(QDialog):
         # 3. letters and delays
         page = QWidget(tabs)
         form = QFormLayout(page)
-        self.court = self._edit(page, "court", s.administrative_court)
+        self.court = line_edit(page, "court", s.administrative_court)
         self.court.setPlaceholderText("tribunal administratif de …")
         self.target = QSpinBox(page)
         self.target.setObjectName("target-days")
         self.target.setRange(1, 60)
         self.target.setValue(s.internal_target_days)
         self.target.setSuffix(" jours")
-        self.folder = self._edit(page, "templates-folder", s.templates_folder)
+        self.folder = line_edit(page, "templates-folder", s.templates_folder)
         choose = QPushButton("&Parcourir…", page)
         choose.clicked.connect(self._choose_folder)
         row = QHBoxLayout()
@@ -345,11 +345,6 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.buttons)
         save_shortcuts(self, self.save)
 
-    def _edit(self, parent: QWidget, name: str, text: str) -> QLineEdit:
-        edit = QLineEdit(text, parent)
-        edit.setObjectName(name)
-        return edit
-
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Dossier des modèles de la commune",
                                                   self.folder.text())
@@ -381,25 +376,12 @@ class SettingsDialog(QDialog):
 
 def open_settings(window: QMainWindow, authority_pk: int) -> SettingsDialog | None:
     """Opens the settings (the role checked again: a dialog never opens for a non-admin)."""
-    from PySide6.QtWidgets import QMessageBox
-
-    conn = window._repo.connection  # type: ignore[attr-defined]  # noqa: SLF001
-    agent_id = current_agent_id(window)
-    try:
-        require_admin(conn, agent_id, authority_pk)
-    except StoreError as exc:
-        QMessageBox.warning(window, "Administration", str(exc))
+    checked = checked_admin(window, authority_pk)
+    if checked is None:
         return None
-    dialog = SettingsDialog(conn, authority_pk, agent_id, server=admin_server(window),
-                            on_saved=lambda: _saved(window), parent=window)
+    conn, agent_id = checked
+    dialog = SettingsDialog(
+        conn, authority_pk, agent_id, server=admin_server(window), parent=window,
+        on_saved=lambda: saved_locally(window, "Paramètres de la commune enregistrés."))
     dialog.open()
     return dialog
-
-
-def _saved(window: QMainWindow) -> None:
-    """Saved here: the letters use it at once; the change leaves at the next sync."""
-    window.data_arrived()  # type: ignore[attr-defined]  # names and échéances may change
-    controller = admin_server(window)
-    if controller is not None and hasattr(controller, "local_changed"):
-        controller.local_changed()
-    window.statusBar().showMessage("Paramètres de la commune enregistrés.", 10_000)
