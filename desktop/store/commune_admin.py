@@ -113,10 +113,11 @@ class CommuneSettings:
     def wire_values(self) -> dict[str, Any]:
         """The wire fields (``AuthorityFields``) these settings give."""
         return {
-            "name": self.name, "address": self.wire_address(),
-            "service_name": self.service_name, "service_email": self.email,
-            "service_phone": self.phone, "mayor_name": self.mayor_name,
-            "mayor_title": self.mayor_title, "administrative_court": self.administrative_court,
+            "name": self.name.strip(), "address": self.wire_address(),
+            "service_name": self.service_name.strip(), "service_email": self.email.strip(),
+            "service_phone": self.phone.strip(), "mayor_name": self.mayor_name.strip(),
+            "mayor_title": self.mayor_title.strip(),
+            "administrative_court": self.administrative_court.strip(),
             "internal_target_days": self.internal_target_days,
             "deputies": [d.wire() for d in self.deputies],
         }
