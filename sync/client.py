@@ -229,9 +229,20 @@ class ApiClient:
         return self._parse_json(response) if response.content else None
 
     def change_password(self, current: str, new: str) -> None:
-        """The server revokes every session of the agent on success: log in again after."""
-        self._send("POST", "/auth/password", {"current_password": current, "new_password": new},
-                   auth=True, allow_refresh=True)
+        """The server revokes every session of the agent on success: log in again after.
+
+        A wrong current password is a 401 too: unlike an expired session it must not end
+        the session, so the token is renewed once and a second 401 is the password's."""
+        body = {"current_password": current, "new_password": new}
+        response = self._send_with_retries("POST", "/auth/password", body, None, True)
+        if response.status_code == 401 and self.tokens is not None:
+            self.refresh()
+            response = self._send_with_retries("POST", "/auth/password", body, None, True)
+        if response.status_code == 401:
+            detail = _problem_detail(response) or "Mot de passe actuel incorrect."
+            raise errors.RequestRefusedError(detail, status=401, detail=detail)
+        if not 200 <= response.status_code < 300:
+            self._raise_for(response)
 
     # --- attachments ----------------------------------------------------------------------
     def blob_exists(self, sha256: str, authority_id: UUID | str) -> bool:

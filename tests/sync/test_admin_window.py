@@ -148,6 +148,12 @@ def test_password_must_be_changed_before_anything_syncs(  # type: ignore[no-unty
     dialog.again.setText("Tilleul-Ecluse-78?")
     dialog.submit()
     assert dialog.error.text() == MISMATCH
+    dialog.current.setText("Pas-le-bon-1!")
+    dialog.again.setText("Tilleul-Ecluse-77?")
+    with qtbot.waitSignal(controller.passwordChangeFailed, timeout=30_000):
+        dialog.submit()
+    assert dialog.error.text() == "Mot de passe actuel incorrect."  # the session goes on
+    dialog.current.setText(ADMIN[1])
     dialog.new.setText("Azerty123!")
     dialog.again.setText("Azerty123!")
     with qtbot.waitSignal(controller.passwordChangeFailed, timeout=30_000):
