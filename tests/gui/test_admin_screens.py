@@ -154,3 +154,15 @@ def test_procedures_catalogue_add_edit_retire(
     assert dialog.retire_button.text() == "&Rétablir"
     dialog.retire_button.click()
     assert used.pk in {c.key for c in procedures_for(demo_db, pk)}
+
+
+def test_agents_screen_offline_says_so_in_french(
+    qtbot, window: MainWindow, demo_db: sqlite3.Connection
+) -> None:
+    from desktop.views.admin.agents_dialog import OFFLINE, AgentsDialog
+
+    _make_admin(demo_db, window)
+    window.findChild(type(window.actions()[0]), "action-admin-agents").trigger()
+    [dialog] = _dialogs(window, AgentsDialog)
+    assert dialog.message.text() == OFFLINE
+    assert not dialog.invite_button.isEnabled() and dialog.model.rowCount() == 0
