@@ -43,6 +43,11 @@ GONE = "Cette commune n'existe plus dans la base locale."
 
 # --------------------------------------------------------------------------- roles
 
+#: The role of agent ``a`` in the commune of membership ``aa``: its ``agent_role`` row (pulled
+#: from the server's per-commune roles), else the agent's single role.
+ROLE_JOIN = "LEFT JOIN agent_role ar ON ar.agent_pk = a.pk AND ar.authority_pk = aa.authority_pk"
+ROLE_HERE = "COALESCE(ar.role, a.role)"
+
 
 def role_in(conn: sqlite3.Connection, agent_id: str | None, authority_pk: int) -> Role | None:
     """The agent's role in this commune (a role belongs to (agent, commune)), None if the
@@ -50,9 +55,9 @@ def role_in(conn: sqlite3.Connection, agent_id: str | None, authority_pk: int) -
     if not agent_id:
         return None
     row = conn.execute(
-        "SELECT COALESCE(aa.role, a.role) FROM agent a "
+        f"SELECT {ROLE_HERE} FROM agent a "
         "JOIN agent_authority aa ON aa.agent_pk = a.pk "
-        "WHERE a.id = ? AND a.deleted = 0 AND aa.authority_pk = ?",
+        f"{ROLE_JOIN} WHERE a.id = ? AND a.deleted = 0 AND aa.authority_pk = ?",
         (agent_id, authority_pk),
     ).fetchone()
     return Role(row[0]) if row else None
@@ -67,9 +72,9 @@ def administered(conn: sqlite3.Connection, agent_id: str | None) -> list[tuple[i
         for pk, name in conn.execute(
             "SELECT au.pk, au.name FROM agent a "
             "JOIN agent_authority aa ON aa.agent_pk = a.pk "
-            "JOIN authority au ON au.pk = aa.authority_pk "
+            f"JOIN authority au ON au.pk = aa.authority_pk {ROLE_JOIN} "
             "WHERE a.id = ? AND a.deleted = 0 AND au.deleted = 0 "
-            "AND COALESCE(aa.role, a.role) = 'admin' ORDER BY au.name",
+            f"AND {ROLE_HERE} = 'admin' ORDER BY au.name",
             (agent_id,),
         )
     ]

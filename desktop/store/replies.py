@@ -101,7 +101,8 @@ def officials(conn: sqlite3.Connection, authority_pk: int) -> list[Official]:
             "SELECT a.pk, a.id, a.display_name FROM agent a "
             "JOIN agent_authority aa ON aa.agent_pk = a.pk "
             # The role in THIS commune (a role belongs to (agent, commune)).
-            "WHERE aa.authority_pk = ? AND COALESCE(aa.role, a.role) = ? AND a.deleted = 0 "
+            "LEFT JOIN agent_role ar ON ar.agent_pk = a.pk AND ar.authority_pk = aa.authority_pk "
+            "WHERE aa.authority_pk = ? AND COALESCE(ar.role, a.role) = ? AND a.deleted = 0 "
             "ORDER BY fold(a.display_name)",
             (authority_pk, Role.OFFICIAL.value),
         )

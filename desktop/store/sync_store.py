@@ -590,14 +590,18 @@ class _Applier:
         )
         agent_pk = self.need("agent", row.id)
         self.conn.execute("DELETE FROM agent_authority WHERE agent_pk = ?", (agent_pk,))
+        self.conn.execute("DELETE FROM agent_role WHERE agent_pk = ?", (agent_pk,))
         for authority_id in row.authority_ids:
             authority_pk = self.pk("authority", authority_id)
             if authority_pk is not None:
-                role = row.roles.get(authority_id, row.role)
                 self.conn.execute(
-                    "INSERT OR IGNORE INTO agent_authority (agent_pk, authority_pk, role) "
+                    "INSERT OR IGNORE INTO agent_authority (agent_pk, authority_pk) VALUES (?, ?)",
+                    (agent_pk, authority_pk),
+                )
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO agent_role (agent_pk, authority_pk, role) "
                     "VALUES (?, ?, ?)",
-                    (agent_pk, authority_pk, role.value),
+                    (agent_pk, authority_pk, row.roles.get(authority_id, row.role).value),
                 )
 
     def _procedures(self, row: ProcedureRow) -> None:

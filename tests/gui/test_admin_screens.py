@@ -39,8 +39,8 @@ def _make_admin(conn: sqlite3.Connection, window: MainWindow, only: str | None =
     pk = int(conn.execute("SELECT pk FROM authority ORDER BY name LIMIT 1").fetchone()[0]
              if only is None else
              conn.execute("SELECT pk FROM authority WHERE name = ?", (only,)).fetchone()[0])
-    conn.execute("UPDATE agent_authority SET role = 'admin' WHERE authority_pk = ? AND "
-                 "agent_pk = (SELECT pk FROM agent WHERE id = ?)", (pk, agent[0]))
+    conn.execute("INSERT OR REPLACE INTO agent_role (agent_pk, authority_pk, role) "
+                 "SELECT pk, ?, 'admin' FROM agent WHERE id = ?", (pk, agent[0]))
     conn.commit()
     window.follow_current_agent()
     from desktop.views.admin.menu import refresh_admin_menu
@@ -72,7 +72,7 @@ def test_a_role_withdrawn_after_the_menu_was_shown_is_checked_again(
 ) -> None:
     pk = _make_admin(demo_db, window)
     assert admin_menu(window).menuAction().isVisible()  # type: ignore[union-attr]
-    demo_db.execute("UPDATE agent_authority SET role = 'clerk' WHERE authority_pk = ?", (pk,))
+    demo_db.execute("UPDATE agent_role SET role = 'clerk' WHERE authority_pk = ?", (pk,))
     demo_db.commit()
     window.findChild(type(window.actions()[0]), "action-admin-commune").trigger()
     assert warnings and "réservé aux administrateurs" in warnings[0]

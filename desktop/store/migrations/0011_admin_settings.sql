@@ -22,6 +22,10 @@ BEGIN
     WHERE pk = NEW.pk;
 END;
 -- A role belongs to (agent, commune): the « Administration » menu and screens are for the
--- admins of the commune concerned (NULL: the agent's single role, as before).
-ALTER TABLE agent_authority ADD COLUMN role TEXT
-    CHECK (role IS NULL OR role IN ('clerk', 'official', 'admin'));
+-- admins of the commune concerned. Without a row here, the agent's single role (as before).
+CREATE TABLE agent_role (
+    agent_pk INTEGER NOT NULL REFERENCES agent(pk),
+    authority_pk INTEGER NOT NULL REFERENCES authority(pk),
+    role TEXT NOT NULL CHECK (role IN ('clerk', 'official', 'admin')),
+    PRIMARY KEY (agent_pk, authority_pk)
+);
