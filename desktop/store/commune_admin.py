@@ -21,6 +21,7 @@ from desktop.store.database import StoreError, transaction
 from desktop.store.ids import new_id
 from desktop.store.intake import authority_ref
 from desktop.store.outbox import enqueue
+from desktop.store.replies import Official
 from desktop.store.requests import refresh_unacknowledged
 from desktop.store.rules import freeze_rules, rule_changes
 from desktop.store.sync_store import PLACEHOLDER_PROCEDURE_ID
@@ -475,3 +476,23 @@ def conflict_subject(conn: sqlite3.Connection, entity: str, row_id: str) -> str 
         return None
     found = conn.execute(f"SELECT name FROM {table} WHERE id = ?", (row_id,)).fetchone()
     return str(found[0]) if found else None
+
+
+# --------------------------------------------------------------------------- parapheur
+
+
+def signers(conn: sqlite3.Connection, authority_pk: int, request_pk: int) -> list[Official]:
+    """The commune's élus for a parapheur circuit, the adjoint delegated for the request's
+    procedure first (so proposed as signatory), when their account is linked in the settings."""
+    from desktop.domain.signature import delegate_for
+    from desktop.store.replies import officials
+
+    found = officials(conn, authority_pk)
+    code = conn.execute(
+        "SELECT p.code FROM request r JOIN procedure p ON p.pk = r.procedure_pk WHERE r.pk = ?",
+        (request_pk,),
+    ).fetchone()
+    deputy = delegate_for(read_settings(conn, authority_pk).deputies, code[0] if code else "")
+    if deputy is None or deputy.agent_id is None:
+        return found
+    return sorted(found, key=lambda o: o.id != deputy.agent_id)

@@ -166,3 +166,31 @@ def test_agents_screen_offline_says_so_in_french(
     [dialog] = _dialogs(window, AgentsDialog)
     assert dialog.message.text() == OFFLINE
     assert not dialog.invite_button.isEnabled() and dialog.model.rowCount() == 0
+
+
+def test_the_delegated_adjoint_is_proposed_first_as_signatory(
+    qtbot, window: MainWindow, demo_db: sqlite3.Connection
+) -> None:
+    from PySide6.QtWidgets import QComboBox
+
+    from desktop.store.commune_admin import signers
+
+    pk = _make_admin(demo_db, window)
+    demo_db.execute("INSERT OR REPLACE INTO agent_role (agent_pk, authority_pk, role) "
+                    "SELECT pk, ?, 'official' FROM agent WHERE login = 'jhoffmann'", (pk,))
+    demo_db.commit()
+    request = int(demo_db.execute(
+        "SELECT pk FROM request WHERE authority_pk = ? LIMIT 1", (pk,)).fetchone()[0])
+    assert [o.name for o in signers(demo_db, pk, request)][0] == "Julien Hoffmann"
+    window.findChild(type(window.actions()[0]), "action-admin-commune").trigger()
+    [dialog] = _dialogs(window, SettingsDialog)
+    dialog.deputies.add()
+    row = dialog.deputies.rowCount() - 1
+    for column, text in enumerate(("Marie-Noëlle Schmitt", "1re adjointe", "*")):
+        dialog.deputies.item(row, column).setText(text)
+    account = dialog.deputies.cellWidget(row, 3)
+    assert isinstance(account, QComboBox)
+    account.setCurrentIndex(account.findText("Marie-Noëlle Schmitt"))
+    dialog.save()
+    assert not dialog.isVisible()
+    assert [o.name for o in signers(demo_db, pk, request)][0] == "Marie-Noëlle Schmitt"

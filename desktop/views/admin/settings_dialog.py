@@ -10,7 +10,7 @@ says so in French when not.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from PySide6.QtWidgets import (
@@ -33,13 +33,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.domain.signature import Deputy
 from desktop.store.commune_admin import (
     CommuneSettings,
-    Deputy,
     read_settings,
     save_settings,
 )
 from desktop.store.database import StoreError
+from desktop.store.replies import Official, officials
 from desktop.views.admin.menu import AdminServer, admin_server
 from desktop.views.admin.parts import checked_admin, line_edit, saved_locally
 from desktop.views.dialog_parts import error_label, save_shortcuts
@@ -72,15 +73,20 @@ def parapheur_settings_path(authority_id: str) -> str:
 
 
 class DeputiesTable(QTableWidget):
-    """The adjoints, one row each: name, title, delegations."""
+    """The adjoints, one row each: name, title, delegations, and the élu account that signs
+    in the parapheur (proposed first for the procedures delegated to them)."""
 
-    def __init__(self, deputies: tuple[Deputy, ...], parent: QWidget | None = None) -> None:
-        super().__init__(0, 3, parent)
+    def __init__(self, deputies: tuple[Deputy, ...], accounts: Sequence[Official] = (),
+                 parent: QWidget | None = None) -> None:
+        super().__init__(0, 4, parent)
+        self._accounts = list(accounts)
         self.setObjectName("deputies")
-        self.setHorizontalHeaderLabels(["Nom", "Qualité", "Délégations (codes)"])
+        self.setHorizontalHeaderLabels(
+            ["Nom", "Qualité", "Délégations (codes)", "Compte d'élu (parapheur)"])
         self.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.setColumnWidth(0, 190)
-        self.setColumnWidth(1, 150)
+        self.setColumnWidth(0, 170)
+        self.setColumnWidth(1, 120)
+        self.setColumnWidth(3, 170)
         self.verticalHeader().setVisible(False)
         for deputy in deputies:
             self.add(deputy)
@@ -93,6 +99,12 @@ class DeputiesTable(QTableWidget):
             (deputy.name, deputy.title, ", ".join(deputy.delegations))
         ):
             self.setItem(row, column, QTableWidgetItem(text))
+        account = QComboBox(self)
+        account.addItem("—", None)
+        for official in self._accounts:
+            account.addItem(official.name, official.id)
+        account.setCurrentIndex(max(account.findData(deputy.agent_id), 0))
+        self.setCellWidget(row, 3, account)
 
     def remove_current(self) -> None:
         if self.currentRow() >= 0:
@@ -105,7 +117,9 @@ class DeputiesTable(QTableWidget):
             if not (name or title or codes):
                 continue  # an empty row added and left
             delegations = tuple(c.strip() for c in codes.split(",") if c.strip())
-            found.append(Deputy(name, title or "Adjoint au maire", delegations))
+            account = self.cellWidget(row, 3)
+            agent_id = account.currentData() if isinstance(account, QComboBox) else None
+            found.append(Deputy(name, title or "Adjoint au maire", delegations, agent_id))
         return tuple(found)
 
     def _text(self, row: int, column: int) -> str:
@@ -285,7 +299,7 @@ class SettingsDialog(QDialog):
         form.addRow("&Qualité (signature) :", self.mayor_title)
         box.addLayout(form)
         box.addWidget(QLabel("Adjoints et délégations de signature :", page))
-        self.deputies = DeputiesTable(s.deputies, page)
+        self.deputies = DeputiesTable(s.deputies, officials(conn, authority_pk), page)
         box.addWidget(self.deputies, 1)
         hint = QLabel(DELEGATIONS_HELP, page)
         hint.setWordWrap(True)
