@@ -95,6 +95,8 @@ BODIES: dict[tuple[str, str], Callable[[Foreign], dict[str, Any]]] = {
         "login": "intrus", "display_name": "x", "role": "clerk", "password": "Abcdef-12",
         "authority_ids": [f.ids["authority_id"]]}},
     ("PATCH", "/api/v1/agents/{agent_id}"): lambda f: {"json": {"active": False}},
+    ("PUT", "/api/v1/authorities/{authority_id}/parapheur-settings"): lambda f: {"json": {
+        "connector": "builtin", "config": {}}},
 }
 
 
