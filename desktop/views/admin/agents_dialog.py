@@ -8,6 +8,7 @@ the server's French problem+json ``detail``, shown as is. Nothing of it is kept 
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from desktop.models.agents_model import ROLE_LABELS, AgentLine, AgentsModel
 from desktop.views.admin.menu import AdminServer, admin_server
-from desktop.views.admin.parts import checked_admin, line_edit, list_table
+from desktop.views.admin.parts import line_edit, list_table, open_checked
 from desktop.views.dialog_parts import ERROR_STYLE
 from sync.protocol.passwords import temporary_password
 
@@ -253,12 +254,11 @@ class AgentsDialog(QDialog):
 
 
 def open_agents(window: QMainWindow, authority_pk: int) -> AgentsDialog | None:
-    checked = checked_admin(window, authority_pk)
-    if checked is None:
-        return None
-    authority_id, department, name = checked[0].execute(
-        "SELECT id, department, name FROM authority WHERE pk = ?", (authority_pk,)).fetchone()
-    dialog = AgentsDialog(admin_server(window), str(authority_id), str(department), str(name),
-                          parent=window)
-    dialog.open()
-    return dialog
+    def make(conn: sqlite3.Connection, _agent_id: str | None) -> AgentsDialog:
+        authority_id, department, name = conn.execute(
+            "SELECT id, department, name FROM authority WHERE pk = ?", (authority_pk,)
+        ).fetchone()
+        return AgentsDialog(admin_server(window), str(authority_id), str(department), str(name),
+                            parent=window)
+
+    return open_checked(window, authority_pk, make)

@@ -4,10 +4,13 @@ named line edits and the list tables."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+from typing import TypeVar
 
 from PySide6.QtCore import QAbstractItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDialog,
     QHeaderView,
     QLineEdit,
     QMainWindow,
@@ -33,6 +36,22 @@ def checked_admin(window: QMainWindow, authority_pk: int) -> tuple[sqlite3.Conne
         QMessageBox.warning(window, "Administration", str(exc))
         return None
     return conn, agent_id
+
+
+D = TypeVar("D", bound=QDialog)
+
+
+def open_checked(
+    window: QMainWindow, authority_pk: int,
+    make: Callable[[sqlite3.Connection, str | None], D],
+) -> D | None:
+    """Opens an admin screen made by ``make(conn, agent_id)``, the role checked first."""
+    checked = checked_admin(window, authority_pk)
+    if checked is None:
+        return None
+    dialog = make(*checked)
+    dialog.open()
+    return dialog
 
 
 def saved_locally(window: QMainWindow, message: str = "") -> None:

@@ -38,7 +38,7 @@ from desktop.store.commune_admin import (
     set_active,
 )
 from desktop.store.database import StoreError
-from desktop.views.admin.parts import checked_admin, line_edit, list_table, saved_locally
+from desktop.views.admin.parts import line_edit, list_table, open_checked, saved_locally
 from desktop.views.detail_pane import UNIT_LABELS
 from desktop.views.dialog_parts import error_label, save_shortcuts
 from sync.protocol.vocabulary import SILENCE_RULE_LABELS, PeriodUnit, SilenceRule
@@ -252,13 +252,10 @@ class ProceduresDialog(QDialog):
 
 
 def open_procedures(window: QMainWindow, authority_pk: int) -> ProceduresDialog | None:
-    checked = checked_admin(window, authority_pk)
-    if checked is None:
-        return None
-    conn, agent_id = checked
-    name = str(conn.execute("SELECT name FROM authority WHERE pk = ?",
-                            (authority_pk,)).fetchone()[0])
-    dialog = ProceduresDialog(conn, authority_pk, agent_id, commune=name,
-                              on_saved=lambda: saved_locally(window), parent=window)
-    dialog.open()
-    return dialog
+    def make(conn: sqlite3.Connection, agent_id: str | None) -> ProceduresDialog:
+        name = str(conn.execute("SELECT name FROM authority WHERE pk = ?",
+                                (authority_pk,)).fetchone()[0])
+        return ProceduresDialog(conn, authority_pk, agent_id, commune=name,
+                                on_saved=lambda: saved_locally(window), parent=window)
+
+    return open_checked(window, authority_pk, make)

@@ -42,7 +42,7 @@ from desktop.store.commune_admin import (
 from desktop.store.database import StoreError
 from desktop.store.replies import Official, officials
 from desktop.views.admin.menu import AdminServer, admin_server
-from desktop.views.admin.parts import checked_admin, line_edit, saved_locally
+from desktop.views.admin.parts import line_edit, open_checked, saved_locally
 from desktop.views.dialog_parts import error_label, save_shortcuts
 
 DELEGATIONS_HELP = (
@@ -390,12 +390,6 @@ class SettingsDialog(QDialog):
 
 def open_settings(window: QMainWindow, authority_pk: int) -> SettingsDialog | None:
     """Opens the settings (the role checked again: a dialog never opens for a non-admin)."""
-    checked = checked_admin(window, authority_pk)
-    if checked is None:
-        return None
-    conn, agent_id = checked
-    dialog = SettingsDialog(
+    return open_checked(window, authority_pk, lambda conn, agent_id: SettingsDialog(
         conn, authority_pk, agent_id, server=admin_server(window), parent=window,
-        on_saved=lambda: saved_locally(window, "Paramètres de la commune enregistrés."))
-    dialog.open()
-    return dialog
+        on_saved=lambda: saved_locally(window, "Paramètres de la commune enregistrés.")))
