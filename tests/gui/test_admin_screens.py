@@ -194,3 +194,50 @@ def test_the_delegated_adjoint_is_proposed_first_as_signatory(
     dialog.save()
     assert not dialog.isVisible()
     assert [o.name for o in signers(demo_db, pk, request)][0] == "Marie-Noëlle Schmitt"
+
+
+class FakeServer:
+    """The REST calls of the connections tab, answered at once (the real server's shapes)."""
+
+    def __init__(self, answers: dict[tuple[str, str], Any]) -> None:
+        self.answers = answers
+        self.calls: list[tuple[str, str, object]] = []
+
+    def api(self, method: str, path: str, body: object, on_done: Any, on_failed: Any) -> int:
+        self.calls.append((method, path, body))
+        answer = self.answers.get((method, path.rsplit("/", 1)[-1]))
+        if isinstance(answer, str):
+            on_failed(answer)
+        else:
+            on_done(answer)
+        return len(self.calls)
+
+
+def test_mailbox_settings_go_to_the_server_and_the_password_never_comes_back(
+    qtbot, window: MainWindow, demo_db: sqlite3.Connection
+) -> None:
+    from desktop.views.admin.settings_dialog import ConnectionsTab
+
+    mailbox = {"host": "imap.mairie.fr", "port": 993, "security": "tls",
+               "username": "accueil", "has_password": True, "folder": "INBOX",
+               "move_to": "Bannette", "enabled": True, "last_error": None}
+    server = FakeServer({
+        ("GET", "parapheur-settings"): {"connector": "builtin", "config": {},
+                                        "password_set": False},
+        ("GET", "mailbox"): mailbox, ("PUT", "mailbox"): mailbox,
+    })
+    tab = ConnectionsTab(server, "a1", None)
+    qtbot.addWidget(tab)
+    assert tab.mail_fields["host"].text() == "imap.mairie.fr"
+    assert tab.mail_password.text() == "" and tab.mail_password.placeholderText() == "(inchangé)"
+    tab.mail_fields["username"].setText("secretariat")
+    tab.save_mailbox()
+    method, path, body = server.calls[-1]
+    assert (method, path) == ("PUT", "/authorities/a1/mailbox")
+    assert isinstance(body, dict) and body["username"] == "secretariat" and body["port"] == 993
+    assert "password" not in body  # left empty: the server keeps the one it has
+    missing = FakeServer({("GET", "parapheur-settings"): {"connector": "builtin"},
+                          ("GET", "mailbox"): "Aucune boîte aux lettres réglée."})
+    offline_tab = ConnectionsTab(missing, "a1", None)
+    qtbot.addWidget(offline_tab)
+    assert "pas encore réglée" in offline_tab.mailbox.text()

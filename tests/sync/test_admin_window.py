@@ -117,7 +117,7 @@ def test_agents_screen_against_the_real_server(  # type: ignore[no-untyped-def]
     [settings] = [d for d in window.findChildren(SettingsDialog) if d.isVisible()]
     tab = settings.connections
     qtbot.waitUntil(lambda: tab.state.text() == "Réglages lus sur le serveur.", timeout=15_000)
-    qtbot.waitUntil(lambda: "ne propose pas encore" in tab.mailbox.text(), timeout=15_000)
+    qtbot.waitUntil(lambda: "pas encore réglée" in tab.mailbox.text(), timeout=15_000)
     tab.connector.setCurrentIndex(tab.connector.findData("iparapheur"))
     tab.fields["url"].setText("https://parapheur.example.fr")
     tab.password.setText("Secret-parapheur-1")

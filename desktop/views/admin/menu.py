@@ -121,7 +121,8 @@ def install_admin(window: QMainWindow) -> QMenu:
     from desktop.views.admin.procedures_dialog import open_procedures
     from desktop.views.admin.settings_dialog import open_settings
 
-    menu = window.menuBar().addMenu("Ad&ministration")
+    # A screen installed earlier may have made the menu already (found by name): one menu.
+    menu = admin_menu(window) or window.menuBar().addMenu("Ad&ministration")
     menu.setObjectName(ADMIN_MENU)
     add_admin_entry(
         window, "&Commune…", lambda pk: open_settings(window, pk), name="action-admin-commune",

@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -63,9 +65,10 @@ CONNECTOR_LABELS = {"builtin": "Parapheur intégré", "iparapheur": "i-Parapheur
 
 
 def mailbox_settings_path(authority_id: str) -> str:
-    """The server's mailbox (IMAP) settings of a commune: written by the mail work (issue 12);
-    until a server offers it, the form says the server does not."""
-    return f"/authorities/{authority_id}/mailbox-settings"
+    """The server's mailbox (IMAP) settings of a commune (``server/api/mailbox.py`` of the mail
+    intake work: GET/PUT ``{host, port, security, username, password?, folder, move_to,
+    enabled}``); a server without it answers 404 and the form says so."""
+    return f"/authorities/{authority_id}/mailbox"
 
 
 def parapheur_settings_path(authority_id: str) -> str:
@@ -146,7 +149,9 @@ class ConnectionsTab(QWidget):
         self.state.setObjectName("connections-state")
         self.state.setWordWrap(True)
         layout.addWidget(self.state)
+        layout.addWidget(QLabel("<b>Parapheur électronique</b>", self))
         form = QFormLayout()
+        self._form = form
         self.connector = QComboBox(self)
         self.connector.setObjectName("parapheur-connector")
         for key, label in CONNECTOR_LABELS.items():
@@ -170,10 +175,29 @@ class ConnectionsTab(QWidget):
         self.save_button = QPushButton("Enregistrer sur le &serveur", self)
         self.save_button.setObjectName("save-connections")
         self.save_button.clicked.connect(self.save)
+        layout.addWidget(self.save_button)
+        mail = QFormLayout()
+        self.mail_fields: dict[str, QLineEdit] = {}
+        for key, label, default in (
+            ("host", "Serveur IMAP", ""), ("port", "Port", "993"),
+            ("security", "Sécurité (tls, starttls)", "tls"), ("username", "Identifiant", ""),
+            ("folder", "Dossier relevé", "INBOX"), ("move_to", "Dossier après relevé", "Bannette"),
+        ):
+            self.mail_fields[key] = line_edit(self, f"mailbox-{key}", default)
+            mail.addRow(f"{label} :", self.mail_fields[key])
+        self.mail_password = line_edit(self, "mailbox-password")
+        self.mail_password.setEchoMode(QLineEdit.EchoMode.Password)
+        mail.addRow("Mot de passe :", self.mail_password)
+        self.mail_save = QPushButton("Enregistrer la &boîte aux lettres sur le serveur", self)
+        self.mail_save.setObjectName("save-mailbox")
+        self.mail_save.setEnabled(False)
+        self.mail_save.clicked.connect(self.save_mailbox)
         self.mailbox = QLabel(self)
         self.mailbox.setObjectName("mailbox-state")
         self.mailbox.setWordWrap(True)
-        layout.addWidget(self.save_button)
+        layout.addWidget(QLabel("<b>Boîte aux lettres de la mairie (courriels reçus)</b>", self))
+        layout.addLayout(mail)
+        layout.addWidget(self.mail_save)
         layout.addWidget(self.mailbox)
         layout.addStretch(1)
         self.connector.currentIndexChanged.connect(self._show_fields)
@@ -182,9 +206,9 @@ class ConnectionsTab(QWidget):
 
     def _show_fields(self) -> None:
         wanted = {key for key, _ in PARAPHEUR_FIELDS.get(self.connector.currentData(), ())}
-        for key, edit in self.fields.items():
-            edit.setEnabled(key in wanted)
-        self.password.setEnabled(bool(wanted))
+        for key, edit in self.fields.items():  # only the chosen parapheur's settings
+            self._form.setRowVisible(edit, key in wanted)
+        self._form.setRowVisible(self.password, bool(wanted))
 
     def _offline(self, message: str) -> None:
         self.state.setText(message)
@@ -202,12 +226,36 @@ class ConnectionsTab(QWidget):
         self._server.api("GET", mailbox_settings_path(self._authority_id), None,
                          self._mailbox_shown, self._mailbox_missing)
 
-    def _mailbox_shown(self, _answer: object) -> None:
-        self.mailbox.setText("Boîte aux lettres (IMAP) : réglée sur le serveur.")
+    def _mailbox_shown(self, answer: object) -> None:
+        if not isinstance(answer, dict):
+            return
+        for key, edit in self.mail_fields.items():
+            edit.setText(str(answer.get(key) or ""))
+        self.mail_password.clear()
+        self.mail_password.setPlaceholderText("(inchangé)" if answer.get("has_password") else "")
+        error = answer.get("last_error")
+        self.mailbox.setText("Boîte aux lettres (IMAP) : réglée sur le serveur."
+                             + (f" Dernier relevé en erreur : {error}" if error else ""))
+        self.mail_save.setEnabled(True)
 
-    def _mailbox_missing(self, _message: str) -> None:
-        self.mailbox.setText("Boîte aux lettres (IMAP) : ce serveur ne propose pas encore ce "
-                             "réglage ; voyez son administrateur.")
+    def _mailbox_missing(self, message: str) -> None:
+        """No settings yet (404) or no such endpoint on this server: the form stays usable
+        only when the server has the endpoint (a PUT then says if it does not)."""
+        self.mailbox.setText("Boîte aux lettres (IMAP) : pas encore réglée sur ce serveur "
+                             f"({message.rstrip('.')}).")
+        self.mail_save.setEnabled(True)
+
+    def save_mailbox(self) -> None:
+        if self._server is None:
+            return
+        body: dict[str, object] = {k: e.text().strip() for k, e in self.mail_fields.items()}
+        body["port"] = int(str(body["port"])) if str(body["port"]).isdigit() else 993
+        if self.mail_password.text():
+            body["password"] = self.mail_password.text()
+        self.mailbox.setText("Enregistrement de la boîte aux lettres sur le serveur…")
+        self._server.api("PUT", mailbox_settings_path(self._authority_id), body,
+                         self._mailbox_shown,
+                         lambda message: self.mailbox.setText(f"Non enregistrée : {message}"))
 
     def _shown(self, answer: object) -> None:
         if not isinstance(answer, dict):
@@ -344,7 +392,11 @@ class SettingsDialog(QDialog):
         authority_id = str(conn.execute("SELECT id FROM authority WHERE pk = ?",
                                         (authority_pk,)).fetchone()[0])
         self.connections = ConnectionsTab(server, authority_id, tabs)
-        tabs.addTab(self.connections, "Connexions (serveur)")
+        scroll = QScrollArea(tabs)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(self.connections)
+        tabs.addTab(scroll, "Connexions (serveur)")
 
         self.error = error_label(self, "settings-error")
         self.buttons = QDialogButtonBox(
