@@ -229,6 +229,7 @@ def _start_sync(app: object, window: object, conn: object, path: Path, *, demo: 
     syncs at once, and every minute after."""
     from desktop.syncing.online import SyncThreadOnline
     from desktop.syncing.worker import SyncController
+    from desktop.views.admin.menu import connect_admin_server
     from desktop.views.attachments_ui import install_attachments
     from desktop.views.mail_drop import WindowDrop, scans_mail_handler
     from desktop.views.rgpd import use_online
@@ -244,6 +245,7 @@ def _start_sync(app: object, window: object, conn: object, path: Path, *, demo: 
     if mail_drop is not None:
         scans.mail_handler = scans_mail_handler(mail_drop)
     use_online(window, SyncThreadOnline(controller, window))  # type: ignore[arg-type]
+    connect_admin_server(window, controller)  # type: ignore[arg-type]
     # Quitting waits for nothing: neither a request in flight nor the demo server (issue 9).
     app.aboutToQuit.connect(lambda: controller.stop(wait=False))  # type: ignore[attr-defined]
     known = conn.execute(  # type: ignore[attr-defined]

@@ -39,6 +39,10 @@ def _parser() -> argparse.ArgumentParser:
                         help="dossier des données et pièces jointes (BANNETTE_DATA_DIR)")
     parser.add_argument("--demo", action="store_true",
                         help="init/seed : ajoute un jeu de demandes de démonstration")
+    parser.add_argument("--keep-passwords", action="store_true",
+                        help="init/seed : les comptes par défaut gardent leur mot de passe "
+                             "publié sans devoir le changer (démonstration sur ce poste, "
+                             "tests) ; jamais pour un serveur ouvert au réseau")
     parser.add_argument("--no-migrate", action="store_true",
                         help="serve : ne pas appliquer les migrations au démarrage")
     parser.add_argument("--exit-with-stdin", action="store_true",
@@ -239,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
         from server.seed import DEFAULT_AGENTS, seed, seed_demo, seed_demo_mail
 
         ids = seed(db, Passwords())
+        if args.keep_passwords:
+            _keep_default_passwords(db, [agent.login for agent in DEFAULT_AGENTS])
         print("Collectivités, agents et démarches en place. Comptes par défaut "
               "(mots de passe initiaux, à changer dès la première connexion) :")
         for agent in DEFAULT_AGENTS:
@@ -252,6 +258,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         db.dispose()
+
+
+def _keep_default_passwords(db: Any, logins: list[str]) -> None:
+    """The default accounts need not change their published password: only for the
+    desktop's private demonstration server (loopback) and the tests that drive a real one."""
+    from sqlalchemy import update
+
+    from server.db.models import Agent
+
+    with db.write() as session:
+        session.execute(
+            update(Agent).where(Agent.login.in_(logins)).values(must_change_password=False)
+        )
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ class Action(StrEnum):
     MANAGE_MAILBOX = "manage_mailbox"
     MANAGE_SERVICES = "manage_services"  # create, rename, retire a service, set its members
     ERASE = "erase"  # RGPD erasure and the retention purge: administrators only
+    ADMINISTER = "administer"  # the commune's settings and its procedures catalogue (admins)
 
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
@@ -68,6 +69,8 @@ _REFUSALS: dict[Action, str] = {
     Action.MANAGE_MAILBOX: "Seul un administrateur peut régler la boîte aux lettres de la commune.",
     Action.MANAGE_SERVICES: SERVICES_ADMIN_ONLY,
     Action.ERASE: "Seul un administrateur de la commune peut effacer les données d'un usager.",
+    Action.ADMINISTER: "Seul un administrateur de la commune peut modifier ses paramètres "
+    "et son catalogue de démarches.",
 }
 
 

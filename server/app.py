@@ -23,6 +23,7 @@ from server.api import (
     auth,
     authorities,
     citizens,
+    connections,
     events,
     mailbox,
     messages,
@@ -164,7 +165,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     for module in (
         auth, authorities, agents, procedures, requests, events, messages, citizens,
         phone_calls, attachments, parapheur,
-        sync, submissions, meta, mailbox, services, rgpd,
+        sync, submissions, meta, mailbox, services, rgpd, connections,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
 

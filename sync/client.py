@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from sync import errors
 from sync.protocol.versions import VERSION_HEADER
 from sync.protocol.wire import (
+    MUST_CHANGE_PASSWORD_TYPE,
     LoginRequest,
     MetaResponse,
     PullRequest,
@@ -75,6 +76,15 @@ def _problem_detail(response: httpx.Response) -> str | None:
         if isinstance(detail, str):
             return detail
     return None
+
+
+def _problem_type(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    kind = body.get("type") if isinstance(body, dict) else None
+    return kind if isinstance(kind, str) else None
 
 
 def _failure_detail(response: httpx.Response) -> str | None:
@@ -207,6 +217,32 @@ class ApiClient:
             if exc.status == 404:
                 return None
             raise
+
+    # --- administration (REST, online only) -------------------------------------------------
+    def rest(
+        self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None
+    ) -> Any:
+        """One call of the REST API for the online-only screens (agents, the commune's server
+        connections): the parsed JSON answer (None when empty). Errors are the sync's, with
+        the server's French ``detail``."""
+        response = self._send(method, path, body, params=params, auth=True)
+        return self._parse_json(response) if response.content else None
+
+    def change_password(self, current: str, new: str) -> None:
+        """The server revokes every session of the agent on success: log in again after.
+
+        A wrong current password is a 401 too: unlike an expired session it must not end
+        the session, so the token is renewed once and a second 401 is the password's."""
+        body = {"current_password": current, "new_password": new}
+        response = self._send_with_retries("POST", "/auth/password", body, None, True)
+        if response.status_code == 401 and self.tokens is not None:
+            self.refresh()
+            response = self._send_with_retries("POST", "/auth/password", body, None, True)
+        if response.status_code == 401:
+            detail = _problem_detail(response) or "Mot de passe actuel incorrect."
+            raise errors.RequestRefusedError(detail, status=401, detail=detail)
+        if not 200 <= response.status_code < 300:
+            self._raise_for(response)
 
     # --- attachments ----------------------------------------------------------------------
     def blob_exists(self, sha256: str, authority_id: UUID | str) -> bool:
@@ -358,6 +394,8 @@ class ApiClient:
         if status == 401:
             raise errors.session_expired(detail)
         if status == 403:
+            if _problem_type(response) == MUST_CHANGE_PASSWORD_TYPE:
+                raise errors.password_change_required(detail)
             raise errors.access_denied(detail)
         if status == 426:
             raise errors.upgrade_required(detail)

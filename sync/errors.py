@@ -47,6 +47,11 @@ class AccessDeniedError(SyncError):
     transient = False
 
 
+class PasswordChangeRequiredError(AccessDeniedError):
+    """403 « changez votre mot de passe »: the account still has a password chosen by someone
+    else (initial or reset); nothing syncs before the agent chooses their own."""
+
+
 class RequestRefusedError(SyncError):
     """Another 4xx: the client sent something the server will never accept as is."""
 
@@ -110,4 +115,10 @@ def upgrade_required(detail: str | None) -> UpgradeRequiredError:
 def access_denied(detail: str | None) -> AccessDeniedError:
     return AccessDeniedError(
         f"Accès refusé : {detail or 'ce compte ne peut pas faire cette opération'}. {QUEUE_KEPT}"
+    )
+
+
+def password_change_required(detail: str | None) -> PasswordChangeRequiredError:
+    return PasswordChangeRequiredError(
+        (detail or "Vous devez changer votre mot de passe avant de continuer.") + " " + QUEUE_KEPT
     )

@@ -101,7 +101,8 @@ def intended_value(entry: OutboxEntry, field: str) -> Any:
     if name == MutationName.REQUEST_ASSIGN and field == "assignee_id":
         return args.get("assignee_id")
     if name in (MutationName.REQUEST_UPDATE_FIELDS, MutationName.CITIZEN_UPSERT,
-                MutationName.CITIZEN_MERGE):
+                MutationName.CITIZEN_MERGE, MutationName.AUTHORITY_UPDATE,
+                MutationName.PROCEDURE_UPSERT):
         fields = args.get("fields") or {}
         return fields.get(field)
     return args.get(field)

@@ -41,6 +41,7 @@ from desktop.documents.pdf import PdfConverter
 from desktop.domain import deadlines
 from desktop.domain.deadlines import LegalDates
 from desktop.domain.french import de_name
+from desktop.domain.signature import signature
 from desktop.store import authorities, legal
 from desktop.store.database import APP_NAME
 from desktop.store.legal import LegalFacts
@@ -371,6 +372,9 @@ def letter_context(
         )
         implicit_on = None
     a = facts.authority
+    # The adjoint the maire delegated this procedure to signs; else the maire.
+    signatory_name, signatory_title = signature(
+        a.mayor_name, a.mayor_title, a.deputies, facts.procedure.code)
     return LetterContext(
         number=facts.reference or facts.number,
         received_at=facts.received_at,
@@ -387,8 +391,8 @@ def letter_context(
         ),
         acknowledged_on=today,
         implicit_decision_on=implicit_on,
-        signatory_name=a.mayor_name,
-        signatory_title=a.mayor_title or "Le Maire",
+        signatory_name=signatory_name,
+        signatory_title=signatory_title,
         place=a.city,
         letter_date=today,
         missing_documents=documents,

@@ -5,7 +5,7 @@
   is a prefix), so it stays well under 30 ms at 50,000 citizens (bench/citizen_lookup.py).
 - ``find_duplicates``: a citizen with the same e-mail, phone (normalised), SIRET, RNA or name
   + address (accents, case and punctuation ignored) in the same commune; indexed keys kept by
-  triggers (migration 0011).
+  triggers (migration citizen_file).
 - ``update_citizen``: an edited identity, checked like at the intake, queued as
   ``citizen.upsert`` with the values it replaced (the server merges field by field).
 - ``merge_citizens``: the absorbed citizen's requests and calls move to the survivor at once
@@ -225,7 +225,7 @@ _DUPLICATE_RULES: tuple[tuple[str, str], ...] = (
 
 
 def duplicate_keys(citizen: NewCitizen) -> dict[str, str]:
-    """The keys of an identity, as the triggers of migration 0011 compute them."""
+    """The keys of an identity, as the triggers of migration citizen_file compute them."""
     c = citizen.normalised()
     return {
         "email_key": c.email.lower(),

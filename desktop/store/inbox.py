@@ -20,6 +20,7 @@ from desktop.domain.legal_time import in_zone, parse_stored, read
 from desktop.domain.parapheur import folder_label
 from desktop.domain.reference import TypedNumber, parse_typed_number, request_reference
 from desktop.domain.text import fold
+from desktop.store.rules import RULE_COLUMNS
 from sync.protocol.vocabulary import Channel, CitizenKind, Outcome, Status
 
 
@@ -38,7 +39,7 @@ class Column(IntEnum):
 
 
 #: Statuses in the order of the life cycle (received first, closed last), as SQL. Migration
-#: 0011 indexes exactly this expression: SQLite reads the index only for an identical one.
+#: sort_indexes indexes exactly this expression: SQLite reads the index only for an identical one.
 STATUS_ORDER_SQL = (
     "(CASE r.status WHEN 'received' THEN 0 WHEN 'acknowledged' THEN 1\n"
     "     WHEN 'awaiting_documents' THEN 2 WHEN 'drafting' THEN 3 WHEN 'at_parapheur' THEN 4\n"
@@ -46,7 +47,7 @@ STATUS_ORDER_SQL = (
 )
 
 #: SQL sort expression per column; the primary key breaks ties so the order is total. Each is
-#: read in order from an index of migration 0011 (the joined tables' own pk after their name
+#: read in order from an index of migration sort_indexes (the joined tables' own pk after their name
 #: lets SQLite walk the small table in order and each one's live requests by pk, no sorting).
 _SORT_SQL: dict[Column, str] = {
     # The reference (« 67348-2026-000165 »): the commune's code, then its own sequence.
@@ -532,8 +533,8 @@ class InboxRepository:
         if pk not in found:
             return None
         r = self._conn.execute(
-            """SELECT r.body, r.form_fields, r.registration_receipt_at, r.acknowledged_at,
-                      ag.display_name, p.silence_rule, p.period, p.period_unit, r.citizen_pk
+            f"""SELECT r.body, r.form_fields, r.registration_receipt_at, r.acknowledged_at,
+                      ag.display_name, {RULE_COLUMNS}, r.citizen_pk
                FROM request r
                JOIN procedure p ON p.pk = r.procedure_pk
                LEFT JOIN agent ag ON ag.pk = r.assigned_agent_pk

@@ -239,7 +239,7 @@ def find_citizens(
     query = lookup_query(text)
     if len(found) < limit and query is not None:
         # Then every word typed starting a word of the name, the e-mail or the phone, from
-        # the FTS5 index of migration 0011 (a few ms at 50,000 citizens, where scanning the
+        # the FTS5 index of migration citizen_file (a few ms at 50,000 citizens, where scanning the
         # commune with LIKE took tens).
         marks = ", ".join("?" * len(found))
         found += conn.execute(

@@ -24,6 +24,7 @@ from desktop.domain import deadlines
 from desktop.domain.due import DueKind
 from desktop.domain.legal_time import as_instant, in_zone, local_day, parse_stored, read
 from desktop.domain.reference import request_reference
+from desktop.domain.signature import Deputy
 from desktop.domain.workflow import (
     DomainEvent,
     RequestState,
@@ -43,6 +44,7 @@ from desktop.store.requests import (
     live_request,
     refresh_due,
 )
+from desktop.store.rules import RULE_COLUMNS
 from sync.protocol.vocabulary import (
     OPEN_STATUSES,
     Channel,
@@ -79,6 +81,8 @@ class AuthorityLetterhead:
     mayor_name: str
     mayor_title: str
     administrative_court: str
+    #: The adjoints and their delegations of signature (« Administration › Commune »).
+    deputies: tuple[Deputy, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,7 @@ class ProcedureRule:
     period: int
     unit: PeriodUnit
     required_documents: tuple[str, ...]
+    code: str = ""
 
 
 @dataclass(frozen=True)
@@ -163,17 +168,17 @@ def _day(value: str | None) -> date | None:
 def legal_facts(conn: sqlite3.Connection, request_pk: int) -> LegalFacts:
     """Read one request with its authority, citizen, procedure and missing-documents requests."""
     row = conn.execute(
-        """
+        f"""
         SELECT r.pk, r.number, r.received_at, r.channel, r.subject, r.status, r.outcome,
                r.registration_receipt_at, r.acknowledged_at,
                a.pk AS a_pk, a.name AS a_name, a.service_name, a.address AS a_address,
                a.postcode AS a_postcode, a.city AS a_city, a.email AS a_email,
                a.phone AS a_phone, a.department, a.internal_target_days, a.mayor_name,
-               a.mayor_title, a.administrative_court, a.insee_code,
+               a.mayor_title, a.administrative_court, a.insee_code, a.deputies,
                c.kind, c.display_name, c.last_name, c.first_name, c.organisation,
                c.address AS c_address, c.postcode AS c_postcode, c.city AS c_city,
                c.email AS c_email,
-               p.name AS p_name, p.silence_rule, p.period, p.period_unit, p.required_documents
+               p.name AS p_name, {RULE_COLUMNS}, p.required_documents, p.code AS p_code
         FROM request r
         JOIN authority a ON a.pk = r.authority_pk
         JOIN citizen c ON c.pk = r.citizen_pk
@@ -223,6 +228,7 @@ def legal_facts(conn: sqlite3.Connection, request_pk: int) -> LegalFacts:
             mayor_name=row["mayor_name"],
             mayor_title=row["mayor_title"],
             administrative_court=row["administrative_court"],
+            deputies=tuple(Deputy.from_wire(d) for d in json.loads(row["deputies"] or "[]")),
         ),
         citizen=CitizenAddress(
             kind=CitizenKind(row["kind"]),
@@ -241,6 +247,7 @@ def legal_facts(conn: sqlite3.Connection, request_pk: int) -> LegalFacts:
             period=row["period"],
             unit=PeriodUnit(row["period_unit"]),
             required_documents=tuple(str(d) for d in json.loads(row["required_documents"])),
+            code=row["p_code"],
         ),
         missing_documents=missing,
     )
@@ -562,18 +569,18 @@ def record_implicit_decisions(conn: sqlite3.Connection, today: date) -> list[int
     """
     candidates = conn.execute(
         f"""
-        SELECT r.pk, r.received_at, r.status, p.silence_rule, p.period, p.period_unit,
-               a.department
-        FROM request r JOIN procedure p ON p.pk = r.procedure_pk
-        JOIN authority a ON a.pk = r.authority_pk
-        WHERE r.deleted = 0 AND r.outcome IS NULL AND r.status IN ({_OPEN_SQL})
-          AND p.silence_rule != 'none' AND p.period > 0
-          AND CASE p.period_unit
-                WHEN 'days' THEN date(r.received_at, '+' || p.period || ' days')
-                WHEN 'weeks' THEN date(r.received_at, '+' || (7 * p.period) || ' days')
-                ELSE date(r.received_at, '+' || p.period || ' months', '-3 days') END <= ?
-          AND NOT EXISTS (SELECT 1 FROM missing_documents m WHERE m.request_pk = r.pk
-                          AND m.deleted = 0 AND m.received_on IS NULL)
+        SELECT pk, received_at, status, silence_rule, period, period_unit, department FROM (
+            SELECT r.pk, r.received_at, r.status, {RULE_COLUMNS}, a.department
+            FROM request r JOIN procedure p ON p.pk = r.procedure_pk
+            JOIN authority a ON a.pk = r.authority_pk
+            WHERE r.deleted = 0 AND r.outcome IS NULL AND r.status IN ({_OPEN_SQL})
+              AND NOT EXISTS (SELECT 1 FROM missing_documents m WHERE m.request_pk = r.pk
+                              AND m.deleted = 0 AND m.received_on IS NULL))
+        WHERE silence_rule != 'none' AND period > 0
+          AND CASE period_unit
+                WHEN 'days' THEN date(received_at, '+' || period || ' days')
+                WHEN 'weeks' THEN date(received_at, '+' || (7 * period) || ' days')
+                ELSE date(received_at, '+' || period || ' months', '-3 days') END <= ?
         """,
         (today.isoformat(),),
     ).fetchall()

@@ -47,6 +47,9 @@ _TARGETS: dict[MutationName, tuple[Entity, str]] = {
     MutationName.CITIZEN_MERGE: (Entity.CITIZENS, "survivor_id"),
     MutationName.AUDIT_READ: (Entity.CITIZENS, "citizen_id"),
     MutationName.CITIZEN_ERASE: (Entity.CITIZENS, "citizen_id"),
+    MutationName.AUTHORITY_UPDATE: (Entity.AUTHORITIES, "authority_id"),
+    MutationName.PROCEDURE_UPSERT: (Entity.PROCEDURES, "id"),
+    MutationName.PROCEDURE_RETIRE: (Entity.PROCEDURES, "procedure_id"),
 }
 assert set(_TARGETS) == set(MUTATION_ARGS), "every mutation needs its target row"
 

@@ -101,7 +101,9 @@ def officials(conn: sqlite3.Connection, authority_pk: int) -> list[Official]:
         for r in conn.execute(
             "SELECT a.pk, a.id, a.display_name FROM agent a "
             "JOIN agent_authority aa ON aa.agent_pk = a.pk "
-            "WHERE aa.authority_pk = ? AND a.role = ? AND a.deleted = 0 "
+            # The role in THIS commune (a role belongs to (agent, commune)).
+            "LEFT JOIN agent_role ar ON ar.agent_pk = a.pk AND ar.authority_pk = aa.authority_pk "
+            "WHERE aa.authority_pk = ? AND COALESCE(ar.role, a.role) = ? AND a.deleted = 0 "
             "ORDER BY fold(a.display_name)",
             (authority_pk, Role.OFFICIAL.value),
         )

@@ -17,6 +17,7 @@ from desktop.domain.workflow import DomainEvent, RequestState, change_status
 from desktop.store.database import StoreError, transaction
 from desktop.store.ids import iso, new_id
 from desktop.store.outbox import enqueue, server_may_know
+from desktop.store.rules import RULE_COLUMNS
 from sync.protocol.vocabulary import Channel, Outcome, PeriodUnit, SilenceRule, Status
 from sync.protocol.wire import MutationName
 
@@ -70,10 +71,10 @@ def insert_event(conn: sqlite3.Connection, request_pk: int, event: DomainEvent) 
 
 def due_facts(conn: sqlite3.Connection, request_pk: int) -> DueFacts:
     row = conn.execute(
-        """
+        f"""
         SELECT r.status, r.channel, r.received_at, r.registration_receipt_at, r.acknowledged_at,
                a.department, a.internal_target_days,
-               p.silence_rule, p.period, p.period_unit
+               {RULE_COLUMNS}
         FROM request r
         JOIN authority a ON a.pk = r.authority_pk
         JOIN procedure p ON p.pk = r.procedure_pk
@@ -120,6 +121,17 @@ def refresh_due(conn: sqlite3.Connection, request_pk: int) -> None:
             request_pk,
         ),
     )
+
+
+
+def refresh_unacknowledged(conn: sqlite3.Connection, authority_pk: int) -> None:
+    """The commune's internal target moved: the échéance of its requests still to
+    acknowledge moves with it (the other échéances do not depend on it)."""
+    for (pk,) in conn.execute(
+        "SELECT pk FROM request WHERE authority_pk = ? AND deleted = 0 AND status = 'received'",
+        (authority_pk,),
+    ).fetchall():
+        refresh_due(conn, pk)
 
 
 def set_status(

@@ -30,8 +30,9 @@ from desktop.domain.legal_time import local_day, parse_stored, utc_now
 from desktop.domain.text import citizen_display_name, fold
 from desktop.store.database import connect, transaction
 from desktop.store.ids import iso
-from desktop.store.requests import refresh_due
+from desktop.store.requests import refresh_due, refresh_unacknowledged
 from desktop.store.rgpd import forget_personal_data
+from desktop.store.rules import freeze_rules, rule_changes
 from desktop.store.search_index import defer_index, index_deferred, rebuild_index
 from desktop.store.teamwork import named_event_data, record_assignment_notices, set_members
 from sync import faults
@@ -45,6 +46,7 @@ from sync.protocol.vocabulary import (
     Status,
 )
 from sync.protocol.wire import (
+    LETTERHEAD_FIELDS,
     ROW_MODELS,
     AgentRow,
     AttachmentRow,
@@ -119,7 +121,7 @@ def legal_time(moment: datetime | None) -> str | None:
     return iso(moment)
 
 
-def _split_address(address: str | None) -> tuple[str, str, str]:
+def split_address(address: str | None) -> tuple[str, str, str]:
     """"3 rue des Lilas, 10100 Romilly" -> street, postcode, city (best effort)."""
     if not address:
         return "", "", ""
@@ -575,31 +577,44 @@ class _Applier:
 
     # --- one method per entity ------------------------------------------------------------
     def _authorities(self, row: AuthorityRow) -> None:
-        street, postcode, city = _split_address(row.address)
+        street, postcode, city = split_address(row.address)
         letterhead = row.letterhead or {}
-        self.conn.execute(
-            """INSERT INTO authority (id, kind, name, insee_code, siret, department, service_name,
-                   address, postcode, city, email, phone, version, deleted)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
-               ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, name = excluded.name,
-                   insee_code = excluded.insee_code, siret = excluded.siret,
-                   department = excluded.department, service_name = excluded.service_name,
-                   address = excluded.address, postcode = excluded.postcode,
-                   city = excluded.city, email = excluded.email, phone = excluded.phone,
-                   version = excluded.version, deleted = 0
-               WHERE excluded.version >= authority.version""",
-            (
-                str(row.id), row.kind.value, row.name, row.insee_code or "", row.siret or "",
-                row.department_code or "", row.service_name or "", street, postcode, city,
-                row.service_email or "", row.service_phone or "", row.version,
-            ),
-        )
+        values: dict[str, Any] = {
+            "kind": row.kind.value, "name": row.name, "insee_code": row.insee_code or "",
+            "siret": row.siret or "", "department": row.department_code or "",
+            "service_name": row.service_name or "", "address": street, "postcode": postcode,
+            "city": city, "email": row.service_email or "", "phone": row.service_phone or "",
+            "internal_target_days": row.internal_target_days,
+            "deputies": json.dumps([d.model_dump(mode="json") for d in row.deputies],
+                                   ensure_ascii=False),
+        }
         # Letterhead fields the server knows; the others stay as the mairie set them here.
-        for key in ("mayor_name", "mayor_title", "administrative_court"):
-            if key in letterhead:
-                self.conn.execute(
-                    f"UPDATE authority SET {key} = ? WHERE id = ?", (letterhead[key], str(row.id))
-                )
+        values.update({k: letterhead[k] for k in LETTERHEAD_FIELDS if k in letterhead})
+        before = self.conn.execute(
+            "SELECT pk, internal_target_days FROM authority WHERE id = ?", (str(row.id),)
+        ).fetchone()
+        self._upsert_setting_row("authority", str(row.id), row.version, values)
+        if before is not None:
+            self._authority_facts.pop(int(before[0]), None)
+            if int(before[1]) != row.internal_target_days:
+                refresh_unacknowledged(self.conn, int(before[0]))
+
+    def _upsert_setting_row(
+        self, table: str, row_id: str, version: int, values: dict[str, Any]
+    ) -> None:
+        """Settings rows (authority, procedure): the columns an admin changed on this PC and
+        not yet pushed keep their local value (no flicker back before the push)."""
+        pending = self.pending_columns(row_id)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in values if c not in pending)
+        columns = ["id", *values, "version"]
+        self.conn.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}, deleted) "
+            f"VALUES ({', '.join('?' * len(columns))}, 0) "
+            f"ON CONFLICT(id) DO UPDATE SET {updates + ', ' if updates else ''}"
+            f"version = excluded.version, deleted = 0 "
+            f"WHERE excluded.version >= {table}.version",
+            [row_id, *values.values(), version],
+        )
 
     def _agents(self, row: AgentRow) -> None:
         # A login is unique: a local-only agent of the same login (demo data) steps aside.
@@ -619,6 +634,7 @@ class _Applier:
         )
         agent_pk = self.need("agent", row.id)
         self.conn.execute("DELETE FROM agent_authority WHERE agent_pk = ?", (agent_pk,))
+        self.conn.execute("DELETE FROM agent_role WHERE agent_pk = ?", (agent_pk,))
         for authority_id in row.authority_ids:
             authority_pk = self.pk("authority", authority_id)
             if authority_pk is not None:
@@ -626,30 +642,34 @@ class _Applier:
                     "INSERT OR IGNORE INTO agent_authority (agent_pk, authority_pk) VALUES (?, ?)",
                     (agent_pk, authority_pk),
                 )
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO agent_role (agent_pk, authority_pk, role) "
+                    "VALUES (?, ?, ?)",
+                    (agent_pk, authority_pk, row.roles.get(authority_id, row.role).value),
+                )
 
     def _procedures(self, row: ProcedureRow) -> None:
-        self.conn.execute(
-            """INSERT INTO procedure (id, code, name, silence_rule, period, period_unit,
-                   authority_pk, active, version, deleted)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
-               ON CONFLICT(id) DO UPDATE SET code = excluded.code, name = excluded.name,
-                   silence_rule = excluded.silence_rule, period = excluded.period,
-                   period_unit = excluded.period_unit, authority_pk = excluded.authority_pk,
-                   active = excluded.active, version = excluded.version, deleted = 0
-               WHERE excluded.version >= procedure.version""",
-            (
-                str(row.id), row.code, row.title, row.silence_rule.value, row.period_value,
-                row.period_unit.value, self.pk("authority", row.authority_id), int(row.active),
-                row.version,
-            ),
-        )
+        existing = self.pk("procedure", row.id)
+        if existing is not None and rule_changes(
+            self.conn, existing, row.silence_rule.value, row.period_value, row.period_unit.value
+        ):
+            # A new period applies to requests received from now on (issue 13).
+            freeze_rules(self.conn, existing)
+            self._procedure_facts.pop(existing, None)
+        self._upsert_setting_row("procedure", str(row.id), row.version, {
+            "code": row.code, "name": row.title, "silence_rule": row.silence_rule.value,
+            "period": row.period_value, "period_unit": row.period_unit.value,
+            "authority_pk": self.pk("authority", row.authority_id), "active": int(row.active),
+            "required_documents": json.dumps(row.required_documents, ensure_ascii=False),
+            "reply_templates": json.dumps(row.reply_templates, ensure_ascii=False),
+        })
 
     def _citizens(self, row: CitizenRow) -> None:
         authority_pk = self.need("authority", row.authority_id)
         # A merged citizen (issue 12) lands as a tombstone pointing to its survivor, once the
         # survivor is here: what still names it on this PC moves to the survivor.
         survivor_pk = self.need("citizen", row.merged_into_id) if row.merged_into_id else None
-        street, postcode, city = _split_address(row.postal_address)
+        street, postcode, city = split_address(row.postal_address)
         display = citizen_display_name(
             row.last_name or "", row.first_name or "", row.organisation_name or ""
         )
@@ -783,6 +803,13 @@ class _Applier:
         rule, period, unit = self._procedure_facts[procedure_pk]
         missing: tuple[tuple[date, date | None], ...] = ()
         if existing is not None:
+            frozen = self.conn.execute(
+                "SELECT rule_silence, rule_period, rule_unit FROM request "
+                "WHERE pk = ? AND rule_silence IS NOT NULL AND procedure_pk = ?",
+                (existing, procedure_pk),
+            ).fetchone()
+            if frozen is not None:  # received under the procedure's former rule
+                rule, period, unit = frozen[0], int(frozen[1]), frozen[2]
             missing = tuple(
                 (date.fromisoformat(m[0]), date.fromisoformat(m[1]) if m[1] else None)
                 for m in self.conn.execute(
@@ -1042,6 +1069,11 @@ def resolve_conflict(
     ).fetchone()
     if row is None:
         return
+    if keep == "local" and row["entity"] in (Entity.PROCEDURES.value, Entity.AUTHORITIES.value):
+        from desktop.store.commune_admin import keep_local_value
+
+        keep_local_value(conn, row["entity"], row["row_id"], row["field"],
+                         json.loads(row["local_value"]), agent_id=agent_id)
     if keep == "local" and row["entity"] == Entity.REQUESTS.value:
         from desktop.store.requests import set_status, update_fields
 

@@ -73,8 +73,9 @@ class DemoServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if not (self.data_dir / "server.sqlite3").exists():
             created = subprocess.run(
-                [sys.executable, "-m", "server", "init", "--demo"], env=self._env(),
-                capture_output=True, text=True, timeout=timeout,
+                # Its own loopback server: the published demo password needs no change.
+                [sys.executable, "-m", "server", "init", "--demo", "--keep-passwords"],
+                env=self._env(), capture_output=True, text=True, timeout=timeout,
             )
             if created.returncode != 0:
                 raise errors.ServerError(

@@ -51,6 +51,13 @@ DOWNLOAD_KEPT = (
 )
 
 
+#: An online-only screen opened without a session.
+OFFLINE_SCREEN = (
+    "Cet écran a besoin du serveur : connectez-vous (« Synchronisation › Se connecter au "
+    "serveur ») puis recommencez."
+)
+
+
 class DownloadCancelled(Exception):
     """Raised from the progress callback: the bytes received so far stay in the ``.part``."""
 
@@ -79,6 +86,11 @@ class SyncWorker(QObject):
     downloadFailed = Signal(str, str)  # attachment id, French message
     upgradeRequired = Signal(str)  # French message: the server refuses this version (426)
     serverInfo = Signal(object)  # sync.protocol.wire.ServerInfo, once per session
+    passwordChangeNeeded = Signal(str)  # French message: nothing syncs before the change
+    passwordChanged = Signal()
+    passwordChangeFailed = Signal(str)  # French reason (the server's rules)
+    apiAnswered = Signal(int, object)  # ticket, parsed JSON answer
+    apiFailed = Signal(int, str)  # ticket, French message
 
     def __init__(
         self, database: Path, vault: TokenVault, retry: RetryPolicy | None = None,
@@ -218,6 +230,10 @@ class SyncWorker(QObject):
             # Refused before anything was sent or received: the outbox stays whole.
             self.upgradeRequired.emit(exc.message)
             return
+        except errors.PasswordChangeRequiredError as exc:
+            self.failed.emit(exc.message, False)
+            self.passwordChangeNeeded.emit(exc.message)
+            return
         except errors.SyncError as exc:
             login_needed = isinstance(exc, errors.SessionExpiredError)
             self.failed.emit(exc.message, login_needed)
@@ -324,6 +340,43 @@ class SyncWorker(QObject):
         if self._client is not None:
             self._client.logout()
 
+    @Slot(str, str)
+    def change_password(self, current: str, new: str) -> None:
+        """The agent's own password (issue 11): the server revokes every session on success,
+        so the worker logs in again with the new one, then syncs what waited."""
+        store = self._open_store()
+        server, login = store.get_state(SERVER_URL), store.get_state(LOGIN_KEY)
+        try:
+            client = self._session()
+            if client is None or not server or not login:
+                raise errors.session_expired("Connectez-vous au serveur pour changer le mot de "
+                                             "passe.")
+            client.change_password(current, new)
+            pair = client.login(login, new)
+            self._engine(client).bind_agent(pair.agent)
+        except errors.SyncError as exc:
+            detail = getattr(exc, "detail", None)
+            self.passwordChangeFailed.emit(detail or exc.message)
+            return
+        self.passwordChanged.emit()
+        self.sync()
+
+    @Slot(int, str, str, object)
+    def api_call(self, ticket: int, method: str, path: str, body: object) -> None:
+        """One REST call of an online-only screen (agents, server connections), with the
+        session of the sync, on this thread: the window never waits for the network."""
+        try:
+            client = self._session()
+            if client is None:
+                raise errors.session_expired(OFFLINE_SCREEN)
+            answer = client.rest(method, path, body)
+        except errors.SyncError as exc:
+            detail = getattr(exc, "detail", None)
+            self.apiFailed.emit(ticket, detail or exc.message.replace(errors.QUEUE_KEPT, "")
+                                .strip())
+            return
+        self.apiAnswered.emit(ticket, answer)
+
     def interrupt(self) -> None:
         """Thread-safe, from the GUI thread when the app quits: the running sync stops at its
         next step or pause, and the demo server is told to go without anyone waiting."""
@@ -370,6 +423,11 @@ class SyncController(QObject):
     _requestLogout = Signal()
     _requestDemo = Signal()
     _requestShutdown = Signal()
+    _requestPasswordChange = Signal(str, str)
+    _requestApi = Signal(int, str, str, object)
+    passwordChangeNeeded = Signal(str)
+    passwordChanged = Signal()
+    passwordChangeFailed = Signal(str)
 
     def __init__(
         self,
@@ -406,6 +464,15 @@ class SyncController(QObject):
         self.worker.failed.connect(self._on_failure)
         self.worker.upgradeRequired.connect(self._on_upgrade_required)
         self.worker.serverInfo.connect(self._on_server_info)
+        self._requestPasswordChange.connect(self.worker.change_password)
+        self._requestApi.connect(self.worker.api_call)
+        self.worker.passwordChangeNeeded.connect(self.passwordChangeNeeded)
+        self.worker.passwordChanged.connect(self.passwordChanged)
+        self.worker.passwordChangeFailed.connect(self._on_password_change_failed)
+        self.worker.apiAnswered.connect(self._on_api_answered)
+        self.worker.apiFailed.connect(self._on_api_failed)
+        self._api_callbacks: dict[int, tuple[Callable[[object], None], Callable[[str], None]]] = {}
+        self._tickets = 0
         #: The server refused this version (426): no sync until the app is updated.
         self.upgrade_required: str | None = None
         #: What the server said of itself (``ServerInfo``), shown in « À propos ».
@@ -452,6 +519,40 @@ class SyncController(QObject):
 
     def logout(self) -> None:
         self._requestLogout.emit()
+
+    def change_password(self, current: str, new: str) -> None:
+        """Answered by ``passwordChanged`` (then a sync) or ``passwordChangeFailed``."""
+        self._running = True
+        self._set(progress=0)
+        self._requestPasswordChange.emit(current, new)
+
+    def api(
+        self, method: str, path: str, body: object,
+        on_done: Callable[[object], None], on_failed: Callable[[str], None],
+    ) -> int:
+        """A REST call on the sync thread; ``on_done(json)`` or ``on_failed(message)`` later,
+        on the GUI thread. Returns the call's ticket."""
+        self._tickets += 1
+        self._api_callbacks[self._tickets] = (on_done, on_failed)
+        self._requestApi.emit(self._tickets, method, path, body)
+        return self._tickets
+
+    def _on_api_answered(self, ticket: int, answer: object) -> None:
+        callbacks = self._api_callbacks.pop(ticket, None)
+        if callbacks is not None and not self._stopped:
+            callbacks[0](answer)
+
+    def _on_api_failed(self, ticket: int, message: str) -> None:
+        callbacks = self._api_callbacks.pop(ticket, None)
+        if callbacks is not None and not self._stopped:
+            callbacks[1](message)
+
+    def _on_password_change_failed(self, message: str) -> None:
+        if self._stopped:
+            return
+        self._running = False
+        self._set(progress=None)
+        self.passwordChangeFailed.emit(message)
 
     def download(self, attachment_id: str, sha256: str) -> None:
         """Fetches an attachment on the sync thread; the answer is ``downloaded`` or

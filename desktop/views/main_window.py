@@ -48,6 +48,7 @@ from desktop.store.database import StoreError, database_file
 from desktop.store.inbox import Column, InboxFilter, InboxRepository, InboxSort
 from desktop.store.legal import DeadlineSection
 from desktop.store.saved_views import SavedView
+from desktop.views.admin.menu import install_admin, refresh_admin_menu
 from desktop.views.citizen.install import install_citizens
 from desktop.views.dashboard import install_dashboard
 from desktop.views.deadlines_view import DeadlinesView
@@ -276,6 +277,7 @@ class MainWindow(QMainWindow):
         self.exchanges = install_thread(self)  # « Échanges avec l'usager », Écrire à l'usager
         self.dashboard = install_dashboard(self)  # « Tableau de bord », « Exporter la vue… »
         self.rgpd = install_rgpd(self)  # « RGPD » menu, reads of personal data traced
+        self.admin_menu = install_admin(self)  # hidden unless an admin of a commune
 
         self.table.horizontalHeader().setSortIndicator(
             Column.RECEIVED, Qt.SortOrder.DescendingOrder
@@ -421,6 +423,7 @@ class MainWindow(QMainWindow):
         self._agent_id = agent_id
         self.request_actions.set_agent(agent_id)
         self.model.set_agent(agent_id)
+        refresh_admin_menu(self)
         self.statusBar().showMessage(f"Connectée : {agent[1]}", 10_000)
 
     def data_arrived(self) -> None:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.store.commune_admin import SETTING_LABELS, conflict_subject
 from desktop.store.sync_store import conflicts, resolve_conflict
 from desktop.syncing.status import SyncStatus, status_text
 from desktop.syncing.worker import LOGIN_KEY, SyncController
@@ -158,9 +159,10 @@ class ConflictsDialog(QDialog):
             number = self._conn.execute(  # type: ignore[attr-defined]
                 "SELECT number FROM request WHERE id = ?", (row["row_id"],)
             ).fetchone()
+            setting = conflict_subject(self._conn, row["entity"], row["row_id"])  # type: ignore[arg-type]
             cells = [
-                number[0] if number else row["row_id"],
-                FIELD_LABELS.get(row["field"], row["field"]),
+                number[0] if number else setting or row["row_id"],
+                FIELD_LABELS.get(row["field"]) or SETTING_LABELS.get(row["field"], row["field"]),
                 _shown(row["server_value"]),
                 _shown(row["local_value"]),
             ]

@@ -19,8 +19,9 @@ from server.db.models import Agent, AgentAuthority
 from server.problems import ProblemError, forbidden, problem_responses
 from server.services.agent_rows import agent_row, summary_role
 from server.services.common import stamp
+from sync.protocol.passwords import temporary_password
 from sync.protocol.vocabulary import Role
-from sync.protocol.wire import AgentRow
+from sync.protocol.wire import AgentRow, TemporaryPassword
 
 router = APIRouter(tags=["agents"])
 ERRORS = problem_responses(401, 403, 404, 409, 422)
@@ -149,3 +150,29 @@ def update_agent(agent_id: uuid.UUID, body: AgentUpdate, principal: PrincipalDep
             audit.record(session, principal, "update", "agents", agent.id, authority_id, detail)
         session.flush()
         return agent_row(agent, principal.authority_ids)
+
+
+@router.post("/agents/{agent_id}/password-reset", response_model=TemporaryPassword,
+             responses=ERRORS)
+def reset_password(agent_id: uuid.UUID, request: Request, principal: PrincipalDep,
+                   db: DbDep) -> TemporaryPassword:
+    """A new temporary password, returned once: every session of the agent is revoked and the
+    agent must choose their own at the next login. Only an administrator of every authority
+    of the agent may do it (a password is the whole agent's)."""
+    passwords: Passwords = request.app.state.passwords
+    password = temporary_password()
+    with db.write() as session:
+        agent = _load(session, principal, agent_id)
+        memberships = set(agent.authority_ids)
+        administered = principal.admin_of()
+        if not administered & memberships:
+            raise forbidden(_ADMIN_ONLY)
+        if not memberships <= administered:
+            raise forbidden(_NOT_YOURS)
+        agent.password_hash = passwords.hash(password)
+        agent.must_change_password = True
+        tokens.revoke_agent(session, agent.id)
+        for authority_id in memberships:
+            audit.record(session, principal, "password_reset", "agents", agent.id,
+                         authority_id)
+    return TemporaryPassword(agent_id=agent_id, temporary_password=password)

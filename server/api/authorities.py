@@ -16,6 +16,7 @@ from server.api.deps import DbDep, PrincipalDep
 from server.db.models import Agent, AgentAuthority, AuditEntry, Authority
 from server.problems import problem_responses
 from server.services.agent_rows import agent_row
+from sync.protocol.vocabulary import Role
 from sync.protocol.wire import AgentRow, AuthorityRow
 
 router = APIRouter(tags=["collectivités"])
@@ -53,7 +54,8 @@ def list_agents(authority_id: uuid.UUID, principal: PrincipalDep, db: DbDep) -> 
             .where(AgentAuthority.authority_id == authority_id)
             .order_by(Agent.display_name)
         ).scalars()
-        return [agent_row(r, principal.authority_ids) for r in rows]
+        admin = principal.role_in(authority_id) is Role.ADMIN
+        return [agent_row(r, principal.authority_ids, for_admin=admin) for r in rows]
 
 
 class AuditRow(BaseModel):

@@ -15,6 +15,7 @@ from server.db.database import Database
 from server.problems import ProblemError
 from server.services.runtime import Runtime
 from sync.protocol.vocabulary import Role
+from sync.protocol.wire import MUST_CHANGE_PASSWORD_TYPE
 
 _bearer = HTTPBearer(auto_error=False, description="Jeton d'accès obtenu par /api/v1/auth/login")
 
@@ -43,6 +44,14 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+#: What an agent who must change their password may still call (suffixes of the path).
+PASSWORD_CHANGE_PATHS = ("/auth/password", "/auth/logout", "/auth/me")
+MUST_CHANGE_PASSWORD = (
+    "Vous devez changer votre mot de passe (mot de passe initial ou choisi par un "
+    "administrateur) avant de continuer."
+)
+
+
 def _unauthorized(detail: str) -> ProblemError:
     return ProblemError(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
@@ -62,6 +71,9 @@ def get_principal(
         if found is None:
             raise _unauthorized("Session expirée ou révoquée : reconnectez-vous.")
         tok, agent = found
+        if agent.must_change_password and not request.url.path.endswith(PASSWORD_CHANGE_PATHS):
+            # Enforced, not only reported: nothing syncs before the password is the agent's own.
+            raise ProblemError(403, MUST_CHANGE_PASSWORD, type_=MUST_CHANGE_PASSWORD_TYPE)
         principal = Principal(
             agent_id=agent.id,
             login=agent.login,

@@ -64,6 +64,10 @@ class Authority(Base):
     service_email: Mapped[str | None] = mapped_column(String(254))
     service_phone: Mapped[str | None] = mapped_column(String(40))
     letterhead: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: The mairie's own target to acknowledge, in calendar days (the legal limit is apart).
+    internal_target_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    #: Adjoints and their delegations (wire ``Deputy``), in the order of the tableau.
+    deputies: Mapped[list[Any]] = mapped_column(default=list)
 
 
 class AgentAuthority(Base):
@@ -138,6 +142,8 @@ class Procedure(Base):
     period_value: Mapped[int] = mapped_column(Integer, default=2)
     period_unit: Mapped[str] = mapped_column(String(10), default="months")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    required_documents: Mapped[list[Any]] = mapped_column(default=list)
+    reply_templates: Mapped[list[Any]] = mapped_column(default=list)
 
 
 class Citizen(Base):

@@ -23,8 +23,11 @@ def summary_role(roles: Iterable[Role]) -> Role | None:
     return ranked[-1] if ranked else None
 
 
-def agent_row(agent: Agent, viewer_scope: Iterable[uuid.UUID] | None = None) -> AgentRow:
-    """``viewer_scope`` None means the agent themself (login, /auth/me): every membership."""
+def agent_row(
+    agent: Agent, viewer_scope: Iterable[uuid.UUID] | None = None, *, for_admin: bool = False
+) -> AgentRow:
+    """``viewer_scope`` None means the agent themself (login, /auth/me): every membership.
+    ``for_admin``: an administrator's listing, with the last login and the password state."""
     roles: Mapping[uuid.UUID, str] = agent.roles
     visible = sorted(roles if viewer_scope is None else set(roles) & set(viewer_scope))
     shown = {a: Role(roles[a]) for a in visible}
@@ -32,4 +35,6 @@ def agent_row(agent: Agent, viewer_scope: Iterable[uuid.UUID] | None = None) -> 
     return AgentRow(
         id=agent.id, version=agent.version, login=agent.login, display_name=agent.display_name,
         email=agent.email, role=role, active=agent.active, authority_ids=visible, roles=shown,
+        last_login_at=agent.last_login_at if for_admin else None,
+        must_change_password=agent.must_change_password if for_admin else None,
     )

@@ -20,6 +20,7 @@ from server.problems import ProblemError, field_reason
 from server.services import (
     attachments,
     citizens,
+    commune_settings,
     messages,
     opinions,
     parapheur_flow,
@@ -80,6 +81,9 @@ HANDLERS[MutationName.REQUEST_GIVE_OPINION] = opinions.give
 HANDLERS[MutationName.SERVICE_SAVE] = teams.save
 HANDLERS[MutationName.CITIZEN_MERGE] = citizens.merge
 HANDLERS[MutationName.AUDIT_READ] = rgpd.record_read
+HANDLERS[MutationName.AUTHORITY_UPDATE] = commune_settings.update_authority
+HANDLERS[MutationName.PROCEDURE_UPSERT] = commune_settings.upsert_procedure
+HANDLERS[MutationName.PROCEDURE_RETIRE] = commune_settings.retire_procedure
 assert set(HANDLERS) | set(RUNTIME_HANDLERS) == set(MUTATION_ARGS), "a mutation lacks a handler"
 assert not set(HANDLERS) & set(RUNTIME_HANDLERS)
 

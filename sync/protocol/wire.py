@@ -141,6 +141,18 @@ class _Answer(BaseModel):
 UNREADABLE_JSON = {"erreur": "Contenu illisible : signalé à l'administrateur du serveur."}
 
 
+class Deputy(_Answer):
+    """An adjoint (or conseiller délégué) and the delegations the maire gave by arrêté: the
+    procedure codes they may sign for (``*``: all). Read by the letters' signature block and
+    offered as signatories of the parapheur circuit."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    title: ShortText = "Adjoint au maire"
+    delegations: list[ShortText] = Field(default_factory=list, max_length=100)
+    #: The agent account of the adjoint, when they sign in the parapheur themselves.
+    agent_id: UUID | None = None
+
+
 class Row(_Answer):
     id: UUID
     version: int = Field(ge=0, description="Numéro de version global attribué par le serveur")
@@ -169,6 +181,10 @@ class AuthorityRow(Row):
     service_email: str | None = None
     service_phone: str | None = None
     letterhead: dict[str, str] = Field(default_factory=dict)
+    #: Days the mairie gives itself to acknowledge (its internal target, not the legal limit).
+    internal_target_days: int = 7
+    #: The adjoints and what each may sign (delegations), in the order of the tableau.
+    deputies: list[Deputy] = Field(default_factory=list)
 
 
 class AgentRow(Row):
@@ -182,6 +198,10 @@ class AgentRow(Row):
     authority_ids: list[UUID] = Field(default_factory=list)
     #: The role in each of ``authority_ids``: a role belongs to (agent, authority).
     roles: dict[UUID, Role] = Field(default_factory=dict)
+    #: Last successful login; only in an administrator's listing of their commune's agents.
+    last_login_at: datetime | None = None
+    #: The agent still has a password chosen by someone else (same listing only).
+    must_change_password: bool | None = None
 
 
 class ProcedureRow(Row):
@@ -192,6 +212,10 @@ class ProcedureRow(Row):
     period_value: int
     period_unit: PeriodUnit
     active: bool
+    #: Documents the citizen must provide (labels), asked for in a missing-documents letter.
+    required_documents: list[str] = Field(default_factory=list)
+    #: Names of the reply templates offered first for this procedure.
+    reply_templates: list[str] = Field(default_factory=list)
 
 
 class CitizenRow(Row):
@@ -397,6 +421,9 @@ class MutationName(StrEnum):
     CITIZEN_MERGE = "citizen.merge"
     AUDIT_READ = "audit.read"
     CITIZEN_ERASE = "citizen.erase"
+    AUTHORITY_UPDATE = "authority.update"
+    PROCEDURE_UPSERT = "procedure.upsert"
+    PROCEDURE_RETIRE = "procedure.retire"
 
 
 class RequestCreateArgs(_Model):
@@ -724,6 +751,8 @@ class ServiceSaveArgs(_Model):
         if not self.name.strip():
             raise ValueError("un service doit avoir un nom")
         return self
+
+
 class CitizenMergeArgs(_Model):
     """Two records of one citizen become one (issue 12). ``fields`` is the survivor's identity
     after the merge (the values chosen field by field); every request and call of the absorbed
@@ -738,6 +767,8 @@ class CitizenMergeArgs(_Model):
     absorbed_base_version: int = Field(ge=0, le=2**62)
     survivor_previous: dict[str, Any] = Field(default_factory=dict)
     absorbed_previous: dict[str, Any] = Field(default_factory=dict)
+
+
 class ReadWhat(StrEnum):
     """What an agent opened that shows a citizen's personal data (the access trail, RGPD)."""
 
@@ -763,6 +794,88 @@ class CitizenEraseArgs(_Model):
 
     citizen_id: UUID
     reason: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
+class DeputyArgs(_Model):
+    """An adjoint as the admin enters it (see ``Deputy``)."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+    title: Annotated[str, StringConstraints(max_length=200, strip_whitespace=True)] = (
+        "Adjoint au maire"
+    )
+    delegations: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=100
+    )
+    agent_id: UUID | None = None
+
+
+class AuthorityFields(_Model):
+    """The commune's settings an administrator edits (« Administration › Commune »). Only the
+    fields given (not null) are changed; the mailbox and parapheur connections are not here:
+    they stay on the server (REST), never on a PC."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    address: Annotated[str, StringConstraints(max_length=500)] | None = None
+    service_name: ShortText | None = None
+    service_email: Email | None = None
+    service_phone: Annotated[str, StringConstraints(max_length=40)] | None = None
+    mayor_name: ShortText | None = None
+    mayor_title: ShortText | None = None
+    administrative_court: ShortText | None = None
+    internal_target_days: int | None = Field(default=None, ge=1, le=60)
+    deputies: list[DeputyArgs] | None = Field(default=None, max_length=40)
+
+
+#: Fields of ``AuthorityFields`` kept in the authority's ``letterhead`` (who signs, which court).
+LETTERHEAD_FIELDS = ("mayor_name", "mayor_title", "administrative_court")
+
+
+class AuthorityUpdateArgs(_Model):
+    """An administrator's change to the commune's settings; ``previous`` holds the values the
+    PC showed, so two PCs editing different fields both win and the same field is a conflict."""
+
+    authority_id: UUID
+    fields: AuthorityFields
+    previous: dict[str, Any] = Field(default_factory=dict)
+
+
+ProcedureCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,99}$")]
+
+
+class ProcedureFields(_Model):
+    """A procedure of the catalogue as the administrator edits it (null: unchanged). A new
+    period applies to
+    requests received from then on: the PCs keep the rule each request was received under."""
+
+    code: ProcedureCode | None = None
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    silence_rule: SilenceRule | None = None
+    period_value: int | None = Field(default=None, ge=1, le=365)
+    period_unit: PeriodUnit | None = None
+    required_documents: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] | (
+        None
+    ) = Field(default=None, max_length=50)
+    reply_templates: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] | (
+        None
+    ) = Field(default=None, max_length=20)
+
+
+class ProcedureUpsertArgs(_Model):
+    """Creates the commune's own procedure (unknown id: ``code`` and ``title`` required) or
+    edits one, field by field as ``citizen.upsert``."""
+
+    id: UUID
+    authority_id: UUID
+    fields: ProcedureFields
+    previous: dict[str, Any] = Field(default_factory=dict)
+
+
+class ProcedureRetireArgs(_Model):
+    """Retires a procedure (``active`` false: no longer offered at intake, kept on the requests
+    that use it; a procedure is never deleted) or brings it back (``active`` true)."""
+
+    procedure_id: UUID
+    active: bool = False
 
 
 MUTATION_ARGS: dict[MutationName, type[BaseModel]] = {
@@ -791,6 +904,9 @@ MUTATION_ARGS: dict[MutationName, type[BaseModel]] = {
     MutationName.CITIZEN_MERGE: CitizenMergeArgs,
     MutationName.AUDIT_READ: AuditReadArgs,
     MutationName.CITIZEN_ERASE: CitizenEraseArgs,
+    MutationName.AUTHORITY_UPDATE: AuthorityUpdateArgs,
+    MutationName.PROCEDURE_UPSERT: ProcedureUpsertArgs,
+    MutationName.PROCEDURE_RETIRE: ProcedureRetireArgs,
 }
 
 
@@ -916,6 +1032,17 @@ class LoginRequest(_Model):
 
 class RefreshRequest(_Model):
     refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+#: ``type`` of the 403 problem an agent gets while their password must be changed.
+MUST_CHANGE_PASSWORD_TYPE = "urn:bannette:must-change-password"
+
+
+class TemporaryPassword(_Answer):
+    """A password reset by an administrator: shown once, to be changed at the first login."""
+
+    agent_id: UUID
+    temporary_password: str
 
 
 class TokenPair(_Answer):

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QMenu
 from desktop.domain.due import SHORT_LABELS
 from desktop.services.deadlines import SECTION_TITLES
 from desktop.syncing.worker import SyncController
+from desktop.views.admin.menu import connect_admin_server
 from desktop.views.attachments_ui import install_attachments
 from desktop.views.help.guide import GuideDialog, guide_index
 from desktop.views.main_window import MainWindow
@@ -105,6 +106,7 @@ def test_every_menu_entry_the_guide_quotes_is_in_the_window(
     try:
         install_sync(window, controller)  # as app.py does
         install_attachments(window, controller)
+        connect_admin_server(window, controller)
         real = menu_paths(window)
     finally:
         controller.stop()

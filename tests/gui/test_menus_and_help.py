@@ -24,7 +24,8 @@ from tests.sync.test_worker_gui import MemoryVault
 
 
 def menu_titles(window: MainWindow) -> list[str]:
-    return [a.text().replace("&", "") for a in window.menuBar().actions()]
+    """The menus the user sees (« Administration » is hidden from non-admins)."""
+    return [a.text().replace("&", "") for a in window.menuBar().actions() if a.isVisible()]
 
 
 def entries(menu: QMenu) -> list[str]:

@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("server-data")
     env = {**os.environ, "BANNETTE_DATA_DIR": str(data), "PYTHONPATH": str(ROOT)}
-    init = subprocess.run([sys.executable, "-m", "server", "init", "--demo"], env=env,
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    init = subprocess.run([sys.executable, "-m", "server", "init", "--demo", "--keep-passwords"],
+                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert init.returncode == 0, init.stderr
     port = free_port()
     env["BANNETTE_SERVER_PORT"] = str(port)

@@ -103,6 +103,8 @@ BODIES: dict[tuple[str, str], Callable[[Foreign], dict[str, Any]]] = {
     ("PATCH", "/api/v1/services/{service_id}"): lambda f: {"json": {"name": "Intrus"}},
     ("POST", "/api/v1/citizens/{citizen_id}/erase"): lambda f: {"json": {"reason": "x"}},
     ("POST", "/api/v1/authorities/{authority_id}/retention"): lambda f: {"json": {}},
+    ("PUT", "/api/v1/authorities/{authority_id}/parapheur-settings"): lambda f: {"json": {
+        "connector": "builtin", "config": {}}},
 }
 
 

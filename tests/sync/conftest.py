@@ -61,7 +61,7 @@ class ServerProcess:
 
     def init(self) -> None:
         result = subprocess.run(
-            [sys.executable, "-m", "server", "init", "--demo"],
+            [sys.executable, "-m", "server", "init", "--demo", "--keep-passwords"],
             env=_env(BANNETTE_DATA_DIR=str(self.data)), cwd=ROOT, capture_output=True,
             text=True, timeout=120,
         )

@@ -48,7 +48,7 @@ def menu_shortcuts(window: QMainWindow) -> list[tuple[str, list[tuple[str, str]]
     seen: set[int] = set()
     for top in window.menuBar().actions():
         menu = top.menu()
-        if not isinstance(menu, QMenu):
+        if not isinstance(menu, QMenu) or not top.isVisible():  # « Administration »: admins
             continue
         rows = []
         for action in _walk(menu):

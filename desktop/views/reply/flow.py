@@ -21,6 +21,7 @@ from desktop.documents import DocumentError
 from desktop.services.replies import ReplyService
 from desktop.store import replies
 from desktop.store.attachments import LocalAttachment
+from desktop.store.commune_admin import signers
 from desktop.store.database import StoreError
 from desktop.views.reply.detail_section import reply_html
 from desktop.views.reply.draft_dialog import ReplyDialog
@@ -153,7 +154,7 @@ class ReplyFlow(QObject):
                       or a.filename.endswith("_reponse_et_annexes.pdf") else 1)
         others = [a for a in attachments if not pdfs or a.id != pdfs[0].id]
         dialog = ParapheurDialog(
-            facts.reference, pdfs, others, replies.officials(self.conn, facts.authority_pk),
+            facts.reference, pdfs, others, signers(self.conn, facts.authority_pk, pk),
             self.window._today(), self.window,  # noqa: SLF001
         )
 
