@@ -145,6 +145,13 @@ def _forget_allocator(session: Session, *_args: Any) -> None:
     session.info.pop(_WRITTEN, None)
 
 
+def allocated_versions(session: Session) -> int | None:
+    """Where the in-memory allocator stands (None outside ``lock_writes``): a change of it
+    means versions were handed out."""
+    value = session.info.get(_NEXT)
+    return None if value is None else int(value)
+
+
 def current_version(session: Session) -> int:
     return int(session.execute(select(SyncState.version).where(SyncState.id == 1)).scalar_one())
 
