@@ -8,8 +8,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+import pytest
+from sqlalchemy import event, select
 
+from server import audit
+from server.db.models import MutationLog
+from server.problems import ProblemError
 from tests.server.conftest import World
 from tests.server.helpers import mutation
 from tests.server.test_sync import create_args, pull_all, push
@@ -77,3 +81,114 @@ def test_a_batch_takes_its_versions_in_memory(world: World) -> None:
     versions = [r["version"] for r in rows["requests"]]
     assert len(set(versions)) == len(versions)
     assert max(versions) <= response.version
+
+
+@contextmanager
+def statements(world: World) -> Iterator[list[str]]:
+    """Every SQL statement sent to the database meanwhile (upper-cased)."""
+    seen: list[str] = []
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement.lstrip().upper())
+
+    event.listen(world.db.engine, "before_cursor_execute", on_execute)
+    try:
+        yield seen
+    finally:
+        event.remove(world.db.engine, "before_cursor_execute", on_execute)
+
+
+def _creations(world: World, client_id: str, count: int, first: int = 1) -> list[dict[str, Any]]:
+    return [mutation(client_id, first + n, "request.create", create_args(world.a))
+            for n in range(count)]
+
+
+def _numbers(world: World) -> list[int]:
+    rows, _, _ = pull_all(world, world.a)
+    return sorted(int(r["number"].split("-")[1]) for r in rows["requests"])
+
+
+def test_statements_of_a_batch_of_creations_do_not_grow_with_it(world: World) -> None:
+    """No savepoint, no existence query, no counter read or write per creation: the rows of a
+    batch are written together (a push of 100 cost 100 flushes and about 12 statements each)."""
+    client_id = str(uuid.uuid4())
+    with statements(world) as small:
+        push(world, world.a, client_id, _creations(world, client_id, 5))
+    with statements(world) as large:
+        push(world, world.a, client_id, _creations(world, client_id, 60, first=6))
+    assert not [s for s in large if s.startswith(("SAVEPOINT", "RELEASE"))]
+    assert sum(s.startswith("SELECT") for s in large) == sum(s.startswith("SELECT") for s in small)
+    counter = [s for s in large if "RECEIPT_COUNTERS" in s and not s.startswith("SELECT")]
+    assert len(counter) == 1  # written back once for the batch
+    # INSERTs go in batches (executemany): a handful, not one per row.
+    assert sum(s.startswith("INSERT") for s in large) <= 10
+    assert _numbers(world) == list(range(1, 66))
+
+
+def test_a_creation_refused_in_the_batch_leaves_no_gap_nor_trace(world: World) -> None:
+    client_id = str(uuid.uuid4())
+    batch = _creations(world, client_id, 6)
+    batch[2]["args"]["id"] = batch[1]["args"]["id"]  # the same id twice in one batch
+    batch[4]["args"]["procedure_id"] = str(uuid.uuid4())  # unknown procedure
+    response = push(world, world.a, client_id, batch)
+    outcomes = [r.result for r in response.results]
+    assert outcomes == ["applied", "applied", "rejected", "applied", "rejected", "applied"]
+    assert response.results[2].reason == "Cet identifiant est déjà utilisé."
+    assert "démarche" in (response.results[4].reason or "")
+    assert _numbers(world) == [1, 2, 3, 4]
+
+
+def test_a_surprise_replays_the_batch_with_savepoints(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error that is not a refusal, after the row was numbered and written: without a
+    savepoint it cannot be undone alone, so the batch is run again with one savepoint per
+    mutation. The failing mutation is rejected, its number given back: no gap."""
+    client_id = str(uuid.uuid4())
+    batch = _creations(world, client_id, 5)
+    doomed = uuid.UUID(batch[2]["args"]["id"])
+    original = audit.record
+
+    def failing_record(session: Any, principal: Any, action: str, entity: str,
+                       entity_id: Any, *args: Any, **kwargs: Any) -> None:
+        if entity_id == doomed:
+            raise RuntimeError("panne simulée")
+        original(session, principal, action, entity, entity_id, *args, **kwargs)
+
+    monkeypatch.setattr(audit, "record", failing_record)
+    with statements(world) as seen, counting_commits(world) as commits:
+        response = push(world, world.a, client_id, batch)
+    assert [r.result for r in response.results] == ["applied", "applied", "rejected",
+                                                    "applied", "applied"]
+    assert response.results[2].reason == (
+        "Erreur interne du serveur : la modification n'a pas été appliquée.")
+    assert commits[0] == 1 and any(s.startswith("SAVEPOINT") for s in seen)
+    assert _numbers(world) == [1, 2, 3, 4]
+    with world.db.read() as session:
+        logged = session.execute(select(MutationLog.result).where(
+            MutationLog.client_id == uuid.UUID(client_id)).order_by(MutationLog.mutation_id))
+        assert list(logged.scalars()) == ["applied", "applied", "rejected", "applied", "applied"]
+
+
+def test_a_refusal_after_a_write_replays_the_batch(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A handler of ``CHECKED_BEFORE_WRITING`` that refuses after writing breaks its promise:
+    this is noticed (versions or numbers taken, rows added) and the batch replayed with
+    savepoints, so the refusal leaves nothing behind."""
+    client_id = str(uuid.uuid4())
+    batch = _creations(world, client_id, 3)
+    doomed = uuid.UUID(batch[1]["args"]["id"])
+    original = audit.record
+
+    def refusing_record(session: Any, principal: Any, action: str, entity: str,
+                        entity_id: Any, *args: Any, **kwargs: Any) -> None:
+        if entity_id == doomed:
+            raise ProblemError(409, "Refus tardif.")
+        original(session, principal, action, entity, entity_id, *args, **kwargs)
+
+    monkeypatch.setattr(audit, "record", refusing_record)
+    response = push(world, world.a, client_id, batch)
+    assert [r.result for r in response.results] == ["applied", "rejected", "applied"]
+    assert response.results[1].reason == "Refus tardif."
+    rows, _, _ = pull_all(world, world.a)
+    assert str(doomed) not in {r["id"] for r in rows["requests"]}
+    assert _numbers(world) == [1, 2]
