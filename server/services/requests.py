@@ -92,8 +92,9 @@ def note_free_ids(session: Session, ids: Iterable[uuid.UUID]) -> None:
     ``session.get`` per request, each flushing every row written before it). Only for this
     session's transaction, under the writer lock, so nobody else can take them meanwhile."""
     wanted = set(ids)
-    taken = set(session.execute(select(Request.id).where(Request.id.in_(wanted))).scalars())
-    session.info[_FREE_IDS] = wanted - taken
+    if wanted:
+        wanted -= set(session.execute(select(Request.id).where(Request.id.in_(wanted))).scalars())
+    session.info[_FREE_IDS] = wanted
 
 
 def _known_free(session: Session, request_id: uuid.UUID) -> bool:
