@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import event
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
 from server.access import Principal
@@ -256,25 +256,30 @@ def _push_batch(db: Database, principal: Principal, body: PushRequest,
             requests.note_free_ids(session, _creation_ids(body))
             if not careful:
                 event.listen(session, "before_attach", _count_attach)
+            # Answers already given, read at once (a batch resent after a lost answer is all
+            # replays), and those of this batch, written at once at its end.
+            answered = _answers(session, body, client.last_mutation_id)
+            log_rows: list[dict[str, Any]] = []
             for mutation in body.mutations:
                 if mutation.mutation_id <= client.last_mutation_id:
-                    results.append(_replayed(session, mutation))
+                    results.append(_replayed(mutation, answered.get(mutation.mutation_id)))
                     last_id = client.last_mutation_id
                     continue
                 result = _apply(session, principal, mutation, runtime, careful=careful)
                 client.last_mutation_id = mutation.mutation_id
                 client.updated_at = utcnow()
-                session.add(
-                    MutationLog(
-                        client_id=body.client_id, mutation_id=mutation.mutation_id,
-                        name=mutation.name.value, result=result.result.value,
-                        reason=result.reason, applied_at=utcnow(),
-                    )
-                )
+                answered[mutation.mutation_id] = (result.result.value, result.reason)
+                log_rows.append({
+                    "client_id": body.client_id, "mutation_id": mutation.mutation_id,
+                    "name": mutation.name.value, "result": result.result.value,
+                    "reason": result.reason, "applied_at": utcnow(),
+                })
                 results.append(result)
                 last_id = mutation.mutation_id
             end_batch(session)
             session.flush()
+            if log_rows:
+                session.execute(insert(MutationLog), log_rows)
         except (ProblemError, _RetryCarefully):
             raise
         except Exception as exc:
@@ -284,14 +289,27 @@ def _push_batch(db: Database, principal: Principal, body: PushRequest,
     return results, last_id
 
 
-def _replayed(session: Session, mutation: Mutation) -> MutationResult:
-    logged = session.get(MutationLog, (mutation.client_id, mutation.mutation_id))
-    if logged is None:
+Answer = tuple[str, str | None]
+
+
+def _answers(session: Session, body: PushRequest, last_id: int) -> dict[int, Answer]:
+    """The logged answers (result, reason) of the batch's mutations the server already had."""
+    ids = [m.mutation_id for m in body.mutations if m.mutation_id <= last_id]
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(MutationLog.mutation_id, MutationLog.result, MutationLog.reason).where(
+            MutationLog.client_id == body.client_id, MutationLog.mutation_id.in_(set(ids))))
+    return {int(row.mutation_id): (row.result, row.reason) for row in rows}
+
+
+def _replayed(mutation: Mutation, answer: Answer | None) -> MutationResult:
+    if answer is None:
         return MutationResult(
             mutation_id=mutation.mutation_id, result=MutationOutcome.REJECTED, replayed=True,
             reason="Modification hors séquence : un numéro plus récent a déjà été traité.",
         )
     return MutationResult(
-        mutation_id=mutation.mutation_id, result=MutationOutcome(logged.result),
-        reason=logged.reason, replayed=True,
+        mutation_id=mutation.mutation_id, result=MutationOutcome(answer[0]),
+        reason=answer[1], replayed=True,
     )
