@@ -1,6 +1,8 @@
-"""Idempotent push: a batch in one transaction, each mutation in its own savepoint, with the
-client's last mutation id and the answer given, so a replayed or out-of-order mutation is
-answered without being re-applied."""
+"""Idempotent push: a batch in one transaction, with the client's last mutation id and the
+answer given to each mutation, so a replayed or out-of-order mutation is answered without being
+re-applied. A refused mutation leaves nothing behind: it runs in its own savepoint, or, for the
+mutations that check everything before writing (``CHECKED_BEFORE_WRITING``), without one; any
+surprise in such a batch replays it with one savepoint per mutation."""
 
 from __future__ import annotations
 
@@ -151,15 +153,12 @@ def _apply(session: Session, principal: Principal, mutation: Mutation,
     try:
         change = _run(session, principal, mutation, args, runtime)
         session.flush()
-    except ProblemError as exc:
+    except Exception as exc:
         savepoint.rollback()
         if numbers is not None and mark is not None:
-            numbers.restore(mark)
-        return _rejected(mutation, exc.detail)
-    except Exception:
-        savepoint.rollback()
-        if numbers is not None and mark is not None:
-            numbers.restore(mark)
+            numbers.restore(mark)  # the numbers it took are given back: no gap
+        if isinstance(exc, ProblemError):
+            return _rejected(mutation, exc.detail)
         log.exception("mutation %s failed", mutation.name)
         return _rejected(mutation, INTERNAL_ERROR)
     savepoint.commit()
