@@ -146,6 +146,20 @@ def test_a_creation_refused_in_the_batch_leaves_no_gap_nor_trace(world: World) -
     assert _numbers(world) == [1, 2, 3, 4]
 
 
+def _audit_fails_for(monkeypatch: pytest.MonkeyPatch, row_id: str, error: Exception) -> None:
+    """The audit entry of one row raises ``error``: the creation has already numbered and
+    written its row when it happens."""
+    doomed, original = uuid.UUID(row_id), audit.record
+
+    def record(session: Any, principal: Any, action: str, entity: str, entity_id: Any,
+               *args: Any, **kwargs: Any) -> None:
+        if entity_id == doomed:
+            raise error
+        original(session, principal, action, entity, entity_id, *args, **kwargs)
+
+    monkeypatch.setattr(audit, "record", record)
+
+
 def test_a_surprise_replays_the_batch_with_savepoints(
         world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """An error that is not a refusal, after the row was numbered and written: without a
@@ -153,16 +167,7 @@ def test_a_surprise_replays_the_batch_with_savepoints(
     mutation. The failing mutation is rejected, its number given back: no gap."""
     client_id = str(uuid.uuid4())
     batch = _creations(world, client_id, 5)
-    doomed = uuid.UUID(batch[2]["args"]["id"])
-    original = audit.record
-
-    def failing_record(session: Any, principal: Any, action: str, entity: str,
-                       entity_id: Any, *args: Any, **kwargs: Any) -> None:
-        if entity_id == doomed:
-            raise RuntimeError("panne simulée")
-        original(session, principal, action, entity, entity_id, *args, **kwargs)
-
-    monkeypatch.setattr(audit, "record", failing_record)
+    _audit_fails_for(monkeypatch, batch[2]["args"]["id"], RuntimeError("panne simulée"))
     with statements(world) as seen, counting_commits(world) as commits:
         response = push(world, world.a, client_id, batch)
     assert [r.result for r in response.results] == ["applied", "applied", "rejected",
@@ -184,21 +189,13 @@ def test_a_refusal_after_a_write_replays_the_batch(
     savepoints, so the refusal leaves nothing behind."""
     client_id = str(uuid.uuid4())
     batch = _creations(world, client_id, 3)
-    doomed = uuid.UUID(batch[1]["args"]["id"])
-    original = audit.record
-
-    def refusing_record(session: Any, principal: Any, action: str, entity: str,
-                        entity_id: Any, *args: Any, **kwargs: Any) -> None:
-        if entity_id == doomed:
-            raise ProblemError(409, "Refus tardif.")
-        original(session, principal, action, entity, entity_id, *args, **kwargs)
-
-    monkeypatch.setattr(audit, "record", refusing_record)
+    doomed = batch[1]["args"]["id"]
+    _audit_fails_for(monkeypatch, doomed, ProblemError(409, "Refus tardif."))
     response = push(world, world.a, client_id, batch)
     assert [r.result for r in response.results] == ["applied", "rejected", "applied"]
     assert response.results[1].reason == "Refus tardif."
     rows, _, _ = pull_all(world, world.a)
-    assert str(doomed) not in {r["id"] for r in rows["requests"]}
+    assert doomed not in {r["id"] for r in rows["requests"]}
     assert _numbers(world) == [1, 2]
 
 
