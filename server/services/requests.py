@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -86,6 +87,29 @@ def _linked(
         raise ProblemError(404, f"{what} est introuvable dans cette collectivité.")
 
 
+_FREE_IDS = "bannette.free_request_ids"
+
+
+def note_free_ids(session: Session, ids: Iterable[uuid.UUID]) -> None:
+    """Checks once which of the ids a push batch will create are free (one query instead of one
+    ``session.get`` per request, each flushing every row written before it). Only for this
+    session's transaction, under the writer lock, so nobody else can take them meanwhile."""
+    wanted = set(ids)
+    if wanted:
+        wanted -= set(session.execute(select(Request.id).where(Request.id.in_(wanted))).scalars())
+    session.info[_FREE_IDS] = wanted
+
+
+def _known_free(session: Session, request_id: uuid.UUID) -> bool:
+    """Whether ``note_free_ids`` found the id free; using it forgets it (a second creation
+    with the same id, or one after a rollback, asks the database again)."""
+    free: set[uuid.UUID] | None = session.info.get(_FREE_IDS)
+    if free is None or request_id not in free:
+        return False
+    free.discard(request_id)
+    return True
+
+
 def create(
     session: Session,
     principal: Principal | None,
@@ -101,7 +125,7 @@ def create(
         authorize(principal, Action.WRITE, args.authority_id)
     elif not authority_checked:
         raise ProblemError(403, "Enregistrement anonyme refusé.")
-    if session.get(Request, args.id) is not None:
+    if not _known_free(session, args.id) and session.get(Request, args.id) is not None:
         raise id_taken()
     _linked(session, Procedure, args.procedure_id, args.authority_id, "Cette démarche")
     # A citizen merged into another since the PC queued this: the survivor takes the request.
