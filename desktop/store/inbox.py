@@ -18,9 +18,9 @@ from typing import Any
 
 from desktop.domain.legal_time import in_zone, parse_stored, read
 from desktop.domain.parapheur import folder_label
-from desktop.domain.reference import TypedNumber, parse_typed_number, request_reference
 from desktop.domain.text import fold
 from desktop.store.rules import RULE_COLUMNS
+from sync.protocol.reference import TypedNumber, parse_typed_number, request_reference
 from sync.protocol.vocabulary import Channel, CitizenKind, Outcome, Status
 
 
@@ -208,7 +208,7 @@ class InboxRow:
     due_kind: str | None
     #: The state of the request's latest parapheur folder, in French (None: never sent).
     parapheur: str | None = None
-    #: What is shown and searched: « 67348-2026-000165 » (desktop.domain.reference).
+    #: What is shown and searched: « 67348-2026-000165 » (sync.protocol.reference).
     reference: str = ""
     #: An incoming message of the citizen not yet seen on this PC (shown in bold).
     unread: bool = False

@@ -23,7 +23,6 @@ from enum import StrEnum
 from desktop.domain import deadlines
 from desktop.domain.due import DueKind
 from desktop.domain.legal_time import as_instant, in_zone, local_day, parse_stored, read
-from desktop.domain.reference import request_reference
 from desktop.domain.signature import Deputy
 from desktop.domain.workflow import (
     DomainEvent,
@@ -45,6 +44,7 @@ from desktop.store.requests import (
     refresh_due,
 )
 from desktop.store.rules import RULE_COLUMNS
+from sync.protocol.reference import request_reference
 from sync.protocol.vocabulary import (
     OPEN_STATUSES,
     Channel,
@@ -135,7 +135,7 @@ class LegalFacts:
     citizen: CitizenAddress
     procedure: ProcedureRule
     missing_documents: tuple[MissingDocumentsRequest, ...] = ()
-    #: What letters print and dialogs show: « 67348-2026-000165 » (desktop.domain.reference).
+    #: What letters print and dialogs show: « 67348-2026-000165 » (sync.protocol.reference).
     reference: str = ""
 
     @property

@@ -24,7 +24,6 @@ from uuid import UUID
 
 from desktop.domain.legal_time import as_instant, in_zone, parse_stored, utc_now
 from desktop.domain.phone import phone_problem
-from desktop.domain.reference import request_reference
 from desktop.domain.text import citizen_display_name, fold
 from desktop.store.database import StoreError, transaction
 from desktop.store.ids import iso, new_id
@@ -38,6 +37,7 @@ from desktop.store.intake import (
     find_citizens,
 )
 from desktop.store.outbox import enqueue, server_may_know
+from sync.protocol.reference import request_reference
 from sync.protocol.wire import MutationName, PhoneCallAddArgs
 
 #: The wire's limits (``PhoneCallAddArgs``), checked here so a local-only call obeys the same

@@ -27,7 +27,6 @@ from typing import Any
 
 from desktop.domain.legal_time import read
 from desktop.domain.parapheur import folder_label
-from desktop.domain.reference import request_reference
 from desktop.domain.workflow import DomainEvent, TransitionError
 from desktop.store.attachments import add_attachment, keep_blob
 from desktop.store.database import StoreError, transaction
@@ -36,6 +35,7 @@ from desktop.store.intake import PROVISIONAL_PREFIX, authority_department
 from desktop.store.outbox import enqueue, enqueue_for_request, server_may_know
 from desktop.store.requests import department_of, insert_event, live_request, refresh_due
 from desktop.store.sync_store import blob_path, legal_time
+from sync.protocol.reference import request_reference
 from sync.protocol.vocabulary import (
     OUTCOME_LABELS,
     STATUS_LABELS,
@@ -125,7 +125,7 @@ class ReplyFacts:
     outcome: Outcome | None
     citizen_name: str
     citizen_email: str
-    #: What is shown and printed: « 67348-2026-000165 » (desktop.domain.reference).
+    #: What is shown and printed: « 67348-2026-000165 » (sync.protocol.reference).
     reference: str = ""
 
     @property

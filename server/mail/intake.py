@@ -38,6 +38,7 @@ from server.services.common import add_event, stamp
 from sync.protocol.files import MAX_FILES_PER_REQUEST, attachment_problem
 from sync.protocol.inbound_mail import InboundAttachment
 from sync.protocol.inbound_mail import InboundMail as ParsedMail
+from sync.protocol.reference import request_reference
 from sync.protocol.vocabulary import Channel, CitizenKind, EventKind
 from sync.protocol.wire import (
     AttachmentLinkArgs,
@@ -185,9 +186,11 @@ def _queue_receipt(session: Session, request: Request, parsed: ParsedMail) -> uu
         return None
     authority = session.get(Authority, request.authority_id)
     name = authority.name if authority is not None else "La mairie"
+    # The number as every screen and letter shows it (« 67348-2026-000165 »).
+    number = request_reference(authority.insee_code or "" if authority else "", request.number)
     body = (
         f"Bonjour,\n\nVotre courriel « {parsed.subject} » a bien été enregistré par {name} "
-        f"sous le numéro {request.number}, le {long_date_time(request.received_at)}.\n\n"
+        f"sous le numéro {number}, le {long_date_time(request.received_at)}.\n\n"
         "Cet accusé d'enregistrement ne vaut pas accusé de réception : celui-ci vous sera "
         "adressé par le service chargé de votre demande. Rappelez ce numéro dans vos "
         "échanges ; vous pouvez répondre à ce courriel pour compléter votre demande.\n"
@@ -195,7 +198,7 @@ def _queue_receipt(session: Session, request: Request, parsed: ParsedMail) -> uu
     message = Message(
         id=uuid.uuid4(), authority_id=request.authority_id, request_id=request.id,
         direction=MessageDirection.OUTBOUND.value, channel=Channel.EMAIL.value,
-        subject=f"Accusé d'enregistrement de votre demande n° {request.number}"[:200],
+        subject=f"Accusé d'enregistrement de votre demande n° {number}"[:200],
         body=body, at=utcnow(), agent_id=None, to_email=to_email, attachment_ids=[],
     )  # fmt: skip
     session.add(stamp(session, message))

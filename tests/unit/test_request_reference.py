@@ -7,7 +7,6 @@ import sqlite3
 
 import pytest
 
-from desktop.domain.reference import TypedNumber, parse_typed_number, request_reference
 from desktop.store.inbox import (
     _SORT_JOINS,
     _SORT_SQL,
@@ -16,6 +15,7 @@ from desktop.store.inbox import (
     InboxRepository,
     InboxSort,
 )
+from sync.protocol.reference import TypedNumber, parse_typed_number, request_reference
 from tests.conftest import TODAY
 
 
