@@ -17,6 +17,7 @@ from desktop.domain.legal_time import read
 from desktop.exports.writers import Kind, Table, TableColumn, Typed
 from desktop.store.inbox import InboxFilter, InboxRepository, InboxSort
 from desktop.store.statistics import Statistics
+from sync.protocol.reference import request_reference
 from sync.protocol.vocabulary import CHANNEL_LABELS, STATUS_LABELS, Channel, Status
 
 #: The columns of ``python -m desktop export`` (issue 13), in this order.
@@ -35,7 +36,7 @@ BANNETTE_COLUMNS: tuple[TableColumn, ...] = (
 
 _EXPORT_SQL = """
 SELECT r.pk, r.number, a.name, r.received_at, r.channel, c.display_name, r.subject, p.name,
-       r.status, r.due_date, ag.display_name, a.department
+       r.status, r.due_date, ag.display_name, a.department, a.insee_code
 FROM request r
 JOIN authority a ON a.pk = r.authority_pk
 JOIN citizen c ON c.pk = r.citizen_pk
@@ -72,7 +73,7 @@ def bannette_rows(conn: sqlite3.Connection, pks: Sequence[int]) -> Iterator[tupl
             if v is None:  # deleted by a sync meanwhile
                 continue
             yield (
-                v[1],
+                request_reference(v[12] or "", v[1]),  # « 67348-2026-000165 »
                 v[2],
                 read(v[3], v[11]),
                 CHANNEL_LABELS[Channel(v[4])],

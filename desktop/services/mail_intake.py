@@ -43,7 +43,7 @@ from desktop.store.intake import (
     register_request,
 )
 from desktop.store.outbox import server_may_know
-from desktop.store.requests import insert_event
+from desktop.store.requests import insert_event, reference_of
 from sync.protocol.addresses import AddressError, check_address
 from sync.protocol.files import MAX_FILES_PER_REQUEST, attachment_problem
 from sync.protocol.inbound_mail import InboundMail, InboundMailError, parse_mail_file
@@ -217,7 +217,7 @@ def registered(conn: sqlite3.Connection, authority_pk: int, key: str) -> Registe
         "WHERE m.authority_pk = ? AND m.message_id = ? AND r.deleted = 0",
         (authority_pk, key),
     ).fetchone()
-    return Registered(int(row[0]), str(row[1])) if row else None
+    return Registered(int(row[0]), reference_of(conn, int(row[0]))) if row else None
 
 
 def mail_key(name: str, raw: bytes) -> str:
@@ -235,7 +235,7 @@ def registered_anywhere(conn: sqlite3.Connection, key: str) -> Registered | None
         "WHERE m.message_id = ? AND r.deleted = 0 ORDER BY m.registered_at DESC LIMIT 1",
         (key,),
     ).fetchone()
-    return Registered(int(row[0]), str(row[1])) if row else None
+    return Registered(int(row[0]), reference_of(conn, int(row[0]))) if row else None
 
 
 def already_said(existing: Registered) -> str:
@@ -268,5 +268,4 @@ def register_mail(
         )
 
     pk = register_request(conn, new, agent_id=agent_id, now=at, then=attach)
-    number = conn.execute("SELECT number FROM request WHERE pk = ?", (pk,)).fetchone()[0]
-    return Registered(pk, str(number))
+    return Registered(pk, reference_of(conn, pk))

@@ -44,6 +44,7 @@ from desktop.store.outbox import enqueue, server_may_know
 from desktop.store.phone_calls import _VIEW_SQL as _CALL_SQL
 from desktop.store.phone_calls import CallView
 from desktop.store.phone_calls import _view as _call_view
+from sync.protocol.reference import request_reference
 from sync.protocol.vocabulary import CitizenKind, Status
 from sync.protocol.wire import CitizenMergeArgs, CitizenUpsertArgs, MutationName
 
@@ -534,9 +535,11 @@ def citizen_story(conn: sqlite3.Connection, pk: int) -> CitizenStory:
         return in_zone(parse_stored(text), department)
 
     requests = [
-        RequestLine(int(r[0]), str(r[1]), str(r[2]), when(r[3], r[6]), str(r[4]), Status(r[5]))
+        RequestLine(int(r[0]), request_reference(r[7] or "", str(r[1])), str(r[2]),
+                    when(r[3], r[6]), str(r[4]), Status(r[5]))
         for r in conn.execute(
-            "SELECT r.pk, r.number, a.name, r.received_at, r.subject, r.status, a.department "
+            "SELECT r.pk, r.number, a.name, r.received_at, r.subject, r.status, a.department, "
+            "a.insee_code "
             f"FROM request r JOIN authority a ON a.pk = r.authority_pk "
             f"WHERE r.citizen_pk IN ({marks}) AND r.deleted = 0 "
             "ORDER BY r.received_at DESC, r.pk DESC",
@@ -556,14 +559,14 @@ def citizen_story(conn: sqlite3.Connection, pk: int) -> CitizenStory:
             when(r[0], r[7]),
             str(r[1]),
             int(r[2]),
-            str(r[3]),
+            request_reference(r[8] or "", str(r[3])),
             r[4] == "inbound",
             str(r[5]),
             str(r[6]),
         )
         for r in conn.execute(
             "SELECT m.at, a.name, r.pk, r.number, m.direction, m.channel, m.subject, "
-            "a.department FROM message m JOIN request r ON r.pk = m.request_pk "
+            "a.department, a.insee_code FROM message m JOIN request r ON r.pk = m.request_pk "
             "JOIN authority a ON a.pk = r.authority_pk "
             f"WHERE r.citizen_pk IN ({marks}) AND r.deleted = 0 AND m.deleted = 0 "
             "ORDER BY m.at DESC, m.pk DESC",
@@ -571,16 +574,18 @@ def citizen_story(conn: sqlite3.Connection, pk: int) -> CitizenStory:
         )
     ]
     documents = [
-        DocumentLine(when(r[0], r[5]), str(r[1]), int(r[2]), str(r[3]), str(r[4]), str(r[6]))
+        DocumentLine(when(r[0], r[5]), str(r[1]), int(r[2]),
+                     request_reference(r[7] or "", str(r[3])), str(r[4]), str(r[6]))
         for r in conn.execute(
             # An attachment has no date of its own: the request's receipt dates it.
             "SELECT r.received_at, a.name, r.pk, r.number, f.filename, a.department, "
-            "'Pièce jointe' FROM attachment f JOIN request r ON r.pk = f.request_pk "
+            "'Pièce jointe', a.insee_code FROM attachment f JOIN request r ON r.pk = f.request_pk "
             "JOIN authority a ON a.pk = r.authority_pk "
             f"WHERE r.citizen_pk IN ({marks}) AND r.deleted = 0 AND f.deleted = 0 "
             "UNION ALL "
             "SELECT l.produced_at, a.name, r.pk, r.number, COALESCE(l.pdf, l.docx), "
-            "a.department, 'Courrier' FROM letter l JOIN request r ON r.pk = l.request_pk "
+            "a.department, 'Courrier', a.insee_code FROM letter l "
+            "JOIN request r ON r.pk = l.request_pk "
             "JOIN authority a ON a.pk = r.authority_pk "
             f"WHERE r.citizen_pk IN ({marks}) AND r.deleted = 0",
             [*pks, *pks],

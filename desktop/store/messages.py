@@ -29,7 +29,7 @@ from desktop.store.attachments import attach_checked, read_checked
 from desktop.store.database import StoreError, transaction
 from desktop.store.ids import iso, new_id
 from desktop.store.outbox import enqueue_for_request, server_may_know
-from desktop.store.requests import department_of, insert_event, live_request
+from desktop.store.requests import department_of, insert_event, live_request, reference_of
 from sync.protocol.addresses import AddressError, check_address
 from sync.protocol.vocabulary import CHANNEL_LABELS, Channel, EventKind
 from sync.protocol.wire import MessageDirection, MutationName
@@ -194,7 +194,7 @@ def recipient(conn: sqlite3.Connection, request_pk: int) -> Recipient:
         "SELECT display_name, email FROM citizen WHERE pk = ?", (row["citizen_pk"],)
     ).fetchone()
     return Recipient(
-        number=str(row["number"]), citizen=str(citizen[0]) if citizen else "",
+        number=reference_of(conn, request_pk), citizen=str(citizen[0]) if citizen else "",
         email=str(citizen[1] or "").strip() if citizen else "",
         shared=server_may_know(conn, row["id"], row["version"]),
     )

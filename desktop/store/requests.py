@@ -18,6 +18,7 @@ from desktop.store.database import StoreError, transaction
 from desktop.store.ids import iso, new_id
 from desktop.store.outbox import enqueue, server_may_know
 from desktop.store.rules import RULE_COLUMNS
+from sync.protocol.reference import request_reference
 from sync.protocol.vocabulary import Channel, Outcome, PeriodUnit, SilenceRule, Status
 from sync.protocol.wire import MutationName
 
@@ -33,6 +34,16 @@ def live_request(conn: sqlite3.Connection, request_pk: int, columns: str) -> sql
     if row is None:
         raise StoreError(REQUEST_GONE)
     return row
+
+
+def reference_of(conn: sqlite3.Connection, request_pk: int) -> str:
+    """The request's reference as every screen shows it (« 67348-2026-000165 »)."""
+    row = conn.execute(
+        "SELECT r.number, a.insee_code FROM request r JOIN authority a ON a.pk = r.authority_pk "
+        "WHERE r.pk = ?",
+        (request_pk,),
+    ).fetchone()
+    return request_reference(str(row[1] or ""), str(row[0])) if row else ""
 
 
 def department_of(conn: sqlite3.Connection, request_pk: int) -> str | None:

@@ -24,7 +24,7 @@ from desktop.store.database import StoreError, transaction
 from desktop.store.ids import iso, new_id
 from desktop.store.inbox import Choice
 from desktop.store.outbox import enqueue, enqueue_for_request, server_may_know
-from desktop.store.requests import live_request, refresh_due
+from desktop.store.requests import live_request, reference_of, refresh_due
 from sync.protocol.vocabulary import EventKind
 from sync.protocol.wire import AGENT_LEFT, SERVICES_ADMIN_ONLY, MutationName
 
@@ -285,7 +285,7 @@ def take_assignment_notices(conn: sqlite3.Connection) -> list[AssignmentNotice]:
         ).fetchall()
         conn.executemany("UPDATE assignment_notice SET notified = 1 WHERE pk = ?",
                          [(r[0],) for r in rows])
-    return [AssignmentNotice(r[1], r[2], r[3], r[4]) for r in rows]
+    return [AssignmentNotice(r[1], reference_of(conn, r[1]), r[3], r[4]) for r in rows]
 
 
 # --- internal notes --------------------------------------------------------------------------

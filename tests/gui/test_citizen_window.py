@@ -5,6 +5,7 @@ double-click that shows the request in the bannette. Screenshot: test-artifacts/
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -126,9 +127,13 @@ def test_the_file_shows_requests_from_two_communes_newest_first(
     assert shown.calls.item(0, 0).text() == f"{TODAY:%d/%m/%Y} à 09:05"
     assert shown.calls.item(0, 4).text() == "3\u00a0min 20\u00a0s"
     assert shown.form.email.text() == "zoe.lefevre@example.fr"
+    # Each request by its reference: the commune's INSEE code before its own number.
+    assert all(re.fullmatch(r"\d{5}-2026-\d{6}", table.item(r, 0).text()) for r in range(2))
+    # The RGPD access trail is the last tab (who read this file, and when).
+    assert shown.tabs.tabText(shown.tabs.count() - 1) == "Consultations"
     # The extension point another workspace uses.
     extra = QLabel("Journal des accès")
-    index = shown.add_tab("Accès RGPD", extra)
+    index = shown.add_tab("Autre", extra)
     assert shown.tabs.widget(index) is extra
 
     shown.resize(1180, 560)

@@ -152,7 +152,7 @@ def test_export_the_view_as_filtered(window: MainWindow, qtbot, tmp_path: Path) 
     type_text(window.filters.search, "inscription")
     qtbot.waitUntil(lambda: window.model.current_filter.search == "inscription")
     visible = [window.model.pk_at(row) for row in range(window.model.rowCount())]
-    numbers = [window._repo.rows([pk])[pk].number for pk in visible]  # noqa: SLF001
+    numbers = [window._repo.rows([pk])[pk].reference for pk in visible]  # noqa: SLF001
     assert 0 < len(numbers) < 500
     dashboard.ask_path = lambda *_a: tmp_path / "vue.xlsx"
     action = window.findChild(type(dashboard.export_action), "action-export-view")

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QMenu
 from desktop.models.inbox_model import InboxModel
 from desktop.store import teamwork
 from desktop.store.inbox import Column, InboxFilter, InboxRepository
+from desktop.store.requests import reference_of
 from desktop.views.main_window import MainWindow
 from desktop.views.teamwork.flow import NOTICE_TITLE
 from sync.protocol.wire import AGENT_LEFT
@@ -228,7 +229,7 @@ def test_pulled_assignment_is_notified_once(
     pk = window.model.pk_at(0)
     demo_db.execute("INSERT INTO assignment_notice (event_id, request_pk, by_agent) "
                     "VALUES ('e1', ?, 'Julien Hoffmann')", (pk,))
-    number = demo_db.execute("SELECT number FROM request WHERE pk = ?", (pk,)).fetchone()[0]
+    number = reference_of(demo_db, pk)  # the reference every screen shows
     window.model.reload(data_changed=True)
     assert shown == [(NOTICE_TITLE, f"Demande n° {number} vous a été attribuée par "
                                     "Julien Hoffmann")]

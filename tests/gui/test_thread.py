@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 from desktop.models.inbox_model import UNREAD_TIP
 from desktop.store.database import StoreError
 from desktop.store.messages import write_to_citizen
+from desktop.store.requests import reference_of
 from desktop.store.sync_store import SqliteSyncStore
 from desktop.views.main_window import MainWindow
 from desktop.views.thread.section import ANCHOR
@@ -87,8 +88,7 @@ def test_thread_incoming_read_and_an_email_queued(
     window.findChild(type(window.exchanges.action), "action-write-citizen").trigger()
     dialog = window.exchanges.dialog
     assert isinstance(dialog, WriteDialog)
-    number = demo_db.execute("SELECT number FROM request WHERE pk = ?", (pk,)).fetchone()[0]
-    assert dialog.subject.text() == f"Votre demande n° {number}"
+    assert dialog.subject.text() == f"Votre demande n° {reference_of(demo_db, pk)}"
     assert dialog.to.text() == "elise.roy@example.fr" and dialog.channel is Channel.EMAIL
     type_text(dialog.body, "Bonjour Élise, merci : le dossier est complet.")
     dialog.add_file()

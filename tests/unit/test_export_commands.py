@@ -38,7 +38,7 @@ def expected_numbers(db: Path, flt: InboxFilter) -> list[str]:
         repo = InboxRepository(conn)
         pks = repo.ids(flt, InboxSort(), today=TODAY)
         rows = repo.rows(pks)
-        return [rows[pk].number for pk in pks]
+        return [rows[pk].reference for pk in pks]  # « 67348-2026-000165 »
     finally:
         conn.close()
 

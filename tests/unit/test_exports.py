@@ -68,7 +68,7 @@ def test_view_export_holds_exactly_the_visible_rows(demo_db: sqlite3.Connection)
     visible = repo.ids(flt, InboxSort(), today=TODAY)
     pks, table = view(demo_db, flt)
     assert pks == visible and 0 < len(pks) < 500
-    numbers = [repo.rows([pk])[pk].number for pk in visible]
+    numbers = [repo.rows([pk])[pk].reference for pk in visible]  # « 67348-2026-000165 »
     assert [row[0] for row in table.rows] == numbers
 
 

@@ -42,7 +42,8 @@ class CitizenFiles(QObject):
     def open_citizen(self, pk: int) -> CitizenWindow | None:
         """Opens (or raises) the citizen's file; a merged citizen opens their survivor."""
         try:
-            pk = self.service.load(pk).pk
+            record = self.service.load(pk)
+            pk = record.pk
         except StoreError as exc:
             self._window.statusBar().showMessage(str(exc), 10_000)
             return None
@@ -54,6 +55,9 @@ class CitizenFiles(QObject):
             shown.citizenRequested.connect(self.open_citizen)
             shown.citizenChanged.connect(self._changed)
             shown.destroyed.connect(lambda _=None, key=pk: self.windows.pop(key, None))
+            rgpd = getattr(self._window, "rgpd", None)
+            if rgpd is not None:  # who read this file, and when (the RGPD access trail)
+                shown.add_tab("Consultations", rgpd.access_trail(record.id))
             self.windows[pk] = shown
         # Shown again when minimised or behind: activating brings it to the front.
         shown.setWindowState(shown.windowState() & ~Qt.WindowState.WindowMinimized)

@@ -40,6 +40,7 @@ from desktop.views.date_entry import DateEntry
 from desktop.views.dialog_parts import ERROR_STYLE
 from desktop.views.formatting import count_fr
 from sync.audit_query import AuditQuery
+from sync.protocol.reference import parse_typed_number
 from sync.protocol.wire import AuditEntryRow
 
 if TYPE_CHECKING:
@@ -196,10 +197,15 @@ class AuditWindow(QWidget):
         request_id = None
         number = self.request.text().strip()
         if number:
+            # The reference (« 67348-2026-000165 ») or the commune's own number.
+            typed = parse_typed_number(number)
+            bare, code = (typed.number, typed.insee_code) if typed else (number, None)
+            commune = self.commune.currentData()
             found = self._conn.execute(
                 "SELECT r.id FROM request r JOIN authority a ON a.pk = r.authority_pk "
-                "WHERE r.number = ? AND (? IS NULL OR a.id = ?)",
-                (number, self.commune.currentData(), self.commune.currentData())).fetchall()
+                "WHERE r.number = ? AND (? IS NULL OR a.id = ?) "
+                "AND (? IS NULL OR a.insee_code = ?)",
+                (bare, commune, commune, code, code)).fetchall()
             if not found:
                 problems.append(f"Aucune demande n° « {number} » sur ce poste.")
             elif len(found) > 1:
