@@ -13,6 +13,7 @@ from PySide6.QtCore import QSettings
 from desktop.store import teamwork
 from desktop.store.database import connect
 from desktop.store.inbox import Column, InboxFilter, InboxRepository, InboxSort
+from desktop.store.requests import reference_of
 from desktop.syncing.worker import SyncController
 from desktop.views.main_window import MainWindow
 from desktop.views.sync_ui import install_sync
@@ -50,8 +51,7 @@ def test_assignment_reaches_the_other_pc_and_is_notified_once(
                     reason="Vous connaissez le dossier", by_agent_id=admin_id)
     teamwork.assign(admin, [second], agent_id=None, service_id=service_id,
                     reason="", by_agent_id=admin_id)
-    numbers = [admin.execute("SELECT number FROM request WHERE pk = ?", (pk,)).fetchone()[0]
-               for pk in (first, second)]
+    numbers = [reference_of(admin, pk) for pk in (first, second)]  # as every screen shows
     request_ids = [admin.execute("SELECT id FROM request WHERE pk = ?", (pk,)).fetchone()[0]
                    for pk in (first, second)]
     admin.close()
@@ -157,8 +157,8 @@ def test_the_secretary_window_says_the_assignment_after_its_sync(
             controller.login(server.url, *CLERK)
         admin = connect(pc_admin)
         clerk_id = _agent_id(admin, "secretaire")
-        pk, number = admin.execute("SELECT pk, number FROM request ORDER BY number LIMIT 1"
-                                   ).fetchone()
+        pk = admin.execute("SELECT pk FROM request ORDER BY number LIMIT 1").fetchone()[0]
+        number = reference_of(admin, pk)  # « 10999-2026-000001 », as every screen shows
         teamwork.assign(admin, [pk], agent_id=clerk_id, service_id=None,
                         reason="Urgent", by_agent_id=_agent_id(admin, "admin"))
         admin.close()
