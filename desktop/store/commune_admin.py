@@ -16,15 +16,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from desktop.domain.legal_time import utc_now
 from desktop.domain.signature import Deputy
 from desktop.store.database import StoreError, transaction
-from desktop.store.ids import new_id
+from desktop.store.ids import iso, new_id
 from desktop.store.intake import authority_ref
+from desktop.store.logo import LOGO_UPLOAD_NAME, logo_bytes
 from desktop.store.outbox import enqueue
 from desktop.store.replies import Official
 from desktop.store.requests import refresh_unacknowledged
 from desktop.store.rules import freeze_rules, rule_changes
 from desktop.store.sync_store import PLACEHOLDER_PROCEDURE_ID
+from sync.protocol.files import sniff
 from sync.protocol.vocabulary import PeriodUnit, Role, SilenceRule
 from sync.protocol.wire import (
     AuthorityFields,
@@ -109,6 +112,8 @@ class CommuneSettings:
     internal_target_days: int
     deputies: tuple[Deputy, ...] = ()
     templates_folder: str = ""
+    #: SHA-256 of the logo in the local file cache ("" : no logo).
+    logo_sha256: str = ""
     version: int = field(default=0, compare=False)
 
     def wire_address(self) -> str:
@@ -126,6 +131,7 @@ class CommuneSettings:
             "administrative_court": self.administrative_court.strip(),
             "internal_target_days": self.internal_target_days,
             "deputies": [d.wire() for d in self.deputies],
+            "logo_sha256": self.logo_sha256,
         }
 
 
@@ -136,6 +142,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "mayor_name": ("mayor_name",), "mayor_title": ("mayor_title",),
     "administrative_court": ("administrative_court",),
     "internal_target_days": ("internal_target_days",), "deputies": ("deputies",),
+    "logo_sha256": ("logo_sha256",),
 }
 
 
@@ -147,7 +154,7 @@ def read_settings(conn: sqlite3.Connection, authority_pk: int) -> CommuneSetting
     row = conn.execute(
         "SELECT name, address, postcode, city, service_name, email, phone, mayor_name, "
         "mayor_title, administrative_court, internal_target_days, deputies, templates_folder, "
-        "version FROM authority WHERE pk = ? AND deleted = 0",
+        "version, logo_sha256 FROM authority WHERE pk = ? AND deleted = 0",
         (authority_pk,),
     ).fetchone()
     if row is None:
@@ -157,6 +164,7 @@ def read_settings(conn: sqlite3.Connection, authority_pk: int) -> CommuneSetting
         email=row[5], phone=row[6], mayor_name=row[7], mayor_title=row[8],
         administrative_court=row[9], internal_target_days=int(row[10]),
         deputies=_deputies(row[11]), templates_folder=row[12], version=int(row[13]),
+        logo_sha256=row[14],
     )
 
 
@@ -215,17 +223,30 @@ def save_settings(
             "UPDATE authority SET name = ?, address = ?, postcode = ?, city = ?, "
             "service_name = ?, email = ?, phone = ?, mayor_name = ?, mayor_title = ?, "
             "administrative_court = ?, internal_target_days = ?, deputies = ?, "
-            "templates_folder = ? WHERE pk = ?",
+            "templates_folder = ?, logo_sha256 = ? WHERE pk = ?",
             (new.name.strip(), new.address.strip(), new.postcode.strip(), new.city.strip(),
              new.service_name.strip(), new.email.strip(), new.phone.strip(),
              new.mayor_name.strip(), new.mayor_title.strip(), new.administrative_court.strip(),
              new.internal_target_days,
              json.dumps([d.wire() for d in new.deputies], ensure_ascii=False),
-             new.templates_folder.strip(), authority_pk),
+             new.templates_folder.strip(), new.logo_sha256, authority_pk),
         )
         if "internal_target_days" in changed:
             refresh_unacknowledged(conn, authority_pk)
+        if "logo_sha256" in changed and new.logo_sha256 and (
+            logo_bytes(conn, new.logo_sha256) is None
+        ):  # raised inside the transaction: nothing is written
+            raise StoreError("Paramètres non enregistrés : le fichier du logo n'est plus sur ce "
+                             "poste ; choisissez l'image à nouveau.")
         if changed and shared:
+            if "logo_sha256" in changed and new.logo_sha256:
+                # The file first (the sync uploads it before pushing the mutation).
+                conn.execute(
+                    "INSERT OR IGNORE INTO sync_upload (sha256, authority_id, filename, "
+                    "created_at) VALUES (?, ?, ?, ?)",
+                    (new.logo_sha256, authority_id, LOGO_UPLOAD_NAME[sniff_logo(conn, new)],
+                     iso(utc_now())),
+                )
             args = AuthorityUpdateArgs.model_validate({
                 "authority_id": authority_id,
                 "fields": {name: after[name] for name in changed},
@@ -234,6 +255,13 @@ def save_settings(
             columns = [c for name in changed for c in _COLUMNS[name]]
             enqueue(conn, MutationName.AUTHORITY_UPDATE, args, old.version, fields=columns)
     return changed
+
+
+# --------------------------------------------------------------------------- logo
+
+def sniff_logo(conn: sqlite3.Connection, settings: CommuneSettings) -> str:
+    data = logo_bytes(conn, settings.logo_sha256) or b""
+    return sniff(data[:16]) or "image/png"
 
 
 # --------------------------------------------------------------------------- procedures

@@ -68,6 +68,8 @@ class Authority(Base):
     internal_target_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
     #: Adjoints and their delegations (wire ``Deputy``), in the order of the tableau.
     deputies: Mapped[list[Any]] = mapped_column(default=list)
+    #: The commune's logo in the letterhead: a PNG or JPEG blob of this authority (``blobs``).
+    logo_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class AgentAuthority(Base):

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from server import audit
 from server.access import Action, Principal, authorize, check_authority, get_scoped, id_taken
-from server.db.models import Authority, Procedure
+from server.db.models import Authority, Blob, Procedure
 from server.problems import ProblemError
 from server.services.common import Change, jsonable, same_value, stamp
+from sync.protocol.files import LOGO_TOO_LARGE, LOGO_TYPES, MAX_LOGO_BYTES
 from sync.protocol.wire import (
     LETTERHEAD_FIELDS,
     AuthorityUpdateArgs,
@@ -68,15 +69,21 @@ def update_authority(
     def current(name: str) -> Any:
         if name in LETTERHEAD_FIELDS:
             return letterhead.get(name, "")
+        if name == "logo_sha256":
+            return row.logo_sha256 or ""  # the wire's "" is the column's NULL
         return getattr(row, name)
 
     def write(name: str, value: Any) -> None:
         if name in LETTERHEAD_FIELDS:
             letterhead[name] = value
+        elif name == "logo_sha256":
+            row.logo_sha256 = value or None
         else:
             setattr(row, name, value)
 
     new_values = args.fields.model_dump(mode="json", exclude_none=True)
+    if new_values.get("logo_sha256"):
+        _check_logo(session, row.id, new_values["logo_sha256"])
     stale = base_version is None or row.version > base_version
     changed, conflicts = _merge(current, write, new_values, args.previous, stale)
     if changed:
@@ -85,6 +92,19 @@ def update_authority(
         audit.record(session, principal, "update", "authorities", row.id, row.id,
                      {"fields": sorted(changed)})
     return Change(Entity.AUTHORITIES, row, conflicts)
+
+
+def _check_logo(session: Session, authority_id: Any, sha256: str) -> None:
+    """A logo is a PNG or JPEG blob this authority uploaded (the PC sends the file before the
+    mutation, as for an attachment), within the logo's size limit."""
+    blob = session.get(Blob, (sha256, authority_id))
+    if blob is None:
+        raise ProblemError(422, "Le fichier du logo n'a pas été reçu par le serveur : "
+                                "la synchronisation le renverra.")
+    if blob.content_type not in LOGO_TYPES:
+        raise ProblemError(422, "Le logo doit être une image PNG ou JPEG.")
+    if blob.size > MAX_LOGO_BYTES:
+        raise ProblemError(422, LOGO_TOO_LARGE)
 
 
 def upsert_procedure(

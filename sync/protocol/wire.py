@@ -185,6 +185,9 @@ class AuthorityRow(Row):
     internal_target_days: int = 7
     #: The adjoints and what each may sign (delegations), in the order of the tableau.
     deputies: list[Deputy] = Field(default_factory=list)
+    #: SHA-256 of the commune's logo (PNG or JPEG, a blob of the authority, fetched with
+    #: ``GET /authorities/{id}/logo``); None: no logo, letters have none.
+    logo_sha256: str | None = None
 
 
 class AgentRow(Row):
@@ -824,6 +827,9 @@ class AuthorityFields(_Model):
     administrative_court: ShortText | None = None
     internal_target_days: int | None = Field(default=None, ge=1, le=60)
     deputies: list[DeputyArgs] | None = Field(default=None, max_length=40)
+    #: The logo's SHA-256, its blob uploaded first (``POST /blobs``) like an attachment's;
+    #: "" removes the logo.
+    logo_sha256: Annotated[str, StringConstraints(pattern=r"^([0-9a-f]{64})?$")] | None = None
 
 
 #: Fields of ``AuthorityFields`` kept in the authority's ``letterhead`` (who signs, which court).
