@@ -185,3 +185,47 @@ def test_admin_lists_last_login_and_resets_a_password_shown_once(world: World) -
     again = world.client.post("/api/v1/auth/login",
                               json={"login": login_name, "password": temporary})
     assert again.status_code == 200 and again.json()["must_change_password"] is True
+
+
+def test_the_logo_is_an_uploaded_image_of_the_commune_and_any_pc_can_fetch_it(
+    world: World,
+) -> None:
+    from tests.logo_images import logo_image
+
+    aid = str(world.a.authority_id)
+    admin = world.a.headers("admin")
+    logo = logo_image()
+
+    def set_logo(sha256: str) -> dict[str, Any]:
+        version = _authority(world)["version"]
+        return _push(world, "admin", mutation(str(uuid.uuid4()), 1, "authority.update", {
+            "authority_id": aid, "fields": {"logo_sha256": sha256}}, version))[0]
+
+    # Not uploaded first: refused in French, nothing changed.
+    missing = set_logo("ab" * 32)
+    assert missing["result"] == "rejected" and "n'a pas été reçu" in missing["reason"]
+    assert _authority(world)["logo_sha256"] is None
+    # A PDF blob of the commune is no logo.
+    pdf = world.client.post("/api/v1/blobs", headers=admin, data={"authority_id": aid},
+                            files={"file": ("lettre.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")})
+    if pdf.status_code == 201:
+        refused = set_logo(pdf.json()["sha256"])
+        assert refused["result"] == "rejected" and "PNG ou JPEG" in refused["reason"]
+    uploaded = world.client.post("/api/v1/blobs", headers=admin, data={"authority_id": aid},
+                                 files={"file": ("logo.png", logo, "application/octet-stream")})
+    assert uploaded.status_code == 201, uploaded.text
+    sha256 = uploaded.json()["sha256"]
+    assert set_logo(sha256)["result"] == "applied"
+    assert _authority(world)["logo_sha256"] == sha256
+    fetched = world.client.get(f"/api/v1/authorities/{aid}/logo",
+                               headers=world.a.headers("clerk"))
+    assert fetched.status_code == 200 and fetched.content == logo
+    assert fetched.headers["content-type"] == "image/png"
+    # Another commune's agents see neither the logo nor that it exists.
+    other = world.client.get(f"/api/v1/authorities/{aid}/logo", headers=world.b.headers("clerk"))
+    assert other.status_code in (403, 404)
+    # « Retirer »: "" on the wire, no logo any more.
+    assert set_logo("")["result"] == "applied"
+    assert _authority(world)["logo_sha256"] is None
+    gone = world.client.get(f"/api/v1/authorities/{aid}/logo", headers=admin)
+    assert gone.status_code == 404 and "pas de logo" in gone.json()["detail"]

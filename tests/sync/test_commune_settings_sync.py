@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import docx
 import pytest
 
 from desktop.documents.render import LetterKind, render_letter
@@ -22,14 +23,17 @@ from desktop.store.commune_admin import (
 )
 from desktop.store.database import StoreError, connect
 from desktop.store.legal import legal_facts
+from desktop.store.logo import keep_logo, logo_bytes
 from desktop.store.outbox import pending_count
 from desktop.store.sync_store import conflicts, resolve_conflict
 from sync.protocol.vocabulary import PeriodUnit
 from tests.sync.conftest import CLERK, ServerProcess, local_db, sync_in_process
+from tests.logo_images import logo_image
 from tests.unit.test_documents import docx_text
 
 ADMIN = ("admin", "Admin-Bannette-2026!")
 TODAY = date(2026, 12, 1)
+LOGO = logo_image()
 
 
 def _pc(server: ServerProcess, where: Path, login: tuple[str, str] = ADMIN) -> sqlite3.Connection:
@@ -66,9 +70,11 @@ def test_settings_edited_on_pc_a_appear_on_a_letter_produced_on_pc_b(
         administrative_court="tribunal administratif de Châlons-en-Champagne",
         internal_target_days=5,
         deputies=(Deputy("Paul Weber", "1er adjoint", ("etat-civil",)),),
+        logo_sha256=keep_logo(a, LOGO, "logo-testville.png"),
     )
     changed = save_settings(a, commune, settings, agent_id=_agent(a, "admin"))
-    assert set(changed) >= {"service_name", "service_phone", "mayor_name", "deputies"}
+    assert set(changed) >= {"service_name", "service_phone", "mayor_name", "deputies",
+                            "logo_sha256"}
     assert pending_count(a) == 1
     _sync(server, a)
     assert pending_count(a) == 0
@@ -83,11 +89,19 @@ def test_settings_edited_on_pc_a_appear_on_a_letter_produced_on_pc_b(
         "AND r.acknowledged_at IS NULL ORDER BY r.pk LIMIT 1", (_commune(b),)).fetchone()[0])
     service = LetterService(b, documents_root=tmp_path / "courriers")
     job = service.prepare(RequestAction.ACKNOWLEDGEMENT, pk, TODAY)
-    text = docx_text(render_letter(job.kind, job.context, tmp_path / "lettre"))
+    text_path = render_letter(job.kind, job.context, tmp_path / "lettre")
+    text = docx_text(text_path)
     assert "Mme Hélène Lefèvre-Schmitt" in text
     assert "La Maire" in text
     assert "Service de l'état civil et des élections" in text
     assert "03 25 99 88 77" in text
+    # The logo chosen on A travelled as a file: B prints it in the letterhead.
+    assert on_b.logo_sha256 == settings.logo_sha256
+    assert logo_bytes(b, on_b.logo_sha256) == LOGO
+    [shape] = docx.Document(str(text_path)).inline_shapes
+    r_id = shape._inline.graphic.graphicData.pic.blipFill.blip.embed  # noqa: SLF001
+    assert docx.Document(str(text_path)).part.related_parts[
+        r_id].blob == LOGO
     # The adjoint delegated « etat-civil » signs that procedure's letters, the maire the rest.
     civil = int(b.execute(
         "SELECT r.pk FROM request r JOIN procedure p ON p.pk = r.procedure_pk "
@@ -98,6 +112,26 @@ def test_settings_edited_on_pc_a_appear_on_a_letter_produced_on_pc_b(
         "Paul Weber", "Pour le Maire et par délégation, 1er adjoint")
     if legal_facts(b, pk).procedure.code != "etat-civil":
         assert job.context.signatory_name == "Mme Hélène Lefèvre-Schmitt"
+
+
+def test_a_logo_removed_on_one_pc_leaves_every_letter(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    a, b = _pc(server, tmp_path / "a.sqlite3"), _pc(server, tmp_path / "b.sqlite3")
+    admin = _agent(a, "admin")
+    with_logo = replace(read_settings(a, _commune(a)), logo_sha256=keep_logo(a, LOGO, "l.png"))
+    save_settings(a, _commune(a), with_logo, agent_id=admin)
+    _sync(server, a)
+    _sync(server, b)
+    assert read_settings(b, _commune(b)).logo_sha256 == with_logo.logo_sha256
+    save_settings(b, _commune(b), replace(read_settings(b, _commune(b)), logo_sha256=""),
+                  agent_id=admin)
+    _sync(server, b)
+    _sync(server, a)
+    assert read_settings(a, _commune(a)).logo_sha256 == ""
+    pk = int(a.execute("SELECT pk FROM request WHERE authority_pk = ? LIMIT 1",
+                       (_commune(a),)).fetchone()[0])
+    assert legal_facts(a, pk).authority.logo is None
 
 
 def test_a_clerk_cannot_save_the_settings(server: ServerProcess, tmp_path: Path) -> None:
