@@ -27,8 +27,8 @@ from desktop.store.logo import keep_logo, logo_bytes
 from desktop.store.outbox import pending_count
 from desktop.store.sync_store import conflicts, resolve_conflict
 from sync.protocol.vocabulary import PeriodUnit
-from tests.sync.conftest import CLERK, ServerProcess, local_db, sync_in_process
 from tests.logo_images import logo_image
+from tests.sync.conftest import CLERK, ServerProcess, local_db, sync_in_process
 from tests.unit.test_documents import docx_text
 
 ADMIN = ("admin", "Admin-Bannette-2026!")

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -315,8 +317,10 @@ class LogoPicker(QWidget):
         self.setObjectName("logo-picker")
         self.preview = QLabel(self)
         self.preview.setObjectName("logo-preview")
-        self.preview.setMinimumSize(200, 70)
-        self.preview.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.preview.setFixedHeight(84)
+        self.preview.setMinimumWidth(230)
+        self.preview.setFrameShape(QFrame.Shape.StyledPanel)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.choose = QPushButton("C&hoisir une image…", self)
         self.choose.setObjectName("logo-choose")
         self.choose.clicked.connect(self._ask_file)
@@ -338,6 +342,7 @@ class LogoPicker(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
         layout.addWidget(self.message)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self._show()
 
     def _ask_file(self) -> None:
@@ -379,7 +384,7 @@ class LogoPicker(QWidget):
         pixmap = QPixmap()
         if data is not None and pixmap.loadFromData(data):
             self.preview.setPixmap(pixmap.scaled(
-                220, 80, Qt.AspectRatioMode.KeepAspectRatio,
+                220, 76, Qt.AspectRatioMode.KeepAspectRatio,
                 Qt.TransformationMode.SmoothTransformation))
             self.message.setText("Imprimé en haut à gauche de chaque courrier.")
         else:
