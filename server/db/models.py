@@ -146,6 +146,9 @@ class Procedure(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     required_documents: Mapped[list[Any]] = mapped_column(default=list)
     reply_templates: Mapped[list[Any]] = mapped_column(default=list)
+    #: The service every new request of the procedure is assigned to (issue 13); a plain id
+    #: (checked when set), like the requests' ``assignee_service_id``.
+    default_service_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
 
 
 class Citizen(Base):

@@ -8,6 +8,7 @@ on both is a conflict whose server value wins, the PC keeping its own for the ad
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from server.access import Action, Principal, authorize, check_authority, get_sco
 from server.db.models import Authority, Blob, Procedure
 from server.problems import ProblemError
 from server.services.common import Change, jsonable, same_value, stamp
+from server.services.requests import check_assignable_service
 from sync.protocol.files import LOGO_TOO_LARGE, LOGO_TYPES, MAX_LOGO_BYTES
 from sync.protocol.wire import (
     LETTERHEAD_FIELDS,
@@ -123,6 +125,9 @@ def upsert_procedure(
         ).first()
         if clash is not None:
             raise ProblemError(409, f"Une autre démarche de la commune a déjà le code « {code} ».")
+    if new_values.get("default_service_id"):
+        check_assignable_service(session, uuid.UUID(new_values["default_service_id"]),
+                                 args.authority_id)
     row = session.get(Procedure, args.id, with_for_update=True)
     if row is None:
         return Change(Entity.PROCEDURES, _create_procedure(session, principal, args, new_values))
@@ -130,14 +135,27 @@ def upsert_procedure(
         raise id_taken()  # the same answer as any taken id: another commune's ids stay hidden
     stale = base_version is None or row.version > base_version
     changed, conflicts = _merge(
-        lambda name: getattr(row, name), lambda name, value: setattr(row, name, value),
-        new_values, args.previous, stale,
+        lambda name: _procedure_value(row, name), lambda name, value: _set_procedure(
+            row, name, value), new_values, args.previous, stale,
     )
     if changed:
         stamp(session, row)
         audit.record(session, principal, "update", "procedures", row.id, row.authority_id,
                      {"fields": sorted(changed)})
     return Change(Entity.PROCEDURES, row, conflicts)
+
+
+def _procedure_value(row: Procedure, name: str) -> Any:
+    if name == "default_service_id":  # the wire's "" is the column's NULL
+        return str(row.default_service_id) if row.default_service_id else ""
+    return getattr(row, name)
+
+
+def _set_procedure(row: Procedure, name: str, value: Any) -> None:
+    if name == "default_service_id":
+        row.default_service_id = uuid.UUID(value) if value else None
+    else:
+        setattr(row, name, value)
 
 
 def _create_procedure(
@@ -152,6 +170,8 @@ def _create_procedure(
         period_unit=values.get("period_unit") or "months",
         required_documents=values.get("required_documents") or [],
         reply_templates=values.get("reply_templates") or [],
+        default_service_id=uuid.UUID(values["default_service_id"])
+        if values.get("default_service_id") else None,
         active=True,
     )
     session.add(stamp(session, row))

@@ -219,6 +219,8 @@ class ProcedureRow(Row):
     required_documents: list[str] = Field(default_factory=list)
     #: Names of the reply templates offered first for this procedure.
     reply_templates: list[str] = Field(default_factory=list)
+    #: The service a new request of this procedure is assigned to at creation (null: none).
+    default_service_id: UUID | None = None
 
 
 class CitizenRow(Row):
@@ -864,6 +866,9 @@ class ProcedureFields(_Model):
     reply_templates: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] | (
         None
     ) = Field(default=None, max_length=20)
+    #: One of the commune's active services, given every new request of the procedure at its
+    #: creation (on the PC and on the server); "" : no default service.
+    default_service_id: UUID | Literal[""] | None = None
 
 
 class ProcedureUpsertArgs(_Model):

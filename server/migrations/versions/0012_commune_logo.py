@@ -1,4 +1,4 @@
-"""the commune's logo in the letterhead (a blob of the authority)
+"""the commune's logo in the letterhead (a blob of the authority); a procedure's default service
 
 Revision ID: 0012
 Revises: 0011
@@ -19,8 +19,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("authorities") as batch:
         batch.add_column(sa.Column("logo_sha256", sa.String(length=64), nullable=True))
+    with op.batch_alter_table("procedures") as batch:
+        batch.add_column(sa.Column("default_service_id", sa.Uuid(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("procedures") as batch:
+        batch.drop_column("default_service_id")
     with op.batch_alter_table("authorities") as batch:
         batch.drop_column("logo_sha256")
