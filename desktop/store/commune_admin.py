@@ -283,6 +283,8 @@ class ProcedureEntry:
     in_use: int = 0
     own: bool = True  # the commune's own (False: the shared demo catalogue)
     version: int = 0
+    #: The service a new request of this procedure goes to ("" : none).
+    default_service_id: str = ""
 
     def wire_values(self) -> dict[str, Any]:
         return {
@@ -291,6 +293,7 @@ class ProcedureEntry:
             "period_value": max(self.period, 1), "period_unit": self.unit.value,
             "required_documents": list(self.required_documents),
             "reply_templates": list(self.reply_templates),
+            "default_service_id": self.default_service_id,
         }
 
 
@@ -307,7 +310,7 @@ def catalogue(conn: sqlite3.Connection, authority_pk: int) -> list[ProcedureEntr
         f"""SELECT p.pk, p.code, p.name, p.silence_rule, p.period, p.period_unit,
                    p.required_documents, p.reply_templates, p.active, p.authority_pk, p.version,
                    (SELECT COUNT(*) FROM request r WHERE r.procedure_pk = p.pk
-                    AND r.deleted = 0) AS in_use
+                    AND r.deleted = 0) AS in_use, p.default_service_id
             FROM procedure p WHERE {_SCOPE} ORDER BY fold(p.name)""",
         {"authority": authority_pk, "shared": shared, "placeholder": PLACEHOLDER_PROCEDURE_ID},
     ).fetchall()
@@ -320,6 +323,7 @@ def _entry(r: Sequence[Any]) -> ProcedureEntry:
         unit=PeriodUnit(r[5]), required_documents=tuple(json.loads(r[6] or "[]")),
         reply_templates=tuple(json.loads(r[7] or "[]")), active=bool(r[8]),
         own=r[9] is not None, version=int(r[10]), in_use=int(r[11]),
+        default_service_id=r[12] or "",
     )
 
 
@@ -356,6 +360,8 @@ def save_procedure(
     problems = check_procedure(entry, others)
     if problems:
         raise StoreError("Démarche non enregistrée : " + " ; ".join(problems).rstrip(".") + ".")
+    if entry.default_service_id:
+        _check_default_service(conn, entry.default_service_id, authority_pk)
     authority_id, shared = authority_ref(conn, authority_pk)
     after = entry.wire_values()
     with transaction(conn):
@@ -363,13 +369,13 @@ def save_procedure(
             procedure_id = new_id()
             cur = conn.execute(
                 "INSERT INTO procedure (id, code, name, silence_rule, period, period_unit, "
-                "required_documents, reply_templates, authority_pk, active) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                "required_documents, reply_templates, authority_pk, active, default_service_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
                 (procedure_id, entry.code, entry.name.strip(), entry.silence_rule.value,
                  entry.period, entry.unit.value,
                  json.dumps(list(entry.required_documents), ensure_ascii=False),
                  json.dumps(list(entry.reply_templates), ensure_ascii=False),
-                 authority_pk if shared else None),
+                 authority_pk if shared else None, entry.default_service_id),
             )
             pk, version, before = int(cur.lastrowid or 0), 0, {}
         else:
@@ -383,10 +389,12 @@ def save_procedure(
                 freeze_rules(conn, pk)
             conn.execute(
                 "UPDATE procedure SET code = ?, name = ?, silence_rule = ?, period = ?, "
-                "period_unit = ?, required_documents = ?, reply_templates = ? WHERE pk = ?",
+                "period_unit = ?, required_documents = ?, reply_templates = ?, "
+                "default_service_id = ? WHERE pk = ?",
                 (entry.code, entry.name.strip(), entry.silence_rule.value, entry.period,
                  entry.unit.value, json.dumps(list(entry.required_documents), ensure_ascii=False),
-                 json.dumps(list(entry.reply_templates), ensure_ascii=False), pk),
+                 json.dumps(list(entry.reply_templates), ensure_ascii=False),
+                 entry.default_service_id, pk),
             )
         changed = [name for name in after if after[name] != before.get(name)]
         if changed and shared:
@@ -403,8 +411,21 @@ def save_procedure(
 _PROCEDURE_COLUMNS = {
     "code": "code", "title": "name", "silence_rule": "silence_rule", "period_value": "period",
     "period_unit": "period_unit", "required_documents": "required_documents",
-    "reply_templates": "reply_templates",
+    "reply_templates": "reply_templates", "default_service_id": "default_service_id",
 }
+
+
+def _check_default_service(conn: sqlite3.Connection, service_id: str, authority_pk: int) -> None:
+    """The default service is one of the commune's active services (the server's rule)."""
+    row = conn.execute(
+        "SELECT name, active, authority_pk FROM service WHERE id = ? AND deleted = 0",
+        (service_id,),
+    ).fetchone()
+    if row is None or int(row[2]) != authority_pk:
+        raise StoreError("Démarche non enregistrée : ce service n'appartient pas à la commune.")
+    if not row[1]:
+        raise StoreError(f"Démarche non enregistrée : le service « {row[0]} » a été supprimé ; "
+                         "choisissez-en un autre.")
 
 
 def set_active(

@@ -674,6 +674,7 @@ class _Applier:
             "authority_pk": self.pk("authority", row.authority_id), "active": int(row.active),
             "required_documents": json.dumps(row.required_documents, ensure_ascii=False),
             "reply_templates": json.dumps(row.reply_templates, ensure_ascii=False),
+            "default_service_id": str(row.default_service_id) if row.default_service_id else "",
         })
 
     def _citizens(self, row: CitizenRow) -> None:

@@ -4,9 +4,10 @@ clash is kept; a new period applies to new requests only; a non-admin cannot sav
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import docx
@@ -26,7 +27,7 @@ from desktop.store.legal import legal_facts
 from desktop.store.logo import keep_logo, logo_bytes
 from desktop.store.outbox import pending_count
 from desktop.store.sync_store import conflicts, resolve_conflict
-from sync.protocol.vocabulary import PeriodUnit
+from sync.protocol.vocabulary import Channel, PeriodUnit
 from tests.logo_images import logo_image
 from tests.sync.conftest import CLERK, ServerProcess, local_db, sync_in_process
 from tests.unit.test_documents import docx_text
@@ -218,3 +219,55 @@ def test_a_new_period_applies_to_new_requests_only_on_every_pc(
     assert {legal_facts(b, pk).procedure.period for pk in on_b} == {2}
     changed = next(p for p in catalogue(b, _commune(b)) if p.code == "inscription-scolaire")
     assert changed.period == 4
+
+
+def test_a_procedures_default_service_takes_new_requests_on_every_pc(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    from desktop.store.intake import NewCitizen, NewRequest, register_request
+    from desktop.store.teamwork import event_text, save_service
+
+    a, b = _pc(server, tmp_path / "a.sqlite3"), _pc(server, tmp_path / "b.sqlite3")
+    admin = _agent(a, "admin")
+    service_id = save_service(a, authority_pk=_commune(a), name="État civil", member_ids=[],
+                              by_agent_id=admin)
+    entry = next(p for p in catalogue(a, _commune(a)) if p.code == "etat-civil")
+    save_procedure(a, _commune(a), replace(entry, default_service_id=service_id),
+                   agent_id=admin)
+    _sync(server, a)
+    _sync(server, b)
+    on_b = next(p for p in catalogue(b, _commune(b)) if p.code == "etat-civil")
+    assert on_b.default_service_id == service_id
+    # B registers a paper request of that procedure, offline: at once in the service.
+    pk = register_request(b, NewRequest(
+        authority_pk=_commune(b), procedure_pk=int(on_b.pk or 0), channel=Channel.PAPER,
+        received_at=datetime(2026, 11, 30, 9, 30), subject="Copie d'acte de naissance",
+        new_citizen=NewCitizen(last_name="Noël", first_name="Éloïse", city="Romilly"),
+    ), agent_id=_agent(b, "admin"), now=datetime(2026, 11, 30, 10, 0, tzinfo=UTC))
+    assert b.execute("SELECT assigned_service_id FROM request WHERE pk = ?",
+                     (pk,)).fetchone()[0] == service_id
+
+    def history(conn: sqlite3.Connection, request_id: str) -> list[str | None]:
+        return [event_text(kind, json.loads(detail)) for kind, detail in conn.execute(
+            "SELECT e.kind, e.detail FROM event e JOIN request r ON r.pk = e.request_pk "
+            "WHERE r.id = ? AND e.kind = 'assigned'", (request_id,))]
+
+    request_id = str(b.execute("SELECT id FROM request WHERE pk = ?", (pk,)).fetchone()[0])
+    line = "Attribuée au service « État civil » (service par défaut de la démarche)"
+    assert history(b, request_id) == [line]
+    _sync(server, b)
+    _sync(server, a)
+    # The server applied the same rule: one history line on both PCs, the same service.
+    for conn in (a, b):
+        assert conn.execute("SELECT assigned_service_id FROM request WHERE id = ?",
+                            (request_id,)).fetchone()[0] == service_id
+        assert history(conn, request_id) == [line]
+    # A retired service is no default: refused in French, nothing queued.
+    save_service(a, authority_pk=_commune(a), name="État civil", member_ids=[], active=False,
+                 service_id=service_id, by_agent_id=admin)
+    pending = pending_count(a)
+    other = next(p for p in catalogue(a, _commune(a)) if p.code == "salle-communale")
+    with pytest.raises(StoreError, match="a été supprimé"):
+        save_procedure(a, _commune(a), replace(other, default_service_id=service_id),
+                       agent_id=admin)
+    assert pending_count(a) == pending
