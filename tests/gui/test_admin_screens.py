@@ -19,6 +19,7 @@ from desktop.views.admin.menu import ADMIN_MENU, admin_menu
 from desktop.views.admin.procedures_dialog import NEW_REQUESTS_ONLY, ProceduresDialog
 from desktop.views.admin.settings_dialog import NO_LOGO, SettingsDialog
 from desktop.views.main_window import MainWindow
+from sync.protocol.vocabulary import Channel
 from tests.gui.conftest import ARTIFACTS, type_text
 from tests.logo_images import logo_image
 
@@ -200,6 +201,40 @@ def test_procedures_catalogue_add_edit_retire(
     assert dialog.retire_button.text() == "&Rétablir"
     dialog.retire_button.click()
     assert used.pk in {c.key for c in procedures_for(demo_db, pk)}
+
+
+def test_a_procedures_default_service_is_chosen_and_given_to_its_new_requests(
+    qtbot, window: MainWindow, demo_db: sqlite3.Connection
+) -> None:
+    from datetime import datetime
+
+    from desktop.store.intake import NewCitizen, NewRequest, register_request
+    from desktop.store.teamwork import save_service
+
+    pk = _make_admin(demo_db, window)
+    urbanisme = save_service(demo_db, authority_pk=pk, name="Urbanisme", member_ids=[])
+    retired = save_service(demo_db, authority_pk=pk, name="Ancien service", member_ids=[],
+                           active=False)
+    window.findChild(type(window.actions()[0]), "action-admin-procedures").trigger()
+    [dialog] = _dialogs(window, ProceduresDialog)
+    entry = next(e for e in catalogue(demo_db, pk) if e.active)
+    dialog.table.selectRow(dialog.model.row_of(entry.pk))
+    offered = [dialog.service.itemData(i) for i in range(dialog.service.count())]
+    assert offered[0] == "" and urbanisme in offered and retired not in offered
+    dialog.service.setCurrentIndex(dialog.service.findData(urbanisme))
+    dialog.resize(1180, 660)
+    dialog.grab().save(str(ARTIFACTS / "procedures-service-par-defaut.png"))
+    dialog.save()
+    assert next(e for e in catalogue(demo_db, pk)
+                if e.pk == entry.pk).default_service_id == urbanisme
+    agent = window._repo.current_agent()  # noqa: SLF001
+    request = register_request(demo_db, NewRequest(
+        authority_pk=pk, procedure_pk=int(entry.pk or 0), channel=Channel.PAPER,
+        received_at=datetime(2026, 11, 30, 9, 0), subject="Demande au guichet",
+        new_citizen=NewCitizen(last_name="Éloi", first_name="Zoé", city="Obernai"),
+    ), agent_id=agent[0] if agent else None)
+    assert demo_db.execute("SELECT assigned_service_id FROM request WHERE pk = ?",
+                           (request,)).fetchone()[0] == urbanisme
 
 
 def test_agents_screen_offline_says_so_in_french(
