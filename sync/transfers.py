@@ -85,7 +85,7 @@ def fetch_logos(client: ApiClient, blobs: BlobStore) -> int:
     for authority_id, sha256 in missing():
         try:
             data = client.download_logo(authority_id)
-        except errors.RequestRefusedError as exc:
+        except (errors.RequestRefusedError, errors.AccessDeniedError) as exc:
             log.warning("logo of %s not fetched: %s", authority_id, exc)
             continue
         if sha256_hex(data) != sha256:

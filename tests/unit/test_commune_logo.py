@@ -20,7 +20,8 @@ from desktop.services.letters import LetterService, RequestAction
 from desktop.store.commune_admin import read_settings, save_settings
 from desktop.store.database import StoreError
 from desktop.store.legal import legal_facts
-from desktop.store.logo import keep_logo, logo_bytes
+from desktop.store.logo import keep_logo
+from desktop.store.sync_store import blob_dir
 from sync.protocol.files import MAX_LOGO_BYTES
 from tests.logo_images import logo_image
 
@@ -110,10 +111,12 @@ def test_a_disguised_or_oversized_logo_is_refused_in_french_and_nothing_is_kept(
 ) -> None:
     commune, _admin_id = _admin(demo_db)
     before = read_settings(demo_db, commune)
+    cache = blob_dir(demo_db)
+    files = sorted(cache.rglob("*")) if cache.exists() else []
     with pytest.raises(StoreError, match=words):
         keep_logo(demo_db, data, name)
     assert read_settings(demo_db, commune) == before
-    assert logo_bytes(demo_db, "0" * 64) is None
+    assert (sorted(cache.rglob("*")) if cache.exists() else []) == files  # nothing kept
 
 
 def _admin(conn: sqlite3.Connection) -> tuple[int, str]:
