@@ -269,6 +269,10 @@ class ApiClient:
             raise errors.bad_response("l'envoi du fichier n'a pas renvoyé son empreinte")
         return sha
 
+    def download_logo(self, authority_id: UUID | str) -> bytes:
+        """The commune's logo (small: one GET, no Range)."""
+        return self._send("GET", f"/authorities/{authority_id}/logo", None, auth=True).content
+
     def download(
         self,
         attachment_id: UUID | str,

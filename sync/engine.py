@@ -49,7 +49,7 @@ from sync.store import (
     Answered,
     LocalStore,
 )
-from sync.transfers import BlobStore, upload_pending
+from sync.transfers import BlobStore, fetch_logos, upload_pending
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +149,8 @@ class SyncEngine:
             report.uploaded = upload_pending(self.client, self.blobs)
         self._push(client_id, report)
         self._pull(meta.max_version, report)
+        if self.blobs is not None:
+            fetch_logos(self.client, self.blobs)  # a logo set on another PC, for the letters
         if not report.rebootstrapped and self._counts_disagree():
             # Same epoch, cursor at the top, and yet different counts: something was lost
             # locally (restored backup, manual edit). A full re-pull repairs it.

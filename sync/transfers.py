@@ -9,6 +9,7 @@ server would refuse never costs the line its bytes.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from sync import errors, faults
 from sync.protocol.files import attachment_problem, sha256_hex
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # the window imports this module at start-up; httpx loads with the sync
     from sync.client import ApiClient
@@ -69,6 +72,31 @@ def upload_pending(client: ApiClient, blobs: BlobStore) -> int:
             sent += 1
         blobs.upload_done(upload)
     return sent
+
+
+def fetch_logos(client: ApiClient, blobs: BlobStore) -> int:
+    """Brings the communes' logos the letterhead needs into the cache (after a pull: a logo
+    set on another PC). A store without ``missing_logos`` has none to fetch. A logo that
+    fails to arrive is tried again at the next sync; letters meanwhile go without it."""
+    missing = getattr(blobs, "missing_logos", None)
+    if missing is None:
+        return 0
+    fetched = 0
+    for authority_id, sha256 in missing():
+        try:
+            data = client.download_logo(authority_id)
+        except (errors.RequestRefusedError, errors.AccessDeniedError) as exc:
+            log.warning("logo of %s not fetched: %s", authority_id, exc)
+            continue
+        if sha256_hex(data) != sha256:
+            continue  # changed meanwhile: the next pull brings the new digest
+        target = blobs.blob_path(sha256)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        part = target.with_name(target.name + ".part")
+        part.write_bytes(data)
+        os.replace(part, target)
+        fetched += 1
+    return fetched
 
 
 def cached(blobs: BlobStore, sha256: str) -> Path | None:

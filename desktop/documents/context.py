@@ -44,6 +44,9 @@ class ServiceInCharge:
     #: Court that hears appeals against the authority's decisions, e.g. « tribunal administratif
     #: de Nancy ». Empty: the letters say « le tribunal administratif territorialement compétent ».
     administrative_court: str = ""
+    #: The commune's logo (PNG or JPEG bytes) for the letterhead; None: none, and the letter
+    #: shows no frame in its place.
+    logo: bytes | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "address_lines", _clean_lines(self.address_lines))

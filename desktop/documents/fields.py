@@ -101,6 +101,8 @@ def build_fields(context: LetterContext) -> dict[str, Any]:
             "telephone": text(service.phone),
             "departement": text(service.department),
             "tribunal": _court_phrase(service.administrative_court),
+            # The image itself is made by the rendering (docxtpl ``InlineImage``).
+            "logo": None,
         },
         "usager": {
             "nom": text(recipient.display_name),
@@ -231,6 +233,13 @@ FIELD_HELP: tuple[FieldHelp, ...] = (
         "service.tribunal",
         "tribunal administratif compétent, précédé de l'article",
         "le tribunal administratif de Nancy",
+        _SERVICE,
+    ),
+    FieldHelp(
+        "service.logo",
+        "logo de la commune (image, « Administration › Commune ») ; seul dans son paragraphe, "
+        "entre « {%p if service.logo %} » et « {%p endif %} » pour ne rien laisser sans logo",
+        "(l'image)",
         _SERVICE,
     ),
     FieldHelp("usager.nom", "nom affiché", "Association Les Amis du Kemberg", _CITIZEN),

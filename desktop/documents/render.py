@@ -20,7 +20,7 @@ import zipfile
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from desktop.domain.french import format_date_fr
 from sync.protocol.vocabulary import SilenceRule
@@ -270,7 +270,10 @@ def render_bytes(template_path: Path, context: LetterContext) -> bytes:
     data = check_format(template_path, verify=False)
     try:
         document = _template_class()(io.BytesIO(data))
-        document.render(build_fields(context), jinja_env=_jinja_environment(), autoescape=True)
+        fields = build_fields(context)
+        if context.service.logo:
+            fields["service"]["logo"] = _logo_image(document, context.service.logo)
+        document.render(fields, jinja_env=_jinja_environment(), autoescape=True)
         buffer = io.BytesIO()
         document.save(buffer)
     except JinjaTemplateError as exc:
@@ -282,6 +285,24 @@ def render_bytes(template_path: Path, context: LetterContext) -> bytes:
             f"document Word (.docx) valide : {exc}. Enregistrez-le au format « Document Word »."
         ) from exc
     return buffer.getvalue()
+
+
+#: The logo's box in the letterhead: 2 cm high, never wider than 8 cm (the cell is 9.3 cm).
+LOGO_HEIGHT_MM = 20
+LOGO_MAX_WIDTH_MM = 80
+
+
+def _logo_image(document: Any, data: bytes) -> Any:
+    """The commune's logo as a docxtpl ``InlineImage`` scaled to fit the letterhead cell."""
+    from docx.image.image import Image
+    from docx.shared import Mm
+    from docxtpl import InlineImage
+
+    image = Image.from_blob(data)
+    ratio = image.px_width / max(image.px_height, 1)
+    if LOGO_HEIGHT_MM * ratio > LOGO_MAX_WIDTH_MM:
+        return InlineImage(document, io.BytesIO(data), width=Mm(LOGO_MAX_WIDTH_MM))
+    return InlineImage(document, io.BytesIO(data), height=Mm(LOGO_HEIGHT_MM))
 
 
 def write_document(data: bytes, target: Path) -> Path:

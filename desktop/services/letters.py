@@ -339,6 +339,7 @@ def _service(facts: LegalFacts) -> ServiceInCharge:
         phone=a.phone,
         department=a.department,
         administrative_court=a.administrative_court,
+        logo=a.logo,
     )
 
 

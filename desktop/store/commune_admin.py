@@ -16,15 +16,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from desktop.domain.legal_time import utc_now
 from desktop.domain.signature import Deputy
 from desktop.store.database import StoreError, transaction
-from desktop.store.ids import new_id
+from desktop.store.ids import iso, new_id
 from desktop.store.intake import authority_ref
+from desktop.store.logo import LOGO_UPLOAD_NAME, logo_bytes
 from desktop.store.outbox import enqueue
 from desktop.store.replies import Official
 from desktop.store.requests import refresh_unacknowledged
 from desktop.store.rules import freeze_rules, rule_changes
 from desktop.store.sync_store import PLACEHOLDER_PROCEDURE_ID
+from sync.protocol.files import sniff
 from sync.protocol.vocabulary import PeriodUnit, Role, SilenceRule
 from sync.protocol.wire import (
     AuthorityFields,
@@ -109,6 +112,8 @@ class CommuneSettings:
     internal_target_days: int
     deputies: tuple[Deputy, ...] = ()
     templates_folder: str = ""
+    #: SHA-256 of the logo in the local file cache ("" : no logo).
+    logo_sha256: str = ""
     version: int = field(default=0, compare=False)
 
     def wire_address(self) -> str:
@@ -126,6 +131,7 @@ class CommuneSettings:
             "administrative_court": self.administrative_court.strip(),
             "internal_target_days": self.internal_target_days,
             "deputies": [d.wire() for d in self.deputies],
+            "logo_sha256": self.logo_sha256,
         }
 
 
@@ -136,6 +142,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "mayor_name": ("mayor_name",), "mayor_title": ("mayor_title",),
     "administrative_court": ("administrative_court",),
     "internal_target_days": ("internal_target_days",), "deputies": ("deputies",),
+    "logo_sha256": ("logo_sha256",),
 }
 
 
@@ -147,7 +154,7 @@ def read_settings(conn: sqlite3.Connection, authority_pk: int) -> CommuneSetting
     row = conn.execute(
         "SELECT name, address, postcode, city, service_name, email, phone, mayor_name, "
         "mayor_title, administrative_court, internal_target_days, deputies, templates_folder, "
-        "version FROM authority WHERE pk = ? AND deleted = 0",
+        "version, logo_sha256 FROM authority WHERE pk = ? AND deleted = 0",
         (authority_pk,),
     ).fetchone()
     if row is None:
@@ -157,6 +164,7 @@ def read_settings(conn: sqlite3.Connection, authority_pk: int) -> CommuneSetting
         email=row[5], phone=row[6], mayor_name=row[7], mayor_title=row[8],
         administrative_court=row[9], internal_target_days=int(row[10]),
         deputies=_deputies(row[11]), templates_folder=row[12], version=int(row[13]),
+        logo_sha256=row[14],
     )
 
 
@@ -215,17 +223,30 @@ def save_settings(
             "UPDATE authority SET name = ?, address = ?, postcode = ?, city = ?, "
             "service_name = ?, email = ?, phone = ?, mayor_name = ?, mayor_title = ?, "
             "administrative_court = ?, internal_target_days = ?, deputies = ?, "
-            "templates_folder = ? WHERE pk = ?",
+            "templates_folder = ?, logo_sha256 = ? WHERE pk = ?",
             (new.name.strip(), new.address.strip(), new.postcode.strip(), new.city.strip(),
              new.service_name.strip(), new.email.strip(), new.phone.strip(),
              new.mayor_name.strip(), new.mayor_title.strip(), new.administrative_court.strip(),
              new.internal_target_days,
              json.dumps([d.wire() for d in new.deputies], ensure_ascii=False),
-             new.templates_folder.strip(), authority_pk),
+             new.templates_folder.strip(), new.logo_sha256, authority_pk),
         )
         if "internal_target_days" in changed:
             refresh_unacknowledged(conn, authority_pk)
+        if "logo_sha256" in changed and new.logo_sha256 and (
+            logo_bytes(conn, new.logo_sha256) is None
+        ):  # raised inside the transaction: nothing is written
+            raise StoreError("Paramètres non enregistrés : le fichier du logo n'est plus sur ce "
+                             "poste ; choisissez l'image à nouveau.")
         if changed and shared:
+            if "logo_sha256" in changed and new.logo_sha256:
+                # The file first (the sync uploads it before pushing the mutation).
+                conn.execute(
+                    "INSERT OR IGNORE INTO sync_upload (sha256, authority_id, filename, "
+                    "created_at) VALUES (?, ?, ?, ?)",
+                    (new.logo_sha256, authority_id, LOGO_UPLOAD_NAME[sniff_logo(conn, new)],
+                     iso(utc_now())),
+                )
             args = AuthorityUpdateArgs.model_validate({
                 "authority_id": authority_id,
                 "fields": {name: after[name] for name in changed},
@@ -234,6 +255,13 @@ def save_settings(
             columns = [c for name in changed for c in _COLUMNS[name]]
             enqueue(conn, MutationName.AUTHORITY_UPDATE, args, old.version, fields=columns)
     return changed
+
+
+# --------------------------------------------------------------------------- logo
+
+def sniff_logo(conn: sqlite3.Connection, settings: CommuneSettings) -> str:
+    data = logo_bytes(conn, settings.logo_sha256) or b""
+    return sniff(data[:16]) or "image/png"
 
 
 # --------------------------------------------------------------------------- procedures
@@ -255,6 +283,8 @@ class ProcedureEntry:
     in_use: int = 0
     own: bool = True  # the commune's own (False: the shared demo catalogue)
     version: int = 0
+    #: The service a new request of this procedure goes to ("" : none).
+    default_service_id: str = ""
 
     def wire_values(self) -> dict[str, Any]:
         return {
@@ -263,6 +293,7 @@ class ProcedureEntry:
             "period_value": max(self.period, 1), "period_unit": self.unit.value,
             "required_documents": list(self.required_documents),
             "reply_templates": list(self.reply_templates),
+            "default_service_id": self.default_service_id,
         }
 
 
@@ -279,7 +310,7 @@ def catalogue(conn: sqlite3.Connection, authority_pk: int) -> list[ProcedureEntr
         f"""SELECT p.pk, p.code, p.name, p.silence_rule, p.period, p.period_unit,
                    p.required_documents, p.reply_templates, p.active, p.authority_pk, p.version,
                    (SELECT COUNT(*) FROM request r WHERE r.procedure_pk = p.pk
-                    AND r.deleted = 0) AS in_use
+                    AND r.deleted = 0) AS in_use, p.default_service_id
             FROM procedure p WHERE {_SCOPE} ORDER BY fold(p.name)""",
         {"authority": authority_pk, "shared": shared, "placeholder": PLACEHOLDER_PROCEDURE_ID},
     ).fetchall()
@@ -292,6 +323,7 @@ def _entry(r: Sequence[Any]) -> ProcedureEntry:
         unit=PeriodUnit(r[5]), required_documents=tuple(json.loads(r[6] or "[]")),
         reply_templates=tuple(json.loads(r[7] or "[]")), active=bool(r[8]),
         own=r[9] is not None, version=int(r[10]), in_use=int(r[11]),
+        default_service_id=r[12] or "",
     )
 
 
@@ -328,6 +360,8 @@ def save_procedure(
     problems = check_procedure(entry, others)
     if problems:
         raise StoreError("Démarche non enregistrée : " + " ; ".join(problems).rstrip(".") + ".")
+    if entry.default_service_id:
+        _check_default_service(conn, entry.default_service_id, authority_pk)
     authority_id, shared = authority_ref(conn, authority_pk)
     after = entry.wire_values()
     with transaction(conn):
@@ -335,13 +369,13 @@ def save_procedure(
             procedure_id = new_id()
             cur = conn.execute(
                 "INSERT INTO procedure (id, code, name, silence_rule, period, period_unit, "
-                "required_documents, reply_templates, authority_pk, active) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                "required_documents, reply_templates, authority_pk, active, default_service_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
                 (procedure_id, entry.code, entry.name.strip(), entry.silence_rule.value,
                  entry.period, entry.unit.value,
                  json.dumps(list(entry.required_documents), ensure_ascii=False),
                  json.dumps(list(entry.reply_templates), ensure_ascii=False),
-                 authority_pk if shared else None),
+                 authority_pk if shared else None, entry.default_service_id),
             )
             pk, version, before = int(cur.lastrowid or 0), 0, {}
         else:
@@ -355,10 +389,12 @@ def save_procedure(
                 freeze_rules(conn, pk)
             conn.execute(
                 "UPDATE procedure SET code = ?, name = ?, silence_rule = ?, period = ?, "
-                "period_unit = ?, required_documents = ?, reply_templates = ? WHERE pk = ?",
+                "period_unit = ?, required_documents = ?, reply_templates = ?, "
+                "default_service_id = ? WHERE pk = ?",
                 (entry.code, entry.name.strip(), entry.silence_rule.value, entry.period,
                  entry.unit.value, json.dumps(list(entry.required_documents), ensure_ascii=False),
-                 json.dumps(list(entry.reply_templates), ensure_ascii=False), pk),
+                 json.dumps(list(entry.reply_templates), ensure_ascii=False),
+                 entry.default_service_id, pk),
             )
         changed = [name for name in after if after[name] != before.get(name)]
         if changed and shared:
@@ -375,8 +411,21 @@ def save_procedure(
 _PROCEDURE_COLUMNS = {
     "code": "code", "title": "name", "silence_rule": "silence_rule", "period_value": "period",
     "period_unit": "period_unit", "required_documents": "required_documents",
-    "reply_templates": "reply_templates",
+    "reply_templates": "reply_templates", "default_service_id": "default_service_id",
 }
+
+
+def _check_default_service(conn: sqlite3.Connection, service_id: str, authority_pk: int) -> None:
+    """The default service is one of the commune's active services (the server's rule)."""
+    row = conn.execute(
+        "SELECT name, active, authority_pk FROM service WHERE id = ? AND deleted = 0",
+        (service_id,),
+    ).fetchone()
+    if row is None or int(row[2]) != authority_pk:
+        raise StoreError("Démarche non enregistrée : ce service n'appartient pas à la commune.")
+    if not row[1]:
+        raise StoreError(f"Démarche non enregistrée : le service « {row[0]} » a été supprimé ; "
+                         "choisissez-en un autre.")
 
 
 def set_active(

@@ -409,6 +409,7 @@ def register_request(
             pk = _insert_request(conn, new, request_id, number, received_at, citizen.pk)
             created = DomainEvent(EventKind.CREATED, now, agent_id, {"channel": new.channel.value})
             insert_event(conn, pk, created)
+            default_service(conn, pk, new.procedure_pk, new.authority_pk, agent_id, now)
             refresh_due(conn, pk)
             if shared:
                 _enqueue(conn, new, request_id, authority_id, procedure_id, citizen, received_at)
@@ -420,6 +421,35 @@ def register_request(
             "Rien n'a été enregistré ; réessayez."
         ) from exc
     return pk
+
+
+#: The history line's words when a new request goes to its procedure's default service.
+BY_DEFAULT = "service par défaut de la démarche"
+
+
+def default_service(
+    conn: sqlite3.Connection, request_pk: int, procedure_pk: int | None, authority_pk: int,
+    agent_id: str | None, at: datetime,
+) -> str | None:
+    """A new request of a procedure that names a default service goes to that service, while
+    it is an active service of the commune: the server applies the same rule when it creates
+    the request (``server.services.requests``), so nothing is queued for it and the server's
+    « assigned » event takes the place of this one at the pull. Returns the service's id."""
+    if procedure_pk is None:
+        return None
+    row = conn.execute(
+        "SELECT s.id, s.name FROM procedure p JOIN service s ON s.id = p.default_service_id "
+        "WHERE p.pk = ? AND s.authority_pk = ? AND s.active = 1 AND s.deleted = 0",
+        (procedure_pk, authority_pk),
+    ).fetchone()
+    if row is None:
+        return None
+    conn.execute("UPDATE request SET assigned_service_id = ? WHERE pk = ? "
+                 "AND assigned_service_id IS NULL", (row[0], request_pk))
+    insert_event(conn, request_pk, DomainEvent(EventKind.ASSIGNED, at, agent_id, {
+        "assignee_id": None, "service_id": row[0], "reason": "", "by_default": True,
+        "service_name": row[1]}))
+    return str(row[0])
 
 
 def _citizen(conn: sqlite3.Connection, new: NewRequest, shared: bool) -> _CitizenRef:

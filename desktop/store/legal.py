@@ -34,6 +34,7 @@ from desktop.domain.workflow import (
 from desktop.store.database import StoreError, transaction
 from desktop.store.ids import new_id
 from desktop.store.inbox import end_of_week
+from desktop.store.logo import logo_bytes
 from desktop.store.outbox import enqueue_for_request
 from desktop.store.requests import (
     REQUEST_GONE,
@@ -83,6 +84,9 @@ class AuthorityLetterhead:
     administrative_court: str
     #: The adjoints and their delegations of signature (« Administration › Commune »).
     deputies: tuple[Deputy, ...] = ()
+    #: The commune's logo (PNG or JPEG bytes) for the letterhead; None: no logo (or not yet
+    #: fetched from the server on this PC).
+    logo: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -174,7 +178,7 @@ def legal_facts(conn: sqlite3.Connection, request_pk: int) -> LegalFacts:
                a.pk AS a_pk, a.name AS a_name, a.service_name, a.address AS a_address,
                a.postcode AS a_postcode, a.city AS a_city, a.email AS a_email,
                a.phone AS a_phone, a.department, a.internal_target_days, a.mayor_name,
-               a.mayor_title, a.administrative_court, a.insee_code, a.deputies,
+               a.mayor_title, a.administrative_court, a.insee_code, a.deputies, a.logo_sha256,
                c.kind, c.display_name, c.last_name, c.first_name, c.organisation,
                c.address AS c_address, c.postcode AS c_postcode, c.city AS c_city,
                c.email AS c_email,
@@ -229,6 +233,7 @@ def legal_facts(conn: sqlite3.Connection, request_pk: int) -> LegalFacts:
             mayor_title=row["mayor_title"],
             administrative_court=row["administrative_court"],
             deputies=tuple(Deputy.from_wire(d) for d in json.loads(row["deputies"] or "[]")),
+            logo=logo_bytes(conn, row["logo_sha256"]),
         ),
         citizen=CitizenAddress(
             kind=CitizenKind(row["kind"]),

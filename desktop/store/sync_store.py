@@ -332,6 +332,17 @@ class SqliteSyncStore:
         ).fetchone()
         return str(row[0]) if row else None
 
+    def missing_logos(self) -> list[tuple[str, str]]:
+        """(authority id, SHA-256) of the communes' logos not in the cache (set on another
+        PC): the sync fetches them so that letters show them offline too."""
+        return [
+            (str(authority_id), str(digest))
+            for authority_id, digest in self.conn.execute(
+                "SELECT id, logo_sha256 FROM authority WHERE deleted = 0 AND logo_sha256 != ''"
+            )
+            if not blob_path(self.conn, str(digest)).is_file()
+        ]
+
     def pending_uploads(self) -> list[Upload]:
         return [
             Upload(r[0], r[1], r[2])
@@ -587,6 +598,7 @@ class _Applier:
             "internal_target_days": row.internal_target_days,
             "deputies": json.dumps([d.model_dump(mode="json") for d in row.deputies],
                                    ensure_ascii=False),
+            "logo_sha256": row.logo_sha256 or "",
         }
         # Letterhead fields the server knows; the others stay as the mairie set them here.
         values.update({k: letterhead[k] for k in LETTERHEAD_FIELDS if k in letterhead})
@@ -662,6 +674,7 @@ class _Applier:
             "authority_pk": self.pk("authority", row.authority_id), "active": int(row.active),
             "required_documents": json.dumps(row.required_documents, ensure_ascii=False),
             "reply_templates": json.dumps(row.reply_templates, ensure_ascii=False),
+            "default_service_id": str(row.default_service_id) if row.default_service_id else "",
         })
 
     def _citizens(self, row: CitizenRow) -> None:

@@ -620,6 +620,9 @@ def event_text(kind: str, detail: dict[str, Any]) -> str | None:
                 ["un service"] if detail.get("service_id") else [])
             who = [w for w in who if w]
         text = ("Attribuée à " + " — ".join(who)) if who else "Attribution retirée"
+        if detail.get("by_default"):
+            return (f"Attribuée au service « {detail.get('service_name') or 'un service'} » "
+                    "(service par défaut de la démarche)")
         reason = str(detail.get("reason") or "").strip()
         return f"{text} (motif : {reason})" if reason else text
     if kind == EventKind.NOTE.value:

@@ -260,8 +260,11 @@ def letterhead(
     for cell, width in zip((left, right), widths, strict=True):
         cell.width = width
 
-    first = left.paragraphs[0]
-    first.style = document.styles[S_AUTHORITY]
+    # The commune's logo, when it has one; without one the three paragraphs vanish.
+    left.paragraphs[0].text = "{%p if service.logo %}"
+    para(left, "{{ service.logo }}", S_SERVICE)
+    tag(left, "endif")
+    first = para(left, "", S_AUTHORITY)
     first.add_run("{{ service.collectivite }}")
     para(left, "{{ service.designation }}", S_SERVICE).runs[0].bold = True
     tag(left, "for ligne in service.adresse")

@@ -6,15 +6,15 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
 from server.access import Action, authorize, check_authority, scope
 from server.api.common import Page, paginate
-from server.api.deps import DbDep, PrincipalDep
-from server.db.models import Agent, AgentAuthority, AuditEntry, Authority
-from server.problems import problem_responses
+from server.api.deps import BlobsDep, DbDep, PrincipalDep
+from server.db.models import Agent, AgentAuthority, AuditEntry, Authority, Blob
+from server.problems import ProblemError, problem_responses
 from server.services.agent_rows import agent_row
 from sync.protocol.vocabulary import Role
 from sync.protocol.wire import AgentRow, AuthorityRow
@@ -39,6 +39,28 @@ def get_authority(authority_id: uuid.UUID, principal: PrincipalDep, db: DbDep) -
     check_authority(principal, authority_id)
     with db.read() as session:
         return AuthorityRow.model_validate(session.get(Authority, authority_id))
+
+
+@router.get(
+    "/authorities/{authority_id}/logo", response_class=Response,
+    responses={200: {"content": {"image/png": {}, "image/jpeg": {}},
+                     "description": "Le logo de la commune"},
+               **problem_responses(401, 404, 422)},
+)
+def get_logo(
+    authority_id: uuid.UUID, principal: PrincipalDep, db: DbDep, blobs: BlobsDep
+) -> Response:
+    """The commune's logo (``AuthorityRow.logo_sha256``), for the letterhead on every PC."""
+    check_authority(principal, authority_id)
+    with db.read() as session:
+        authority = session.get(Authority, authority_id)
+        sha256 = authority.logo_sha256 if authority is not None else None
+        blob = session.get(Blob, (sha256, authority_id)) if sha256 else None
+        if blob is None:
+            raise ProblemError(404, "Cette commune n'a pas de logo.")
+        content_type = blob.content_type
+    return Response(blobs.read(blob.sha256), media_type=content_type,
+                    headers={"ETag": f'"{blob.sha256}"', "X-Content-Type-Options": "nosniff"})
 
 
 @router.get(

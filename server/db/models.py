@@ -68,6 +68,8 @@ class Authority(Base):
     internal_target_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
     #: Adjoints and their delegations (wire ``Deputy``), in the order of the tableau.
     deputies: Mapped[list[Any]] = mapped_column(default=list)
+    #: The commune's logo in the letterhead: a PNG or JPEG blob of this authority (``blobs``).
+    logo_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class AgentAuthority(Base):
@@ -144,6 +146,9 @@ class Procedure(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     required_documents: Mapped[list[Any]] = mapped_column(default=list)
     reply_templates: Mapped[list[Any]] = mapped_column(default=list)
+    #: The service every new request of the procedure is assigned to (issue 13); a plain id
+    #: (checked when set), like the requests' ``assignee_service_id``.
+    default_service_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
 
 
 class Citizen(Base):

@@ -8,6 +8,7 @@ on both is a conflict whose server value wins, the PC keeping its own for the ad
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -16,9 +17,11 @@ from sqlalchemy.orm import Session
 
 from server import audit
 from server.access import Action, Principal, authorize, check_authority, get_scoped, id_taken
-from server.db.models import Authority, Procedure
+from server.db.models import Authority, Blob, Procedure
 from server.problems import ProblemError
 from server.services.common import Change, jsonable, same_value, stamp
+from server.services.requests import check_assignable_service
+from sync.protocol.files import LOGO_TOO_LARGE, LOGO_TYPES, MAX_LOGO_BYTES
 from sync.protocol.wire import (
     LETTERHEAD_FIELDS,
     AuthorityUpdateArgs,
@@ -68,15 +71,21 @@ def update_authority(
     def current(name: str) -> Any:
         if name in LETTERHEAD_FIELDS:
             return letterhead.get(name, "")
+        if name == "logo_sha256":
+            return row.logo_sha256 or ""  # the wire's "" is the column's NULL
         return getattr(row, name)
 
     def write(name: str, value: Any) -> None:
         if name in LETTERHEAD_FIELDS:
             letterhead[name] = value
+        elif name == "logo_sha256":
+            row.logo_sha256 = value or None
         else:
             setattr(row, name, value)
 
     new_values = args.fields.model_dump(mode="json", exclude_none=True)
+    if new_values.get("logo_sha256"):
+        _check_logo(session, row.id, new_values["logo_sha256"])
     stale = base_version is None or row.version > base_version
     changed, conflicts = _merge(current, write, new_values, args.previous, stale)
     if changed:
@@ -85,6 +94,19 @@ def update_authority(
         audit.record(session, principal, "update", "authorities", row.id, row.id,
                      {"fields": sorted(changed)})
     return Change(Entity.AUTHORITIES, row, conflicts)
+
+
+def _check_logo(session: Session, authority_id: Any, sha256: str) -> None:
+    """A logo is a PNG or JPEG blob this authority uploaded (the PC sends the file before the
+    mutation, as for an attachment), within the logo's size limit."""
+    blob = session.get(Blob, (sha256, authority_id))
+    if blob is None:
+        raise ProblemError(422, "Le fichier du logo n'a pas été reçu par le serveur : "
+                                "la synchronisation le renverra.")
+    if blob.content_type not in LOGO_TYPES:
+        raise ProblemError(422, "Le logo doit être une image PNG ou JPEG.")
+    if blob.size > MAX_LOGO_BYTES:
+        raise ProblemError(422, LOGO_TOO_LARGE)
 
 
 def upsert_procedure(
@@ -103,6 +125,9 @@ def upsert_procedure(
         ).first()
         if clash is not None:
             raise ProblemError(409, f"Une autre démarche de la commune a déjà le code « {code} ».")
+    if new_values.get("default_service_id"):
+        check_assignable_service(session, uuid.UUID(new_values["default_service_id"]),
+                                 args.authority_id)
     row = session.get(Procedure, args.id, with_for_update=True)
     if row is None:
         return Change(Entity.PROCEDURES, _create_procedure(session, principal, args, new_values))
@@ -110,14 +135,27 @@ def upsert_procedure(
         raise id_taken()  # the same answer as any taken id: another commune's ids stay hidden
     stale = base_version is None or row.version > base_version
     changed, conflicts = _merge(
-        lambda name: getattr(row, name), lambda name, value: setattr(row, name, value),
-        new_values, args.previous, stale,
+        lambda name: _procedure_value(row, name), lambda name, value: _set_procedure(
+            row, name, value), new_values, args.previous, stale,
     )
     if changed:
         stamp(session, row)
         audit.record(session, principal, "update", "procedures", row.id, row.authority_id,
                      {"fields": sorted(changed)})
     return Change(Entity.PROCEDURES, row, conflicts)
+
+
+def _procedure_value(row: Procedure, name: str) -> Any:
+    if name == "default_service_id":  # the wire's "" is the column's NULL
+        return str(row.default_service_id) if row.default_service_id else ""
+    return getattr(row, name)
+
+
+def _set_procedure(row: Procedure, name: str, value: Any) -> None:
+    if name == "default_service_id":
+        row.default_service_id = uuid.UUID(value) if value else None
+    else:
+        setattr(row, name, value)
 
 
 def _create_procedure(
@@ -132,6 +170,8 @@ def _create_procedure(
         period_unit=values.get("period_unit") or "months",
         required_documents=values.get("required_documents") or [],
         reply_templates=values.get("reply_templates") or [],
+        default_service_id=uuid.UUID(values["default_service_id"])
+        if values.get("default_service_id") else None,
         active=True,
     )
     session.add(stamp(session, row))

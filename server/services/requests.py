@@ -172,9 +172,26 @@ def create(
             session, row.authority_id, row.id, EventKind.REGISTRATION_RECEIPT_SENT, principal,
             {"number": row.number},
         )
+    _default_service(session, principal, row)
     audit.record(session, principal, "create", "requests", row.id, row.authority_id,
                  {"channel": row.channel}, ip=submitter_ip)
     return row
+
+
+def _default_service(session: Session, principal: Principal | None, row: Request) -> None:
+    """A new request of a procedure that names a default service goes to that service (the
+    same rule as the PCs', ``desktop.store.intake``), while the service is still active."""
+    if row.procedure_id is None or row.assignee_service_id is not None:
+        return
+    procedure = session.get(Procedure, row.procedure_id)
+    service_id = procedure.default_service_id if procedure is not None else None
+    service = session.get(Service, service_id) if service_id is not None else None
+    if service is None or not service.active or service.authority_id != row.authority_id:
+        return
+    row.assignee_service_id = service.id
+    add_event(session, row.authority_id, row.id, EventKind.ASSIGNED, principal,
+              {"assignee_id": None, "service_id": str(service.id), "reason": "",
+               "by_default": True})
 
 
 def _transition(

@@ -77,3 +77,24 @@ def attachment_problem(data: bytes, filename: str) -> str | None:
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+#: The commune's logo (« Administration › Commune »): printed a few centimetres wide in every
+#: letterhead, so a small image is plenty; a bigger one would travel to every PC for nothing.
+MAX_LOGO_BYTES = 1024 * 1024
+LOGO_TYPES = ("image/png", "image/jpeg")
+LOGO_TOO_LARGE = "Le logo dépasse la taille maximale de 1 Mo : choisissez une image plus légère."
+
+
+def logo_problem(data: bytes, filename: str) -> str | None:
+    """None when ``data`` may be the commune's logo: a PNG or JPEG recognised by its content
+    (not its name), 1 MB at most; otherwise the reason, in French."""
+    if len(data) > MAX_LOGO_BYTES:
+        return LOGO_TOO_LARGE
+    if not data:
+        return f"Le fichier « {filename} » est vide."
+    content_type = sniff(data[:16])
+    if content_type not in LOGO_TYPES:
+        return (f"Le fichier « {filename} » n'est pas une image PNG ou JPEG (son contenu a été "
+                "vérifié, pas seulement son nom) : il ne peut pas servir de logo.")
+    return name_problem(filename, content_type)

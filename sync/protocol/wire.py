@@ -185,6 +185,9 @@ class AuthorityRow(Row):
     internal_target_days: int = 7
     #: The adjoints and what each may sign (delegations), in the order of the tableau.
     deputies: list[Deputy] = Field(default_factory=list)
+    #: SHA-256 of the commune's logo (PNG or JPEG, a blob of the authority, fetched with
+    #: ``GET /authorities/{id}/logo``); None: no logo, letters have none.
+    logo_sha256: str | None = None
 
 
 class AgentRow(Row):
@@ -216,6 +219,8 @@ class ProcedureRow(Row):
     required_documents: list[str] = Field(default_factory=list)
     #: Names of the reply templates offered first for this procedure.
     reply_templates: list[str] = Field(default_factory=list)
+    #: The service a new request of this procedure is assigned to at creation (null: none).
+    default_service_id: UUID | None = None
 
 
 class CitizenRow(Row):
@@ -824,6 +829,9 @@ class AuthorityFields(_Model):
     administrative_court: ShortText | None = None
     internal_target_days: int | None = Field(default=None, ge=1, le=60)
     deputies: list[DeputyArgs] | None = Field(default=None, max_length=40)
+    #: The logo's SHA-256, its blob uploaded first (``POST /blobs``) like an attachment's;
+    #: "" removes the logo.
+    logo_sha256: Annotated[str, StringConstraints(pattern=r"^([0-9a-f]{64})?$")] | None = None
 
 
 #: Fields of ``AuthorityFields`` kept in the authority's ``letterhead`` (who signs, which court).
@@ -858,6 +866,9 @@ class ProcedureFields(_Model):
     reply_templates: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] | (
         None
     ) = Field(default=None, max_length=20)
+    #: One of the commune's active services, given every new request of the procedure at its
+    #: creation (on the PC and on the server); "" : no default service.
+    default_service_id: UUID | Literal[""] | None = None
 
 
 class ProcedureUpsertArgs(_Model):

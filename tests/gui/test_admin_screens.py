@@ -5,18 +5,23 @@ inputs refused in French and nothing lost."""
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from desktop.store.commune_admin import catalogue, read_settings
 from desktop.store.intake import procedures_for
+from desktop.store.logo import logo_bytes
 from desktop.views.admin.menu import ADMIN_MENU, admin_menu
 from desktop.views.admin.procedures_dialog import NEW_REQUESTS_ONLY, ProceduresDialog
-from desktop.views.admin.settings_dialog import SettingsDialog
+from desktop.views.admin.settings_dialog import NO_LOGO, SettingsDialog
 from desktop.views.main_window import MainWindow
+from sync.protocol.vocabulary import Channel
 from tests.gui.conftest import ARTIFACTS, type_text
+from tests.logo_images import logo_image
 
 
 @pytest.fixture
@@ -114,6 +119,48 @@ def test_settings_edited_saved_and_bad_input_refused(
     assert after.deputies[-1].delegations == ("etat-civil", "urbanisme")
 
 
+def test_the_logo_is_chosen_previewed_refused_when_disguised_and_removed(
+    qtbot, window: MainWindow, demo_db: sqlite3.Connection, tmp_path: Path
+) -> None:
+    pk = _make_admin(demo_db, window)
+    window.findChild(type(window.actions()[0]), "action-admin-commune").trigger()
+    [dialog] = _dialogs(window, SettingsDialog)
+    dialog.tabs.setCurrentIndex(2)
+    assert dialog.logo.message.text() == NO_LOGO and not dialog.logo.remove.isEnabled()
+    # A program renamed .png, then a PNG too heavy: refused in French, nothing chosen.
+    disguised = tmp_path / "logo.png"
+    disguised.write_bytes(b"MZ\x90\x00" + b"\0" * 500)
+    assert not dialog.logo.choose_file(disguised)
+    assert "n'est pas une image PNG ou JPEG" in dialog.logo.message.text()
+    heavy = tmp_path / "enorme.png"
+    heavy.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * (2 * 1024 * 1024))
+    assert not dialog.logo.choose_file(heavy)
+    assert "taille maximale de 1 Mo" in dialog.logo.message.text()
+    broken = tmp_path / "casse.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"pas une image" * 20)
+    assert not dialog.logo.choose_file(broken)
+    assert "illisible" in dialog.logo.message.text()
+    assert dialog.logo.sha256 == ""
+    # A real JPEG: previewed, saved with the settings.
+    good = tmp_path / "blason.jpg"
+    good.write_bytes(logo_image("jpg"))
+    assert dialog.logo.choose_file(good)
+    assert not dialog.logo.preview.pixmap().isNull() and dialog.logo.remove.isEnabled()
+    ARTIFACTS.mkdir(exist_ok=True)
+    dialog.grab().save(str(ARTIFACTS / "settings-logo.png"))
+    dialog.save()
+    assert not dialog.isVisible()
+    assert logo_bytes(demo_db, read_settings(demo_db, pk).logo_sha256) == good.read_bytes()
+    # Opened again: shown; « Retirer » then « Enregistrer »: no logo any more.
+    window.findChild(type(window.actions()[0]), "action-admin-commune").trigger()
+    [dialog] = _dialogs(window, SettingsDialog)
+    assert not dialog.logo.preview.pixmap().isNull()
+    qtbot.mouseClick(dialog.logo.remove, Qt.MouseButton.LeftButton)
+    assert dialog.logo.message.text() == NO_LOGO
+    dialog.save()
+    assert read_settings(demo_db, pk).logo_sha256 == ""
+
+
 def test_procedures_catalogue_add_edit_retire(
     qtbot, qtmodeltester, window: MainWindow, demo_db: sqlite3.Connection
 ) -> None:
@@ -154,6 +201,40 @@ def test_procedures_catalogue_add_edit_retire(
     assert dialog.retire_button.text() == "&Rétablir"
     dialog.retire_button.click()
     assert used.pk in {c.key for c in procedures_for(demo_db, pk)}
+
+
+def test_a_procedures_default_service_is_chosen_and_given_to_its_new_requests(
+    qtbot, window: MainWindow, demo_db: sqlite3.Connection
+) -> None:
+    from datetime import datetime
+
+    from desktop.store.intake import NewCitizen, NewRequest, register_request
+    from desktop.store.teamwork import save_service
+
+    pk = _make_admin(demo_db, window)
+    urbanisme = save_service(demo_db, authority_pk=pk, name="Urbanisme", member_ids=[])
+    retired = save_service(demo_db, authority_pk=pk, name="Ancien service", member_ids=[],
+                           active=False)
+    window.findChild(type(window.actions()[0]), "action-admin-procedures").trigger()
+    [dialog] = _dialogs(window, ProceduresDialog)
+    entry = next(e for e in catalogue(demo_db, pk) if e.active)
+    dialog.table.selectRow(dialog.model.row_of(entry.pk))
+    offered = [dialog.service.itemData(i) for i in range(dialog.service.count())]
+    assert offered[0] == "" and urbanisme in offered and retired not in offered
+    dialog.service.setCurrentIndex(dialog.service.findData(urbanisme))
+    dialog.resize(1180, 660)
+    dialog.grab().save(str(ARTIFACTS / "procedures-service-par-defaut.png"))
+    dialog.save()
+    assert next(e for e in catalogue(demo_db, pk)
+                if e.pk == entry.pk).default_service_id == urbanisme
+    agent = window._repo.current_agent()  # noqa: SLF001
+    request = register_request(demo_db, NewRequest(
+        authority_pk=pk, procedure_pk=int(entry.pk or 0), channel=Channel.PAPER,
+        received_at=datetime(2026, 11, 30, 9, 0), subject="Demande au guichet",
+        new_citizen=NewCitizen(last_name="Éloi", first_name="Zoé", city="Obernai"),
+    ), agent_id=agent[0] if agent else None)
+    assert demo_db.execute("SELECT assigned_service_id FROM request WHERE pk = ?",
+                           (request,)).fetchone()[0] == urbanisme
 
 
 def test_agents_screen_offline_says_so_in_french(

@@ -185,3 +185,83 @@ def test_admin_lists_last_login_and_resets_a_password_shown_once(world: World) -
     again = world.client.post("/api/v1/auth/login",
                               json={"login": login_name, "password": temporary})
     assert again.status_code == 200 and again.json()["must_change_password"] is True
+
+
+def test_the_logo_is_an_uploaded_image_of_the_commune_and_any_pc_can_fetch_it(
+    world: World,
+) -> None:
+    from tests.logo_images import logo_image
+
+    aid = str(world.a.authority_id)
+    admin = world.a.headers("admin")
+    logo = logo_image()
+
+    def set_logo(sha256: str) -> dict[str, Any]:
+        version = _authority(world)["version"]
+        return _push(world, "admin", mutation(str(uuid.uuid4()), 1, "authority.update", {
+            "authority_id": aid, "fields": {"logo_sha256": sha256}}, version))[0]
+
+    # Not uploaded first: refused in French, nothing changed.
+    missing = set_logo("ab" * 32)
+    assert missing["result"] == "rejected" and "n'a pas été reçu" in missing["reason"]
+    assert _authority(world)["logo_sha256"] is None
+    # A PDF blob of the commune is no logo.
+    pdf = world.client.post("/api/v1/blobs", headers=admin, data={"authority_id": aid},
+                            files={"file": ("lettre.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")})
+    if pdf.status_code == 201:
+        refused = set_logo(pdf.json()["sha256"])
+        assert refused["result"] == "rejected" and "PNG ou JPEG" in refused["reason"]
+    uploaded = world.client.post("/api/v1/blobs", headers=admin, data={"authority_id": aid},
+                                 files={"file": ("logo.png", logo, "application/octet-stream")})
+    assert uploaded.status_code == 201, uploaded.text
+    sha256 = uploaded.json()["sha256"]
+    assert set_logo(sha256)["result"] == "applied"
+    assert _authority(world)["logo_sha256"] == sha256
+    fetched = world.client.get(f"/api/v1/authorities/{aid}/logo",
+                               headers=world.a.headers("clerk"))
+    assert fetched.status_code == 200 and fetched.content == logo
+    assert fetched.headers["content-type"] == "image/png"
+    # Another commune's agents see neither the logo nor that it exists.
+    other = world.client.get(f"/api/v1/authorities/{aid}/logo", headers=world.b.headers("clerk"))
+    assert other.status_code in (403, 404)
+    # « Retirer »: "" on the wire, no logo any more.
+    assert set_logo("")["result"] == "applied"
+    assert _authority(world)["logo_sha256"] is None
+    gone = world.client.get(f"/api/v1/authorities/{aid}/logo", headers=admin)
+    assert gone.status_code == 404 and "pas de logo" in gone.json()["detail"]
+
+
+def test_a_procedures_default_service_takes_its_new_requests(world: World) -> None:
+    from tests.server.helpers import new_request
+    from tests.server.test_teamwork import _service
+
+    admin = world.a.headers("admin")
+    aid = str(world.a.authority_id)
+    service = _service(world, "État civil").json()
+    procedure_id = str(uuid.uuid4())
+    base = {"id": procedure_id, "authority_id": aid}
+    # A service the commune does not have cannot be the default.
+    refused = _push(world, "admin", mutation(str(uuid.uuid4()), 1, "procedure.upsert", {
+        **base, "fields": {"code": "acte-naissance", "title": "Acte de naissance",
+                           "default_service_id": str(uuid.uuid4())}}))
+    assert refused[0]["result"] == "rejected" and "introuvable" in refused[0]["reason"]
+    created = _push(world, "admin", mutation(str(uuid.uuid4()), 1, "procedure.upsert", {
+        **base, "fields": {"code": "acte-naissance", "title": "Acte de naissance",
+                           "default_service_id": service["id"]}}))
+    assert created[0]["result"] == "applied", created
+    # Created by a PC (REST or push), by the mail intake or the portal: the same rule.
+    request = new_request(world.client, world.a, procedure_id=procedure_id)
+    assert request["assignee_service_id"] == service["id"]
+    events = world.client.get(f"/api/v1/requests/{request['id']}/events", headers=admin)
+    assert events.status_code == 200, events.text
+    [assigned] = [e for e in events.json() if e["kind"] == "assigned"]
+    assert assigned["data"] == {"assignee_id": None, "service_id": service["id"], "reason": "",
+                                "by_default": True}
+    # Without a default service (""), or once the service is retired: nobody.
+    world.client.patch(f"/api/v1/services/{service['id']}", json={"active": False},
+                       headers=admin)
+    assert new_request(world.client, world.a, procedure_id=procedure_id)[
+        "assignee_service_id"] is None
+    cleared = _push(world, "admin", mutation(str(uuid.uuid4()), 1, "procedure.upsert", {
+        **base, "fields": {"default_service_id": ""}}, 10**9))
+    assert cleared[0]["result"] == "applied", cleared

@@ -105,6 +105,8 @@ BODIES: dict[tuple[str, str], Callable[[Foreign], dict[str, Any]]] = {
     ("POST", "/api/v1/authorities/{authority_id}/retention"): lambda f: {"json": {}},
     ("PUT", "/api/v1/authorities/{authority_id}/parapheur-settings"): lambda f: {"json": {
         "connector": "builtin", "config": {}}},
+    ("PUT", "/api/v1/authorities/{authority_id}/mailbox"): lambda f: {"json": {
+        "host": "imap.example.fr", "username": "mairie"}},
 }
 
 

@@ -38,6 +38,7 @@ from desktop.store.commune_admin import (
     set_active,
 )
 from desktop.store.database import StoreError
+from desktop.store.teamwork import services
 from desktop.views.admin.parts import line_edit, list_table, open_checked, saved_locally
 from desktop.views.detail_pane import UNIT_LABELS
 from desktop.views.dialog_parts import error_label, save_shortcuts
@@ -98,6 +99,9 @@ class ProceduresDialog(QDialog):
         self.templates.setObjectName("procedure-templates")
         self.templates.setPlaceholderText("Un modèle de réponse par ligne (nom du fichier .docx)")
         self.templates.setMaximumHeight(70)
+        self.service = QComboBox(form_page)
+        self.service.setObjectName("procedure-service")
+        self._services = services(conn, [authority_pk])
         self.note = QLabel(NEW_REQUESTS_ONLY, form_page)
         self.note.setObjectName("period-note")
         self.note.setWordWrap(True)
@@ -109,6 +113,11 @@ class ProceduresDialog(QDialog):
         form.addRow("", self.note)
         form.addRow("&Pièces à fournir :", self.documents)
         form.addRow("&Modèles de réponse :", self.templates)
+        form.addRow("Service par dé&faut :", self.service)
+        hint = QLabel("Les nouvelles demandes de cette démarche lui sont attribuées dès leur "
+                      "enregistrement (l'agent peut ensuite les attribuer autrement).", form_page)
+        hint.setWordWrap(True)
+        form.addRow("", hint)
         self.state = QLabel(form_page)
         self.state.setObjectName("procedure-state")
         self.state.setWordWrap(True)
@@ -176,6 +185,7 @@ class ProceduresDialog(QDialog):
         self.unit.setCurrentIndex(self.unit.findData(entry.unit.value))
         self.documents.setPlainText("\n".join(entry.required_documents))
         self.templates.setPlainText("\n".join(entry.reply_templates))
+        self._fill_services(entry.default_service_id)
         self.error.setVisible(False)
         if entry.pk is None:
             self.state.setText("Nouvelle démarche propre à la commune.")
@@ -187,6 +197,17 @@ class ProceduresDialog(QDialog):
         self.retire_button.setEnabled(entry.pk is not None)
         self.retire_button.setText("&Rétablir" if not entry.active else "&Retirer")
         self._show_note()
+
+    def _fill_services(self, chosen: str) -> None:
+        """The commune's active services; a retired one stays shown while it is the default
+        (saving then asks for another)."""
+        self.service.clear()
+        self.service.addItem("— aucun —", "")
+        for service in self._services:
+            if service.active or service.id == chosen:
+                label = service.name if service.active else f"{service.name} (supprimé)"
+                self.service.addItem(label, service.id)
+        self.service.setCurrentIndex(max(self.service.findData(chosen), 0))
 
     def _period_needed(self) -> None:
         """Without an implicit decision the period means nothing: not asked."""
@@ -211,6 +232,7 @@ class ProceduresDialog(QDialog):
             period=self._current.period if keep else self.period.value(),
             unit=self._current.unit if keep else PeriodUnit(self.unit.currentData()),
             required_documents=_lines(self.documents), reply_templates=_lines(self.templates),
+            default_service_id=str(self.service.currentData() or ""),
         )
 
     def start_new(self) -> None:

@@ -12,14 +12,17 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -27,6 +30,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -42,10 +46,12 @@ from desktop.store.commune_admin import (
     save_settings,
 )
 from desktop.store.database import StoreError
+from desktop.store.logo import keep_logo, logo_bytes
 from desktop.store.replies import Official, officials
 from desktop.views.admin.menu import AdminServer, admin_server
 from desktop.views.admin.parts import line_edit, open_checked, saved_locally
 from desktop.views.dialog_parts import error_label, save_shortcuts
+from sync.protocol.files import logo_problem
 
 DELEGATIONS_HELP = (
     "Délégations : codes des démarches que l'adjoint signe, séparés par des virgules "
@@ -294,6 +300,100 @@ class ConnectionsTab(QWidget):
         self.state.setText(f"Non enregistré : {message}")
 
 
+LOGO_FILTER = "Images PNG ou JPEG (*.png *.jpg *.jpeg)"
+NO_LOGO = "Aucun logo : les courriers n'en portent pas."
+
+
+class LogoPicker(QWidget):
+    """The logo printed in the letterhead: a preview, « Choisir une image… » and « Retirer ».
+    A chosen image is checked by its content (PNG or JPEG, 1 Mo) and put in the file cache at
+    once; the settings keep only its SHA-256 until « Enregistrer »."""
+
+    def __init__(self, conn: sqlite3.Connection, sha256: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._conn = conn
+        self.sha256 = sha256
+        self.setObjectName("logo-picker")
+        self.preview = QLabel(self)
+        self.preview.setObjectName("logo-preview")
+        self.preview.setFixedHeight(84)
+        self.preview.setMinimumWidth(230)
+        self.preview.setFrameShape(QFrame.Shape.StyledPanel)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.choose = QPushButton("C&hoisir une image…", self)
+        self.choose.setObjectName("logo-choose")
+        self.choose.clicked.connect(self._ask_file)
+        self.remove = QPushButton("Re&tirer", self)
+        self.remove.setObjectName("logo-remove")
+        self.remove.clicked.connect(self.clear)
+        self.message = QLabel(self)
+        self.message.setObjectName("logo-message")
+        self.message.setWordWrap(True)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.choose)
+        buttons.addWidget(self.remove)
+        buttons.addStretch(1)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.preview, 1)
+        row.addLayout(buttons)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.message)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self._show()
+
+    def _ask_file(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(self, "Logo de la commune", "", LOGO_FILTER)
+        if path:
+            self.choose_file(Path(path))
+
+    def choose_file(self, path: Path) -> bool:
+        """Takes ``path`` as the new logo; False (the reason shown, the logo kept) when the
+        file is not a PNG or JPEG by its content, is too large or cannot be read."""
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            return self._refused(f"Impossible de lire le fichier « {path.name} » : {exc}.")
+        problem = logo_problem(data, path.name)
+        if problem is None and not QPixmap().loadFromData(data):
+            # The right first bytes, a broken image: Word would show a hole for the logo.
+            problem = f"l'image « {path.name} » est illisible ; choisissez-en une autre."
+        if problem is not None:
+            return self._refused(problem)
+        try:
+            sha256 = keep_logo(self._conn, data, path.name)
+        except StoreError as exc:  # the cache folder cannot be written
+            return self._refused(str(exc))
+        self.sha256 = sha256
+        self._show()
+        return True
+
+    def clear(self) -> None:
+        self.sha256 = ""
+        self._show()
+
+    def _refused(self, message: str) -> bool:
+        self.message.setText(f"Logo refusé : {message}")
+        return False
+
+    def _show(self) -> None:
+        data = logo_bytes(self._conn, self.sha256)
+        pixmap = QPixmap()
+        if data is not None and pixmap.loadFromData(data):
+            self.preview.setPixmap(pixmap.scaled(
+                220, 76, Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation))
+            self.message.setText("Imprimé en haut à gauche de chaque courrier.")
+        else:
+            self.preview.setPixmap(QPixmap())
+            self.preview.setText("" if not self.sha256 else "(logo pas encore reçu du serveur)")
+            self.message.setText(NO_LOGO if not self.sha256 else "")
+        self.remove.setEnabled(bool(self.sha256))
+
+
 class SettingsDialog(QDialog):
     """The commune's settings; « Enregistrer » saves here at once and queues them."""
 
@@ -386,6 +486,8 @@ class SettingsDialog(QDialog):
         note.setWordWrap(True)
         form.addRow("", note)
         form.addRow("Dossier des modèles (ce poste) :", row)
+        self.logo = LogoPicker(conn, s.logo_sha256, page)
+        form.addRow("&Logo (en-tête des courriers) :", self.logo)
         tabs.addTab(page, "Courriers et délais")
 
         # 4. the server's connections
@@ -425,7 +527,7 @@ class SettingsDialog(QDialog):
             phone=self.phone.text(), mayor_name=self.mayor_name.text(),
             mayor_title=self.mayor_title.text(), administrative_court=self.court.text(),
             internal_target_days=self.target.value(), deputies=self.deputies.deputies(),
-            templates_folder=self.folder.text(),
+            templates_folder=self.folder.text(), logo_sha256=self.logo.sha256,
         )
 
     def save(self) -> None:
