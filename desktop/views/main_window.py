@@ -73,6 +73,8 @@ from desktop.views.thread import install_thread
 DAY_CHECK_MS = 60_000
 
 #: Starting widths in pixels; the user's own widths are restored from the settings.
+#: The longest reference the number column shows whole (commune code + provisional number).
+WIDEST_REFERENCE = "00000-P-2026-0000"
 COLUMN_WIDTHS: dict[Column, int] = {
     Column.NUMBER: 95,
     Column.RECEIVED: 136,
@@ -203,6 +205,10 @@ class MainWindow(QMainWindow):
         self.table.setModel(self.model)
         for column, width in COLUMN_WIDTHS.items():
             self.table.setColumnWidth(column, width)
+        # The reference whole (« 57089-2026-000162 »), whatever the font's size.
+        self.table.setColumnWidth(
+            Column.NUMBER, self.table.fontMetrics().horizontalAdvance(WIDEST_REFERENCE) + 16
+        )
         self.detail = DetailPane(self)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("main-splitter")
