@@ -103,7 +103,8 @@ def test_a_message_out_is_sent_and_its_proof_reaches_both_pcs(
     _wait(lambda: recorder.received, "le courriel n'est pas arrivé au serveur SMTP")
     [mail] = recorder.received
     assert mail["To"] == "lea.roux@example.fr"
-    assert mail["Subject"].startswith("Votre demande n° 2026-")  # the server's number
+    # The server's number, as a reference (« 10999-2026-000041 »), never the provisional one.
+    assert mail["Subject"].startswith("Votre demande n° 10999-2026-")
     assert [p.get_filename() for p in mail.iter_attachments()] == ["plan.pdf"]
 
     def sent_on_a() -> bool:
@@ -191,7 +192,7 @@ def test_an_imported_mail_reaches_the_server_with_its_file(
     )
     assert result.returncode == 0, result.stderr
     [line] = [json.loads(text) for text in result.stdout.splitlines()]
-    assert line["numero"].startswith("P-2026-") and line["usager"] == "PETIT Marc"
+    assert line["numero"].startswith("10999-P-2026-") and line["usager"] == "PETIT Marc"
     assert [p["acceptee"] for p in line["pieces"]] == [True, False]
 
     report = sync_in_process(server.url, pc)
