@@ -119,7 +119,7 @@ def _set_pragmas(conn: sqlite3.Connection) -> None:
     conn.create_function("fold", 1, fold, deterministic=True)
     # Migration 0007 rewrites the naive local times of older stores as UTC instants.
     conn.create_function("utc_instant", 1, _utc_instant, deterministic=True)
-    # Migration 0011 (citizen file): duplicate keys kept by triggers.
+    # Migration citizen_file: duplicate keys kept by triggers.
     conn.create_function("phone_key", 1, phone_key, deterministic=True)
     conn.create_function("identity_key", 3, identity_key, deterministic=True)
     conn.execute("PRAGMA foreign_keys = ON")

@@ -144,13 +144,9 @@ def _spellings(word: str) -> str:
 
 def number_prefix(text: str) -> str | None:
     """ "2026-0001" (or "67348-2026-0001") is the start of a request's number: answered from
-    the number index; the commune code, when typed, is :func:`typed_number`'s."""
+    the number index; the commune code, when typed, is ``parse_typed_number``'s."""
     typed = parse_typed_number(text)
     return typed.number if typed else None
-
-
-def typed_number(text: str) -> TypedNumber | None:
-    return parse_typed_number(text)
 
 
 def search_key(text: str) -> tuple[str, ...] | None:

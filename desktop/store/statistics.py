@@ -327,7 +327,7 @@ def _fill_calendar(
 
 
 #: The first express decision of a request: see the module's docstring. The partial index
-#: ``event_decision`` (migration ``0011_statistics``) holds exactly the candidate events, so
+#: ``event_decision`` (migration ``statistics``) holds exactly the candidate events, so
 #: this reads one or two index entries per request instead of its whole history.
 _DECIDED_AT = f"""(SELECT MIN(e.at) FROM event e INDEXED BY event_decision
     WHERE e.request_pk = r.pk

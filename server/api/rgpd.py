@@ -2,7 +2,7 @@
 citizen, and the monthly 36-month retention lists (propose, approve, purge, report).
 
 The audit log is append-only: this router only reads it, no route or mutation edits or deletes
-an entry, and the database itself refuses UPDATE and DELETE on it (migration 0007).
+an entry, and the database itself refuses UPDATE and DELETE on it (server revision 0010_rgpd).
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def audit_trail(
     if agent_id is not None:
         stmt = stmt.where(AuditEntry.agent_id == agent_id)
     # Every entry about a citizen or a request names it in its own indexed column (written by
-    # ``server.audit``, filled for older entries by migration 0007): no OR on entity_id.
+    # ``server.audit``, filled for older entries by revision 0010_rgpd): no OR on entity_id.
     if citizen_id is not None:
         stmt = stmt.where(AuditEntry.citizen_id == citizen_id)
     if request_id is not None:

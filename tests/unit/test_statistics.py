@@ -229,7 +229,7 @@ def test_temp_tables_leave_nothing_behind(demo_db: sqlite3.Connection) -> None:
 
 
 def test_decisions_are_read_from_their_partial_index(demo_db: sqlite3.Connection) -> None:
-    """Migration 0011_statistics (renumbered at merge: looked up by name) adds it."""
+    """Migration statistics (looked up by name) adds it."""
     assert migration_version("statistics") > 0
     plan = " ".join(
         str(tuple(r))
